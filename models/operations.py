@@ -1,0 +1,168 @@
+"""Deployments of experts to missions, and the surge requests they answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Generated, Timestamped, enum_column
+from models.enums import (
+    DeploymentKind,
+    DeploymentStatus,
+    GenderMarker,
+    LanguageLevel,
+    Priority,
+    SurgeStatus,
+)
+from models.geography import Mission, Site
+from models.people import Expert
+
+
+class SurgeRequest(Generated, Timestamped, Base):
+    __tablename__ = "surge_request"
+    __table_args__ = (
+        CheckConstraint("experts_requested BETWEEN 1 AND 50", name="experts_requested_range"),
+        CheckConstraint("duration_days BETWEEN 1 AND 730", name="duration_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("mission.id"), nullable=False, index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    capacity_id: Mapped[int | None] = mapped_column(ForeignKey("capacity.id"), index=True)
+    title: Mapped[str] = mapped_column(String(250), nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    experts_requested: Mapped[int] = mapped_column(nullable=False, default=1)
+    wanted_start: Mapped[date] = mapped_column(Date, nullable=False)
+    duration_days: Mapped[int] = mapped_column(nullable=False)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, "priority"), nullable=False)
+    gender_considerations: Mapped[str | None] = mapped_column(Text)
+    # Ask the matcher for a gender-balanced team.
+    balance_gender: Mapped[bool] = mapped_column(nullable=False, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[SurgeStatus] = mapped_column(
+        enum_column(SurgeStatus, "surge_status"), nullable=False, default=SurgeStatus.RECEIVED, index=True
+    )
+    # Optimistic locking: a concurrent edit is detected, not silently overwritten.
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    mission: Mapped[Mission] = relationship()
+    skills: Mapped[list[SurgeRequestSkill]] = relationship(back_populates="request", cascade="all, delete-orphan")
+    languages: Mapped[list[SurgeRequestLanguage]] = relationship(
+        back_populates="request", cascade="all, delete-orphan"
+    )
+    steps: Mapped[list[SurgeRequestStep]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="SurgeRequestStep.at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class SurgeRequestSkill(Base):
+    __tablename__ = "surge_request_skill"
+    __table_args__ = (
+        CheckConstraint("weight > 0 AND weight <= 10", name="weight_range"),
+        CheckConstraint("min_level BETWEEN 1 AND 5", name="min_level_range"),
+    )
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("surge_request.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id"), primary_key=True)
+    weight: Mapped[float] = mapped_column(Numeric(4, 2), nullable=False, default=1)
+    min_level: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    request: Mapped[SurgeRequest] = relationship(back_populates="skills")
+
+
+class SurgeRequestLanguage(Base):
+    __tablename__ = "surge_request_language"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("surge_request.id", ondelete="CASCADE"), primary_key=True)
+    language_code: Mapped[str] = mapped_column(ForeignKey("language.code"), primary_key=True)
+    min_level: Mapped[LanguageLevel] = mapped_column(enum_column(LanguageLevel, "language_level"), nullable=False)
+
+    request: Mapped[SurgeRequest] = relationship(back_populates="languages")
+
+
+class SurgeRequestStep(Base):
+    """Each status a request went through, dated and attributed, so time-to-deploy is measured."""
+
+    __tablename__ = "surge_request_step"
+    __table_args__ = (UniqueConstraint("request_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("surge_request.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status: Mapped[SurgeStatus] = mapped_column(enum_column(SurgeStatus, "surge_status"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[SurgeRequest] = relationship(back_populates="steps")
+
+
+class Deployment(Generated, Timestamped, Base):
+    __tablename__ = "deployment"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        CheckConstraint(
+            "client_rating IS NULL OR client_rating BETWEEN 1 AND 5", name="client_rating_range"
+        ),
+        # The database has the last word: one expert is never in two places at once.
+        ExcludeConstraint(
+            ("expert_id", "="),
+            ("period", "&&"),
+            using="gist",
+            where=text("status <> 'cancelled'"),
+            name="deployment_no_overlap",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="RESTRICT"), nullable=False, index=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("mission.id"), nullable=False, index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"), index=True)
+    surge_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("surge_request.id", ondelete="SET NULL"), index=True
+    )
+    allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocation.id", ondelete="SET NULL"), index=True)
+    role: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[DeploymentKind] = mapped_column(enum_column(DeploymentKind, "deployment_kind"), nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    period: Mapped[object] = mapped_column(
+        DATERANGE, Computed("daterange(start_date, end_date, '[]')", persisted=True)
+    )
+    status: Mapped[DeploymentStatus] = mapped_column(
+        enum_column(DeploymentStatus, "deployment_status"), nullable=False, index=True
+    )
+    gender_marker: Mapped[GenderMarker] = mapped_column(
+        enum_column(GenderMarker, "gender_marker"), nullable=False, default=GenderMarker.GM1
+    )
+    gender_outputs_planned: Mapped[int] = mapped_column(nullable=False, default=0)
+    gender_outputs_delivered: Mapped[int] = mapped_column(nullable=False, default=0)
+    client_rating: Mapped[int | None]
+    client_feedback: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    expert: Mapped[Expert] = relationship()
+    mission: Mapped[Mission] = relationship()
+    site: Mapped[Site | None] = relationship()
+    surge_request: Mapped[SurgeRequest | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,168 @@
+"""The standing capacities, their experts, and what the experts can do and when they cannot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Generated, Timestamped, enum_column
+from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
+
+
+class Capacity(Base):
+    __tablename__ = "capacity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)  # SPC, JCSC
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    duty_station: Mapped[str] = mapped_column(String(120), nullable=False, default="Brindisi")
+    # Days from request to deployment the capacity aims for (JCSC: 3).
+    target_days_to_deploy: Mapped[int] = mapped_column(nullable=False, default=3)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="capacity")
+
+
+class Team(Base):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("capacity_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capacity_id: Mapped[int] = mapped_column(ForeignKey("capacity.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    capacity: Mapped[Capacity] = relationship(back_populates="teams")
+
+
+class Skill(Base):
+    """The controlled skill taxonomy (a two-level tree: area, then skill)."""
+
+    __tablename__ = "skill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_fr: Mapped[str | None] = mapped_column(String(200))
+    area: Mapped[str] = mapped_column(String(60), nullable=False)
+
+
+class Language(Base):
+    __tablename__ = "language"
+    __table_args__ = (CheckConstraint("code ~ '^[a-z]{2,3}$'", name="code_format"),)
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)  # ISO 639-1/3
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    is_un_official: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+
+class ClearanceType(Base):
+    """Clearances and mandatory trainings an expert must hold valid (e.g. BSAFE, medical clearance)."""
+
+    __tablename__ = "clearance_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_training: Mapped[bool] = mapped_column(nullable=False, default=False)
+    validity_months: Mapped[int | None]
+
+
+class Expert(Generated, Timestamped, Base):
+    """A member of a standing capacity. Personal data: names and identifiers never reach the briefing role."""
+
+    __tablename__ = "expert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    given_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    family_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender, "gender"), nullable=False)
+    nationality_iso3: Mapped[str | None] = mapped_column(ForeignKey("country.iso3"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(10))  # P-3, P-4, P-5, D-1, FS-5 ...
+    capacity_id: Mapped[int] = mapped_column(ForeignKey("capacity.id"), nullable=False, index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    contract_type: Mapped[ContractType] = mapped_column(enum_column(ContractType, "contract_type"), nullable=False)
+    duty_station: Mapped[str] = mapped_column(String(120), nullable=False, default="Brindisi")
+    functional_title: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[ExpertStatus] = mapped_column(
+        enum_column(ExpertStatus, "expert_status"), nullable=False, default=ExpertStatus.ACTIVE
+    )
+    entry_on_duty: Mapped[date | None] = mapped_column(Date)
+
+    capacity: Mapped[Capacity] = relationship()
+    team: Mapped[Team | None] = relationship()
+    skills: Mapped[list[ExpertSkill]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+    languages: Mapped[list[ExpertLanguage]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+    clearances: Mapped[list[ExpertClearance]] = relationship(
+        back_populates="expert", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class ExpertSkill(Base):
+    __tablename__ = "expert_skill"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id", ondelete="RESTRICT"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(nullable=False)  # 1 basic ... 5 authority in the field
+
+    expert: Mapped[Expert] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship()
+
+
+class ExpertLanguage(Base):
+    __tablename__ = "expert_language"
+
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
+    language_code: Mapped[str] = mapped_column(ForeignKey("language.code"), primary_key=True, index=True)
+    level: Mapped[LanguageLevel] = mapped_column(enum_column(LanguageLevel, "language_level"), nullable=False)
+
+    expert: Mapped[Expert] = relationship(back_populates="languages")
+    language: Mapped[Language] = relationship()
+
+
+class ExpertClearance(Base):
+    __tablename__ = "expert_clearance"
+    __table_args__ = (
+        CheckConstraint("valid_until IS NULL OR valid_until >= obtained_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), nullable=False, index=True)
+    clearance_type_id: Mapped[int] = mapped_column(ForeignKey("clearance_type.id"), nullable=False)
+    obtained_on: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    expert: Mapped[Expert] = relationship(back_populates="clearances")
+    clearance_type: Mapped[ClearanceType] = relationship()
+
+
+class Unavailability(Generated, Base):
+    __tablename__ = "unavailability"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        # One expert cannot be on two overlapping absences: the database refuses it.
+        ExcludeConstraint(
+            ("expert_id", "="), ("period", "&&"), using="gist", name="unavailability_no_overlap"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[UnavailabilityKind] = mapped_column(
+        enum_column(UnavailabilityKind, "unavailability_kind"), nullable=False
+    )
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    # Inclusive date range kept by the database from start/end, for overlap tests and the constraint.
+    period: Mapped[object] = mapped_column(
+        DATERANGE, Computed("daterange(start_date, end_date, '[]')", persisted=True)
+    )
+    note: Mapped[str | None] = mapped_column(Text)
