@@ -1,0 +1,1 @@
+"""The `hub` command line: run, db, users, tokens, reference, demo."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(enum.StrEnum):
     def __str__(self) -> str:
         return self.value
 

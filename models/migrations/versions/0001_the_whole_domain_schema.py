@@ -1,13 +1,12 @@
 """the whole domain schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 14:56:53.654265
 """
 
 from collections.abc import Sequence
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry

@@ -1,0 +1,76 @@
+"""Composition root: create_app(settings) builds the Dash app on its Flask server; `server` is for gunicorn."""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from functools import cache
+from pathlib import Path
+
+from dash import Dash
+from flask import Flask
+
+from dashboard import shell
+from dashboard.api import init_api
+from dashboard.context import HubContext
+from dashboard.i18n import init_i18n
+from dashboard.pages import PAGE_MODULES
+from dashboard.security.auth import init_auth
+from models.db import make_engine, make_session_factory
+from models.embedded_pg import database_url
+from models.settings import PROJECT_ROOT, Settings
+
+__all__ = ["create_app"]
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    # Generated once and kept beside the embedded database, so sessions survive a restart.
+    key_file = Path(settings.data_dir) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(settings: Settings | None = None, url: str | None = None) -> Dash:
+    settings = settings or Settings()
+    engine = make_engine(url or database_url(settings.database_url, settings.data_dir))
+    server = Flask(__name__, static_folder=None)
+    server.config["SECRET_KEY"] = _secret_key(settings)
+    server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
+    server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine))
+    init_i18n(server, settings.default_locale)
+    init_auth(server, settings)
+    init_api(server, settings)
+
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        title="Standing Capacities Hub",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        external_stylesheets=[],
+    )
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+    app.layout = shell.layout
+    return app
+
+
+@cache
+def _lazy_server() -> Flask:
+    return create_app().server
+
+
+def __getattr__(name: str) -> object:
+    # `gunicorn app:server` builds the app on first access, not when tests merely import this module.
+    if name == "server":
+        return _lazy_server()
+    raise AttributeError(name)

@@ -1,0 +1,329 @@
+"""`hub`: one command for everything on the command line. `hub --help` and `hub COMMAND --help` explain each."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from models import DataLoad
+from models.db import make_engine, make_session_factory, session_scope
+from models.embedded_pg import EmbeddedPgError, EmbeddedPostgres, database_url
+from models.enums import Role
+from models.settings import Settings
+from services.errors import HubError
+
+DEMO_USERS = (
+    ("demo-admin", Role.ADMIN, "Demo administrator"),
+    ("demo-planner", Role.PLANNER, "Demo planner"),
+    ("demo-gis", Role.GIS_EDITOR, "Demo GIS editor"),
+    ("demo-finance", Role.FINANCE, "Demo finance officer"),
+    ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
+    ("demo-briefing", Role.BRIEFING, "Demo briefer"),
+)
+
+
+class HubContextObj:
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = database_url(self.settings.database_url, self.settings.data_dir)
+        return self._url
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        engine = make_engine(self.url, pool_size=1, max_overflow=0)
+        try:
+            with session_scope(make_session_factory(engine)) as s:
+                yield s
+        finally:
+            engine.dispose()
+
+
+pass_ctx = click.make_pass_decorator(HubContextObj, ensure=True)
+
+
+@click.group(help="Standing Capacities Hub. With HUB_DATABASE_URL unset, commands use the embedded PostGIS "
+                  "cluster in .hub-data/ and start it when needed.")
+def cli() -> None:
+    pass
+
+
+# --- run -----------------------------------------------------------------------------------------
+@cli.command(help="Start the hub: database, schema, reference and demo data (first time), then the web server "
+                  "on HUB_HOST:HUB_PORT (127.0.0.1:8050).")
+@click.option("--host", default=None, help="Listen address (default HUB_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default HUB_PORT or 8050).")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the generated demo data set and demo users into an empty database.")
+@pass_ctx
+def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool) -> None:
+    from models import migrate
+
+    settings = ctx.settings
+    host = host or settings.host
+    port = port or settings.port
+    click.echo("Preparing the database ...")
+    migrate.upgrade(ctx.url)
+    passwords = _prepare_data(ctx, demo)
+    from app import create_app
+
+    app = create_app(settings, url=ctx.url)
+    url = f"http://{host}:{port}/"
+    click.echo("")
+    click.secho(f"The Standing Capacities Hub is at {url}", bold=True)
+    if passwords:
+        click.echo("Demo users (passwords shown once, here only; reset with `hub users reset-password NAME`):")
+        for username, role, password in passwords:
+            click.echo(f"  {username:<15} {role.value:<11} {password}")
+    else:
+        click.echo("Log in with your user, or a demo user (demo-admin, demo-planner, demo-viewer, ...); "
+                   "forgot the password? `.venv/bin/hub users reset-password demo-admin`")
+    if not settings.database_url:
+        click.echo("The embedded database keeps running after the hub stops; stop it with `.venv/bin/hub db stop`.")
+    click.echo("Stop the hub with Ctrl+C.")
+    app.run(host=host, port=port, debug=settings.debug, threaded=True)
+
+
+def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]:
+    from services.demo_data import load_demo
+    from services.reference_data import load_reference
+
+    from services.users import create_user, generate_password, get_by_username
+
+    passwords: list[tuple[str, Role, str]] = []
+    with ctx.session() as s:
+        loaded = set(s.scalars(select(DataLoad.kind)))
+        if "reference" not in loaded:
+            click.echo("Loading reference data (Natural Earth, UN peace operations, Geo-PKO) ...")
+            report = load_reference(s)
+            s.add(DataLoad(kind="reference", detail={"summary": str(report)[:2000]}))
+        if demo and "demo" not in loaded:
+            click.echo("Generating the demo data set (marked as generated) ...")
+            load_demo(s)
+        if demo:
+            for username, role, display in DEMO_USERS:
+                if get_by_username(s, username) is None:
+                    password = generate_password()
+                    create_user(s, username, role, password, display_name=display)
+                    passwords.append((username, role, password))
+    return passwords
+
+
+# --- db ------------------------------------------------------------------------------------------
+@cli.group(help="The database: schema migrations and the embedded cluster.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Migrate the schema to REVISION (default: the latest).")
+@click.argument("revision", default="head")
+@pass_ctx
+def db_upgrade(ctx: HubContextObj, revision: str) -> None:
+    from models import migrate
+
+    migrate.upgrade(ctx.url, revision)
+    click.echo(f"Schema at {migrate.current_revision(ctx.url)}.")
+
+
+@db.command("downgrade", help="Migrate the schema down to REVISION ('base' drops every table of the hub).")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def db_downgrade(ctx: HubContextObj, revision: str, yes: bool) -> None:
+    from models import migrate
+
+    if not yes:
+        click.confirm(f"Downgrade to {revision}? Data in dropped tables is lost.", abort=True)
+    migrate.downgrade(ctx.url, revision)
+    click.echo(f"Schema at {migrate.current_revision(ctx.url) or 'base (empty)'}.")
+
+
+@db.command("current", help="Show the schema revision and the latest one.")
+@pass_ctx
+def db_current(ctx: HubContextObj) -> None:
+    from models import migrate
+
+    click.echo(f"current: {migrate.current_revision(ctx.url) or 'none'}; latest: {migrate.head_revision()}")
+
+
+@db.command("stop", help="Stop the embedded PostgreSQL cluster.")
+@pass_ctx
+def db_stop(ctx: HubContextObj) -> None:
+    if ctx.settings.database_url:
+        raise click.ClickException("HUB_DATABASE_URL is set: the hub does not manage that server.")
+    stopped = EmbeddedPostgres(ctx.settings.data_dir).stop()
+    click.echo("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
+
+
+@db.command("url", help="Print the database URL the hub uses (starting the embedded cluster if needed).")
+@pass_ctx
+def db_url(ctx: HubContextObj) -> None:
+    click.echo(ctx.url)
+
+
+# --- users ---------------------------------------------------------------------------------------
+@cli.group(help="Users and their roles: " + ", ".join(r.value for r in Role) + ".")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Create a user; a random password is printed once unless --password-stdin.")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--email", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+def users_create(ctx: HubContextObj, username: str, role: str, display_name: str | None, email: str | None,
+                 password_stdin: bool) -> None:
+    from services.users import create_user, generate_password
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    with ctx.session() as s:
+        user = create_user(s, username, role, password, display_name=display_name, email=email)
+    click.echo(f"Created {user.username} ({role}).")
+    if not password_stdin:
+        click.echo(f"Password (shown once): {password}")
+
+
+@users.command("reset-password", help="Set a new random password (printed once) and end the user's sessions.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@pass_ctx
+def users_reset(ctx: HubContextObj, username: str, password_stdin: bool) -> None:
+    from services.users import reset_password
+
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with ctx.session() as s:
+        user, password = reset_password(s, username, given)
+    click.echo(f"Password of {user.username} reset; open sessions ended.")
+    if not password_stdin:
+        click.echo(f"New password (shown once): {password}")
+
+
+@users.command("deactivate", help="Deactivate a user: no login, no API token works, open sessions end.")
+@click.argument("username")
+@pass_ctx
+def users_deactivate(ctx: HubContextObj, username: str) -> None:
+    from services.users import deactivate
+
+    with ctx.session() as s:
+        deactivate(s, username)
+    click.echo(f"{username} deactivated.")
+
+
+@users.command("list", help="List users with their role and state.")
+@pass_ctx
+def users_list(ctx: HubContextObj) -> None:
+    from services.users import list_users
+
+    with ctx.session() as s:
+        for user in list_users(s):
+            state = "active" if user.active else "deactivated"
+            click.echo(f"{user.username:<20} {user.role.value:<11} {state}")
+
+
+# --- tokens --------------------------------------------------------------------------------------
+@cli.group(help="Personal access tokens for the API (sent as 'Authorization: Bearer TOKEN').")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Create a token for a user; it is printed once.")
+@click.option("--user", "username", required=True)
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--days", type=int, default=365, show_default=True, help="Days until it expires (0: never).")
+@pass_ctx
+def tokens_create(ctx: HubContextObj, username: str, name: str, days: int) -> None:
+    from services.tokens import create_token
+
+    with ctx.session() as s:
+        token, plain = create_token(s, username, name, days or None)
+        expires = token.expires_at.date().isoformat() if token.expires_at else "never"
+    click.echo(f"Token {name!r} for {username} (expires {expires}); shown once:")
+    click.echo(plain)
+
+
+@tokens.command("revoke", help="Revoke a token by its id.")
+@click.argument("token_id", type=int)
+@pass_ctx
+def tokens_revoke(ctx: HubContextObj, token_id: int) -> None:
+    from services.tokens import revoke_token
+
+    with ctx.session() as s:
+        revoke_token(s, token_id)
+    click.echo(f"Token {token_id} revoked.")
+
+
+# --- data ----------------------------------------------------------------------------------------
+@cli.group(help="Reference data shipped with the hub (geo/data).")
+def reference() -> None:
+    pass
+
+
+@reference.command("load", help="Load or refresh countries, missions and sites (idempotent).")
+@pass_ctx
+def reference_load(ctx: HubContextObj) -> None:
+    from services.reference_data import load_reference
+
+    with ctx.session() as s:
+        report = load_reference(s)
+        if not s.scalar(select(DataLoad.id).where(DataLoad.kind == "reference")):
+            s.add(DataLoad(kind="reference", detail={"summary": str(report)[:2000]}))
+    click.echo(str(report))
+
+
+@cli.group(help="The generated demo data set (every row marked as generated).")
+def demo() -> None:
+    pass
+
+
+@demo.command("load", help="Generate and load demo data; --experts/--deployments scale it for benchmarks.")
+@click.option("--experts", type=int, default=80, show_default=True)
+@click.option("--deployments", type=int, default=None, help="Number of deployments (default: what five years "
+                                                             "of the experts' work gives).")
+@click.option("--seed", type=int, default=None, help="Random seed (default HUB_DEMO_SEED).")
+@pass_ctx
+def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: int | None) -> None:
+    import time
+
+    from services.demo_data import load_demo
+    from services.reference_data import load_reference
+
+    started = time.perf_counter()
+    with ctx.session() as s:
+        if not s.scalar(select(DataLoad.id).where(DataLoad.kind == "reference")):
+            load_reference(s)
+            s.add(DataLoad(kind="reference", detail={}))
+        report = load_demo(s, experts=experts, deployments=deployments, seed=seed or ctx.settings.demo_seed)
+    click.echo(f"{report}\nLoaded in {time.perf_counter() - started:.1f} s.")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except EmbeddedPgError as error:
+        click.secho(f"hub: {error}", fg="red", err=True)
+        sys.exit(2)
+    except OperationalError as error:
+        first = str(error.orig).strip().splitlines()[0] if error.orig else str(error).splitlines()[0]
+        click.secho(f"hub: cannot reach the database: {first}. Check HUB_DATABASE_URL or that the server runs.",
+                    fg="red", err=True)
+        sys.exit(2)
+    except HubError as error:
+        click.secho(f"hub: {error}", fg="red", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""GET /api/v1/key-figures: the home page's headline numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from dashboard.api.guard import require
+from dashboard.context import db_session
+from services.access import Permission
+from services.key_figures import key_figures
+
+blp = Blueprint("key_figures", __name__, description="Headline numbers")
+
+
+class KeyFiguresQuery(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "Day to count for (default: today)."})
+    capacity_id = fields.Integer(load_default=None)
+
+
+class KeyFiguresSchema(Schema):
+    as_of = fields.Date(required=True)
+    experts_deployed = fields.Integer(required=True)
+    experts_available = fields.Integer(required=True)
+    experts_total = fields.Integer(required=True)
+    open_surge_requests = fields.Integer(required=True)
+    active_missions = fields.Integer(required=True)
+
+
+@blp.route("")
+class KeyFigures(MethodView):
+    @blp.arguments(KeyFiguresQuery, location="query")
+    @blp.response(200, KeyFiguresSchema)
+    def get(self, query: dict) -> object:
+        require(Permission.VIEW_AGGREGATES)
+        with db_session() as s:
+            return key_figures(s, query["as_of"] or date.today(), query["capacity_id"])

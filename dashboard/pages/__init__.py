@@ -1,0 +1,9 @@
+"""One module a page: a layout() guarded by roles, its thin callbacks, and dash.register_page(layout=...) last.
+
+Modules listed in PAGE_MODULES are imported by create_app after the Dash app exists.
+"""
+
+PAGE_MODULES = (
+    "dashboard.pages.home",
+    "dashboard.pages.not_found",
+)

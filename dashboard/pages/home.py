@@ -1,0 +1,62 @@
+"""Home: live key figures from the database, with a capacity filter."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+from sqlalchemy import select
+
+from dashboard.components.key_figures import figure_card
+from dashboard.context import db_session
+from dashboard.i18n import _, _l
+from dashboard.security.callbacks import secured_callback
+from dashboard.security.pages import page_layout
+from models import Capacity
+from services.access import Permission
+from services.key_figures import key_figures
+
+class Ids:
+    CAPACITY = "home-capacity"
+    FIGURES = "home-figures"
+    AS_OF = "home-as-of"
+
+
+@page_layout(Permission.VIEW_AGGREGATES)
+def layout(**_kwargs: object) -> html.Div:
+    with db_session() as s:
+        capacities = s.execute(select(Capacity.id, Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+    options = [{"label": _("Both capacities"), "value": 0}] + [
+        {"label": f"{code} · {name}", "value": cid} for cid, code, name in capacities
+    ]
+    return html.Div([
+        html.H1(_("Today at a glance"), className="h3"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=options, value=0, clearable=False), md=6, lg=4),
+            dbc.Col(html.Div(id=Ids.AS_OF, className="text-muted pt-2"), md=6),
+        ], className="mb-3"),
+        dbc.Row(id=Ids.FIGURES),
+    ])
+
+
+@secured_callback(
+    Output(Ids.FIGURES, "children"), Output(Ids.AS_OF, "children"), Input(Ids.CAPACITY, "value"),
+    roles=Permission.VIEW_AGGREGATES,
+)
+def show_figures(capacity_id: int | None) -> tuple[list, str]:
+    with db_session() as s:
+        figures = key_figures(s, date.today(), capacity_id or None)
+    cards = [
+        figure_card("kf-deployed", _("Experts deployed today"), figures.experts_deployed),
+        figure_card("kf-available", _("Experts available now"), figures.experts_available,
+                    _("of %(total)d experts", total=figures.experts_total)),
+        figure_card("kf-open-surge", _("Open surge requests"), figures.open_surge_requests),
+        figure_card("kf-missions", _("Active missions"), figures.active_missions),
+    ]
+    return cards, _("As of %(day)s", day=figures.as_of.isoformat())
+
+
+dash.register_page(__name__, layout=layout, path="/", name="Home", nav_label=_l("Home"), order=0,
+                   permission=Permission.VIEW_AGGREGATES)

@@ -1,0 +1,1 @@
+"""Authentication, deny-by-default request guards, and per-callback role rules."""

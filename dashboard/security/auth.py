@@ -1,0 +1,259 @@
+"""Login, logout, and the guards every request passes: deny by default, same-origin writes, idle timeout."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from dashboard.context import db_session, hub, request_origin
+from dashboard.i18n import LANGUAGES, _
+from dashboard.security.callbacks import roles_for
+from dashboard.security.users import HubUser
+from models.auth import User
+from models.settings import Settings
+from services import audit, tokens, users
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Reachable without logging in: the login page, the language switch, static files and Dash's JS bundles.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", "static"})
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PATHS = frozenset({"/_favicon.ico", "/favicon.ico"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SEEN_KEY = "seen"
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: "//evil.example" and "https://..." would leave it.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> HubUser | None:
+    try:
+        user_id, epoch = (int(part) for part in user_key.split(":"))
+    except ValueError:
+        return None
+    with db_session() as s:
+        row = s.get(User, user_id)
+        if row is None or not row.active or row.session_epoch != epoch:
+            return None
+        return HubUser.from_row(row)
+
+
+@login_manager.request_loader
+def load_user_from_token(req) -> HubUser | None:  # type: ignore[no-untyped-def]
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    with db_session() as s:
+        row = tokens.user_for_token(s, header[7:].strip())
+        return HubUser.from_row(row, via_token=True) if row else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: hub().settings.login_rate_limit, methods=["POST"])
+def login() -> str | Response:
+    error = None
+    notice = None
+    if request.args.get("expired"):
+        notice = _("Your session ended after %(minutes)d minutes without activity. Please log in again.",
+                   minutes=hub().settings.idle_timeout_minutes)
+    elif request.args.get("logged_out"):
+        notice = _("You are logged out.")
+    if request.method == "POST":
+        if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "")):
+            error = _("The form expired. Please try again.")
+        else:
+            username = request.form.get("username", "")[:80]
+            with db_session() as s:
+                row = users.authenticate(s, username, request.form.get("password", "")[:1024])
+                if row is None:
+                    audit.record(s, "login_failed", username=username.strip().lower()[:80], origin=request_origin())
+                else:
+                    audit.record(s, "login", principal=HubUser.from_row(row).principal, origin=request_origin())
+                    user = HubUser.from_row(row)
+            if row is None:
+                # Same answer for an unknown user and a wrong password.
+                error = _("Unknown username or wrong password.")
+            else:
+                lang = session.get("lang")
+                # A fresh session at login: nothing set before logging in carries over (no fixation).
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                session["sid"] = secrets.token_urlsafe(16)
+                session.permanent = True
+                session[SEEN_KEY] = int(time.time())
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error and request.method == "POST" else 200
+    return render_template(
+        "login.html", error=error, notice=notice, csrf=csrf_token(), languages=LANGUAGES,
+        next=request.args.get("next", ""),
+    ), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "")):
+        abort(400)
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login", logged_out=1))
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str) -> Response:
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/healthz")
+def health() -> Response:
+    return jsonify(status="ok")
+
+
+def _unauthenticated(expired: bool = False) -> Response:
+    path = request.path
+    if path.startswith("/api/"):
+        from dashboard.api.problems import problem
+
+        return problem(401, _("Authentication required"), _("Log in, or send a personal access token as "
+                                                             "'Authorization: Bearer <token>'."))
+    if path.startswith("/_dash-") or request.method not in SAFE_METHODS or request.is_json:
+        # The page's script (assets/session.js) turns this into a redirect to the login page.
+        login_url = url_for("auth.login", expired=1 if expired else None)
+        response = jsonify(error="login_required", expired=expired, login=login_url)
+        response.status_code = 401
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
+
+
+def _foreign_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if not origin or (origin == "null" and request.method in SAFE_METHODS):
+        return False
+    allowed = {o.rstrip("/") for o in hub().settings.allowed_origins}
+    return urlsplit(origin).netloc != request.host and origin.rstrip("/") not in allowed
+
+
+def guard() -> Response | None:
+    """Runs before every request. Order: foreign origin, public, logged in, idle, callback role."""
+    if request.method not in SAFE_METHODS and _foreign_origin():
+        return _json_error(403, _("Requests from another site are refused."))
+    if (
+        request.endpoint in PUBLIC_ENDPOINTS
+        or request.path in PUBLIC_PATHS
+        or request.path.startswith(PUBLIC_PREFIXES)
+    ):
+        return None
+    if not current_user.is_authenticated:
+        return _unauthenticated(expired=bool(session.get(SEEN_KEY)))
+    if not current_user.via_token:
+        now = int(time.time())
+        seen = session.get(SEEN_KEY, now)
+        if now - seen > hub().settings.idle_timeout_minutes * 60:
+            logout_user()
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            return _unauthenticated(expired=True)
+        if now - seen > 30:  # rewrite the cookie at most twice a minute
+            session[SEEN_KEY] = now
+    if request.path == "/_dash-update-component":
+        return _check_callback_role()
+    return None
+
+
+def _check_callback_role() -> Response | None:
+    body = request.get_json(silent=True) or {}
+    key = body.get("output")
+    allowed = roles_for(key) if isinstance(key, str) else None
+    if allowed is None:
+        return _json_error(403, _("This action is not available."))
+    if current_user.role not in allowed:
+        return _json_error(403, _("Your role does not allow this action."))
+    return None
+
+
+def _json_error(status: int, message: str) -> Response:
+    if request.path.startswith("/api/"):
+        from dashboard.api.problems import problem
+
+        return problem(status, message)
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def _rate_limited(error: RateLimitExceeded) -> tuple[str, int]:
+    return render_template(
+        "login.html", error=_("Too many login attempts. Wait a minute and try again."), notice=None,
+        csrf=csrf_token(), languages=LANGUAGES, next=request.args.get("next", ""),
+    ), 429
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Marks the cookie Secure whenever the request came over HTTPS, or always with HUB_COOKIE_SECURE=true."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def init_auth(server: Flask, settings: Settings) -> None:
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="hub_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_timeout_minutes),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    server.config["SESSION_COOKIE_SECURE"] = bool(settings.cookie_secure)
+    server.session_interface = _SessionInterface()
+
+    login_manager.init_app(server)
+    login_manager.session_protection = "basic"
+    server.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    server.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(server)
+    server.register_error_handler(RateLimitExceeded, _rate_limited)
+    server.register_blueprint(bp)
+    server.before_request(guard)
+    server.jinja_env.globals["csrf_token"] = csrf_token
