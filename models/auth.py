@@ -56,7 +56,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now(),
                                          index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+    # No foreign key: the log outlives users and is never updated (a SET NULL cascade would be an update).
+    user_id: Mapped[int | None] = mapped_column(index=True)
     username: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(60), nullable=False)  # login, login_failed, create, export ...
     entity: Mapped[str | None] = mapped_column(String(60))

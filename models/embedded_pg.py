@@ -7,6 +7,7 @@ when the hub runs as root the server runs as the unprivileged system user ``hubp
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -53,21 +54,46 @@ class EmbeddedPostgres:
         self.data_dir = Path(self.data_dir).resolve()
 
     @property
+    def home(self) -> Path:
+        """Where the cluster's files live: data_dir, unless the service user cannot reach it (see _home)."""
+        return self._home()
+
+    @property
     def pgdata(self) -> Path:
-        return self.data_dir / "pg"
+        return self.home / "pg"
 
     @property
     def socket_dir(self) -> Path:
-        return self.data_dir / "run"
+        return self.home / "run"
 
     @property
     def log_file(self) -> Path:
-        return self.data_dir / "postgres.log"
+        return self.home / "postgres.log"
+
+    def _home(self) -> Path:
+        link = self.data_dir / "cluster"
+        if link.is_symlink():
+            return link.resolve()
+        if not self._as_service_user():
+            return self.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        reachable = subprocess.run([*self._as_service_user(), "test", "-x", str(self.data_dir)],
+                                   capture_output=True, check=False).returncode == 0
+        if reachable:
+            return self.data_dir
+        # As root in a folder hubpg cannot traverse (a checkout under /root, say): keep the cluster where it
+        # can, and link it from data_dir so that the project still shows where its database is.
+        digest = hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
+        home = Path("/var/lib/standing-capacities-hub") / digest
+        home.mkdir(parents=True, exist_ok=True)
+        os.chmod(home.parent, 0o755)
+        link.symlink_to(home)
+        return home
 
     @property
     def _marker(self) -> Path:
         # Written only after initdb succeeded: a pgdata folder without it is a half-made cluster.
-        return self.data_dir / "pg.initialised"
+        return self.home / "pg.initialised"
 
     def url(self, dbname: str = "hub") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@/{dbname}?host={self.socket_dir}"
@@ -116,7 +142,7 @@ class EmbeddedPostgres:
         if self.pgdata.exists():
             # initdb was interrupted before: nothing in there is worth keeping, so start over.
             shutil.rmtree(self.pgdata)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(mode=0o700)
         self._own(self.pgdata)
         done = self._run(

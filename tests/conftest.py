@@ -108,3 +108,72 @@ def shared_data_dir() -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found")
     return path
+
+
+# --- the web app ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def app(settings: Settings, db_url: str):
+    """One Dash app for the run (Dash pages register globally, once per process), on hub_test."""
+    from app import create_app
+
+    return create_app(settings, url=db_url)
+
+
+@pytest.fixture(scope="session")
+def server(app):
+    return app.server
+
+
+@pytest.fixture
+def client(server):
+    return server.test_client()
+
+
+@pytest.fixture
+def make_user(server):
+    """Creates committed users (the app reads them through its own connections) and deletes them after."""
+    import secrets as _secrets
+
+    from sqlalchemy import delete
+
+    from models import ApiToken, User
+    from models.db import session_scope
+    from services.users import create_user
+
+    factory = server.extensions["hub"].session_factory
+    created: list[int] = []
+
+    def make(role: str, password: str | None = None, username: str | None = None):
+        password = password or _secrets.token_urlsafe(12)
+        username = username or f"t-{role}-{_secrets.token_hex(4)}"
+        with session_scope(factory) as s:
+            user = create_user(s, username, role, password, display_name=f"Test {role}")
+            created.append(user.id)
+        return username, password
+
+    yield make
+    with session_scope(factory) as s:
+        s.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
+        s.execute(delete(User).where(User.id.in_(created)))
+
+
+def login(client, username: str, password: str):
+    """Logs a Flask test client in through the real login form (CSRF token included)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "csrf": token})
+
+
+@pytest.fixture
+def logged_in(client, make_user):
+    """A test client logged in with a new user of the given role: ``logged_in("viewer")``."""
+
+    def as_role(role: str):
+        username, password = make_user(role)
+        response = login(client, username, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return as_role

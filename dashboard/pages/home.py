@@ -18,6 +18,7 @@ from models import Capacity
 from services.access import Permission
 from services.key_figures import key_figures
 
+
 class Ids:
     CAPACITY = "home-capacity"
     FIGURES = "home-figures"

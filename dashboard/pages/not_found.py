@@ -8,6 +8,7 @@ from dash import html
 
 from dashboard.i18n import _
 
+
 def layout(**_kwargs: object) -> dbc.Alert:
     return dbc.Alert([html.H4(_("Page not found"), className="alert-heading"),
                       html.A(_("Back to the home page"), href="/")], color="secondary", id="page-not-found")

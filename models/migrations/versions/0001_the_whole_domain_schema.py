@@ -192,7 +192,6 @@ def upgrade() -> None:
     sa.Column('detail', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('remote_addr', postgresql.INET(), nullable=True),
     sa.Column('user_agent', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_audit_event_user_id_app_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
     )
     op.create_index(op.f('ix_audit_event_at'), 'audit_event', ['at'], unique=False)

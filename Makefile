@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test lint format bench psql stop system-deps browser-deps clean-data help
+
+help:
+	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
+	@echo "make test   run the whole test suite (PostGIS and headless Chromium included)"
+	@echo "make lint   ruff;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
+	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+browser-deps:
+	@scripts/install-system-deps.sh --browser
+
+run: system-deps $(STAMP)
+	$(BIN)/hub run
+
+test: browser-deps $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+
+bench: system-deps $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+psql: system-deps $(STAMP)
+	psql "$$($(BIN)/hub db url | sed 's/+psycopg//')"
+
+stop: $(STAMP)
+	$(BIN)/hub db stop
+
+clean-data: stop
+	rm -rf .hub-data

@@ -1,0 +1,126 @@
+"""Experts: who can do what, and who is deployed, unavailable or available today. Names only for roles allowed."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+from flask_babel import get_locale
+from flask_login import current_user
+
+from dashboard.context import db_session
+from dashboard.i18n import _, _l
+from dashboard.security.callbacks import secured_callback
+from dashboard.security.pages import page_layout
+from models.enums import Gender
+from services.access import Permission
+from services.expert_overview import ExpertFilter, ExpertState, expert_filter_options, expert_overview
+
+
+class Ids:
+    CAPACITY = "experts-capacity"
+    SKILL = "experts-skill"
+    LANGUAGE = "experts-language"
+    AVAILABLE_ONLY = "experts-available-only"
+    GRID = "experts-grid"
+    COUNT = "experts-count"
+
+
+GENDERS = {
+    Gender.FEMALE.value: _l("Female"),
+    Gender.MALE.value: _l("Male"),
+    Gender.OTHER.value: _l("Other"),
+    Gender.UNDISCLOSED.value: _l("Undisclosed"),
+}
+
+
+def _headers() -> dict[str, dict[str, object]]:
+    return {
+        "name": {"headerName": _("Name"), "pinned": "left", "minWidth": 200},
+        "capacity": {"headerName": _("Capacity"), "width": 110},
+        "gender": {"headerName": _("Gender"), "width": 120},
+        "nationality": {"headerName": _("Nationality"), "minWidth": 150},
+        "grade": {"headerName": _("Grade"), "width": 100},
+        "skills": {"headerName": _("Skills"), "flex": 2, "minWidth": 240},
+        "languages": {"headerName": _("Languages"), "flex": 1, "minWidth": 150},
+        "status": {"headerName": _("Status today"), "minWidth": 190},
+    }
+
+
+def _column_defs(columns: tuple[str, ...]) -> list[dict[str, object]]:
+    headers = _headers()
+    # "mission" is folded into the status text; only the keys the service sent become columns.
+    return [{"field": key, **headers[key]} for key in columns if key in headers]
+
+
+def _status(state: str, mission: str | None) -> str:
+    if state == ExpertState.DEPLOYED:
+        return _("Deployed at %(mission)s", mission=mission or "?")
+    if state == ExpertState.UNAVAILABLE:
+        return _("Unavailable")
+    return _("Available")
+
+
+def _records(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    out = []
+    for row in rows:
+        record = {k: v for k, v in row.items() if k != "mission"}
+        record["gender"] = str(GENDERS.get(str(row["gender"]), row["gender"]))
+        record["status"] = _status(str(row["status"]), row["mission"])  # type: ignore[arg-type]
+        out.append(record)
+    return out
+
+
+@page_layout(Permission.VIEW_OPERATIONS)
+def layout(**_kwargs: object) -> html.Div:
+    with db_session() as s:
+        options = expert_filter_options(s, locale=str(get_locale()))
+    capacities = [{"label": _("Both capacities"), "value": 0}] + [
+        {"label": o.label, "value": o.value} for o in options.capacities
+    ]
+    return html.Div([
+        html.H1(_("Experts"), className="h3"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=capacities, value=0, clearable=False), md=6, lg=3),
+            dbc.Col(dcc.Dropdown(id=Ids.SKILL, options=[{"label": o.label, "value": o.value} for o in options.skills],
+                                 placeholder=_("Any skill")), md=6, lg=3),
+            dbc.Col(dcc.Dropdown(id=Ids.LANGUAGE,
+                                 options=[{"label": o.label, "value": o.value} for o in options.languages],
+                                 placeholder=_("Any language")), md=6, lg=2),
+            dbc.Col(dbc.Switch(id=Ids.AVAILABLE_ONLY, label=_("Available today only"), value=False), md=3, lg=2,
+                    className="pt-2"),
+            dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=3, lg=2),
+        ], className="mb-3 g-2"),
+        dag.AgGrid(
+            id=Ids.GRID,
+            columnDefs=[],
+            rowData=[],
+            defaultColDef={"sortable": True, "filter": True, "resizable": True},
+            dashGridOptions={"animateRows": False, "overlayNoRowsTemplate": _("No experts match these filters.")},
+            style={"height": "70vh"},
+        ),
+    ])
+
+
+@secured_callback(
+    Output(Ids.GRID, "rowData"), Output(Ids.GRID, "columnDefs"), Output(Ids.COUNT, "children"),
+    Input(Ids.CAPACITY, "value"), Input(Ids.SKILL, "value"), Input(Ids.LANGUAGE, "value"),
+    Input(Ids.AVAILABLE_ONLY, "value"),
+    roles=Permission.VIEW_OPERATIONS,
+)
+def show_experts(capacity_id: int | None, skill_id: int | None, language: str | None,
+                 available_only: bool | None) -> tuple[list[dict[str, object]], list[dict[str, object]], str]:
+    filters = ExpertFilter(
+        capacity_id=int(capacity_id) if capacity_id else None,
+        skill_id=int(skill_id) if skill_id else None,
+        language_code=str(language)[:3] if language else None,
+        available_only=bool(available_only),
+    )
+    with db_session() as s:
+        table = expert_overview(s, current_user.principal, filters, locale=str(get_locale()))
+    return _records(table.rows), _column_defs(table.columns), _("%(count)d experts", count=len(table.rows))
+
+
+dash.register_page(__name__, layout=layout, path="/experts", name="Experts", nav_label=_l("Experts"), order=20,
+                   permission=Permission.VIEW_OPERATIONS)

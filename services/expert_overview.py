@@ -1,0 +1,182 @@
+"""The experts list: profile, skills, languages and today's status, with names only for roles allowed to see them.
+
+The name is left out of the query itself for other roles, so it cannot leak through the grid's data.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Capacity,
+    Country,
+    Deployment,
+    Expert,
+    ExpertLanguage,
+    ExpertSkill,
+    Language,
+    Mission,
+    Skill,
+    Unavailability,
+)
+from models.enums import DeploymentStatus, ExpertStatus
+from services.access import Permission, Principal
+
+
+class ExpertState(enum.StrEnum):
+    DEPLOYED = "deployed"
+    UNAVAILABLE = "unavailable"
+    AVAILABLE = "available"
+
+
+@dataclass(frozen=True)
+class ExpertFilter:
+    capacity_id: int | None = None
+    skill_id: int | None = None
+    language_code: str | None = None
+    available_only: bool = False
+
+
+@dataclass(frozen=True)
+class ExpertTable:
+    """Rows as plain dicts for the grid; ``columns`` lists the keys this principal receives, in display order."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Option:
+    value: int | str
+    label: str
+
+
+@dataclass(frozen=True)
+class ExpertFilterOptions:
+    capacities: list[Option]
+    skills: list[Option]
+    languages: list[Option]
+
+
+BASE_COLUMNS = ("capacity", "gender", "nationality", "grade", "skills", "languages", "status", "mission")
+
+
+def _covers(period_col: Any, day: date) -> ColumnElement[bool]:
+    return period_col.op("@>")(literal(day))
+
+
+def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The mission an expert is deployed to on ``day`` (or NULL), and the expert's state that day."""
+    mission_now = (
+        select(Mission.acronym)
+        .join(Deployment, Deployment.mission_id == Mission.id)
+        .where(
+            Deployment.expert_id == Expert.id,
+            Deployment.status != DeploymentStatus.CANCELLED,
+            _covers(Deployment.period, day),
+        )
+        .order_by(Deployment.start_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    absent = exists().where(Unavailability.expert_id == Expert.id, _covers(Unavailability.period, day))
+    # Same rule as services.key_figures: deployed wins, then absence or a non-active status.
+    state = case(
+        (mission_now.is_not(None), literal(ExpertState.DEPLOYED.value)),
+        (or_(absent, Expert.status != ExpertStatus.ACTIVE), literal(ExpertState.UNAVAILABLE.value)),
+        else_=literal(ExpertState.AVAILABLE.value),
+    )
+    return mission_now, state
+
+
+def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool) -> tuple[Select, tuple[str, ...]]:
+    skill_name = func.coalesce(Skill.name_fr, Skill.name) if french else Skill.name
+    skills = (
+        select(func.string_agg(skill_name, literal(", "), order_by=skill_name))
+        .select_from(ExpertSkill)
+        .join(Skill, Skill.id == ExpertSkill.skill_id)
+        .where(ExpertSkill.expert_id == Expert.id)
+        .scalar_subquery()
+    )
+    language_label = func.upper(ExpertLanguage.language_code).concat(" ").concat(ExpertLanguage.level)
+    languages = (
+        select(func.string_agg(language_label, literal(", "), order_by=ExpertLanguage.language_code))
+        .where(ExpertLanguage.expert_id == Expert.id)
+        .scalar_subquery()
+    )
+    nationality = func.coalesce(Country.name_fr, Country.name) if french else Country.name
+    mission_now, state = _state(day)
+
+    columns: list[tuple[str, Any]] = []
+    if principal.can(Permission.VIEW_PERSON_NAMES):
+        columns.append(("name", Expert.family_name.concat(", ").concat(Expert.given_name)))
+    columns += [
+        ("capacity", Capacity.code),
+        ("gender", Expert.gender),
+        ("nationality", nationality),
+        ("grade", Expert.grade),
+        ("skills", func.coalesce(skills, "")),
+        ("languages", func.coalesce(languages, "")),
+        ("status", state),
+        ("mission", mission_now),
+    ]
+    query = (
+        select(*(expr.label(key) for key, expr in columns))
+        .join(Capacity, Capacity.id == Expert.capacity_id)
+        .outerjoin(Country, Country.iso3 == Expert.nationality_iso3)
+        .where(Expert.status != ExpertStatus.SEPARATED)
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if filters.capacity_id:
+        conditions.append(Expert.capacity_id == filters.capacity_id)
+    if filters.skill_id:
+        conditions.append(exists().where(ExpertSkill.expert_id == Expert.id, ExpertSkill.skill_id == filters.skill_id))
+    if filters.language_code:
+        conditions.append(exists().where(ExpertLanguage.expert_id == Expert.id,
+                                         ExpertLanguage.language_code == filters.language_code))
+    if filters.available_only:
+        conditions.append(state == ExpertState.AVAILABLE.value)
+    if conditions:
+        query = query.where(and_(*conditions))
+    names_first = [Expert.family_name, Expert.given_name] if columns[0][0] == "name" else []
+    query = query.order_by(Capacity.code, *names_first, Expert.id)
+    return query, tuple(key for key, _expr in columns)
+
+
+def expert_overview(
+    session: Session,
+    principal: Principal,
+    filters: ExpertFilter | None = None,
+    as_of: date | None = None,
+    locale: str = "en",
+) -> ExpertTable:
+    """Experts who have not separated, as of ``as_of`` (today by default). Raises Forbidden without VIEW_OPERATIONS."""
+    principal.require(Permission.VIEW_OPERATIONS)
+    query, columns = _query(principal, filters or ExpertFilter(), as_of or date.today(), locale == "fr")
+    rows = [dict(row._mapping) for row in session.execute(query)]
+    for row in rows:
+        row["gender"] = str(row["gender"])
+    return ExpertTable(columns=columns, rows=rows)
+
+
+def expert_filter_options(session: Session, locale: str = "en") -> ExpertFilterOptions:
+    skill_name = func.coalesce(Skill.name_fr, Skill.name) if locale == "fr" else Skill.name
+    capacities = session.execute(select(Capacity.id, Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+    skills = session.execute(select(Skill.id, skill_name).order_by(skill_name)).all()
+    # Only languages somebody speaks: the reference list is long.
+    languages = session.execute(
+        select(Language.code, Language.name)
+        .where(exists().where(ExpertLanguage.language_code == Language.code))
+        .order_by(Language.name)
+    ).all()
+    return ExpertFilterOptions(
+        capacities=[Option(cid, f"{code} · {name}") for cid, code, name in capacities],
+        skills=[Option(sid, name) for sid, name in skills],
+        languages=[Option(code, name) for code, name in languages],
+    )

@@ -1,0 +1,79 @@
+"""The `hub` command line: help for every command, clear one-line errors, users and tokens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select
+
+from cli.main import cli
+from models import ApiToken, User
+from models.db import session_scope
+
+HUB = str(Path(sys.executable).with_name("hub"))
+
+
+def _invoke(db_url: str, *args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, env={"HUB_DATABASE_URL": db_url},
+                              catch_exceptions=False)
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"])
+    assert top.exit_code == 0
+    for group in ("run", "db", "users", "tokens", "demo", "reference"):
+        assert group in top.output
+    for args in (["run"], ["db", "upgrade"], ["db", "downgrade"], ["db", "stop"], ["users", "create"],
+                 ["users", "reset-password"], ["users", "deactivate"], ["tokens", "create"], ["demo", "load"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, args
+
+
+def test_unreachable_database_gives_one_clear_line() -> None:
+    env = {**os.environ, "HUB_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"}
+    done = subprocess.run([HUB, "db", "current"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach the database" in lines[0]
+
+
+def test_users_lifecycle_and_tokens(db_url: str, server) -> None:
+    factory = server.extensions["hub"].session_factory
+    try:
+        created = _invoke(db_url, "users", "create", "cli-tester", "--role", "planner")
+        assert created.exit_code == 0 and "Password (shown once)" in created.output
+        duplicate = CliRunner().invoke(cli, ["users", "create", "cli-tester", "--role", "planner"],
+                                       env={"HUB_DATABASE_URL": db_url})
+        assert duplicate.exit_code != 0
+        token = _invoke(db_url, "tokens", "create", "--user", "cli-tester")
+        plain = token.output.strip().splitlines()[-1]
+        assert plain.startswith("hub_")
+        client = server.test_client()
+        answer = client.get("/api/v1/key-figures", headers={"Authorization": f"Bearer {plain}"})
+        assert answer.status_code == 200
+        reset = _invoke(db_url, "users", "reset-password", "cli-tester", "--password-stdin",
+                        input="a-long-enough-password\n")
+        assert reset.exit_code == 0 and "a-long-enough-password" not in reset.output
+        assert _invoke(db_url, "users", "deactivate", "cli-tester").exit_code == 0
+        assert client.get("/api/v1/key-figures", headers={"Authorization": f"Bearer {plain}"}).status_code == 401
+        listing = _invoke(db_url, "users", "list")
+        assert "cli-tester" in listing.output and "deactivated" in listing.output
+    finally:
+        with session_scope(factory) as s:
+            user_id = s.scalar(select(User.id).where(User.username == "cli-tester"))
+            if user_id:
+                s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+                s.execute(delete(User).where(User.id == user_id))
+
+
+@pytest.mark.parametrize("role", ["wizard", ""])
+def test_unknown_role_is_refused(role: str) -> None:
+    result = CliRunner().invoke(cli, ["users", "create", "x", "--role", role])
+    assert result.exit_code != 0

@@ -1,0 +1,222 @@
+"""Deny by default: every route and callback needs a login and a role rule; login behaves as promised."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from dashboard.security.callbacks import CALLBACK_ROLES, is_internal, roles_for
+from models import AuditEvent
+from models.db import session_scope
+from models.enums import Role
+from services.users import deactivate, reset_password
+from tests.conftest import login
+
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "auth.health"}
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+
+
+def _concrete(rule) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule)
+
+
+def _protected_rules(server):  # type: ignore[no-untyped-def]
+    for rule in server.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.rule.startswith(PUBLIC_PREFIXES):
+            continue
+        if rule.rule in {"/_favicon.ico", "/favicon.ico"}:
+            continue
+        yield rule
+
+
+def test_every_route_refuses_anonymous_requests(server, client) -> None:
+    checked = 0
+    for rule in _protected_rules(server):
+        path = _concrete(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, json={} if method != "GET" else None)
+            assert response.status_code in (401, 302), f"{method} {rule.rule} answered {response.status_code}"
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/login"), rule.rule
+            checked += 1
+    # Dash's own endpoints are among them.
+    rules = {r.rule for r in server.url_map.iter_rules()}
+    assert {"/_dash-update-component", "/_dash-layout", "/_dash-dependencies"} <= rules
+    assert checked >= 5
+
+
+def test_dash_endpoints_answer_401_json_without_login(client) -> None:
+    for path in ("/_dash-layout", "/_dash-dependencies"):
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "login_required"
+    response = client.post("/_dash-update-component", json={"output": "home-figures.children"})
+    assert response.status_code == 401
+
+
+def test_every_callback_carries_a_role_rule(app) -> None:
+    assert app.callback_map, "the app registers callbacks"
+    for key in app.callback_map:
+        assert roles_for(key) is not None, f"callback {key} has no role rule"
+        assert key in CALLBACK_ROLES or is_internal(key)
+    assert all(CALLBACK_ROLES[k] for k in CALLBACK_ROLES), "every rule allows at least one role"
+
+
+def test_callbacks_refuse_roles_they_do_not_allow(app, logged_in) -> None:
+    refused = 0
+    for role in Role:
+        keys = [k for k in app.callback_map if k in CALLBACK_ROLES and role not in CALLBACK_ROLES[k]]
+        if not keys:
+            continue
+        client = logged_in(role.value)
+        for key in keys:
+            response = client.post("/_dash-update-component", json={"output": key, "inputs": [], "state": []})
+            assert response.status_code == 403, (role, key)
+            refused += 1
+    assert refused > 0, "at least one callback is closed to some role"
+
+
+def test_unregistered_callback_is_refused(logged_in) -> None:
+    client = logged_in("admin")
+    response = client.post("/_dash-update-component", json={"output": "not-a-callback.children", "inputs": []})
+    assert response.status_code == 403
+    assert "not available" in response.get_json()["error"]
+
+
+def test_foreign_origin_writes_are_refused(logged_in) -> None:
+    client = logged_in("viewer")
+    for path in ("/_dash-update-component", "/login", "/logout"):
+        response = client.post(path, json={}, headers={"Origin": "https://evil.example"})
+        assert response.status_code == 403, path
+    same = client.post("/_dash-update-component", json={"output": "nothing.children"},
+                       headers={"Origin": "http://localhost"})
+    assert same.status_code == 403 and "another site" not in same.get_json()["error"]
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, make_user) -> None:
+    username, _ = make_user("viewer")
+    wrong = login(client, username, "not-the-password")
+    unknown = login(client, "nobody-" + username, "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "Unknown username or wrong password."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_login_starts_a_new_session_and_sets_safe_cookies(client, make_user, server) -> None:
+    username, password = make_user("viewer")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    response = login(client, username, password)
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    with client.session_transaction() as sess:
+        assert "planted" not in sess and sess.get("sid")
+        first_sid = sess["sid"]
+    login(client, username, password)
+    with client.session_transaction() as sess:
+        assert sess["sid"] != first_sid
+
+
+def test_cookie_is_secure_over_https(server, make_user) -> None:
+    username, password = make_user("viewer")
+    client = server.test_client()
+    page = client.get("/login", base_url="https://hub.example").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    response = client.post("/login", base_url="https://hub.example",
+                           data={"username": username, "password": password, "csrf": token})
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_login_requires_the_form_token(client, make_user) -> None:
+    username, password = make_user("viewer")
+    client.get("/login")
+    response = client.post("/login", data={"username": username, "password": password, "csrf": "forged"})
+    assert response.status_code == 401 and "form expired" in response.get_data(as_text=True)
+
+
+def test_next_parameter_cannot_leave_the_site(client, make_user) -> None:
+    username, password = make_user("viewer")
+    page = client.get("/login?next=//evil.example/x").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    response = client.post("/login?next=//evil.example/x",
+                           data={"username": username, "password": password, "csrf": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_password_reset_and_deactivation_end_open_sessions(server, client, make_user) -> None:
+    factory = server.extensions["hub"].session_factory
+    username, password = make_user("planner")
+    login(client, username, password)
+    assert client.get("/_dash-layout").status_code == 200
+    with session_scope(factory) as s:
+        reset_password(s, username)
+    assert client.get("/_dash-layout").status_code == 401
+
+    other, other_password = make_user("planner")
+    second = server.test_client()
+    login(second, other, other_password)
+    with session_scope(factory) as s:
+        deactivate(s, other)
+    assert second.get("/_dash-layout").status_code == 401
+    assert login(server.test_client(), other, other_password).status_code == 401
+
+
+def test_idle_session_expires_with_a_clear_message(logged_in, server) -> None:
+    client = logged_in("viewer")
+    with client.session_transaction() as sess:
+        sess["seen"] = int(time.time()) - server.extensions["hub"].settings.idle_timeout_minutes * 60 - 5
+    response = client.get("/_dash-layout")
+    assert response.status_code == 401 and response.get_json()["expired"] is True
+    page = client.get(response.get_json()["login"]).get_data(as_text=True)
+    assert "without activity" in page
+
+
+def test_page_requests_redirect_to_login_with_next(client) -> None:
+    response = client.get("/missions?x=1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_logout_needs_the_form_token_and_ends_the_session(logged_in) -> None:
+    client = logged_in("viewer")
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 400
+    with client.session_transaction() as sess:
+        token = sess["csrf"]
+    response = client.post("/logout", data={"csrf": token})
+    assert response.status_code == 302 and "logged_out" in response.headers["Location"]
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_login_is_rate_limited(server, make_user) -> None:
+    settings = server.extensions["hub"].settings
+    original = settings.login_rate_limit
+    settings.login_rate_limit = "3 per minute"
+    try:
+        client = server.test_client()
+        username, _ = make_user("viewer")
+        answers = [login(client, username, "wrong-password").status_code for _ in range(5)]
+        assert answers[:3] == [401, 401, 401]
+        assert answers[3] == 429
+        assert "Too many login attempts" in login(client, username, "x").get_data(as_text=True)
+    finally:
+        settings.login_rate_limit = original
+
+
+def test_logins_are_audited(server, client, make_user) -> None:
+    username, password = make_user("finance")
+    login(client, username, "wrong-password")
+    login(client, username, password)
+    with session_scope(server.extensions["hub"].session_factory) as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.username == username)
+                            .order_by(AuditEvent.id)).all()
+    assert actions == ["login_failed", "login"]
+
+
+@pytest.mark.parametrize("path", ["/assets/hub.css", "/assets/vendor/bootstrap.min.css", "/login", "/healthz"])
+def test_public_paths_need_no_login(client, path: str) -> None:
+    assert client.get(path).status_code == 200
