@@ -38,6 +38,9 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
 
 MONEY = Numeric(16, 2)
 
+# Inclusive date range of a row with start_date and end_date, kept by the database.
+PERIOD_SQL = "CASE WHEN end_date >= start_date THEN daterange(start_date, end_date, '[]') END"
+
 
 def money_column(nullable: bool = False) -> Mapped[Decimal]:
     return mapped_column(MONEY, nullable=nullable)

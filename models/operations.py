@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Generated, Timestamped, enum_column
+from models.base import PERIOD_SQL, Base, Generated, Timestamped, enum_column
 from models.enums import (
     DeploymentKind,
     DeploymentStatus,
@@ -145,8 +145,9 @@ class Deployment(Generated, Timestamped, Base):
     kind: Mapped[DeploymentKind] = mapped_column(enum_column(DeploymentKind, "deployment_kind"), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
-    period: Mapped[object] = mapped_column(
-        DATERANGE, Computed("daterange(start_date, end_date, '[]')", persisted=True)
+    # NULL for reversed dates, so that the dates_ordered check (not a range error) names the problem.
+    period: Mapped[object | None] = mapped_column(
+        DATERANGE, Computed(PERIOD_SQL, persisted=True)
     )
     status: Mapped[DeploymentStatus] = mapped_column(
         enum_column(DeploymentStatus, "deployment_status"), nullable=False, index=True

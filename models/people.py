@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Generated, Timestamped, enum_column
+from models.base import PERIOD_SQL, Base, Generated, Timestamped, enum_column
 from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
 
 
@@ -162,7 +162,8 @@ class Unavailability(Generated, Base):
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
     # Inclusive date range kept by the database from start/end, for overlap tests and the constraint.
-    period: Mapped[object] = mapped_column(
-        DATERANGE, Computed("daterange(start_date, end_date, '[]')", persisted=True)
+    # NULL for reversed dates, so that the dates_ordered check (not a range error) names the problem.
+    period: Mapped[object | None] = mapped_column(
+        DATERANGE, Computed(PERIOD_SQL, persisted=True)
     )
     note: Mapped[str | None] = mapped_column(Text)

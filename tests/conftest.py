@@ -20,7 +20,8 @@ from models import migrate
 from models.embedded_pg import EmbeddedPostgres
 from models.settings import Settings
 
-TEST_DB = "hub_test"
+# Parallel runs on one machine (several developers, say) each set their own name.
+TEST_DB = os.environ.get("HUB_TEST_DB", "hub_test")
 BASELINE_EXPERTS = 80
 
 

@@ -69,6 +69,13 @@ def test_money_is_numeric(session) -> None:
     assert types and set(types.values()) == {"numeric"}
 
 
+def _refused(session, row: object, constraint: str) -> None:
+    """Adds row inside a savepoint and asserts the database refuses it, naming the constraint."""
+    with pytest.raises(IntegrityError, match=constraint), session.begin_nested():
+        session.add(row)
+        session.flush()
+
+
 def _expert(session) -> Expert:
     capacity = session.scalars(select(Capacity)).first()
     expert = Expert(staff_number="T-OVERLAP", given_name="Test", family_name="Overlap", gender=Gender.FEMALE,
@@ -79,20 +86,17 @@ def _expert(session) -> Expert:
 
 
 def test_database_refuses_overlapping_deployments(session) -> None:
-    expert = _expert(session)
-    mission = session.scalars(select(Mission)).first()
+    expert_id = _expert(session).id
+    mission_id = session.scalars(select(Mission.id)).first()
 
     def deployment(start: date, end: date, status: DeploymentStatus = DeploymentStatus.PLANNED) -> Deployment:
-        return Deployment(expert_id=expert.id, mission_id=mission.id, role="Adviser", kind=DeploymentKind.SURGE,
+        return Deployment(expert_id=expert_id, mission_id=mission_id, role="Adviser", kind=DeploymentKind.SURGE,
                           start_date=start, end_date=end, status=status)
 
     session.add(deployment(date(2030, 1, 1), date(2030, 1, 31)))
     session.flush()
     # Touching end and start days overlap: ranges are inclusive.
-    session.add(deployment(date(2030, 1, 31), date(2030, 2, 15)))
-    with pytest.raises(IntegrityError, match="deployment_no_overlap"), session.begin_nested():
-        session.flush()
-    session.expunge_all()
+    _refused(session, deployment(date(2030, 1, 31), date(2030, 2, 15)), "deployment_no_overlap")
     # A cancelled deployment does not block the dates.
     session.add(deployment(date(2030, 1, 10), date(2030, 1, 20), DeploymentStatus.CANCELLED))
     session.add(deployment(date(2030, 2, 1), date(2030, 2, 10)))
@@ -100,19 +104,15 @@ def test_database_refuses_overlapping_deployments(session) -> None:
 
 
 def test_database_refuses_overlapping_absences_and_reversed_dates(session) -> None:
-    expert = _expert(session)
-    session.add(Unavailability(expert_id=expert.id, kind=UnavailabilityKind.LEAVE,
+    expert_id = _expert(session).id
+    session.add(Unavailability(expert_id=expert_id, kind=UnavailabilityKind.LEAVE,
                                start_date=date(2030, 5, 1), end_date=date(2030, 5, 10)))
     session.flush()
-    session.add(Unavailability(expert_id=expert.id, kind=UnavailabilityKind.TRAINING,
-                               start_date=date(2030, 5, 5), end_date=date(2030, 5, 6)))
-    with pytest.raises(IntegrityError, match="unavailability_no_overlap"), session.begin_nested():
-        session.flush()
-    session.expunge_all()
-    session.add(Unavailability(expert_id=expert.id, kind=UnavailabilityKind.LEAVE,
-                               start_date=date(2030, 6, 10), end_date=date(2030, 6, 1)))
-    with pytest.raises(IntegrityError, match="dates_ordered"), session.begin_nested():
-        session.flush()
+    _refused(session, Unavailability(expert_id=expert_id, kind=UnavailabilityKind.TRAINING,
+                                     start_date=date(2030, 5, 5), end_date=date(2030, 5, 6)),
+             "unavailability_no_overlap")
+    _refused(session, Unavailability(expert_id=expert_id, kind=UnavailabilityKind.LEAVE,
+                                     start_date=date(2030, 6, 10), end_date=date(2030, 6, 1)), "dates_ordered")
 
 
 def test_audit_log_is_append_only(session) -> None:

@@ -113,6 +113,7 @@ def login() -> str | Response:
                 if lang:
                     session["lang"] = lang
                 session["sid"] = secrets.token_urlsafe(16)
+                session["csrf"] = secrets.token_urlsafe(24)  # a new form token with the new session
                 session.permanent = True
                 session[SEEN_KEY] = int(time.time())
                 login_user(user)
