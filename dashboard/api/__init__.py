@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import NoReturn
+
+from flask import Flask, abort
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -11,6 +13,10 @@ from models.settings import Settings
 from services.errors import HubError
 
 API_PREFIX = "/api/v1"
+
+
+def _not_found(rest: str) -> NoReturn:
+    abort(404)  # the HTTPException handler below answers problem+json
 
 
 def init_api(server: Flask, settings: Settings) -> Api:
@@ -35,6 +41,10 @@ def init_api(server: Flask, settings: Settings) -> Api:
     from dashboard.api import routes
 
     routes.register(api, settings)
+    # Dash's pages own a catch-all "/<path:path>": without this rule an unknown API path would get the HTML
+    # page with status 200. Werkzeug prefers every more specific API rule over it.
+    server.add_url_rule(f"{API_PREFIX}/<path:rest>", "api_not_found", _not_found,
+                        methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 
     @server.errorhandler(HubError)
     def _hub_error(error: HubError):  # type: ignore[no-untyped-def]
@@ -44,10 +54,13 @@ def init_api(server: Flask, settings: Settings) -> Api:
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         from flask import request
 
+        from dashboard.api.schemas import validation_detail
+
         if request.path.startswith(API_PREFIX):
             messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
-            return problem(error.code or 500, error.name, error.description, errors=messages) if messages else \
-                problem(error.code or 500, error.name, error.description)
+            if messages:  # webargs' field messages: name each invalid parameter in the detail too
+                return problem(error.code or 500, error.name, validation_detail(messages), errors=messages)
+            return problem(error.code or 500, error.name, error.description)
         return error
 
     return api
