@@ -59,7 +59,7 @@ class SurgeRequest(Generated, Timestamped, Base):
         enum_column(SurgeStatus, "surge_status"), nullable=False, default=SurgeStatus.RECEIVED, index=True
     )
     # Optimistic locking: a concurrent edit is detected, not silently overwritten.
-    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     mission: Mapped[Mission] = relationship()
     skills: Mapped[list[SurgeRequestSkill]] = relationship(back_populates="request", cascade="all, delete-orphan")
@@ -159,7 +159,7 @@ class Deployment(Generated, Timestamped, Base):
     gender_outputs_delivered: Mapped[int] = mapped_column(nullable=False, default=0)
     client_rating: Mapped[int | None]
     client_feedback: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     expert: Mapped[Expert] = relationship()
     mission: Mapped[Mission] = relationship()
