@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 from flask import request
 from flask_login import current_user
 
-from dashboard.i18n import LANGUAGES, _
+from dashboard.i18n import LANGUAGES, _, _l
 from dashboard.security.auth import csrf_token
-from services.access import Permission
+from dashboard.security.callbacks import secured_callback
+from models.enums import Role
+from services.access import ALL_ROLES, Permission
+
+# Role values are identifiers; the navbar shows a translated label (a literal, so pybabel extracts it).
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.GIS_EDITOR: _l("GIS editor"),
+    Role.PLANNER: _l("Planner"),
+    Role.FINANCE: _l("Programme and finance"),
+    Role.VIEWER: _l("Viewer"),
+    Role.BRIEFING: _l("Briefing"),
+}
 
 
 def _nav_items() -> list[dbc.NavItem]:
     items = []
-    for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 99):
+    # "or 99" would send order 0 (Home) to the end.
+    for page in sorted(dash.page_registry.values(), key=lambda p: 99 if p.get("order") is None else p["order"]):
         label = page.get("nav_label")
         permission = page.get("permission")
         if label is None or not isinstance(permission, Permission) or not current_user.can(permission):
@@ -26,18 +41,32 @@ def _nav_items() -> list[dbc.NavItem]:
 
 
 def _language_links() -> list:
-    here = request.full_path.rstrip("?") if request else "/"
-    return [html.A(label, href=f"/lang/{code}?next={here}", lang=code, className="nav-link px-2",
+    # The shell is built inside /_dash-layout, whose path is no page to come back to; the
+    # callback below points the links at the page actually shown.
+    here = "/" if request.path.startswith("/_dash-") else request.full_path.rstrip("?")
+    return [html.A(label, href=f"/lang/{code}?next={quote(here)}", lang=code, className="nav-link link-light px-2",
                    id=f"lang-{code}") for code, label in LANGUAGES.items()]
+
+
+@secured_callback(
+    [Output(f"lang-{code}", "href") for code in LANGUAGES],
+    Input("_pages_location", "pathname"), Input("_pages_location", "search"),
+    roles=ALL_ROLES,
+)
+def point_language_links(pathname: str | None, search: str | None) -> list[str]:
+    """Follows Dash's page routing, which does not rebuild the shell, so the switch keeps the page shown."""
+    # /lang/<code> checks that next stays on this site.
+    here = quote(f"{pathname or '/'}{search or ''}", safe="")
+    return [f"/lang/{code}?next={here}" for code in LANGUAGES]
 
 
 def layout() -> html.Div:
     # Built per request: the language and the user's role decide what the frame shows.
     if not current_user.is_authenticated:
         return html.Div(dcc.Location(id="shell-redirect", href="/login"))
+    role_label = ROLE_LABELS.get(current_user.role, current_user.role.value)
     user_menu = html.Div([
-        html.Span(f"{current_user.display_name} · {_(current_user.role.value)}", className="navbar-text me-3",
-                  id="shell-user"),
+        html.Span(f"{current_user.display_name} · {role_label}", className="navbar-text me-3", id="shell-user"),
         html.Form([
             dcc.Input(type="hidden", name="csrf", value=csrf_token()),
             html.Button(_("Log out"), type="submit", className="btn btn-outline-light btn-sm", id="logout"),

@@ -98,7 +98,7 @@ def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
 def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool) -> tuple[Select, tuple[str, ...]]:
     skill_name = func.coalesce(Skill.name_fr, Skill.name) if french else Skill.name
     skills = (
-        select(func.string_agg(skill_name, literal(", "), order_by=skill_name))
+        select(func.string_agg(skill_name, literal(", ")).aggregate_order_by(skill_name))
         .select_from(ExpertSkill)
         .join(Skill, Skill.id == ExpertSkill.skill_id)
         .where(ExpertSkill.expert_id == Expert.id)
@@ -106,7 +106,7 @@ def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool)
     )
     language_label = func.upper(ExpertLanguage.language_code).concat(" ").concat(ExpertLanguage.level)
     languages = (
-        select(func.string_agg(language_label, literal(", "), order_by=ExpertLanguage.language_code))
+        select(func.string_agg(language_label, literal(", ")).aggregate_order_by(ExpertLanguage.language_code))
         .where(ExpertLanguage.expert_id == Expert.id)
         .scalar_subquery()
     )

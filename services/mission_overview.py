@@ -31,7 +31,7 @@ def _query(day: date, french: bool) -> Select:
     country_name = func.coalesce(Country.name_fr, Country.name) if french else Country.name
     # Correlated subqueries rather than joins: three one-to-many joins would multiply each other's rows.
     hosts = (
-        select(func.string_agg(country_name, literal(", "), order_by=country_name))
+        select(func.string_agg(country_name, literal(", ")).aggregate_order_by(country_name))
         .select_from(mission_host_country.join(Country, Country.iso3 == mission_host_country.c.country_iso3))
         .where(mission_host_country.c.mission_id == Mission.id)
         .scalar_subquery()

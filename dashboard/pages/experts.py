@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from dashboard.context import db_session
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import Gender
@@ -42,7 +42,7 @@ def _headers() -> dict[str, dict[str, object]]:
         "gender": {"headerName": _("Gender"), "width": 120},
         "nationality": {"headerName": _("Nationality"), "minWidth": 150},
         "grade": {"headerName": _("Grade"), "width": 100},
-        "skills": {"headerName": _("Skills"), "flex": 2, "minWidth": 240},
+        "skills": {"headerName": _("Skills"), "flex": 2, "minWidth": 240, "tooltipField": "skills"},
         "languages": {"headerName": _("Languages"), "flex": 1, "minWidth": 150},
         "status": {"headerName": _("Status today"), "minWidth": 190},
     }
@@ -97,7 +97,9 @@ def layout(**_kwargs: object) -> html.Div:
             columnDefs=[],
             rowData=[],
             defaultColDef={"sortable": True, "filter": True, "resizable": True},
-            dashGridOptions={"animateRows": False, "overlayNoRowsTemplate": _("No experts match these filters.")},
+            dashGridOptions={"animateRows": False,
+                             "localeText": {"noRowsToShow": _("No experts match these filters."),
+                                            "noMatchingRows": _("No rows match the search.")}},
             style={"height": "70vh"},
         ),
     ])
@@ -119,8 +121,14 @@ def show_experts(capacity_id: int | None, skill_id: int | None, language: str | 
     )
     with db_session() as s:
         table = expert_overview(s, current_user.principal, filters, locale=str(get_locale()))
-    return _records(table.rows), _column_defs(table.columns), _("%(count)d experts", count=len(table.rows))
+    count = ngettext("%(num)d expert", "%(num)d experts", len(table.rows))
+    return _records(table.rows), _column_defs(table.columns), count
 
 
-dash.register_page(__name__, layout=layout, path="/experts", name="Experts", nav_label=_l("Experts"), order=20,
-                   permission=Permission.VIEW_OPERATIONS)
+def title(**_kwargs: object) -> str:
+    # A function, so the browser tab follows the language of each request.
+    return _("Experts") + " · " + _("Standing Capacities Hub")
+
+
+dash.register_page(__name__, layout=layout, path="/experts", name="Experts", title=title,
+                   nav_label=_l("Experts"), order=20, permission=Permission.VIEW_OPERATIONS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, clientside_callback, html
+from dash import Input, Output, Patch, html
 from flask_babel import get_locale
 
 from dashboard.context import db_session
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import MissionType
@@ -34,15 +34,17 @@ MISSION_TYPES = {
 def _column_defs() -> list[dict[str, object]]:
     return [
         {"field": "acronym", "headerName": _("Acronym"), "pinned": "left", "width": 130},
-        {"field": "name", "headerName": _("Name"), "flex": 2, "minWidth": 220},
-        {"field": "type", "headerName": _("Type"), "minWidth": 170},
-        {"field": "hq_city", "headerName": _("HQ city")},
-        {"field": "host_countries", "headerName": _("Host countries"), "flex": 1, "minWidth": 160},
-        {"field": "start", "headerName": _("Start"), "width": 120},
-        {"field": "end", "headerName": _("End"), "width": 120},
-        {"field": "active", "headerName": _("Active"), "width": 100},
-        {"field": "sites", "headerName": _("Sites"), "type": "numericColumn", "width": 100},
-        {"field": "deployed", "headerName": _("Experts deployed now"), "type": "numericColumn", "width": 130},
+        {"field": "name", "headerName": _("Name"), "flex": 2, "minWidth": 200, "tooltipField": "name"},
+        {"field": "type", "headerName": _("Type"), "width": 180},
+        {"field": "hq_city", "headerName": _("HQ city"), "width": 130},
+        {"field": "host_countries", "headerName": _("Host countries"), "flex": 1, "minWidth": 140,
+         "tooltipField": "host_countries"},
+        {"field": "start", "headerName": _("Start"), "width": 125},
+        {"field": "end", "headerName": _("End"), "width": 125},
+        {"field": "active", "headerName": _("Active"), "width": 105},
+        {"field": "sites", "headerName": _("Sites"), "type": "numericColumn", "width": 90},
+        {"field": "deployed", "headerName": _("Experts deployed now"), "type": "numericColumn", "width": 130,
+         "wrapHeaderText": True, "autoHeaderHeight": True},
     ]
 
 
@@ -67,7 +69,7 @@ def layout(**_kwargs: object) -> html.Div:
         html.H1(_("Missions"), className="h3"),
         dbc.Row([
             dbc.Col(dbc.Input(id=Ids.QUICK_FILTER, type="search", placeholder=_("Search missions…"),
-                              debounce=False), md=6, lg=4),
+                              debounce=250), md=6, lg=4),
             dbc.Col(dbc.Switch(id=Ids.ACTIVE_ONLY, label=_("Active missions only"), value=True), md=3,
                     className="pt-2"),
             dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=3),
@@ -77,7 +79,9 @@ def layout(**_kwargs: object) -> html.Div:
             columnDefs=_column_defs(),
             rowData=[],
             defaultColDef={"sortable": True, "filter": True, "resizable": True},
-            dashGridOptions={"animateRows": False, "overlayNoRowsTemplate": _("No missions to show.")},
+            dashGridOptions={"animateRows": False,
+                             "localeText": {"noRowsToShow": _("No missions to show."),
+                                            "noMatchingRows": _("No rows match the search.")}},
             getRowId="params.data.acronym",
             style={"height": "70vh"},
         ),
@@ -91,19 +95,24 @@ def layout(**_kwargs: object) -> html.Div:
 def show_missions(active_only: bool | None) -> tuple[list[dict[str, object]], str]:
     with db_session() as s:
         rows = mission_overview(s, active_only=bool(active_only), locale=str(get_locale()))
-    return [_record(r) for r in rows], _("%(count)d missions", count=len(rows))
+    return [_record(r) for r in rows], ngettext("%(num)d mission", "%(num)d missions", len(rows))
 
 
-# Filtering what the grid already holds needs no round trip to the server.
-clientside_callback(
-    """function (text) {
-        return new dash_clientside.Patch().assign(["quickFilterText"], text || "").build();
-    }""",
-    Output(Ids.GRID, "dashGridOptions"),
-    Input(Ids.QUICK_FILTER, "value"),
-    prevent_initial_call=True,
+@secured_callback(
+    Output(Ids.GRID, "dashGridOptions"), Input(Ids.QUICK_FILTER, "value"),
+    roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
 )
+def quick_filter(text: str | None) -> Patch:
+    # The grid filters the rows it already holds; only the search text changes.
+    options = Patch()
+    options["quickFilterText"] = (text or "")[:200]
+    return options
 
 
-dash.register_page(__name__, layout=layout, path="/missions", name="Missions", nav_label=_l("Missions"), order=10,
-                   permission=Permission.VIEW_OPERATIONS)
+def title(**_kwargs: object) -> str:
+    # A function, so the browser tab follows the language of each request.
+    return _("Missions") + " · " + _("Standing Capacities Hub")
+
+
+dash.register_page(__name__, layout=layout, path="/missions", name="Missions", title=title,
+                   nav_label=_l("Missions"), order=10, permission=Permission.VIEW_OPERATIONS)
