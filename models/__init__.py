@@ -1,6 +1,6 @@
 """SQLAlchemy models of the whole domain. Importing this package registers every table on Base.metadata."""
 
-from models.auth import ApiToken, AuditEvent, DataLoad, User
+from models.auth import ApiToken, AuditEvent, DataLoad, RevokedSession, User
 from models.base import Base
 from models.funding import Allocation, Donor, Expenditure, Fund, Grant
 from models.geography import Country, Mission, Site, mission_host_country
@@ -28,10 +28,48 @@ from models.people import (
 from models.projects import Activity, Milestone, Project, Result, ResultActual, project_mission, project_site
 
 __all__ = [
-    "Activity", "Allocation", "ApiToken", "Assessment", "AuditEvent", "Base", "Capacity", "ClearanceType",
-    "Country", "DataLoad", "Deployment", "Donor", "Expenditure", "Expert", "ExpertClearance", "ExpertLanguage",
-    "ExpertSkill", "Fund", "Grant", "Language", "Layer", "LayerFeature", "LayerVersion", "Lesson", "Milestone",
-    "Mission", "Project", "Recommendation", "RecommendationFollowUp", "Result", "ResultActual", "Site", "Skill",
-    "SurgeRequest", "SurgeRequestLanguage", "SurgeRequestSkill", "SurgeRequestStep", "Team", "Unavailability",
-    "User", "mission_host_country", "project_mission", "project_site",
+    "Activity",
+    "Allocation",
+    "ApiToken",
+    "Assessment",
+    "AuditEvent",
+    "Base",
+    "Capacity",
+    "ClearanceType",
+    "Country",
+    "DataLoad",
+    "Deployment",
+    "Donor",
+    "Expenditure",
+    "Expert",
+    "ExpertClearance",
+    "ExpertLanguage",
+    "ExpertSkill",
+    "Fund",
+    "Grant",
+    "Language",
+    "Layer",
+    "LayerFeature",
+    "LayerVersion",
+    "Lesson",
+    "Milestone",
+    "Mission",
+    "Project",
+    "Recommendation",
+    "RecommendationFollowUp",
+    "Result",
+    "ResultActual",
+    "RevokedSession",
+    "Site",
+    "Skill",
+    "SurgeRequest",
+    "SurgeRequestLanguage",
+    "SurgeRequestSkill",
+    "SurgeRequestStep",
+    "Team",
+    "Unavailability",
+    "User",
+    "mission_host_country",
+    "project_mission",
+    "project_site",
 ]

@@ -67,6 +67,18 @@ class AuditEvent(Base):
     user_agent: Mapped[str | None] = mapped_column(Text)
 
 
+class RevokedSession(Base):
+    """Sessions ended by logout or idle timeout. Session cookies are signed, not stored: without this list a
+    stale copy of the cookie (a response in flight at logout, a copied cookie) would still be a valid login."""
+
+    __tablename__ = "revoked_session"
+
+    sid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int | None]
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now(),
+                                                 index=True)
+
+
 class DataLoad(Timestamped, Base):
     """Which reference or demo data set was loaded, when, with what seed and counts."""
 

@@ -228,3 +228,27 @@ def test_logins_are_audited(server, client, make_user) -> None:
 @pytest.mark.parametrize("path", ["/assets/hub.css", "/assets/vendor/bootstrap.min.css", "/login", "/healthz"])
 def test_public_paths_need_no_login(client, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+def test_a_stale_copy_of_the_cookie_is_refused_after_logout(client, make_user) -> None:
+    # A callback response in flight at logout (or a copied cookie) carries the old signed session.
+    username, password = make_user("viewer")
+    login(client, username, password)
+    assert client.get("/_dash-layout").status_code == 200
+    stale = client.get_cookie("hub_session").value
+    with client.session_transaction() as sess:
+        token = sess["csrf"]
+    client.post("/logout", data={"csrf": token})
+    client.set_cookie("hub_session", stale)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_a_stale_copy_of_the_cookie_is_refused_after_idle_expiry(client, make_user, server) -> None:
+    username, password = make_user("viewer")
+    login(client, username, password)
+    stale = client.get_cookie("hub_session").value
+    with client.session_transaction() as sess:
+        sess["seen"] = int(time.time()) - server.extensions["hub"].settings.idle_timeout_minutes * 60 - 5
+    assert client.get("/_dash-layout").status_code == 401
+    client.set_cookie("hub_session", stale)
+    assert client.get("/_dash-layout").status_code == 401

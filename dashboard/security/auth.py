@@ -31,7 +31,7 @@ from dashboard.security.callbacks import roles_for
 from dashboard.security.users import HubUser
 from models.auth import User
 from models.settings import Settings
-from services import audit, tokens, users
+from services import audit, sessions, tokens, users
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
@@ -64,9 +64,12 @@ def load_user(user_key: str) -> HubUser | None:
         user_id, epoch = (int(part) for part in user_key.split(":"))
     except ValueError:
         return None
+    sid = session.get("sid")
+    if not sid:
+        return None
     with db_session() as s:
         row = s.get(User, user_id)
-        if row is None or not row.active or row.session_epoch != epoch:
+        if row is None or not row.active or row.session_epoch != epoch or sessions.is_revoked(s, sid):
             return None
         return HubUser.from_row(row)
 
@@ -107,11 +110,8 @@ def login() -> str | Response:
                 # Same answer for an unknown user and a wrong password.
                 error = _("Unknown username or wrong password.")
             else:
-                lang = session.get("lang")
                 # A fresh session at login: nothing set before logging in carries over (no fixation).
-                session.clear()
-                if lang:
-                    session["lang"] = lang
+                _fresh_session()
                 session["sid"] = secrets.token_urlsafe(16)
                 session["csrf"] = secrets.token_urlsafe(24)  # a new form token with the new session
                 session.permanent = True
@@ -125,15 +125,28 @@ def login() -> str | Response:
     ), status
 
 
+def _fresh_session() -> None:
+    """Empties the session cookie, keeping only the interface language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _end_session() -> None:
+    sid = session.get("sid")
+    if sid:
+        with db_session() as s:
+            sessions.revoke(s, sid, current_user.user_id if current_user.is_authenticated else None)
+    logout_user()
+    _fresh_session()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "")):
         abort(400)
-    lang = session.get("lang")
-    logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _end_session()
     return redirect(url_for("auth.login", logged_out=1))
 
 
@@ -189,11 +202,7 @@ def guard() -> Response | None:
         now = int(time.time())
         seen = session.get(SEEN_KEY, now)
         if now - seen > hub().settings.idle_timeout_minutes * 60:
-            logout_user()
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
+            _end_session()
             return _unauthenticated(expired=True)
         if now - seen > 30:  # rewrite the cookie at most twice a minute
             session[SEEN_KEY] = now
@@ -242,6 +251,8 @@ def init_auth(server: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="hub_session",
+        # Rewrite the cookie only when the session changed, not on every callback response.
+        SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_timeout_minutes),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",

@@ -181,6 +181,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment'))
     )
     op.create_index(op.f('ix_assessment_mission_id'), 'assessment', ['mission_id'], unique=False)
+    op.create_table('revoked_session',
+    sa.Column('sid', sa.String(length=40), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('sid', name=op.f('pk_revoked_session'))
+    )
+    op.create_index(op.f('ix_revoked_session_revoked_at'), 'revoked_session', ['revoked_at'], unique=False)
     op.create_table('audit_event',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -724,6 +731,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_audit_event_user_id'), table_name='audit_event')
     op.drop_index(op.f('ix_audit_event_at'), table_name='audit_event')
     op.drop_table('audit_event')
+    op.drop_index(op.f('ix_revoked_session_revoked_at'), table_name='revoked_session')
+    op.drop_table('revoked_session')
     op.drop_index(op.f('ix_assessment_mission_id'), table_name='assessment')
     op.drop_table('assessment')
     op.drop_index(op.f('ix_api_token_user_id'), table_name='api_token')
