@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -17,6 +18,10 @@ from models.embedded_pg import EmbeddedPgError, EmbeddedPostgres, database_url
 from models.enums import Role
 from models.settings import Settings
 from services.errors import HubError
+
+if TYPE_CHECKING:  # the loaders import pandas and GeoPandas: only the commands that load data pay for it
+    from services.demo_data import DemoReport
+    from services.reference_data import ReferenceReport
 
 DEMO_USERS = (
     ("demo-admin", Role.ADMIN, "Demo administrator"),
@@ -97,7 +102,6 @@ def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool) -> N
 def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]:
     from services.demo_data import load_demo
     from services.reference_data import load_reference
-
     from services.users import create_user, generate_password, get_by_username
 
     passwords: list[tuple[str, Role, str]] = []
@@ -105,11 +109,10 @@ def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]
         loaded = set(s.scalars(select(DataLoad.kind)))
         if "reference" not in loaded:
             click.echo("Loading reference data (Natural Earth, UN peace operations, Geo-PKO) ...")
-            report = load_reference(s)
-            s.add(DataLoad(kind="reference", detail={"summary": str(report)[:2000]}))
+            click.echo(_reference_summary(load_reference(s)))
         if demo and "demo" not in loaded:
             click.echo("Generating the demo data set (marked as generated) ...")
-            load_demo(s)
+            click.echo(_demo_summary(load_demo(s, seed=ctx.settings.demo_seed)))
         if demo:
             for username, role, display in DEMO_USERS:
                 if get_by_username(s, username) is None:
@@ -278,9 +281,9 @@ def reference_load(ctx: HubContextObj) -> None:
 
     with ctx.session() as s:
         report = load_reference(s)
-        if not s.scalar(select(DataLoad.id).where(DataLoad.kind == "reference")):
-            s.add(DataLoad(kind="reference", detail={"summary": str(report)[:2000]}))
-    click.echo(str(report))
+    click.echo(_reference_summary(report))
+    for repair in report.repairs:
+        click.echo(f"  repaired: {repair}")
 
 
 @cli.group(help="The generated demo data set (every row marked as generated).")
@@ -293,8 +296,9 @@ def demo() -> None:
 @click.option("--deployments", type=int, default=None, help="Number of deployments (default: what five years "
                                                              "of the experts' work gives).")
 @click.option("--seed", type=int, default=None, help="Random seed (default HUB_DEMO_SEED).")
+@click.option("--replace", is_flag=True, help="Delete the generated rows first (real rows are never touched).")
 @pass_ctx
-def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: int | None) -> None:
+def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: int | None, replace: bool) -> None:
     import time
 
     from services.demo_data import load_demo
@@ -304,9 +308,19 @@ def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: i
     with ctx.session() as s:
         if not s.scalar(select(DataLoad.id).where(DataLoad.kind == "reference")):
             load_reference(s)
-            s.add(DataLoad(kind="reference", detail={}))
-        report = load_demo(s, experts=experts, deployments=deployments, seed=seed or ctx.settings.demo_seed)
-    click.echo(f"{report}\nLoaded in {time.perf_counter() - started:.1f} s.")
+        report = load_demo(s, experts=experts, deployments=deployments, seed=seed or ctx.settings.demo_seed,
+                           replace=replace)
+    click.echo(f"{_demo_summary(report)}\nLoaded and committed in {time.perf_counter() - started:.1f} s.")
+
+
+def _reference_summary(r: ReferenceReport) -> str:
+    return (f"{r.countries} countries, {r.missions} missions, {r.sites} sites, {r.skills} skills, "
+            f"{r.languages} languages; {len(r.repairs)} source rows repaired (`hub reference load` lists them).")
+
+
+def _demo_summary(report: DemoReport) -> str:
+    listed = ", ".join(f"{n:,} {table}" for table, n in report.counts.items() if n)
+    return f"Generated (seed {report.seed}): {listed}."
 
 
 def main() -> None:

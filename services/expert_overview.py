@@ -64,9 +64,6 @@ class ExpertFilterOptions:
     languages: list[Option]
 
 
-BASE_COLUMNS = ("capacity", "gender", "nationality", "grade", "skills", "languages", "status", "mission")
-
-
 def _covers(period_col: Any, day: date) -> ColumnElement[bool]:
     return period_col.op("@>")(literal(day))
 
@@ -120,7 +117,11 @@ def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool)
         ("capacity", Capacity.code),
         ("gender", Expert.gender),
         ("nationality", nationality),
-        ("grade", Expert.grade),
+    ]
+    if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
+        # Grade is personnel detail, as in the API (services.personnel): planners and admins only.
+        columns.append(("grade", Expert.grade))
+    columns += [
         ("skills", func.coalesce(skills, "")),
         ("languages", func.coalesce(languages, "")),
         ("status", state),
