@@ -70,8 +70,9 @@ def cli() -> None:
 @click.option("--port", type=int, default=None, help="Port (default HUB_PORT or 8050).")
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="Load the generated demo data set and demo users into an empty database.")
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn worker processes.")
 @pass_ctx
-def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool) -> None:
+def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool, workers: int) -> None:
     from models import migrate
 
     settings = ctx.settings
@@ -96,7 +97,12 @@ def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool) -> N
     if not settings.database_url:
         click.echo("The embedded database keeps running after the hub stops; stop it with `.venv/bin/hub db stop`.")
     click.echo("Stop the hub with Ctrl+C.")
-    app.run(host=host, port=port, debug=settings.debug, threaded=True)
+    if settings.debug:
+        app.run(host=host, port=port, debug=True, threaded=True)
+    else:
+        from cli.serve import serve
+
+        serve(app.server, host, port, workers=workers)
 
 
 def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]:

@@ -1,0 +1,37 @@
+"""Serving the hub from `hub run`: gunicorn, as in production, with the app built once before the workers fork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    # gunicorn's documented way to embed it ("Custom Application"); no library wraps this better.
+    def __init__(self, wsgi: Flask, options: dict[str, Any]) -> None:
+        self._wsgi = wsgi
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._wsgi
+
+
+def serve(wsgi: Flask, host: str, port: int, workers: int = 2, threads: int = 4) -> None:
+    # The engine has opened no connection yet, so each forked worker starts with an empty pool of its own.
+    _Gunicorn(wsgi, {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+    }).run()
