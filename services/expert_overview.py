@@ -23,10 +23,10 @@ from models import (
     Language,
     Mission,
     Skill,
-    Unavailability,
 )
 from models.enums import DeploymentStatus, ExpertStatus
 from services.access import Permission, Principal
+from services.availability import absent_on, covers
 
 
 class ExpertState(enum.StrEnum):
@@ -64,10 +64,6 @@ class ExpertFilterOptions:
     languages: list[Option]
 
 
-def _covers(period_col: Any, day: date) -> ColumnElement[bool]:
-    return period_col.op("@>")(literal(day))
-
-
 def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """The mission an expert is deployed to on ``day`` (or NULL), and the expert's state that day."""
     mission_now = (
@@ -76,17 +72,16 @@ def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
         .where(
             Deployment.expert_id == Expert.id,
             Deployment.status != DeploymentStatus.CANCELLED,
-            _covers(Deployment.period, day),
+            covers(Deployment.period, day),
         )
         .order_by(Deployment.start_date.desc())
         .limit(1)
         .scalar_subquery()
     )
-    absent = exists().where(Unavailability.expert_id == Expert.id, _covers(Unavailability.period, day))
     # Same rule as services.key_figures: deployed wins, then absence or a non-active status.
     state = case(
         (mission_now.is_not(None), literal(ExpertState.DEPLOYED.value)),
-        (or_(absent, Expert.status != ExpertStatus.ACTIVE), literal(ExpertState.UNAVAILABLE.value)),
+        (or_(absent_on(day), Expert.status != ExpertStatus.ACTIVE), literal(ExpertState.UNAVAILABLE.value)),
         else_=literal(ExpertState.AVAILABLE.value),
     )
     return mission_now, state

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from models import Deployment, Expert, Mission, SurgeRequest, Unavailability
-from models.enums import DeploymentStatus, ExpertStatus, SurgeStatus
+from models import Expert, Mission, SurgeRequest
+from models.enums import ExpertStatus, SurgeStatus
+from services.availability import available_on, deployed_on
 
 OPEN_SURGE_STATUSES = (
     SurgeStatus.RECEIVED,
@@ -34,25 +35,15 @@ class KeyFigures:
         return data
 
 
-def _covers(period_col, day: date):  # type: ignore[no-untyped-def]
-    return period_col.op("@>")(literal(day))
-
-
 def key_figures(session: Session, as_of: date | None = None, capacity_id: int | None = None) -> KeyFigures:
     day = as_of or date.today()
-    deployed_now = exists().where(
-        Deployment.expert_id == Expert.id,
-        Deployment.status != DeploymentStatus.CANCELLED,
-        _covers(Deployment.period, day),
-    )
-    absent_now = exists().where(Unavailability.expert_id == Expert.id, _covers(Unavailability.period, day))
     active = and_(
         Expert.status != ExpertStatus.SEPARATED, *([Expert.capacity_id == capacity_id] if capacity_id else [])
     )
     row = session.execute(
         select(
-            func.count().filter(deployed_now),
-            func.count().filter(~deployed_now, ~absent_now, Expert.status == ExpertStatus.ACTIVE),
+            func.count().filter(deployed_on(day)),
+            func.count().filter(available_on(day)),
             func.count(),
         ).where(active)
     ).one()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Country, Deployment, Mission, Site, mission_host_country
 from models.enums import DeploymentStatus, MissionType
+from services.availability import covers
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _query(day: date, french: bool) -> Select:
         .where(
             Deployment.mission_id == Mission.id,
             Deployment.status != DeploymentStatus.CANCELLED,
-            Deployment.period.op("@>")(literal(day)),
+            covers(Deployment.period, day),
         )
         .scalar_subquery()
     )

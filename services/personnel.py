@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from models import (
     Capacity,
     ClearanceType,
-    Deployment,
     Expert,
     ExpertClearance,
     ExpertLanguage,
@@ -29,10 +28,10 @@ from models import (
     Language,
     Skill,
     Team,
-    Unavailability,
 )
-from models.enums import DeploymentStatus, ExpertStatus, Gender
+from models.enums import Gender
 from services.access import Permission, Principal
+from services.availability import available_on
 from services.catalog import EMPTY_JSON_ARRAY, Page, Paging, count_of, json_object
 from services.errors import NotFound
 
@@ -45,22 +44,6 @@ class ExpertFilter:
     gender: Gender | None = None
     available_on: date | None = None  # active, not deployed and not absent that day
     paging: Paging = field(default_factory=Paging)
-
-
-def covers(period: Any, day: date) -> ColumnElement[bool]:
-    """``period @> day`` for the inclusive date ranges the database keeps."""
-    return period.op("@>")(literal(day))
-
-
-def available_on(day: date) -> ColumnElement[bool]:
-    """Same rule as the key figures' "available": active, no (uncancelled) deployment, no absence that day."""
-    deployed = exists().where(
-        Deployment.expert_id == Expert.id,
-        Deployment.status != DeploymentStatus.CANCELLED,
-        covers(Deployment.period, day),
-    )
-    absent = exists().where(Unavailability.expert_id == Expert.id, covers(Unavailability.period, day))
-    return (Expert.status == ExpertStatus.ACTIVE) & ~deployed & ~absent
 
 
 def _skills() -> ColumnElement[Any]:
