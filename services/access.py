@@ -13,8 +13,9 @@ from services.errors import Forbidden
 
 
 class Permission(enum.StrEnum):
-    VIEW_AGGREGATES = "view_aggregates"  # counts, shares, sums; the briefing role sees only these
-    VIEW_OPERATIONS = "view_operations"  # missions, sites, deployments (without personal detail)
+    # Counts, shares, sums, and public reference data (missions, countries, sites); all the briefing role has.
+    VIEW_AGGREGATES = "view_aggregates"
+    VIEW_OPERATIONS = "view_operations"  # deployments and experts, without personal detail
     VIEW_PERSON_NAMES = "view_person_names"  # names of experts in lists, popups and exports
     VIEW_PERSONNEL_DETAIL = "view_personnel_detail"  # contract, grade, email, clearances, absences
     MANAGE_PERSONNEL = "manage_personnel"

@@ -43,7 +43,8 @@ def live_url(server) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+        # A skip would let a run without a browser pass unnoticed; `make test` installs Chromium.
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, or install Debian's chromium.")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
