@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -280,13 +281,15 @@ def reference() -> None:
     pass
 
 
-@reference.command("load", help="Load or refresh countries, missions and sites (idempotent).")
+@reference.command("load", help="Load or refresh countries, missions and sites (idempotent; all or nothing).")
+@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder laid out like geo/data (default: the files shipped with the hub).")
 @pass_ctx
-def reference_load(ctx: HubContextObj) -> None:
+def reference_load(ctx: HubContextObj, source: Path | None) -> None:
     from services.reference_data import load_reference
 
     with ctx.session() as s:
-        report = load_reference(s)
+        report = load_reference(s, source)
     click.echo(_reference_summary(report))
     for repair in report.repairs:
         click.echo(f"  repaired: {repair}")

@@ -26,6 +26,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from models.enums import MissionType, SiteKind
+from models.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ _SWAP_MATCH_DEG = 2.0
 _SAME_SITE_DEG = 0.02
 
 
-class ReferenceFileError(ValueError):
+class ReferenceFileError(ValidationError):
     """A reference file is malformed; the message names the file, the row and the reason."""
 
     def __init__(self, path: Path | str, reason: str, row: int | None = None) -> None:

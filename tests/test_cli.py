@@ -77,3 +77,21 @@ def test_users_lifecycle_and_tokens(db_url: str, server) -> None:
 def test_unknown_role_is_refused(role: str) -> None:
     result = CliRunner().invoke(cli, ["users", "create", "x", "--role", role])
     assert result.exit_code != 0
+
+
+def test_malformed_reference_file_is_refused_in_one_line(db_url: str, tmp_path: Path) -> None:
+    import shutil
+
+    from models.settings import PROJECT_ROOT
+
+    source = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "geo" / "data", source)
+    csv = source / "missions" / "DPPADPOSS-PKO_2024-02-19.csv"
+    lines = csv.read_text().splitlines()
+    lines[2] = lines[2].replace('"15,9833"', '"east"')  # UNPSG's longitude
+    csv.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "HUB_DATABASE_URL": db_url}
+    done = subprocess.run([HUB, "reference", "load", "--source", str(source)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "hub: DPPADPOSS-PKO_2024-02-19.csv, row 3: mission_longitude 'east' is not a number"
