@@ -252,3 +252,23 @@ def test_a_stale_copy_of_the_cookie_is_refused_after_idle_expiry(client, make_us
     assert client.get("/_dash-layout").status_code == 401
     client.set_cookie("hub_session", stale)
     assert client.get("/_dash-layout").status_code == 401
+
+
+def test_bearer_tokens_open_the_api_but_not_the_pages(server, make_user) -> None:
+    from services.tokens import create_token
+
+    username, _ = make_user("viewer")
+    with session_scope(server.extensions["hub"].session_factory) as s:
+        _, plain = create_token(s, username, "test")
+    client = server.test_client()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/key-figures", headers=headers).status_code == 200
+    assert client.get("/_dash-layout", headers=headers).status_code == 401
+    assert client.post("/_dash-update-component", json={"output": "home-figures.children"},
+                       headers=headers).status_code == 401
+
+
+def test_sandboxed_null_origin_writes_are_refused(logged_in) -> None:
+    client = logged_in("viewer")
+    response = client.post("/_dash-update-component", json={}, headers={"Origin": "null"})
+    assert response.status_code == 403

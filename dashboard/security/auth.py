@@ -42,6 +42,7 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = frozenset({"/_favicon.ico", "/favicon.ico"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_PREFIXES = ("/api/", "/ogc")
 SEEN_KEY = "seen"
 
 
@@ -77,7 +78,8 @@ def load_user(user_key: str) -> HubUser | None:
 @login_manager.request_loader
 def load_user_from_token(req) -> HubUser | None:  # type: ignore[no-untyped-def]
     header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    # Tokens are for machines reading the API; the pages and Dash's callbacks need a logged-in session.
+    if not header.lower().startswith("bearer ") or not req.path.startswith(TOKEN_PREFIXES):
         return None
     with db_session() as s:
         row = tokens.user_for_token(s, header[7:].strip())
@@ -180,7 +182,7 @@ def _unauthenticated(expired: bool = False) -> Response:
 
 def _foreign_origin() -> bool:
     origin = request.headers.get("Origin")
-    if not origin or (origin == "null" and request.method in SAFE_METHODS):
+    if not origin:  # non-browser clients do not send it; browsers send it on every cross-site POST
         return False
     allowed = {o.rstrip("/") for o in hub().settings.allowed_origins}
     return urlsplit(origin).netloc != request.host and origin.rstrip("/") not in allowed
