@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, literal
+from sqlalchemy import ColumnElement, Date, cast, exists, func, literal
+from sqlalchemy.dialects.postgresql import DATERANGE
 
 from models import Deployment, Expert, Unavailability
 from models.enums import DeploymentStatus, ExpertStatus
@@ -36,3 +37,37 @@ def absent_on(day: date) -> ColumnElement[bool]:
 def available_on(day: date) -> ColumnElement[bool]:
     """Active, not deployed and not absent that day."""
     return (Expert.status == ExpertStatus.ACTIVE) & ~deployed_on(day) & ~absent_on(day)
+
+
+# --- periods: free for a whole date range (the surge planner's rule) ----------------------------------------
+def period(start: date, end: date) -> ColumnElement[Any]:
+    """The inclusive date range ``[start, end]`` as the database keeps periods (``daterange(.., '[]')``)."""
+    return cast(func.daterange(literal(start, Date), literal(end, Date), literal("[]")), DATERANGE)
+
+
+def deployed_during(start: date, end: date, *, ignore_request_id: int | None = None) -> ColumnElement[bool]:
+    """The expert has a deployment, in any status but cancelled, overlapping ``[start, end]``.
+
+    ``ignore_request_id``: deployments answering that surge request do not count (re-checking a request's
+    own proposed team must not find its members busy with the request itself).
+    """
+    conditions = [
+        Deployment.expert_id == Expert.id,
+        Deployment.status != DeploymentStatus.CANCELLED,
+        Deployment.period.op("&&")(period(start, end)),
+    ]
+    if ignore_request_id is not None:
+        conditions.append(Deployment.surge_request_id.is_distinct_from(ignore_request_id))
+    return exists().where(*conditions)
+
+
+def absent_during(start: date, end: date) -> ColumnElement[bool]:
+    """The expert has leave, training, medical or other absence overlapping ``[start, end]``."""
+    return exists().where(Unavailability.expert_id == Expert.id, Unavailability.period.op("&&")(period(start, end)))
+
+
+def free_during(start: date, end: date, *, ignore_request_id: int | None = None) -> ColumnElement[bool]:
+    """Active, and neither deployed nor absent on any day of ``[start, end]``: available_on for a whole period."""
+    return ((Expert.status == ExpertStatus.ACTIVE)
+            & ~deployed_during(start, end, ignore_request_id=ignore_request_id)
+            & ~absent_during(start, end))

@@ -1,0 +1,517 @@
+"""Matching experts to a surge request: hard rules, an explained score, and a team proposal.
+
+One SQL statement reads, for every expert, the facts the rules and the score need (free for the whole
+period by ``services.availability``, language ranks, clearances valid for the whole period, skill levels,
+experience in the mission, last deployment); numpy then scores all of them at once. Nothing loops over
+experts in Python: 10,000 experts rank in tens of milliseconds (``bench/bench_matching.py``).
+``services.surge.reference`` is the same ranking written as a plain loop; the tests hold the two equal.
+
+The score is a weighted sum of components, each in [0, 1], so each candidate's rank is explained by its
+components (``Candidate.contributions``) and every excluded expert by the rules that excluded them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, case, distinct, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    ClearanceType,
+    Country,
+    Deployment,
+    Expert,
+    ExpertClearance,
+    ExpertLanguage,
+    ExpertSkill,
+    Skill,
+    SurgeRequest,
+    mission_host_country,
+)
+from models.enums import (
+    LANGUAGE_LEVEL_RANK,
+    DeploymentStatus,
+    ExpertStatus,
+    Gender,
+    LanguageLevel,
+    SurgeStatus,
+)
+from services.availability import absent_during, deployed_during, period
+from services.errors import NotFound, ValidationError
+
+# Clearances a deployment needs valid from the first to the last day, unless a request says otherwise.
+DEFAULT_REQUIRED_CLEARANCES: tuple[str, ...] = ("MEDICAL", "SECURITY")
+MAX_LEVEL = 5  # skills: 1 basic ... 5 authority in the field
+MAX_RANK = max(LANGUAGE_LEVEL_RANK.values())  # languages: A1 = 1 ... native = 7
+EXPERIENCE_CAP = 3  # deployments to the same mission after which experience stops adding
+ROTATION_CAP_DAYS = 365  # a year or more since the last deployment earns the full rotation component
+BELOW_MINIMUM_CREDIT = 0.5  # a skill below the requested minimum level counts half
+TEAM_POOL = 200  # the team proposal considers the best this many eligible candidates
+# Requests whose planned deployments are proposals, not decisions: their members are "proposed elsewhere".
+OPEN_STATUSES = (SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED)
+
+
+class Rule(enum.StrEnum):
+    """Hard rules, in the order they are reported (the first one an expert fails is the main reason)."""
+
+    INACTIVE = "inactive"  # separated or on long leave
+    ABSENT = "absent"  # leave, training, medical during the period
+    PROPOSED_ELSEWHERE = "proposed_elsewhere"  # in another open request's proposed team, overlapping
+    DEPLOYED = "deployed"  # a deployment (planned, ongoing) overlapping the period
+    LANGUAGE = "language"  # below a required language level
+    CLEARANCE = "clearance"  # a required clearance missing or not valid for the whole period
+
+
+COMPONENTS = ("skills", "languages", "experience", "region", "rotation", "gender")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each score component counts; shown on the page and adjustable per request (0 to 10)."""
+
+    skills: float = 4.0
+    languages: float = 1.0
+    experience: float = 1.0
+    region: float = 1.0
+    rotation: float = 1.5
+    gender: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not 0 <= float(value) <= 10:
+                raise ValidationError(f"weight {f.name!r} must be a number from 0 to 10 (got {value!r}).")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any] | None) -> Weights:
+        """Weights from a form or a query; unknown names are refused, missing ones keep their default."""
+        values = {k: v for k, v in (values or {}).items() if v is not None}
+        unknown = set(values) - set(COMPONENTS)
+        if unknown:
+            raise ValidationError(f"unknown weight(s) {sorted(unknown)}: use {list(COMPONENTS)}.")
+        try:
+            return cls(**{k: float(v) for k, v in values.items()})
+        except (TypeError, ValueError) as error:
+            raise ValidationError(f"weights must be numbers from 0 to 10 ({error}).") from error
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in COMPONENTS}
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, name) for name in COMPONENTS], dtype=float)
+
+
+@dataclass(frozen=True)
+class SkillNeed:
+    skill_id: int
+    code: str
+    name: str
+    weight: float
+    min_level: int
+
+
+@dataclass(frozen=True)
+class LanguageNeed:
+    code: str
+    min_level: LanguageLevel
+
+    @property
+    def min_rank(self) -> int:
+        return LANGUAGE_LEVEL_RANK[self.min_level]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a request asks for, as the matcher reads it (built from a SurgeRequest, or by hand in tests)."""
+
+    start: date
+    end: date
+    mission_id: int
+    skills: tuple[SkillNeed, ...] = ()
+    languages: tuple[LanguageNeed, ...] = ()
+    clearance_type_ids: tuple[int, ...] = ()
+    balance_gender: bool = False
+    experts_requested: int = 1
+    request_id: int | None = None
+    # Genders of the team already proposed for this request (the gender component balances against it).
+    team_genders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationError("the period ends before it starts.")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One expert as the matcher sees them: rank (None when excluded), score and why."""
+
+    expert_id: int
+    gender: str
+    rank: int | None
+    score: float
+    components: dict[str, float]  # each in [0, 1]
+    contributions: dict[str, float]  # component x weight: the score is their sum
+    excluded_by: tuple[Rule, ...]
+    skill_levels: tuple[int, ...]  # per requested skill, 0 when the expert lacks it
+    language_ranks: tuple[int, ...]  # per requested language, 0 when the expert lacks it
+    missing_clearances: int
+    experience: int  # past deployments to the requesting mission
+    last_end: date | None
+    region_match: bool
+    language_zone: bool
+
+    @property
+    def eligible(self) -> bool:
+        return not self.excluded_by
+
+
+@dataclass
+class Ranking:
+    """Every expert's facts, components and scores as arrays; Candidate objects are built only when asked."""
+
+    need: Need
+    weights: Weights
+    ids: np.ndarray
+    genders: np.ndarray
+    facts: dict[str, np.ndarray]
+    skill_levels: np.ndarray  # experts x requested skills
+    language_ranks: np.ndarray  # experts x requested languages
+    components: np.ndarray  # experts x COMPONENTS
+    scores: np.ndarray
+    failed: np.ndarray  # experts x Rule, True where the rule excludes
+    order: np.ndarray  # indices of eligible experts, best first
+    _position: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def eligible_count(self) -> int:
+        return len(self.order)
+
+    @property
+    def ranked_ids(self) -> list[int]:
+        return [int(i) for i in self.ids[self.order]]
+
+    def candidate_at(self, index: int, rank: int | None = None) -> Candidate:
+        comp = self.components[index]
+        weights = self.weights.vector()
+        last = self.facts["last_end"][index]
+        return Candidate(
+            expert_id=int(self.ids[index]), gender=str(self.genders[index]), rank=rank,
+            score=float(self.scores[index]),
+            components={name: round(float(comp[k]), 4) for k, name in enumerate(COMPONENTS)},
+            contributions={name: round(float(comp[k] * weights[k]), 4) for k, name in enumerate(COMPONENTS)},
+            excluded_by=tuple(rule for k, rule in enumerate(Rule) if self.failed[index, k]),
+            skill_levels=tuple(int(x) for x in self.skill_levels[index]),
+            language_ranks=tuple(int(x) for x in self.language_ranks[index]),
+            missing_clearances=int(self.facts["missing_clearances"][index]),
+            experience=int(self.facts["experience"][index]),
+            last_end=None if last < 0 else _from_day(int(last)),
+            region_match=bool(self.facts["region"][index]),
+            language_zone=bool(self.facts["zone"][index]),
+        )
+
+    def top(self, n: int | None = None, offset: int = 0) -> list[Candidate]:
+        chosen = self.order[offset: None if n is None else offset + n]
+        return [self.candidate_at(int(i), offset + k + 1) for k, i in enumerate(chosen)]
+
+    def excluded(self) -> list[Candidate]:
+        indices = np.nonzero(self.failed.any(axis=1))[0]
+        return [self.candidate_at(int(i)) for i in indices[np.argsort(self.ids[indices], kind="stable")]]
+
+    def explain(self, expert_id: int) -> Candidate:
+        """Any expert, ranked or excluded, with the reasons: the page's and the API's lookup."""
+        if not self._position:
+            self._position = {int(x): k for k, x in enumerate(self.ids)}
+        index = self._position.get(int(expert_id))
+        if index is None:
+            raise NotFound(f"No expert with id {expert_id}.")
+        rank = np.nonzero(self.order == index)[0]
+        return self.candidate_at(index, int(rank[0]) + 1 if len(rank) else None)
+
+
+# --- the need of a stored request ------------------------------------------------------------------------
+def period_of(request: SurgeRequest) -> tuple[date, date]:
+    return request.wanted_start, request.wanted_start + timedelta(days=request.duration_days - 1)
+
+
+def clearance_ids(session: Session, codes: Sequence[str]) -> tuple[int, ...]:
+    wanted = [c.strip().upper() for c in codes if c and c.strip()]
+    if not wanted:
+        return ()
+    found = dict(session.execute(
+        select(ClearanceType.code, ClearanceType.id).where(ClearanceType.code.in_(wanted))).all())
+    unknown = sorted(set(wanted) - set(found))
+    if unknown:
+        raise ValidationError(f"unknown clearance type(s): {', '.join(unknown)}.")
+    return tuple(sorted(found.values()))
+
+
+def team_genders(session: Session, request_id: int) -> tuple[str, ...]:
+    """Genders of the experts already proposed or deployed for the request (cancelled ones aside)."""
+    rows = session.scalars(
+        select(Expert.gender).join(Deployment, Deployment.expert_id == Expert.id)
+        .where(Deployment.surge_request_id == request_id, Deployment.status != DeploymentStatus.CANCELLED)
+        .order_by(Expert.id)
+    )
+    return tuple(str(g) for g in rows)
+
+
+def need_for_request(session: Session, request: SurgeRequest,
+                     clearances: Sequence[str] = DEFAULT_REQUIRED_CLEARANCES) -> Need:
+    start, end = period_of(request)
+    skill_rows = session.execute(
+        select(Skill.id, Skill.code, Skill.name).where(Skill.id.in_([s.skill_id for s in request.skills]))
+    ).all()
+    names = {r.id: (r.code, r.name) for r in skill_rows}
+    skills = tuple(
+        SkillNeed(s.skill_id, names[s.skill_id][0], names[s.skill_id][1], float(s.weight), int(s.min_level))
+        for s in sorted(request.skills, key=lambda s: (-float(s.weight), s.skill_id))
+    )
+    languages = tuple(LanguageNeed(lang.language_code, LanguageLevel(lang.min_level))
+                      for lang in sorted(request.languages, key=lambda x: x.language_code))
+    return Need(start=start, end=end, mission_id=request.mission_id, skills=skills, languages=languages,
+                clearance_type_ids=clearance_ids(session, clearances), balance_gender=request.balance_gender,
+                experts_requested=request.experts_requested, request_id=request.id,
+                team_genders=team_genders(session, request.id))
+
+
+# --- facts, in one statement ---------------------------------------------------------------------------
+def _rank_sql(level: Any) -> Any:
+    return case({lvl.value: rank for lvl, rank in LANGUAGE_LEVEL_RANK.items()}, value=level, else_=0)
+
+
+def _day(value: date) -> int:
+    return value.toordinal()
+
+
+def _from_day(value: int) -> date:
+    return date.fromordinal(value)
+
+
+def proposed_elsewhere(need: Need) -> Any:
+    """A planned deployment answering another request still open (a proposal, not a decision), overlapping."""
+    return exists().where(
+        Deployment.expert_id == Expert.id,
+        Deployment.status == DeploymentStatus.PLANNED,
+        Deployment.period.op("&&")(period(need.start, need.end)),
+        Deployment.surge_request_id.is_not(None),
+        Deployment.surge_request_id.is_distinct_from(need.request_id),
+        exists().where(SurgeRequest.id == Deployment.surge_request_id, SurgeRequest.status.in_(OPEN_STATUSES)),
+    )
+
+
+def mission_regions(session: Session, mission_id: int) -> list[str]:
+    return sorted(r for r in session.scalars(
+        select(Country.region).join(mission_host_country, mission_host_country.c.country_iso3 == Country.iso3)
+        .where(mission_host_country.c.mission_id == mission_id).distinct()
+    ) if r)
+
+
+def fetch_facts(session: Session, need: Need) -> list[Any]:
+    """One row per expert: the rules' flags and the score's raw facts."""
+    skill_ids = [s.skill_id for s in need.skills]
+    lang_codes = [lang.code for lang in need.languages]
+    columns: list[Any] = [Expert.id, Expert.gender, Expert.status == ExpertStatus.ACTIVE]
+    columns += [absent_during(need.start, need.end), proposed_elsewhere(need),
+                deployed_during(need.start, need.end, ignore_request_id=need.request_id)]
+
+    skills = None
+    if skill_ids:
+        skills = (select(ExpertSkill.expert_id, *[
+            func.max(ExpertSkill.level).filter(ExpertSkill.skill_id == sid).label(f"s{k}")
+            for k, sid in enumerate(skill_ids)])
+            .where(ExpertSkill.skill_id.in_(skill_ids)).group_by(ExpertSkill.expert_id).subquery())
+        columns += [func.coalesce(getattr(skills.c, f"s{k}"), 0) for k in range(len(skill_ids))]
+    langs = None
+    if lang_codes:
+        rank = _rank_sql(ExpertLanguage.level)
+        langs = (select(ExpertLanguage.expert_id, *[
+            func.max(rank).filter(ExpertLanguage.language_code == code).label(f"l{k}")
+            for k, code in enumerate(lang_codes)])
+            .where(ExpertLanguage.language_code.in_(lang_codes)).group_by(ExpertLanguage.expert_id).subquery())
+        columns += [func.coalesce(getattr(langs.c, f"l{k}"), 0) for k in range(len(lang_codes))]
+    clear = None
+    if need.clearance_type_ids:
+        # Valid for the whole period: obtained by the first day, not expired before the last.
+        clear = (select(ExpertClearance.expert_id,
+                        func.count(distinct(ExpertClearance.clearance_type_id)).label("valid"))
+                 .where(ExpertClearance.clearance_type_id.in_(need.clearance_type_ids),
+                        ExpertClearance.obtained_on <= need.start,
+                        or_(ExpertClearance.valid_until.is_(None), ExpertClearance.valid_until >= need.end))
+                 .group_by(ExpertClearance.expert_id).subquery())
+        columns.append(len(need.clearance_type_ids) - func.coalesce(clear.c.valid, 0))
+    else:
+        columns.append(literal(0, Integer))
+    history = (select(
+        Deployment.expert_id,
+        func.count().filter(Deployment.mission_id == need.mission_id,
+                            Deployment.status.in_([DeploymentStatus.ONGOING, DeploymentStatus.COMPLETED]),
+                            Deployment.start_date < need.start).label("experience"),
+        func.max(Deployment.end_date).filter(Deployment.end_date < need.start).label("last_end"))
+        .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date < need.start)
+        .group_by(Deployment.expert_id).subquery())
+    columns += [func.coalesce(history.c.experience, 0), history.c.last_end]
+    regions = mission_regions(session, need.mission_id)
+    columns.append(Country.region.in_(regions) if regions else literal(False))
+
+    stmt = (select(*columns).select_from(Expert)
+            .outerjoin(Country, Country.iso3 == Expert.nationality_iso3)
+            .outerjoin(history, history.c.expert_id == Expert.id))
+    if skills is not None:
+        stmt = stmt.outerjoin(skills, skills.c.expert_id == Expert.id)
+    if langs is not None:
+        stmt = stmt.outerjoin(langs, langs.c.expert_id == Expert.id)
+    if clear is not None:
+        stmt = stmt.outerjoin(clear, clear.c.expert_id == Expert.id)
+    return session.execute(stmt.order_by(Expert.id)).all()
+
+
+# --- scoring ---------------------------------------------------------------------------------------------
+def gender_component(gender: str, team: Sequence[str], balance: bool) -> float:
+    """1 minus the share of the expert's gender in the team so far (0.5 for an empty team); 0 if not asked."""
+    if not balance:
+        return 0.0
+    if not team:
+        return 0.5
+    return 1.0 - sum(1 for g in team if g == gender) / len(team)
+
+
+def rank(session: Session, need: Need, weights: Weights | None = None) -> Ranking:
+    """Every expert against the need: eligible ones ordered best first (score, then id: deterministic)."""
+    weights = weights or Weights()
+    rows = fetch_facts(session, need)
+    n_s, n_l = len(need.skills), len(need.languages)
+    n = len(rows)
+    width = 6 + n_s + n_l + 4
+    raw = np.array([tuple(r) for r in rows], dtype=object).reshape(n, width) if n else np.empty((0, width), object)
+    ids = raw[:, 0].astype(np.int64)
+    genders = raw[:, 1].astype(str)
+    active, absent, elsewhere, deployed = (raw[:, k].astype(bool) for k in (2, 3, 4, 5))
+    skill_levels = raw[:, 6:6 + n_s].astype(np.int64).reshape(n, n_s)
+    language_ranks = raw[:, 6 + n_s:6 + n_s + n_l].astype(np.int64).reshape(n, n_l)
+    rest = 6 + n_s + n_l
+    missing = raw[:, rest].astype(np.int64)
+    experience = raw[:, rest + 1].astype(np.int64)
+    last_end = np.array([-1 if d is None else _day(d) for d in raw[:, rest + 2]], dtype=np.int64)
+    region = raw[:, rest + 3].astype(bool)
+    return score_arrays(need, weights, ids=ids, genders=genders, active=active, absent=absent,
+                        elsewhere=elsewhere, deployed=deployed, skill_levels=skill_levels,
+                        language_ranks=language_ranks, missing=missing, experience=experience,
+                        last_end=last_end, region=region)
+
+
+def score_arrays(need: Need, weights: Weights, *, ids: np.ndarray, genders: np.ndarray, active: np.ndarray,
+                 absent: np.ndarray, elsewhere: np.ndarray, deployed: np.ndarray, skill_levels: np.ndarray,
+                 language_ranks: np.ndarray, missing: np.ndarray, experience: np.ndarray, last_end: np.ndarray,
+                 region: np.ndarray) -> Ranking:
+    n = len(ids)
+    min_ranks = np.array([lang.min_rank for lang in need.languages], dtype=np.int64)
+    language_short = (language_ranks < min_ranks[None, :]).any(axis=1) if len(min_ranks) else np.zeros(n, bool)
+    failed = np.column_stack([~active, absent, elsewhere, deployed & ~elsewhere, language_short, missing > 0]) \
+        if n else np.zeros((0, len(Rule)), bool)
+
+    comp = np.zeros((n, len(COMPONENTS)))
+    if need.skills:
+        w = np.array([s.weight for s in need.skills])
+        mins = np.array([s.min_level for s in need.skills])
+        fit = np.minimum(skill_levels, MAX_LEVEL) / MAX_LEVEL
+        fit = np.where(skill_levels >= mins[None, :], fit, fit * BELOW_MINIMUM_CREDIT)
+        comp[:, 0] = fit @ w / w.sum()
+    if need.languages:
+        comp[:, 1] = (language_ranks / MAX_RANK).mean(axis=1)
+    comp[:, 2] = np.minimum(experience, EXPERIENCE_CAP) / EXPERIENCE_CAP
+    zone = (language_ranks >= MAX_RANK).any(axis=1) if need.languages else np.zeros(n, bool)
+    comp[:, 3] = np.where(region, 1.0, np.where(zone, 0.5, 0.0))
+    gap = np.clip(_day(need.start) - last_end, 0, ROTATION_CAP_DAYS)
+    comp[:, 4] = np.where(last_end < 0, 1.0, gap / ROTATION_CAP_DAYS)
+    if need.balance_gender:
+        team = list(need.team_genders)
+        for g in np.unique(genders):
+            comp[genders == g, 5] = gender_component(str(g), team, True)
+    # Rounded, so the order does not hang on the last bits of a float (and the reference loop agrees).
+    scores = np.round(comp @ weights.vector(), 6)
+    eligible = np.nonzero(~failed.any(axis=1))[0]
+    # lexsort: last key first; best score first, then the smaller id.
+    order = eligible[np.lexsort((ids[eligible], -scores[eligible]))]
+    return Ranking(need=need, weights=weights, ids=ids, genders=genders,
+                   facts={"missing_clearances": missing, "experience": experience, "last_end": last_end,
+                          "region": region, "zone": zone},
+                   skill_levels=skill_levels, language_ranks=language_ranks, components=comp, scores=scores,
+                   failed=failed, order=order)
+
+
+# --- the team ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TeamMember:
+    candidate: Candidate
+    pick: int  # 1 = first chosen
+    gain: float  # what adding this expert added to the team's value
+    adds_skills: tuple[str, ...]  # requested skills this expert raised the team's best level in
+    balances_gender: bool
+
+
+def _balance(genders: Sequence[str]) -> float:
+    women = sum(1 for g in genders if g == Gender.FEMALE)
+    men = sum(1 for g in genders if g == Gender.MALE)
+    if not genders:
+        return 0.0
+    return 1.0 - abs(women - men) / len(genders)
+
+
+def propose_team(ranking: Ranking, size: int | None = None) -> list[TeamMember]:
+    """Greedy team building: each pick maximises the team's value, not only the individual score.
+
+    Team value = sum of members' scores without the gender component + skill weight x how well the team's
+    best member covers each requested skill (complementary skills) + when the request asks for it,
+    2 x gender weight x balance (1 - |women - men| / size). Ties go to the better-ranked expert.
+    """
+    need, weights = ranking.need, ranking.weights
+    size = size or need.experts_requested
+    pool = [int(i) for i in ranking.order[:TEAM_POOL]]
+    if not pool:
+        return []
+    skill_w = np.array([s.weight for s in need.skills]) if need.skills else np.zeros(0)
+    fit = np.zeros((len(pool), len(need.skills)))
+    if need.skills:
+        mins = np.array([s.min_level for s in need.skills])
+        levels = ranking.skill_levels[pool]
+        fit = np.minimum(levels, MAX_LEVEL) / MAX_LEVEL
+        fit = np.where(levels >= mins[None, :], fit, fit * BELOW_MINIMUM_CREDIT)
+    base = ranking.scores[pool] - ranking.components[pool, 5] * weights.gender
+    team: list[int] = []
+    genders = list(need.team_genders)
+    best = np.zeros(len(need.skills))
+    members: list[TeamMember] = []
+    for pick in range(1, min(size, len(pool)) + 1):
+        cover_now = float(best @ skill_w / skill_w.sum()) if need.skills else 0.0
+        best_gain, best_k, best_cover = -np.inf, -1, best
+        for k in range(len(pool)):
+            if k in team:
+                continue
+            new_best = np.maximum(best, fit[k]) if need.skills else best
+            cover = float(new_best @ skill_w / skill_w.sum()) if need.skills else 0.0
+            gain = base[k] + weights.skills * (cover - cover_now)
+            if need.balance_gender:
+                gain += 2 * weights.gender * (_balance([*genders, ranking.genders[pool[k]]]) - _balance(genders))
+            if gain > best_gain + 1e-9:  # strictly better: ties keep the better-ranked (earlier) expert
+                best_gain, best_k, best_cover = gain, k, new_best
+        added = tuple(s.code for j, s in enumerate(need.skills) if best_cover[j] > best[j] and pick > 1)
+        gender = str(ranking.genders[pool[best_k]])
+        balances = need.balance_gender and _balance([*genders, gender]) > _balance(genders)
+        team.append(best_k)
+        genders.append(gender)
+        best = best_cover
+        members.append(TeamMember(candidate=ranking.candidate_at(pool[best_k], best_k + 1), pick=pick,
+                                  gain=round(float(best_gain), 4), adds_skills=added, balances_gender=balances))
+    return members
+
+
+__all__ = [
+    "COMPONENTS", "DEFAULT_REQUIRED_CLEARANCES", "Candidate", "LanguageNeed", "Need", "Ranking", "Rule",
+    "SkillNeed", "TeamMember", "Weights", "need_for_request", "propose_team", "rank",
+]

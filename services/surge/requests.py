@@ -1,0 +1,538 @@
+"""Surge requests: the form, the status workflow (each step dated and attributed), proposals and approval.
+
+received -> under review -> candidates proposed -> approved -> deployed, or declined / withdrawn on the way.
+Proposing creates planned deployments answering the request; the database's ``deployment_no_overlap``
+exclusion has the last word, and a refusal becomes a ``Conflict`` that names the expert and what blocks
+them, never a traceback. The request's ``version`` (optimistic lock) catches two planners editing one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, case, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (
+    Capacity,
+    Deployment,
+    Expert,
+    Language,
+    Mission,
+    Site,
+    Skill,
+    SurgeRequest,
+    SurgeRequestLanguage,
+    SurgeRequestSkill,
+    SurgeRequestStep,
+    User,
+)
+from models.enums import DeploymentKind, DeploymentStatus, LanguageLevel, Priority, SurgeStatus
+from services.access import Permission, Principal
+from services.audit import RequestOrigin, record
+from services.catalog import Page, Paging, count_of, find_mission_id
+from services.errors import Conflict, NotFound, ValidationError
+from services.surge.matching import (
+    DEFAULT_REQUIRED_CLEARANCES,
+    Ranking,
+    Rule,
+    TeamMember,
+    Weights,
+    need_for_request,
+    period_of,
+    propose_team,
+    rank,
+)
+
+DEFAULT_TARGET_DAYS = 3
+CLOSED = (SurgeStatus.DEPLOYED, SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN)
+# Which status may follow which (proposing also passes through "under review" when skipped).
+NEXT: dict[SurgeStatus, frozenset[SurgeStatus]] = {
+    SurgeStatus.RECEIVED: frozenset({SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED,
+                                     SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN}),
+    SurgeStatus.UNDER_REVIEW: frozenset({SurgeStatus.CANDIDATES_PROPOSED, SurgeStatus.DECLINED,
+                                         SurgeStatus.WITHDRAWN}),
+    SurgeStatus.CANDIDATES_PROPOSED: frozenset({SurgeStatus.APPROVED, SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN}),
+    SurgeStatus.APPROVED: frozenset({SurgeStatus.DEPLOYED, SurgeStatus.WITHDRAWN}),
+    SurgeStatus.DEPLOYED: frozenset(),
+    SurgeStatus.DECLINED: frozenset(),
+    SurgeStatus.WITHDRAWN: frozenset(),
+}
+
+
+# --- the form ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SkillWanted:
+    code: str
+    weight: float = 1.0
+    min_level: int = 1
+
+
+@dataclass(frozen=True)
+class LanguageWanted:
+    code: str
+    min_level: str = LanguageLevel.B2.value
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    mission: str  # acronym
+    title: str
+    wanted_start: date
+    duration_days: int
+    experts_requested: int = 1
+    capacity: str | None = None  # SPC, JCSC
+    site_id: int | None = None
+    skills: tuple[SkillWanted, ...] = ()
+    languages: tuple[LanguageWanted, ...] = ()
+    priority: str = Priority.MEDIUM.value
+    gender_considerations: str | None = None
+    balance_gender: bool = False
+    notes: str | None = None
+    received_on: date | None = None  # today unless the request came in earlier
+
+
+def _problems(form: RequestForm, today: date) -> list[str]:
+    problems: list[str] = []
+    if not form.mission or not form.mission.strip():
+        problems.append("the requesting mission is required")
+    if not form.title or not form.title.strip():
+        problems.append("a title is required")
+    elif len(form.title) > 250:
+        problems.append("the title is longer than 250 characters")
+    if not 1 <= int(form.experts_requested) <= 50:
+        problems.append("the number of experts must be from 1 to 50")
+    if not 1 <= int(form.duration_days) <= 730:
+        problems.append("the duration must be from 1 to 730 days")
+    received = form.received_on or today
+    if received > today:
+        problems.append("the date received cannot be in the future")
+    if form.wanted_start < received:
+        problems.append("the wanted start is before the date the request was received")
+    if form.priority not in {p.value for p in Priority}:
+        problems.append(f"priority must be one of {', '.join(p.value for p in Priority)}")
+    codes = [s.code for s in form.skills]
+    if len(codes) != len(set(codes)):
+        problems.append("a skill is listed twice")
+    for s in form.skills:
+        if not 0 < float(s.weight) <= 10:
+            problems.append(f"the weight of skill {s.code!r} must be above 0 and at most 10")
+        if not 1 <= int(s.min_level) <= 5:
+            problems.append(f"the minimum level of skill {s.code!r} must be from 1 to 5")
+    langs = [lang.code for lang in form.languages]
+    if len(langs) != len(set(langs)):
+        problems.append("a language is listed twice")
+    for lang in form.languages:
+        if lang.min_level not in {v.value for v in LanguageLevel}:
+            problems.append(f"the level of language {lang.code!r} must be one of "
+                            f"{', '.join(v.value for v in LanguageLevel)}")
+    return problems
+
+
+def _next_reference(session: Session, year: int) -> str:
+    prefix = f"SR-{year}-"
+    last = session.scalar(select(func.max(SurgeRequest.reference)).where(SurgeRequest.reference.like(f"{prefix}%")))
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:05d}"
+
+
+def _step(session: Session, request: SurgeRequest, status: SurgeStatus, principal: Principal,
+          note: str | None = None) -> None:
+    request.steps.append(SurgeRequestStep(status=status, by_user_id=principal.user_id, note=note))
+    request.status = status
+
+
+def create_request(session: Session, principal: Principal, form: RequestForm, *, today: date | None = None,
+                   origin: RequestOrigin | None = None) -> SurgeRequest:
+    """Records a request (status received, first step dated and attributed). ValidationError lists every problem."""
+    principal.require(Permission.MANAGE_SURGE)
+    today = today or date.today()
+    problems = _problems(form, today)
+    mission_id = None
+    if form.mission and form.mission.strip():
+        try:
+            mission_id = find_mission_id(session, form.mission)
+        except NotFound:
+            problems.append(f"no mission with acronym {form.mission!r}")
+    capacity_id = None
+    if form.capacity:
+        capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == form.capacity.strip().upper()))
+        if capacity_id is None:
+            problems.append(f"no capacity with code {form.capacity!r}")
+    if form.site_id is not None and mission_id is not None:
+        site_mission = session.scalar(select(Site.mission_id).where(Site.id == form.site_id))
+        if site_mission != mission_id:
+            problems.append("the place is not a site of the requesting mission")
+    skill_ids = dict(session.execute(
+        select(Skill.code, Skill.id).where(Skill.code.in_([s.code for s in form.skills]))).all())
+    problems += [f"no skill with code {s.code!r}" for s in form.skills if s.code not in skill_ids]
+    known_langs = set(session.scalars(select(Language.code).where(
+        Language.code.in_([lang.code for lang in form.languages]))))
+    problems += [f"no language with code {lang.code!r}" for lang in form.languages if lang.code not in known_langs]
+    if problems:
+        raise ValidationError("The request cannot be recorded: " + "; ".join(problems) + ".")
+    received = form.received_on or today
+    request = SurgeRequest(
+        reference=_next_reference(session, received.year), mission_id=mission_id, site_id=form.site_id,
+        capacity_id=capacity_id, title=form.title.strip(), received_on=received,
+        experts_requested=int(form.experts_requested), wanted_start=form.wanted_start,
+        duration_days=int(form.duration_days), priority=Priority(form.priority),
+        gender_considerations=(form.gender_considerations or "").strip() or None,
+        balance_gender=bool(form.balance_gender), notes=(form.notes or "").strip() or None,
+        status=SurgeStatus.RECEIVED,
+        skills=[SurgeRequestSkill(skill_id=skill_ids[s.code], weight=float(s.weight), min_level=int(s.min_level))
+                for s in form.skills],
+        languages=[SurgeRequestLanguage(language_code=lang.code, min_level=LanguageLevel(lang.min_level))
+                   for lang in form.languages],
+    )
+    session.add(request)
+    request.steps.append(SurgeRequestStep(status=SurgeStatus.RECEIVED, by_user_id=principal.user_id))
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        # Two requests recorded at the same moment drew the same reference: the second one tries again.
+        raise Conflict("Another request was recorded at the same moment; submit again.") from error
+    record(session, "surge_request_created", principal=principal, entity="surge_request", entity_id=request.id,
+           detail={"reference": request.reference}, origin=origin)
+    return request
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+def load_request(session: Session, key: int | str, *, for_update: bool = False) -> SurgeRequest:
+    """By id or by reference (``SR-2026-00012``)."""
+    stmt = select(SurgeRequest).options(selectinload(SurgeRequest.skills), selectinload(SurgeRequest.languages),
+                                        selectinload(SurgeRequest.steps))
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        stmt = stmt.where(SurgeRequest.id == int(key))
+    else:
+        stmt = stmt.where(SurgeRequest.reference == str(key).strip())
+    if for_update:
+        stmt = stmt.with_for_update(of=SurgeRequest)
+    request = session.scalar(stmt)
+    if request is None:
+        raise NotFound(f"No surge request {key!r}.")
+    return request
+
+
+def _target_days() -> ColumnElement[int]:
+    return func.coalesce(Capacity.target_days_to_deploy, DEFAULT_TARGET_DAYS)
+
+
+def _proposed_count() -> ColumnElement[int]:
+    return (select(func.count()).select_from(Deployment)
+            .where(Deployment.surge_request_id == SurgeRequest.id, Deployment.status != DeploymentStatus.CANCELLED)
+            .scalar_subquery())
+
+
+def overdue(today: date) -> ColumnElement[bool]:
+    """Still open and older than the capacity's target days to deploy."""
+    return SurgeRequest.status.not_in(CLOSED) & ((literal_date(today) - SurgeRequest.received_on) > _target_days())
+
+
+def literal_date(day: date) -> ColumnElement[date]:
+    return literal(day, Date)
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    status: SurgeStatus | None = None
+    capacity: str | None = None
+    mission: str | None = None
+    overdue_only: bool = False
+    paging: Paging = field(default_factory=Paging)
+
+
+def list_requests(session: Session, principal: Principal, filt: RequestFilter, *, today: date | None = None
+                  ) -> Page[dict[str, Any]]:
+    principal.require(Permission.VIEW_OPERATIONS)
+    today = today or date.today()
+    stmt = (select(
+        SurgeRequest.id, SurgeRequest.reference, Mission.acronym.label("mission"), Capacity.code.label("capacity"),
+        SurgeRequest.title, SurgeRequest.received_on, SurgeRequest.wanted_start, SurgeRequest.duration_days,
+        SurgeRequest.experts_requested, _proposed_count().label("experts_proposed"), SurgeRequest.priority,
+        SurgeRequest.status, SurgeRequest.balance_gender, SurgeRequest.version,
+        (literal_date(today) - SurgeRequest.received_on).label("days_open"),
+        _target_days().label("target_days"), overdue(today).label("overdue"))
+        .select_from(SurgeRequest).join(Mission, Mission.id == SurgeRequest.mission_id)
+        .outerjoin(Capacity, Capacity.id == SurgeRequest.capacity_id))
+    if filt.status is not None:
+        stmt = stmt.where(SurgeRequest.status == filt.status)
+    if filt.capacity:
+        stmt = stmt.where(Capacity.code == filt.capacity.strip().upper())
+    if filt.mission:
+        stmt = stmt.where(SurgeRequest.mission_id == find_mission_id(session, filt.mission))
+    if filt.overdue_only:
+        stmt = stmt.where(overdue(today))
+    total = count_of(session, stmt)
+    order = (case((SurgeRequest.status.in_(CLOSED), 1), else_=0), SurgeRequest.received_on.desc(),
+             SurgeRequest.id.desc())
+    rows = session.execute(stmt.order_by(*order).limit(filt.paging.limit).offset(filt.paging.offset)).mappings()
+    return Page([_plain(r) for r in rows], total, filt.paging.limit, filt.paging.offset)
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    return {k: getattr(v, "value", v) for k, v in dict(row).items()}
+
+
+def _expert_label(principal: Principal, expert_id: int, name: str) -> dict[str, Any]:
+    if principal.can(Permission.VIEW_PERSON_NAMES):
+        return {"expert_id": expert_id, "expert_name": name}
+    return {}
+
+
+def request_team(session: Session, principal: Principal, request_id: int) -> list[dict[str, Any]]:
+    """The deployments answering the request (proposed, approved or deployed); names only for roles allowed."""
+    rows = session.execute(
+        select(Deployment.id, Deployment.expert_id, (Expert.given_name + " " + Expert.family_name).label("name"),
+               Expert.gender, Deployment.start_date, Deployment.end_date, Deployment.status, Deployment.role)
+        .join(Expert, Expert.id == Deployment.expert_id)
+        .where(Deployment.surge_request_id == request_id, Deployment.status != DeploymentStatus.CANCELLED)
+        .order_by(Deployment.id)
+    ).all()
+    return [{"deployment_id": r.id, **_expert_label(principal, r.expert_id, r.name), "gender": str(r.gender),
+             "start_date": r.start_date, "end_date": r.end_date, "status": str(r.status), "role": r.role}
+            for r in rows]
+
+
+def get_request(session: Session, principal: Principal, key: int | str, *, today: date | None = None
+                ) -> dict[str, Any]:
+    principal.require(Permission.VIEW_OPERATIONS)
+    today = today or date.today()
+    request = load_request(session, key)
+    start, end = period_of(request)
+    mission = session.get(Mission, request.mission_id)
+    capacity = session.get(Capacity, request.capacity_id) if request.capacity_id else None
+    target = capacity.target_days_to_deploy if capacity else DEFAULT_TARGET_DAYS
+    skills = session.execute(select(Skill.code, Skill.name, SurgeRequestSkill.weight, SurgeRequestSkill.min_level)
+                             .join(Skill, Skill.id == SurgeRequestSkill.skill_id)
+                             .where(SurgeRequestSkill.request_id == request.id)
+                             .order_by(SurgeRequestSkill.weight.desc(), Skill.code)).all()
+    users = dict(session.execute(select(User.id, User.username).where(
+        User.id.in_([s.by_user_id for s in request.steps if s.by_user_id]))).all())
+    return {
+        "id": request.id, "reference": request.reference, "mission": mission.acronym if mission else None,
+        "mission_id": request.mission_id, "capacity": capacity.code if capacity else None,
+        "site_id": request.site_id, "title": request.title, "received_on": request.received_on,
+        "experts_requested": request.experts_requested, "wanted_start": start, "wanted_end": end,
+        "duration_days": request.duration_days, "priority": str(request.priority),
+        "gender_considerations": request.gender_considerations, "balance_gender": request.balance_gender,
+        "notes": request.notes, "status": str(request.status), "version": request.version,
+        "target_days": target,
+        "overdue": request.status not in CLOSED and (today - request.received_on).days > target,
+        "skills": [{"code": s.code, "name": s.name, "weight": float(s.weight), "min_level": s.min_level}
+                   for s in skills],
+        "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
+                      for lang in sorted(request.languages, key=lambda x: x.language_code)],
+        "steps": [{"status": str(s.status), "at": s.at, "by": users.get(s.by_user_id), "note": s.note}
+                  for s in request.steps],
+        "next_statuses": sorted(str(s) for s in NEXT[request.status]),
+        "team": request_team(session, principal, request.id),
+    }
+
+
+# --- candidates -------------------------------------------------------------------------------------------
+def candidates(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
+               clearances: Sequence[str] = DEFAULT_REQUIRED_CLEARANCES) -> Ranking:
+    """The request's ranking of every expert (planners and admins: it is about named people)."""
+    principal.require(Permission.MANAGE_SURGE)
+    request = load_request(session, key)
+    return rank(session, need_for_request(session, request, clearances), weights)
+
+
+def suggested_team(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
+                   size: int | None = None) -> list[TeamMember]:
+    ranking = candidates(session, principal, key, weights)
+    request = load_request(session, key)
+    already = len(ranking.need.team_genders)
+    wanted = size if size is not None else max(request.experts_requested - already, 0)
+    return propose_team(ranking, wanted) if wanted else []
+
+
+def expert_names(session: Session, principal: Principal, expert_ids: Sequence[int]) -> dict[int, str]:
+    if not principal.can(Permission.VIEW_PERSON_NAMES) or not expert_ids:
+        return {}
+    return dict(session.execute(select(Expert.id, Expert.given_name + " " + Expert.family_name)
+                                .where(Expert.id.in_(list(expert_ids)))).all())
+
+
+# --- the workflow --------------------------------------------------------------------------------------------
+def _check_version(request: SurgeRequest, version: int | None) -> None:
+    if version is not None and int(version) != request.version:
+        raise Conflict(f"Request {request.reference} was changed by someone else since you opened it "
+                       f"(version {version}, now {request.version}): reload it and try again.")
+
+
+def _move(session: Session, principal: Principal, request: SurgeRequest, status: SurgeStatus,
+          note: str | None = None) -> None:
+    if status not in NEXT[request.status]:
+        raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
+                       f"it cannot become {status.value.replace('_', ' ')}.")
+    _step(session, request, status, principal, note)
+
+
+def _flush(session: Session, request: SurgeRequest) -> None:
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise Conflict(f"Request {request.reference} was changed by someone else at the same moment: "
+                       "reload it and try again.") from error
+
+
+def _blocking(session: Session, expert_id: int, start: date, end: date) -> str:
+    """What keeps the expert busy in [start, end], in words, for a refusal message."""
+    row = session.execute(
+        select(Mission.acronym, Deployment.start_date, Deployment.end_date, Deployment.status,
+               SurgeRequest.reference)
+        .join(Mission, Mission.id == Deployment.mission_id)
+        .outerjoin(SurgeRequest, SurgeRequest.id == Deployment.surge_request_id)
+        .where(Deployment.expert_id == expert_id, Deployment.status != DeploymentStatus.CANCELLED,
+               Deployment.start_date <= end, Deployment.end_date >= start)
+        .order_by(Deployment.start_date).limit(1)
+    ).first()
+    if row is None:
+        return "another deployment overlaps those dates"
+    what = f"{row.status.value} at {row.acronym} from {row.start_date.isoformat()} to {row.end_date.isoformat()}"
+    return what + (f" (request {row.reference})" if row.reference else "")
+
+
+RULE_WORDS = {
+    Rule.INACTIVE: "is not active",
+    Rule.ABSENT: "is on leave, training or medical absence during the period",
+    Rule.PROPOSED_ELSEWHERE: "is already proposed for another request over those dates",
+    Rule.DEPLOYED: "is deployed over those dates",
+    Rule.LANGUAGE: "does not meet a required language level",
+    Rule.CLEARANCE: "lacks a required clearance valid for the whole period",
+}
+
+
+def propose(session: Session, principal: Principal, key: int | str, expert_ids: Sequence[int], *,
+            version: int | None = None, role: str | None = None,
+            origin: RequestOrigin | None = None) -> list[int]:
+    """Proposes experts for the request: one planned deployment each over the wanted period.
+
+    Every expert is re-checked against the hard rules; the database's no-overlap constraint decides a race
+    with another planner, and either refusal is a Conflict that says who and why. Returns deployment ids.
+    """
+    principal.require(Permission.MANAGE_SURGE)
+    ids = list(dict.fromkeys(int(x) for x in expert_ids))
+    if not ids:
+        raise ValidationError("Choose at least one expert to propose.")
+    request = load_request(session, key, for_update=True)
+    _check_version(request, version)
+    if request.status not in (SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED):
+        raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
+                       "candidates can no longer be proposed.")
+    start, end = period_of(request)
+    ranking = rank(session, need_for_request(session, request))
+    names = expert_names(session, principal, ids)
+    already = {d["expert_id"] for d in request_team(session, principal, request.id) if "expert_id" in d}
+    refusals = []
+    for expert_id in ids:
+        who = names.get(expert_id, f"expert #{expert_id}")
+        if expert_id in already:
+            refusals.append(f"{who} is already in this request's team")
+            continue
+        rules = ranking.explain(expert_id).excluded_by
+        if rules:
+            detail = _blocking(session, expert_id, start, end) if rules[0] in (
+                Rule.DEPLOYED, Rule.PROPOSED_ELSEWHERE) else ""
+            refusals.append(f"{who} {RULE_WORDS[rules[0]]}" + (f": {detail}" if detail else ""))
+    if refusals:
+        raise Conflict("Not proposed: " + "; ".join(refusals) + ".")
+    mission = session.get(Mission, request.mission_id)
+    made = []
+    for expert_id in ids:
+        deployment = Deployment(
+            expert_id=expert_id, mission_id=request.mission_id, site_id=request.site_id,
+            surge_request_id=request.id, role=(role or request.title)[:200], kind=DeploymentKind.SURGE,
+            start_date=start, end_date=end, status=DeploymentStatus.PLANNED,
+        )
+        try:
+            with session.begin_nested():
+                session.add(deployment)
+                session.flush()
+        except IntegrityError as error:
+            if "deployment_no_overlap" not in str(error.orig):
+                raise
+            who = names.get(expert_id, f"expert #{expert_id}")
+            # Another planner got there first (their transaction committed while ours waited on the lock).
+            raise Conflict(f"{who} was just assigned by someone else: {_blocking(session, expert_id, start, end)}."
+                           f" Nothing was proposed; pick another expert.") from error
+        made.append(deployment.id)
+    if request.status == SurgeStatus.RECEIVED:
+        _move(session, principal, request, SurgeStatus.UNDER_REVIEW)
+    if request.status != SurgeStatus.CANDIDATES_PROPOSED:
+        _move(session, principal, request, SurgeStatus.CANDIDATES_PROPOSED)
+    else:
+        request.updated_at = func.now()  # bumps the version: the team changed
+    _flush(session, request)
+    record(session, "surge_candidates_proposed", principal=principal, entity="surge_request", entity_id=request.id,
+           detail={"reference": request.reference, "experts": ids, "deployments": made,
+                   "mission": mission.acronym if mission else None}, origin=origin)
+    return made
+
+
+def remove_candidate(session: Session, principal: Principal, key: int | str, expert_id: int, *,
+                     version: int | None = None, origin: RequestOrigin | None = None) -> None:
+    """Takes a proposed expert out of the team (their planned deployment is cancelled, kept for the record)."""
+    principal.require(Permission.MANAGE_SURGE)
+    request = load_request(session, key, for_update=True)
+    _check_version(request, version)
+    if request.status != SurgeStatus.CANDIDATES_PROPOSED:
+        raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
+                       "its team can no longer be changed here.")
+    changed = session.execute(
+        update(Deployment).where(Deployment.surge_request_id == request.id, Deployment.expert_id == int(expert_id),
+                                 Deployment.status == DeploymentStatus.PLANNED)
+        .values(status=DeploymentStatus.CANCELLED, version=Deployment.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise NotFound(f"Expert #{expert_id} is not proposed for request {request.reference}.")
+    request.updated_at = func.now()
+    _flush(session, request)
+    record(session, "surge_candidate_removed", principal=principal, entity="surge_request", entity_id=request.id,
+           detail={"expert_id": int(expert_id)}, origin=origin)
+
+
+def advance(session: Session, principal: Principal, key: int | str, status: SurgeStatus | str, *,
+            version: int | None = None, note: str | None = None, origin: RequestOrigin | None = None) -> SurgeRequest:
+    """Moves the request to its next status: under review, approved, deployed, declined or withdrawn.
+
+    Approving needs a proposed team; deploying starts the team's deployments; declining or withdrawing
+    cancels the planned ones so the experts are free again. "Candidates proposed" comes from propose().
+    """
+    principal.require(Permission.MANAGE_SURGE)
+    try:
+        status = SurgeStatus(status)
+    except ValueError as error:
+        raise ValidationError(f"unknown status {status!r}: use one of {', '.join(s.value for s in SurgeStatus)}.") \
+            from error
+    if status == SurgeStatus.CANDIDATES_PROPOSED:
+        raise ValidationError("Propose candidates to move a request to 'candidates proposed'.")
+    request = load_request(session, key, for_update=True)
+    _check_version(request, version)
+    team = select(Deployment.id).where(Deployment.surge_request_id == request.id,
+                                       Deployment.status == DeploymentStatus.PLANNED)
+    if status == SurgeStatus.APPROVED and not session.scalars(team.limit(1)).first():
+        raise Conflict(f"Request {request.reference} has no proposed expert to approve.")
+    _move(session, principal, request, status, (note or "").strip() or None)
+    if status == SurgeStatus.DEPLOYED:
+        session.execute(update(Deployment).where(Deployment.id.in_(team))
+                        .values(status=DeploymentStatus.ONGOING, version=Deployment.version + 1)
+                        .execution_options(synchronize_session=False))
+    elif status in (SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN):
+        session.execute(update(Deployment).where(Deployment.id.in_(team))
+                        .values(status=DeploymentStatus.CANCELLED, version=Deployment.version + 1)
+                        .execution_options(synchronize_session=False))
+    _flush(session, request)
+    record(session, f"surge_request_{status.value}", principal=principal, entity="surge_request",
+           entity_id=request.id, detail={"reference": request.reference}, origin=origin)
+    return request
+

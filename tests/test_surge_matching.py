@@ -1,0 +1,172 @@
+"""Matching: each hard rule excludes the expert it should; the score ranks and explains; ties are
+deterministic; a team proposal balances gender and complements skills; SQL and the plain loop agree."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from models import ClearanceType, Deployment, SurgeRequest, Unavailability
+from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, LanguageLevel, SurgeStatus
+from services.surge.matching import (
+    BELOW_MINIMUM_CREDIT,
+    LanguageNeed,
+    Need,
+    Rule,
+    SkillNeed,
+    Weights,
+    need_for_request,
+    propose_team,
+    rank,
+)
+from services.surge.reference import reference_rank
+from tests.surge_fixtures import END, START, expert, mission_id, skill
+
+ONLY_SKILLS = Weights(skills=10, languages=0, experience=0, region=0, rotation=0, gender=0)
+
+
+def _need(session, skills=(), **kw) -> Need:
+    return Need(start=START, end=END, mission_id=mission_id(session), skills=tuple(skills), **kw)
+
+
+def _deployment(session, expert_id: int, start: date, end: date, status=DeploymentStatus.PLANNED,
+                request_id: int | None = None) -> None:
+    session.add(Deployment(expert_id=expert_id, mission_id=mission_id(session), role="Adviser",
+                           kind=DeploymentKind.SURGE, start_date=start, end_date=end, status=status,
+                           surge_request_id=request_id))
+    session.flush()
+
+
+def test_each_hard_rule_excludes_the_expert_it_should(session) -> None:
+    s = skill(session, "rules")
+    medical = session.scalar(select(ClearanceType.id).where(ClearanceType.code == "MEDICAL"))
+    valid = {"MEDICAL": (date(2030, 1, 1), date(2032, 1, 1))}
+    ok = expert(session, skills={s.id: 4}, languages={"fr": "C1"}, clearances=valid)
+    inactive = expert(session, skills={s.id: 4}, languages={"fr": "C1"}, clearances=valid,
+                      status=ExpertStatus.SEPARATED)
+    absent = expert(session, skills={s.id: 4}, languages={"fr": "C1"}, clearances=valid)
+    session.add(Unavailability(expert_id=absent.id, kind="training", start_date=date(2031, 4, 29),
+                               end_date=date(2031, 5, 3)))  # only the period's last day
+    deployed = expert(session, skills={s.id: 4}, languages={"fr": "C1"}, clearances=valid)
+    _deployment(session, deployed.id, date(2031, 2, 1), date(2031, 3, 1))  # touches the first day
+    elsewhere = expert(session, skills={s.id: 4}, languages={"fr": "C1"}, clearances=valid)
+    other = session.scalars(select(SurgeRequest).where(SurgeRequest.status == SurgeStatus.UNDER_REVIEW)).first()
+    _deployment(session, elsewhere.id, date(2031, 4, 1), date(2031, 6, 1), request_id=other.id)
+    language = expert(session, skills={s.id: 4}, languages={"fr": "B1"}, clearances=valid)
+    clearance = expert(session, skills={s.id: 4}, languages={"fr": "C1"},
+                       clearances={"MEDICAL": (date(2030, 1, 1), date(2031, 4, 1))})  # expires mid-period
+    session.flush()
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)], languages=(LanguageNeed("fr", LanguageLevel.B2),),
+                 clearance_type_ids=(medical,))
+
+    ranking = rank(session, need, ONLY_SKILLS)
+    assert ranking.explain(ok.id).eligible
+    expected = {inactive.id: Rule.INACTIVE, absent.id: Rule.ABSENT, deployed.id: Rule.DEPLOYED,
+                elsewhere.id: Rule.PROPOSED_ELSEWHERE, language.id: Rule.LANGUAGE, clearance.id: Rule.CLEARANCE}
+    for expert_id, rule in expected.items():
+        candidate = ranking.explain(expert_id)
+        assert candidate.rank is None
+        assert candidate.excluded_by == (rule,), (rule, candidate.excluded_by)
+    assert ok.id in ranking.ranked_ids and not set(expected) & set(ranking.ranked_ids)
+    # The plain loop finds the same exclusions.
+    _, excluded = reference_rank(session, need, ONLY_SKILLS)
+    assert {k: v for k, v in excluded.items() if k in expected} == {k: (v,) for k, v in expected.items()}
+    assert ok.id not in excluded
+
+
+def test_a_cancelled_deployment_or_the_requests_own_team_does_not_block(session) -> None:
+    s = skill(session, "own")
+    e = expert(session, skills={s.id: 3})
+    _deployment(session, e.id, START, END, status=DeploymentStatus.CANCELLED)
+    request = session.scalars(select(SurgeRequest).where(SurgeRequest.status == SurgeStatus.UNDER_REVIEW)).first()
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)], request_id=request.id)
+    assert rank(session, need).explain(e.id).eligible
+    _deployment(session, e.id, START, END, request_id=request.id)
+    assert rank(session, need).explain(e.id).eligible  # proposed for this very request
+    other = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)])
+    assert rank(session, other).explain(e.id).excluded_by == (Rule.PROPOSED_ELSEWHERE,)
+
+
+def test_score_follows_skill_levels_and_is_explained(session) -> None:
+    s = skill(session, "score")
+    high, mid, below = (expert(session, skills={s.id: lvl}) for lvl in (5, 3, 2))
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 2.0, 3)])
+    ranking = rank(session, need, ONLY_SKILLS)
+    ids = ranking.ranked_ids
+    assert ids.index(high.id) < ids.index(mid.id) < ids.index(below.id)
+    top = ranking.explain(high.id)
+    assert top.rank == 1 and top.components["skills"] == 1.0 and top.contributions["skills"] == 10.0
+    assert top.score == pytest.approx(sum(top.contributions.values()))
+    assert ranking.explain(mid.id).components["skills"] == pytest.approx(0.6)
+    assert ranking.explain(below.id).components["skills"] == pytest.approx(0.4 * BELOW_MINIMUM_CREDIT)
+
+
+def test_rotation_favours_the_expert_longest_home(session) -> None:
+    s = skill(session, "rotation")
+    recent, rested = expert(session, skills={s.id: 4}), expert(session, skills={s.id: 4})
+    _deployment(session, recent.id, date(2031, 1, 1), date(2031, 2, 20), status=DeploymentStatus.COMPLETED)
+    _deployment(session, rested.id, date(2030, 1, 1), date(2030, 2, 20), status=DeploymentStatus.COMPLETED)
+    weights = Weights(skills=10, languages=0, experience=0, region=0, rotation=1, gender=0)
+    ranking = rank(session, _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)]), weights)
+    assert ranking.explain(rested.id).rank < ranking.explain(recent.id).rank
+    assert ranking.explain(recent.id).last_end == date(2031, 2, 20)
+
+
+def test_ties_are_broken_by_expert_id(session) -> None:
+    s = skill(session, "tie")
+    twins = [expert(session, skills={s.id: 4}) for _ in range(3)]
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)])
+    first = rank(session, need, ONLY_SKILLS).ranked_ids[:3]
+    assert first == sorted(t.id for t in twins)
+    assert rank(session, need, ONLY_SKILLS).ranked_ids[:3] == first
+
+
+def test_team_balances_gender_when_asked(session) -> None:
+    s = skill(session, "gender")
+    m1 = expert(session, gender=Gender.MALE, skills={s.id: 5})
+    m2 = expert(session, gender=Gender.MALE, skills={s.id: 5})
+    f = expert(session, gender=Gender.FEMALE, skills={s.id: 4})
+    skills = [SkillNeed(s.id, s.code, s.name, 1.0, 1)]
+    weights = Weights(skills=4, languages=0, experience=0, region=0, rotation=0, gender=1)
+    plain = propose_team(rank(session, _need(session, skills, experts_requested=2), weights))
+    assert [m.candidate.expert_id for m in plain] == [m1.id, m2.id]
+    balanced = propose_team(rank(session, _need(session, skills, experts_requested=2, balance_gender=True), weights))
+    assert {m.candidate.expert_id for m in balanced} == {m1.id, f.id}
+    assert balanced[1].balances_gender
+
+
+def test_team_prefers_complementary_skills(session) -> None:
+    a, b = skill(session, "a"), skill(session, "b")
+    e1 = expert(session, skills={a.id: 5})
+    expert(session, skills={a.id: 5})
+    e3 = expert(session, skills={b.id: 5})
+    need = _need(session, [SkillNeed(a.id, a.code, a.name, 2.0, 1), SkillNeed(b.id, b.code, b.name, 1.5, 1)],
+                 experts_requested=2)
+    ranking = rank(session, need, ONLY_SKILLS)
+    assert ranking.ranked_ids[2] == e3.id  # third on individual score...
+    team = propose_team(ranking)
+    assert [m.candidate.expert_id for m in team] == [e1.id, e3.id]  # ...but completes the team
+    assert team[1].adds_skills == (b.code,)
+
+
+def test_weights_are_validated() -> None:
+    assert Weights.from_mapping({"skills": "2"}).skills == 2.0
+    with pytest.raises(Exception, match="from 0 to 10"):
+        Weights.from_mapping({"skills": 11})
+    with pytest.raises(Exception, match="unknown weight"):
+        Weights.from_mapping({"luck": 1})
+
+
+def test_sql_ranking_equals_the_plain_loop_on_demo_requests(session) -> None:
+    requests = session.scalars(select(SurgeRequest).where(SurgeRequest.status.in_(
+        [SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.APPROVED])).order_by(SurgeRequest.id).limit(4))
+    for request in requests:
+        for balance in (False, True):
+            need = need_for_request(session, request)
+            need = Need(**{**need.__dict__, "balance_gender": balance})
+            fast = rank(session, need)
+            slow, excluded = reference_rank(session, need)
+            assert [(int(fast.ids[i]), float(fast.scores[i])) for i in fast.order] == slow, request.reference
+            assert {c.expert_id: c.excluded_by for c in fast.excluded()} == excluded
