@@ -16,6 +16,8 @@ if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
   [ -n "$pg_bin" ] || major=15
   want+=("postgresql-${major}-postgis-3")
 fi
+# GDAL's command-line tools: the OGC API test reads the hub with ogrinfo, the import bench runs ogr2ogr.
+command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)
