@@ -61,7 +61,9 @@ def expert(session: Session, *, gender: Gender = Gender.FEMALE, skills: dict[int
         session.add(ExpertSkill(expert_id=row.id, skill_id=skill_id, level=level))
     for code, level in (languages or {"en": "C1"}).items():
         session.add(ExpertLanguage(expert_id=row.id, language_code=code, level=LanguageLevel(level)))
-    for code, (obtained, until) in (clearances or {}).items():
+    if clearances is None:  # the default required ones, valid well beyond the test period
+        clearances = {"MEDICAL": (date(2030, 1, 1), date(2033, 1, 1)), "SECURITY": (date(2030, 1, 1), None)}
+    for code, (obtained, until) in clearances.items():
         type_id = session.scalar(select(ClearanceType.id).where(ClearanceType.code == code))
         session.add(ExpertClearance(expert_id=row.id, clearance_type_id=type_id, obtained_on=obtained,
                                     valid_until=until))

@@ -1,0 +1,166 @@
+"""Surge requests: the form's checks, the dated and attributed workflow, proposals, approval, service level."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
+from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
+from services.access import Principal
+from services.errors import Conflict, Forbidden, ValidationError
+from services.surge import requests as surge
+from services.surge.requests import LanguageWanted, RequestFilter, RequestForm, SkillWanted
+from services.surge.service_level import ServiceLevel, service_level, service_level_by_period
+from tests.surge_fixtures import END, START, expert, planner
+
+TODAY = date(2031, 2, 20)
+
+
+def _form(session, **kw) -> RequestForm:
+    acronym = session.scalar(select(Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym))
+    base = dict(mission=acronym, title="Prison security support", wanted_start=START,
+                duration_days=(END - START).days + 1, experts_requested=2, capacity="JCSC",
+                skills=(SkillWanted("prison_security", 3, 3),), languages=(LanguageWanted("en", "B2"),),
+                priority="high", balance_gender=True)
+    return RequestForm(**{**base, **kw})
+
+
+def test_the_form_lists_every_problem(session) -> None:
+    principal = planner(session)
+    bad = _form(session, mission="NOPE", title=" ", experts_requested=0, wanted_start=date(2031, 1, 1),
+                skills=(SkillWanted("no_such_skill"), SkillWanted("prison_security", 20, 9)),
+                languages=(LanguageWanted("en", "Z9"),))
+    with pytest.raises(ValidationError) as error:
+        surge.create_request(session, principal, bad, today=TODAY)
+    text = str(error.value)
+    for part in ("no mission with acronym 'NOPE'", "a title is required", "number of experts",
+                 "wanted start is before", "no skill with code 'no_such_skill'", "weight of skill",
+                 "minimum level of skill", "level of language 'en'"):
+        assert part in text, part
+
+
+def test_only_planners_record_requests(session) -> None:
+    with pytest.raises(Forbidden):
+        surge.create_request(session, Principal(0, "v", Role.VIEWER), _form(session), today=TODAY)
+
+
+def test_request_goes_from_received_to_deployed_with_dated_attributed_steps(session) -> None:
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)
+    assert request.reference.startswith("SR-2031-") and request.status == SurgeStatus.RECEIVED
+    a = expert(session, gender=Gender.FEMALE, languages={"en": "C1"})
+    b = expert(session, gender=Gender.MALE, languages={"en": "C1"})
+    ranking = surge.candidates(session, principal, request.id)
+    assert ranking.explain(a.id).eligible and ranking.explain(b.id).eligible
+
+    made = surge.propose(session, principal, request.reference, [a.id, b.id], version=request.version)
+    session.refresh(request)
+    deployments = session.scalars(select(Deployment).where(Deployment.id.in_(made))).all()
+    assert {d.status for d in deployments} == {DeploymentStatus.PLANNED}
+    assert {(d.start_date, d.end_date) for d in deployments} == {(START, END)}
+    assert request.status == SurgeStatus.CANDIDATES_PROPOSED
+
+    with pytest.raises(Conflict, match="already in this request's team"):
+        surge.propose(session, principal, request.id, [a.id])
+    with pytest.raises(Conflict, match="changed by someone else"):
+        surge.advance(session, principal, request.id, SurgeStatus.APPROVED, version=request.version - 1)
+    surge.advance(session, principal, request.id, SurgeStatus.APPROVED, version=request.version)
+    surge.advance(session, principal, request.id, SurgeStatus.DEPLOYED)
+    with pytest.raises(Conflict, match="cannot become"):
+        surge.advance(session, principal, request.id, SurgeStatus.WITHDRAWN)
+    session.expire_all()
+    assert {d.status for d in session.scalars(select(Deployment).where(Deployment.id.in_(made)))} == \
+        {DeploymentStatus.ONGOING}
+    detail = surge.get_request(session, principal, request.reference, today=TODAY)
+    assert [s["status"] for s in detail["steps"]] == ["received", "under_review", "candidates_proposed",
+                                                      "approved", "deployed"]
+    assert all(s["by"] == principal.username and s["at"] for s in detail["steps"])
+    assert {m["expert_id"] for m in detail["team"]} == {a.id, b.id}
+
+
+def test_an_excluded_or_busy_expert_is_refused_with_the_reason(session) -> None:
+    principal = planner(session)
+    first = surge.create_request(session, principal, _form(session), today=TODAY)
+    second = surge.create_request(session, principal, _form(session, title="Second"), today=TODAY)
+    e = expert(session)
+    surge.propose(session, principal, first.id, [e.id])
+    with pytest.raises(Conflict, match="already proposed for another request.*" + first.reference):
+        surge.propose(session, principal, second.id, [e.id])
+    # Withdrawing the first request frees the expert.
+    surge.advance(session, principal, first.id, SurgeStatus.WITHDRAWN)
+    surge.propose(session, principal, second.id, [e.id])
+    with pytest.raises(Conflict, match="no proposed expert"):
+        surge.advance(session, principal, first.id, SurgeStatus.APPROVED)
+
+
+def test_the_database_has_the_last_word_on_overlaps(session) -> None:
+    """Rules checked, then someone else's deployment lands: the constraint refuses, the message explains."""
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)
+    e = expert(session)
+    real_rank = surge.rank
+
+    def stale_rank(s, need, weights=None):  # the ranking was computed before the other write
+        ranking = real_rank(s, need, weights)
+        s.add(Deployment(expert_id=e.id, mission_id=need.mission_id, role="Other", kind="surge",
+                         start_date=START, end_date=START + timedelta(days=3), status=DeploymentStatus.PLANNED))
+        s.flush()
+        return ranking
+
+    surge.rank = stale_rank
+    try:
+        with pytest.raises(Conflict, match="just assigned by someone else"):
+            surge.propose(session, principal, request.id, [e.id])
+    finally:
+        surge.rank = real_rank
+
+
+def test_list_flags_overdue_requests(session) -> None:
+    principal = planner(session)
+    old = surge.create_request(session, principal, _form(session, received_on=date(2031, 2, 10)), today=TODAY)
+    new = surge.create_request(session, principal, _form(session, received_on=TODAY), today=TODAY)
+    page = surge.list_requests(session, principal, RequestFilter(overdue_only=True), today=TODAY)
+    refs = {r["reference"] for r in page.items}
+    assert old.reference in refs and new.reference not in refs
+    row = next(r for r in page.items if r["reference"] == old.reference)
+    assert row["overdue"] and row["days_open"] == 10 and row["target_days"] == 3
+
+
+def _deployed_request(session, capacity: str, received: datetime, days: float) -> SurgeRequest:
+    capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == capacity))
+    mission = session.scalar(select(Mission.id).order_by(Mission.id))
+    request = SurgeRequest(reference=f"T-SL-{secrets.token_hex(6)}", mission_id=mission,
+                           capacity_id=capacity_id, title="t", received_on=received.date(), experts_requested=1,
+                           wanted_start=received.date(), duration_days=30, priority="high",
+                           status=SurgeStatus.DEPLOYED)
+    request.steps = [SurgeRequestStep(status=SurgeStatus.RECEIVED, at=received),
+                     SurgeRequestStep(status=SurgeStatus.DEPLOYED, at=received + timedelta(days=days))]
+    session.add(request)
+    session.flush()
+    return request
+
+
+def test_service_level_in_sql(session) -> None:
+    t0 = datetime(2035, 1, 10, 9, tzinfo=UTC)
+    for days in (1, 2, 3, 5):
+        _deployed_request(session, "JCSC", t0, days)
+    _deployed_request(session, "SPC", t0, 10)
+    open_one = _deployed_request(session, "JCSC", t0, 1)
+    open_one.status = SurgeStatus.UNDER_REVIEW
+    session.execute(SurgeRequestStep.__table__.delete().where(
+        SurgeRequestStep.request_id == open_one.id, SurgeRequestStep.status == SurgeStatus.DEPLOYED))
+    window = dict(start=date(2035, 1, 1), end=date(2035, 1, 31))
+    jcsc = service_level(session, capacity_codes=["JCSC"], **window)
+    assert jcsc == ServiceLevel(requests=5, deployed=4, median_days=2.5, p90_days=4.4, within_target=3,
+                                target_days=3)
+    both = service_level(session, **window)
+    assert both.requests == 6 and both.deployed == 5 and both.target_days == 3 and both.within_target == 3
+    spc = session.scalar(select(Capacity.target_days_to_deploy).where(Capacity.code == "SPC"))
+    assert service_level(session, capacity_codes=["SPC"], **window).target_days == spc
+    assert service_level(session, start=date(2036, 1, 1)).requests == 0
+    rows = service_level_by_period(session, unit="month", **window)
+    assert {r.capacity: r.level.deployed for r in rows} == {"JCSC": 4, "SPC": 1}
