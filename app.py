@@ -14,6 +14,7 @@ from dashboard import shell
 from dashboard.api import init_api
 from dashboard.context import HubContext
 from dashboard.i18n import init_i18n
+from dashboard.map_files import init_map_files
 from dashboard.pages import PAGE_MODULES
 from dashboard.security.auth import init_auth
 from models.db import make_engine, make_session_factory
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     init_i18n(server, settings.default_locale)
     init_auth(server, settings)
     init_api(server, settings)
+    init_map_files(server)
 
     app = Dash(
         __name__,
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        # gzip for bundles, layouts and callback responses (flask-compress): the map's data shrinks ~5x.
+        compress=True,
         external_stylesheets=[],
     )
     for module in PAGE_MODULES:

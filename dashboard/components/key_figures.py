@@ -6,15 +6,17 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 
-def figure_card(card_id: str, label: str, value: int | str, hint: str | None = None) -> dbc.Col:
+def figure_card(card_id: str, label: str, value: int | str, hint: str | None = None,
+                widths: dict[str, int] | None = None, value_class: str = "display-6") -> dbc.Col:
+    """A card in a grid column; ``widths`` overrides the home page's four-across (xs/sm/lg)."""
     return dbc.Col(
         dbc.Card(
             dbc.CardBody([
                 html.Div(label, className="text-muted small text-uppercase"),
-                html.Div(str(value), className="display-6 fw-semibold", id=card_id),
+                html.Div(str(value), className=f"{value_class} fw-semibold", id=card_id),
                 html.Div(hint, className="small text-muted") if hint else None,
             ]),
             className="h-100 shadow-sm",
         ),
-        xs=12, sm=6, lg=3, className="mb-3",
+        **(widths or {"xs": 12, "sm": 6, "lg": 3}), className="mb-3",
     )

@@ -5,6 +5,7 @@ Modules listed in PAGE_MODULES are imported by create_app after the Dash app exi
 
 PAGE_MODULES = (
     "dashboard.pages.home",
+    "dashboard.pages.operations_map",
     "dashboard.pages.missions",
     "dashboard.pages.experts",
     "dashboard.pages.not_found",

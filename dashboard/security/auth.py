@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import LANGUAGES, _
-from dashboard.security.callbacks import roles_for
+from dashboard.security.callbacks import CLIENTSIDE_KEYS, roles_for
 from dashboard.security.users import HubUser
 from models.auth import User
 from models.settings import Settings
@@ -216,7 +216,7 @@ def guard() -> Response | None:
 def _check_callback_role() -> Response | None:
     body = request.get_json(silent=True) or {}
     key = body.get("output")
-    allowed = roles_for(key) if isinstance(key, str) else None
+    allowed = roles_for(key) if isinstance(key, str) and key not in CLIENTSIDE_KEYS else None
     if allowed is None:
         return _json_error(403, _("This action is not available."))
     if current_user.role not in allowed:

@@ -22,6 +22,8 @@ from services.access import ALL_ROLES, Permission, roles_with
 CALLBACK_ROLES: dict[str, frozenset[Role]] = {}
 # Dash's own page-routing callbacks: they only render layouts, and each layout checks its roles.
 INTERNAL_OUTPUT_PREFIXES = ("_pages",)
+# Client-side callbacks: listed by Dash, run only in the browser.
+CLIENTSIDE_KEYS: set[str] = set()
 
 
 def _allowed(roles: Permission | Iterable[Role]) -> frozenset[Role]:
@@ -53,6 +55,18 @@ def secured_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: A
         return registered
 
     return decorate
+
+
+def secured_clientside_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: Any) -> None:
+    """A client-side callback with the roles of the page it serves. It runs in the browser and has no server
+    endpoint, so the guard refuses any request for it; the rule is recorded so that every callback Dash
+    serves carries one (the security test checks that)."""
+    allowed = _allowed(roles)
+    before = set(dash_callback_registry.GLOBAL_CALLBACK_MAP)
+    dash.clientside_callback(*args, **kwargs)
+    for key in set(dash_callback_registry.GLOBAL_CALLBACK_MAP) - before:
+        CALLBACK_ROLES[key] = allowed
+        CLIENTSIDE_KEYS.add(key)
 
 
 def is_internal(key: str) -> bool:

@@ -1,0 +1,113 @@
+/* Styling and popups of the operations map, referenced from Python as {"variable": "hubMap.NAME"}.
+ * Restyling (selection highlight) reads `context.hideout`, so it costs no round trip.
+ * Every text that came from the database is escaped before it reaches a popup or tooltip. */
+(function () {
+  "use strict";
+  var CAPACITY = {SPC: "#1f5fa8", JCSC: "#c0661b"};
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
+  function label(context, key, fallback) {
+    var labels = (context && context.hideout && context.hideout.labels) || {};
+    return labels[key] || fallback;
+  }
+
+  function majority(byCapacity) {
+    var best = null, n = -1;
+    Object.keys(byCapacity || {}).forEach(function (k) {
+      if (byCapacity[k] > n) { best = k; n = byCapacity[k]; }
+    });
+    return best;
+  }
+
+  window.hubMap = {
+    esc: esc,
+
+    basemapStyle: function () {
+      return {color: "#ffffff", weight: 0.7, fillColor: "#e4e7eb", fillOpacity: 1};
+    },
+
+    areaStyle: function (feature) {
+      var selected = feature.properties.selected;
+      return {color: selected ? "#0b3d75" : "#5b8cc4", weight: selected ? 2 : 1,
+              fillColor: "#5b8cc4", fillOpacity: selected ? 0.35 : 0.15, dashArray: selected ? null : "3"};
+    },
+
+    areaEach: function (feature, layer, context) {
+      var p = feature.properties;
+      layer.bindTooltip(esc(p.name) + ": " + esc((p.missions || []).join(", ")), {sticky: true});
+    },
+
+    placePoint: function (feature, latlng) {
+      var p = feature.properties;
+      var colour = CAPACITY[majority(p.by_capacity)] || "#555";
+      return L.circleMarker(latlng, {radius: 5 + 3 * Math.sqrt(p.n || 1), color: "#ffffff", weight: 1.5,
+                                     fillColor: colour, fillOpacity: 0.85});
+    },
+
+    placeEach: function (feature, layer, context) {
+      var p = feature.properties;
+      var html = "<strong>" + esc(p.n) + " " + esc(label(context, "experts", "experts")) + "</strong>";
+      if (p.place) { html += "<br>" + esc(p.place); }
+      else if (p.places > 1) { html += "<br>" + esc(p.places) + " " + esc(label(context, "places", "places")); }
+      html += "<br>" + esc((p.missions || []).join(", "));
+      var caps = p.by_capacity || {};
+      html += "<br>" + Object.keys(caps).filter(function (k) { return caps[k] > 0; })
+        .map(function (k) { return esc(k) + ": " + esc(caps[k]); }).join(" · ");
+      if (p.names && p.names.length) {
+        html += "<ul class='hub-popup-names'>" + p.names.map(function (n) { return "<li>" + esc(n) + "</li>"; })
+          .join("") + "</ul>";
+        if (p.more_names > 0) { html += esc(label(context, "more", "and more") + " " + p.more_names); }
+      }
+      layer.bindPopup(html);
+      layer.bindTooltip(esc(p.n) + " " + esc(label(context, "experts", "experts")));
+    },
+
+    missionPoint: function (feature, latlng) {
+      var selected = feature.properties.selected;
+      return L.circleMarker(latlng, {radius: selected ? 8 : 6, color: selected ? "#b8452e" : "#222222",
+                                     weight: selected ? 3 : 2, fillColor: "#ffffff", fillOpacity: 1});
+    },
+
+    missionEach: function (feature, layer, context) {
+      var p = feature.properties;
+      layer.bindTooltip(esc(p.acronym));
+      layer.bindPopup("<strong>" + esc(p.acronym) + "</strong><br>" + esc(p.name) + "<br>" + esc(p.hq_city) +
+                      "<br>" + esc(p.deployed) + " " + esc(label(context, "deployedNow", "experts deployed")));
+    },
+
+    sitePoint: function (feature, latlng) {
+      return L.circleMarker(latlng, {radius: 5, color: "#1b6e3c", weight: 2, fillColor: "#9ad1a9",
+                                     fillOpacity: 0.9});
+    },
+
+    siteEach: function (feature, layer) {
+      var p = feature.properties;
+      var html = "<strong>" + esc(p.name) + "</strong>";
+      (p.projects || []).forEach(function (project) {
+        html += "<br>" + esc(project.code) + ": " + esc(project.name) + " (GM" + esc(project.gender_marker) + ")";
+      });
+      layer.bindPopup(html);
+      layer.bindTooltip(esc(p.name));
+    }
+  };
+})();
+
+/* Client-side callbacks of the operations map page. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  hubMapPage: {
+    /* Mirrors the filter into the address bar without a reload or a history entry per click, so the
+     * link can be copied; Dash's router does not hear replaceState, so the page is not rebuilt. */
+    writeUrl: function (query) {
+      if (!query || window.location.pathname !== "/map") { return; }
+      var search = "?" + new URLSearchParams(query).toString();
+      if (search !== window.location.search) {
+        window.history.replaceState(window.history.state, "", window.location.pathname + search);
+      }
+    }
+  }
+});

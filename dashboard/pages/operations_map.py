@@ -1,0 +1,532 @@
+"""The operations map: where the capacities are, on any day, with charts cross-filtered both ways.
+
+Flow: the controls (and clicks on the map and the charts, through ``edit_filters``) hold the filter;
+``apply`` turns them into a MapFilter, asks the services for everything in one session, and returns the
+map layers, charts and figures in one response. The filter is mirrored into the address bar (client-side,
+without reloading), and ``layout(**query)`` rebuilds the same view from a shared link.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import dash_leaflet as dl
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask_babel import get_locale
+
+from dashboard.components import map_charts
+from dashboard.components.key_figures import figure_card
+from dashboard.context import current_principal, db_session, hub
+from dashboard.i18n import _, _l
+from dashboard.security.callbacks import secured_callback, secured_clientside_callback
+from dashboard.security.pages import page_layout
+from models.enums import DeploymentKind, FundType, Gender, GenderMarker
+from services.access import Permission
+from services.analytics.filters import MapFilter
+from services.analytics.options import filter_options
+from services.analytics.view import MapView, map_view, places_for
+from services.catalog import BBox
+from services.errors import HubError
+
+
+class Ids:
+    PERIOD = "map-period"
+    AS_OF = "map-as-of"
+    AS_OF_LABEL = "map-as-of-label"
+    PLAY = "map-play"
+    BACK = "map-step-back"
+    FORWARD = "map-step-forward"
+    TICK = "map-tick"
+    CAPACITY = "map-capacity"
+    MISSION = "map-mission"
+    REGION = "map-region"
+    COUNTRY = "map-country"
+    SKILL = "map-skill"
+    GENDER = "map-gender"
+    KIND = "map-kind"
+    SOURCE = "map-source"
+    MARKER = "map-marker"
+    TIE_VIEW = "map-tie-view"
+    AREA = "map-area"
+    CHIPS = "map-chips"
+    RESET = "map-reset"
+    ERROR = "map-error"
+    MAP = "map-map"
+    BASEMAP = "map-basemap"
+    AREAS = "map-mission-areas"
+    MISSIONS = "map-missions"
+    PLACES = "map-places"
+    SITES = "map-sites"
+    DRAW = "map-draw"
+    STATUS = "map-status"
+    FIGURES = "map-figures"
+    CH_AVAILABILITY = "map-chart-availability"
+    CH_MISSIONS = "map-chart-missions"
+    CH_FUNDING = "map-chart-funding"
+    CH_GENDER = "map-chart-gender"
+    GENDER_TEXT = "map-gender-text"
+    FILTER = "map-filter"
+    DOWNLOADS = "map-downloads"
+
+
+CHIP = "map-chip"  # pattern-matching id type of the removable filter chips
+DOWNLOAD = "map-download"  # pattern-matching id type of the charts' download links
+STEP_DAYS = 7
+# Controls whose values are lists of filter values, with the MapFilter field each fills.
+MULTI_CONTROLS = {
+    Ids.CAPACITY: "capacity", Ids.MISSION: "mission", Ids.REGION: "region", Ids.COUNTRY: "country",
+    Ids.SKILL: "skill", Ids.GENDER: "gender", Ids.KIND: "kind", Ids.SOURCE: "source", Ids.MARKER: "marker",
+}
+FIELD_CONTROL = {field: control for control, field in MULTI_CONTROLS.items()}
+DEFAULT_CENTER = [8, 18]
+DEFAULT_ZOOM = 3
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "kind": {
+            DeploymentKind.START_UP: _("Start-up"), DeploymentKind.SURGE: _("Surge"),
+            DeploymentKind.TRANSITION: _("Transition"), DeploymentKind.ASSESSMENT: _("Assessment"),
+            DeploymentKind.MISSION_MANAGER_VISIT: _("Mission-manager visit"), DeploymentKind.TRAINING: _("Training"),
+            DeploymentKind.TECHNICAL_ASSISTANCE: _("Technical assistance"),
+        },
+        "gender": {Gender.FEMALE: _("Women"), Gender.MALE: _("Men"), Gender.OTHER: _("Other"),
+                   Gender.UNDISCLOSED: _("Undisclosed")},
+        "source": {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary")},
+        "marker": {m: _("Gender marker %(n)s", n=m.value) for m in GenderMarker},
+    }
+
+
+def _filter_names() -> dict[str, str]:
+    return {
+        "capacity": _("Capacity"), "mission": _("Mission"), "region": _("Region"), "country": _("Country"),
+        "skill": _("Skill"), "gender": _("Gender"), "kind": _("Deployment kind"), "source": _("Funding"),
+        "marker": _("Gender marker"), "bbox": _("Map view"), "area": _("Drawn area"), "as_of": _("As of"),
+    }
+
+
+def _dropdown(control_id: str, options: list[dict[str, str]], value: list[str], placeholder: str) -> dcc.Dropdown:
+    return dcc.Dropdown(id=control_id, options=options, value=value, multi=True, placeholder=placeholder,
+                        className="hub-map-filter")
+
+
+def _slider_marks(start: date, end: date) -> dict[int, str]:
+    days = (end - start).days
+    step = max(1, days // 6)
+    return {i: (start + timedelta(days=i)).strftime("%b %Y") for i in range(0, days + 1, step)}
+
+
+def _controls(filt: MapFilter, opts: Any) -> html.Div:
+    labels = _labels()
+    days = (filt.end - filt.start).days
+    as_of = (filt.day - filt.start).days
+    return html.Div([
+        dbc.Row([
+            dbc.Col([
+                dbc.Label(_("Period"), html_for=Ids.PERIOD, className="small mb-0"),
+                dcc.DatePickerRange(id=Ids.PERIOD, start_date=filt.start.isoformat(), end_date=filt.end.isoformat(),
+                                    display_format="YYYY-MM-DD", minimum_nights=0, first_day_of_week=1,
+                                    className="d-block"),
+            ], md=4),
+            dbc.Col([
+                html.Div([
+                    dbc.Label(_("As of"), className="small mb-0 me-2"),
+                    html.Strong(id=Ids.AS_OF_LABEL, children=filt.day.isoformat(), className="small"),
+                ]),
+                dbc.InputGroup([
+                    dbc.Button("◀", id=Ids.BACK, color="secondary", outline=True, size="sm",
+                               title=_("One week back")),
+                    dbc.Button(_("Play"), id=Ids.PLAY, color="primary", size="sm", n_clicks=0,
+                               title=_("Replay the deployments week by week")),
+                    dbc.Button("▶", id=Ids.FORWARD, color="secondary", outline=True, size="sm",
+                               title=_("One week forward")),
+                ], size="sm", className="w-auto d-inline-flex"),
+                dcc.Slider(id=Ids.AS_OF, min=0, max=days, step=1, value=as_of,
+                           marks=_slider_marks(filt.start, filt.end), updatemode="mouseup", className="mt-1"),
+                dcc.Interval(id=Ids.TICK, interval=1500, disabled=True),
+            ], md=8),
+        ], className="g-2"),
+        dbc.Row([
+            dbc.Col(_dropdown(Ids.CAPACITY, [{"label": f"{c} · {n}", "value": c} for c, n in opts.capacities],
+                              list(filt.capacity), _("Capacity")), md=2),
+            dbc.Col(_dropdown(Ids.MISSION, [{"label": f"{a} · {n}", "value": a} for a, n in opts.missions],
+                              list(filt.mission), _("Mission")), md=2),
+            dbc.Col(_dropdown(Ids.REGION, [{"label": r, "value": r} for r in opts.regions],
+                              list(filt.region), _("Region")), md=2),
+            dbc.Col(_dropdown(Ids.COUNTRY, [{"label": n, "value": i} for i, n in opts.countries],
+                              list(filt.country), _("Country")), md=2),
+            dbc.Col(_dropdown(Ids.SKILL, [{"label": f"{n} ({a})", "value": c} for c, n, a in opts.skills],
+                              list(filt.skill), _("Skill")), md=2),
+            dbc.Col(_dropdown(Ids.GENDER, [{"label": str(v), "value": str(k)} for k, v in labels["gender"].items()],
+                              [str(g) for g in filt.gender], _("Gender")), md=2),
+            dbc.Col(_dropdown(Ids.KIND, [{"label": str(v), "value": str(k)} for k, v in labels["kind"].items()],
+                              [str(k) for k in filt.kind], _("Deployment kind")), md=2),
+            dbc.Col(_dropdown(Ids.SOURCE, [{"label": str(v), "value": str(k)} for k, v in labels["source"].items()],
+                              [str(s) for s in filt.source], _("Funding source")), md=2),
+            dbc.Col(_dropdown(Ids.MARKER, [{"label": str(v), "value": str(k)} for k, v in labels["marker"].items()],
+                              [str(m) for m in filt.marker], _("Gender marker")), md=2),
+            dbc.Col(dbc.Switch(id=Ids.TIE_VIEW, label=_("Charts follow the map view"), value=filt.bbox is not None),
+                    md=3, className="pt-1"),
+            dbc.Col(dbc.Button(_("Reset filters"), id=Ids.RESET, color="link", size="sm"), md=2),
+        ], className="g-2 mt-1"),
+        html.Div(id=Ids.CHIPS, className="mt-2 d-flex flex-wrap gap-1", **{"aria-live": "polite"}),
+        dbc.Alert(id=Ids.ERROR, color="danger", is_open=False, className="mt-2 mb-0 py-2"),
+    ], className="hub-map-controls mb-2")
+
+
+def _map(filt: MapFilter) -> dl.Map:
+    settings = hub().settings
+    labels = {"experts": _("experts"), "places": _("places"), "more": _("and more:"),
+              "deployedNow": _("experts deployed on the day")}
+    base_layers = [dl.BaseLayer(dl.GeoJSON(id=Ids.BASEMAP, url="/map/basemap.geojson",
+                                           style={"variable": "hubMap.basemapStyle"}, interactive=False),
+                                name=_("Countries (offline)"), checked=not settings.tile_url)]
+    if settings.tile_url:
+        base_layers.append(dl.BaseLayer(dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution),
+                                        name=_("Tiles"), checked=True))
+    overlays = [
+        dl.Overlay(dl.GeoJSON(id=Ids.AREAS, style={"variable": "hubMap.areaStyle"},
+                              onEachFeature={"variable": "hubMap.areaEach"}), name=_("Mission host countries"),
+                   checked=True),
+        dl.Overlay(dl.GeoJSON(id=Ids.SITES, pointToLayer={"variable": "hubMap.sitePoint"},
+                              onEachFeature={"variable": "hubMap.siteEach"}), name=_("Project sites"), checked=True),
+        dl.Overlay(dl.GeoJSON(id=Ids.MISSIONS, pointToLayer={"variable": "hubMap.missionPoint"},
+                              onEachFeature={"variable": "hubMap.missionEach"}, hideout={"labels": labels}),
+                   name=_("Mission headquarters"), checked=True),
+        dl.Overlay(dl.GeoJSON(id=Ids.PLACES, pointToLayer={"variable": "hubMap.placePoint"},
+                              onEachFeature={"variable": "hubMap.placeEach"}, hideout={"labels": labels}),
+                   name=_("Deployments on the day"), checked=True),
+    ]
+    view: dict[str, Any] = {"center": DEFAULT_CENTER, "zoom": DEFAULT_ZOOM}
+    if filt.bbox:
+        view = {"bounds": [[filt.bbox.miny, filt.bbox.minx], [filt.bbox.maxy, filt.bbox.maxx]]}
+    return dl.Map(
+        [dl.LayersControl(base_layers + overlays, position="topright"),
+         dl.FeatureGroup(dl.EditControl(
+             id=Ids.DRAW, position="topleft",
+             draw={"polyline": False, "circle": False, "circlemarker": False, "marker": False,
+                   "polygon": True, "rectangle": True},
+             edit={"edit": False})),
+         dl.ScaleControl(position="bottomleft", imperial=False)],
+        id=Ids.MAP, trackViewport=True, worldCopyJump=True, minZoom=2, maxZoom=14,
+        style={"height": "62vh", "background": "#b8d3ea"}, **view,
+    )
+
+
+def _download_href(name: str, fmt: str, query: dict[str, str]) -> str:
+    return f"/map/download/{name}.{fmt}?{urlencode(query)}"
+
+
+def _chart_card(title: str, graph_id: str, download: str, extra: Any = None) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Div([
+            html.Span(title, className="fw-semibold"),
+            html.Span([html.A(fmt.upper(), id={"type": DOWNLOAD, "chart": download, "format": fmt},
+                              href=_download_href(download, fmt, {}), className="ms-2 small",
+                              title=_("Download the data shown"))
+                       for fmt in ("csv", "xlsx")], className="ms-auto"),
+        ], className="d-flex align-items-center")),
+        dbc.CardBody([extra, dcc.Graph(id=graph_id, config={"displayModeBar": False, "responsive": True})]
+                     if extra is not None else
+                     dcc.Graph(id=graph_id, config={"displayModeBar": False, "responsive": True}),
+                     className="p-1"),
+    ], className="mb-2")
+
+
+@page_layout(Permission.VIEW_OPERATIONS)
+def layout(**query: Any) -> html.Div:
+    error = None
+    try:
+        filt = MapFilter.from_query({k: v for k, v in query.items() if v not in (None, "")})
+    except HubError as exc:
+        error, filt = str(exc), MapFilter.default()
+    with db_session() as s:
+        opts = filter_options(s, str(get_locale()))
+    # Always drawn (the callbacks need the graph); for a role without funding it says so and its download refuses.
+    funding_card = _chart_card(_("Funding: committed and spent (USD)"), Ids.CH_FUNDING, "funding")
+    return html.Div([
+        dcc.Store(id=Ids.FILTER, data=filt.to_query()),
+        dcc.Store(id=Ids.AREA, data=filt.area),
+        html.H1(_("Operations map"), className="h3"),
+        dbc.Alert(_("The link could not be read: %(error)s The default view is shown.", error=error),
+                  color="warning", id="map-link-error") if error else None,
+        _controls(filt, opts),
+        dbc.Row([
+            dbc.Col([
+                _map(filt),
+                html.Div(id=Ids.STATUS, className="small text-muted mt-1", **{"aria-live": "polite"}),
+                html.Div(id=Ids.DOWNLOADS, className="small mt-1"),
+            ], lg=7),
+            dbc.Col([
+                dbc.Row(id=Ids.FIGURES, className="g-2 mb-2"),
+                _chart_card(_("Experts deployed by mission (click a bar to filter)"), Ids.CH_MISSIONS, "missions"),
+            ], lg=5),
+        ], className="g-2"),
+        dbc.Row([
+            dbc.Col(_chart_card(_("Personnel availability (click a bar to show that day on the map)"),
+                                Ids.CH_AVAILABILITY, "availability"), lg=5),
+            dbc.Col(funding_card, lg=4),
+            dbc.Col(_chart_card(_("Gender-responsiveness"), Ids.CH_GENDER, "gender",
+                                extra=html.Div(id=Ids.GENDER_TEXT, className="small px-2")), lg=3),
+        ], className="g-2 mt-1"),
+    ])
+
+
+# --- the filter from the controls -------------------------------------------------------------------------
+def _filter_from(period: tuple[str | None, str | None], as_of: int | None, multi: dict[str, list[str] | None],
+                 area: dict[str, Any] | None, bbox: BBox | None) -> MapFilter:
+    query: dict[str, Any] = {field: values or None for field, values in multi.items()}
+    query["start"], query["end"] = period
+    if as_of is not None and period[0]:
+        query["as_of"] = (date.fromisoformat(period[0]) + timedelta(days=int(as_of))).isoformat()
+    filt = MapFilter.from_query({k: v for k, v in query.items() if v})
+    return filt.with_changes(area=area, bbox=bbox)
+
+
+def _bbox_of(bounds: Any) -> BBox | None:
+    """Leaflet's [[south, west], [north, east]] as a BBox, clamped to the world (the map can wrap)."""
+    if not bounds:
+        return None
+    (south, west), (north, east) = bounds
+    west, east = max(-180.0, float(west)), min(180.0, float(east))
+    south, north = max(-90.0, float(south)), min(90.0, float(north))
+    if west >= east or south >= north:
+        return None
+    return BBox(west, south, east, north)
+
+
+def _drawn_area(geojson: Any) -> dict[str, Any] | None:
+    """The drawn shapes (polygons, rectangles) as one MultiPolygon; None when nothing is drawn."""
+    polygons = [f["geometry"]["coordinates"] for f in (geojson or {}).get("features", [])
+                if f.get("geometry", {}).get("type") == "Polygon"]
+    return {"type": "MultiPolygon", "coordinates": polygons} if polygons else None
+
+
+def _chips(filt: MapFilter, tied: bool) -> list[Any]:
+    names = _filter_names()
+    labels = _labels()
+    chips: list[Any] = []
+    for field in MULTI_CONTROLS.values():
+        for value in getattr(filt, field):
+            text = labels.get(field, {}).get(value, str(value)) if field in labels else str(value)
+            chips.append(dbc.Button([f"{names[field]}: {text}", html.Span(" ×", **{"aria-hidden": "true"})],
+                                    id={"type": CHIP, "field": field, "value": str(value)}, size="sm",
+                                    color="secondary", outline=True, className="rounded-pill py-0",
+                                    title=_("Remove this filter")))
+    if filt.area:
+        chips.append(dbc.Button([names["area"], html.Span(" ×")], id={"type": CHIP, "field": "area", "value": ""},
+                                size="sm", color="secondary", outline=True, className="rounded-pill py-0"))
+    if tied:
+        chips.append(dbc.Button([names["bbox"], html.Span(" ×")], id={"type": CHIP, "field": "bbox", "value": ""},
+                                size="sm", color="secondary", outline=True, className="rounded-pill py-0"))
+    return chips
+
+
+# --- callbacks ----------------------------------------------------------------------------------------------
+CONTROL_OUTPUTS = [Output(c, "value") for c in MULTI_CONTROLS]
+
+
+def _toggle(values: list[str] | None, value: str) -> list[str]:
+    values = list(values or [])
+    return [v for v in values if v != value] if value in values else [*values, value]
+
+
+def _clicked(click: Any) -> str | None:
+    try:
+        return str(click["points"][0]["customdata"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@secured_callback(
+    [*CONTROL_OUTPUTS, Output(Ids.AS_OF, "value"), Output(Ids.AS_OF, "max"), Output(Ids.AS_OF, "marks"),
+     Output(Ids.PERIOD, "start_date"), Output(Ids.PERIOD, "end_date"), Output(Ids.AREA, "data"),
+     Output(Ids.DRAW, "editToolbar"), Output(Ids.TIE_VIEW, "value")],
+    [Input(Ids.CH_MISSIONS, "clickData"), Input(Ids.CH_GENDER, "clickData"), Input(Ids.CH_FUNDING, "clickData"),
+     Input(Ids.CH_AVAILABILITY, "clickData"), Input(Ids.MISSIONS, "clickData"), Input(Ids.AREAS, "clickData"),
+     Input({"type": CHIP, "field": ALL, "value": ALL}, "n_clicks"), Input(Ids.RESET, "n_clicks"),
+     Input(Ids.DRAW, "geojson"), Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"),
+     Input(Ids.BACK, "n_clicks"), Input(Ids.FORWARD, "n_clicks"), Input(Ids.TICK, "n_intervals")],
+    [State(c, "value") for c in MULTI_CONTROLS] + [State(Ids.AS_OF, "value"), State(Ids.AREA, "data"),
+                                                    State(Ids.TIE_VIEW, "value")],
+    roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
+)
+def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, availability_click: Any,
+                 mission_map_click: Any, area_map_click: Any, _chips_clicked: Any, _reset: Any, drawn: Any,
+                 start: str | None, end: str | None, _back: Any, _forward: Any, _tick: Any, *state: Any) -> list[Any]:
+    """Turns a click on a chart, the map, a chip or a time control into new control values."""
+    values = dict(zip(MULTI_CONTROLS, state[:len(MULTI_CONTROLS)], strict=True))
+    as_of, area, tied = state[len(MULTI_CONTROLS):]
+    trigger = ctx.triggered_id
+    toolbar: Any = no_update
+    try:
+        first = date.fromisoformat(start) if start else date.today() - timedelta(days=365)
+        last = date.fromisoformat(end) if end else date.today()
+    except ValueError:
+        raise PreventUpdate from None
+    days = max((last - first).days, 0)
+    as_of = min(int(as_of if as_of is not None else days), days)
+
+    if trigger == Ids.CH_MISSIONS and _clicked(mission_click):
+        values[Ids.MISSION] = _toggle(values[Ids.MISSION], _clicked(mission_click))  # type: ignore[arg-type]
+    elif trigger == Ids.CH_GENDER and _clicked(gender_click):
+        values[Ids.MARKER] = _toggle(values[Ids.MARKER], _clicked(gender_click))  # type: ignore[arg-type]
+    elif trigger == Ids.CH_FUNDING and _clicked(funding_click):
+        values[Ids.SOURCE] = _toggle(values[Ids.SOURCE], _clicked(funding_click))  # type: ignore[arg-type]
+    elif trigger == Ids.CH_AVAILABILITY and _clicked(availability_click):
+        clicked_day = date.fromisoformat(_clicked(availability_click))  # type: ignore[arg-type]
+        as_of = min(max((clicked_day - first).days, 0), days)
+    elif trigger == Ids.MISSIONS and mission_map_click:
+        values[Ids.MISSION] = _toggle(values[Ids.MISSION], str(mission_map_click["properties"]["acronym"]))
+    elif trigger == Ids.AREAS and area_map_click:
+        values[Ids.COUNTRY] = _toggle(values[Ids.COUNTRY], str(area_map_click["properties"]["iso3"]))
+    elif isinstance(trigger, dict) and trigger.get("type") == CHIP:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate  # a chip was drawn, not clicked
+        field = trigger["field"]
+        if field == "area":
+            area = None
+            toolbar = {"mode": "remove", "action": "clear all", "n_clicks": 1}
+        elif field == "bbox":
+            tied = False
+        else:
+            control = FIELD_CONTROL[field]
+            values[control] = [v for v in (values[control] or []) if v != trigger["value"]]
+    elif trigger == Ids.RESET:
+        default = MapFilter.default()
+        values = {c: [] for c in MULTI_CONTROLS}
+        first, last = default.start, default.end
+        days, as_of, area, tied = (last - first).days, (last - first).days, None, False
+        toolbar = {"mode": "remove", "action": "clear all", "n_clicks": 1}
+    elif trigger == Ids.DRAW:
+        area = _drawn_area(drawn)
+    elif trigger == Ids.BACK:
+        as_of = max(as_of - STEP_DAYS, 0)
+    elif trigger in (Ids.FORWARD, Ids.TICK):
+        as_of = min(as_of + STEP_DAYS, days) if trigger == Ids.FORWARD or as_of < days else 0
+    # Period changes keep the as-of day inside the new period.
+    return [*values.values(), as_of, days, _slider_marks(first, last), first.isoformat(), last.isoformat(), area,
+            toolbar, tied]
+
+
+@secured_callback(
+    Output(Ids.TICK, "disabled"), Output(Ids.PLAY, "children"), Input(Ids.PLAY, "n_clicks"),
+    roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
+)
+def play(n_clicks: int | None) -> tuple[bool, str]:
+    playing = bool(n_clicks and n_clicks % 2 == 1)
+    return (not playing, _("Pause") if playing else _("Play"))
+
+
+APPLY_OUTPUTS = [
+    Output(Ids.PLACES, "data"), Output(Ids.MISSIONS, "data"), Output(Ids.AREAS, "data"), Output(Ids.SITES, "data"),
+    Output(Ids.CH_AVAILABILITY, "figure"), Output(Ids.CH_MISSIONS, "figure"), Output(Ids.CH_FUNDING, "figure"),
+    Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.FIGURES, "children"),
+    Output(Ids.CHIPS, "children"), Output(Ids.FILTER, "data"), Output(Ids.STATUS, "children"),
+    Output(Ids.AS_OF_LABEL, "children"), Output(Ids.DOWNLOADS, "children"),
+    Output({"type": DOWNLOAD, "chart": ALL, "format": ALL}, "href"),
+    Output(Ids.ERROR, "children"), Output(Ids.ERROR, "is_open"),
+]
+
+
+def _key_figures(view: MapView) -> list[Any]:
+    fig = view.figures
+    sl = fig.service_level
+    median = _("%(days).1f days", days=sl.median_days) if sl.median_days is not None else "–"
+    wide = {"widths": {"xs": 6}, "value_class": "fs-3"}
+    utilisation = " · ".join(f"{u.capacity} {u.share:.0%}" for u in fig.utilisation if u.share is not None) or "–"
+    cards = [
+        figure_card("map-kf-deployed", _("Experts deployed on the day"), fig.deployed_now, **wide),
+        figure_card("map-kf-surge", _("Open surge requests"), fig.open_surge_requests, **wide),
+        figure_card("map-kf-median", _("Median days from request to deployment"), median,
+                    _("target %(days)d days · %(n)d of %(total)d deployed requests within it",
+                      days=sl.target_days, n=sl.within_target, total=sl.deployed), **wide),
+        figure_card("map-kf-utilisation", _("Utilisation (time deployed)"), utilisation, **wide),
+    ]
+    return cards
+
+
+def _gender_text(view: MapView) -> Any:
+    g = view.gender
+    share = f"{g.women_share:.0%}" if g.women_share is not None else "–"
+    return html.Div([
+        html.Div([_("Women among deployed experts: "), html.Strong(share, id="map-women-share")]),
+        html.Div([_("Gender-specific outputs delivered: "),
+                  html.Strong(f"{g.outputs_delivered} / {g.outputs_planned}", id="map-gender-outputs")]),
+    ])
+
+
+def _downloads(query: dict[str, str]) -> list[Any]:
+    links = [(_("Deployments (GeoJSON)"), _download_href("deployments", "geojson", query), "geojson"),
+             (_("Deployments (GeoPackage)"), _download_href("deployments", "gpkg", query), "gpkg")]
+    return [_("Download the deployments shown: ")] + [
+        html.A(label, href=href, className="me-3", id=f"map-download-deployments-{fmt}") for label, href, fmt in links
+    ]
+
+
+@secured_callback(
+    APPLY_OUTPUTS,
+    [Input(c, "value") for c in MULTI_CONTROLS]
+    + [Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"), Input(Ids.AS_OF, "value"),
+       Input(Ids.AREA, "data"), Input(Ids.TIE_VIEW, "value"), Input(Ids.MAP, "bounds"), Input(Ids.MAP, "zoom")],
+    roles=Permission.VIEW_OPERATIONS,
+)
+def apply(*inputs: Any) -> list[Any]:
+    """The filter → the map's layers, the charts and the key figures, in one session."""
+    multi = dict(zip(MULTI_CONTROLS.values(), inputs[:len(MULTI_CONTROLS)], strict=True))
+    start, end, as_of, area, tied, bounds, zoom = inputs[len(MULTI_CONTROLS):]
+    view_box = _bbox_of(bounds)
+    zoom = int(zoom if zoom is not None else DEFAULT_ZOOM)
+    principal = current_principal()
+    if principal is None:
+        raise PreventUpdate
+    only_moved = ctx.triggered_id in (Ids.MAP,) and not tied
+    try:
+        filt = _filter_from((start, end), as_of, multi, area, view_box if tied else None)
+        with db_session() as s:
+            if only_moved:
+                places = places_for(s, principal, filt, view_box, zoom)
+                return ([places] + [no_update] * (len(APPLY_OUTPUTS) - 4)
+                        + [[no_update] * len(ctx.outputs_list[-3]), no_update, no_update])
+            view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates)
+    except HubError as exc:
+        return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(ctx.outputs_list[-3]), str(exc), True]
+    query = filt.to_query()
+    funding = (map_charts.funding_figure(view.funding) if view.funding is not None
+               else map_charts.empty_figure(_("Funding is not available to your role.")))
+    n_places = len(view.places["features"])
+    status = _("%(n)d experts at %(places)d places on %(day)s", n=sum(f["properties"]["n"]
+                                                                     for f in view.places["features"]),
+               places=n_places, day=filt.day.isoformat())
+    if view.places.get("clustered"):
+        status += " · " + _("places merged on a grid at this zoom; zoom in for detail")
+    return [
+        view.places, view.missions, view.areas, view.sites,
+        map_charts.availability_figure(view.availability),
+        map_charts.missions_figure(view.by_mission, filt.mission),
+        funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
+        _key_figures(view), _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
+        _downloads(query),
+        [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in ctx.outputs_list[-3]],
+        None, False,
+    ]
+
+
+# The filter goes into the address bar without a reload (history.replaceState), so the link can be shared.
+secured_clientside_callback(
+    ClientsideFunction(namespace="hubMapPage", function_name="writeUrl"), Input(Ids.FILTER, "data"),
+    roles=Permission.VIEW_OPERATIONS,
+)
+
+
+def title(**_kwargs: object) -> str:
+    return _("Operations map") + " · " + _("Standing Capacities Hub")
+
+
+dash.register_page(__name__, layout=layout, path="/map", name="Operations map", title=title,
+                   nav_label=_l("Map"), order=5, permission=Permission.VIEW_OPERATIONS)

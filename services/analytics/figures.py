@@ -1,0 +1,57 @@
+"""Key figures of the operations map for the current filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Capacity, Country, Mission, SurgeRequest, mission_host_country
+from services.analytics.filters import MapFilter
+from services.analytics.personnel import Utilisation, deployed_on_day, utilisation
+from services.key_figures import OPEN_SURGE_STATUSES
+from services.surge.service_level import ServiceLevel, service_level
+
+
+@dataclass(frozen=True)
+class MapFigures:
+    deployed_now: int  # experts in scope deployed on the map's day
+    open_surge_requests: int
+    service_level: ServiceLevel  # days from request to deployment, requests received in the period
+    utilisation: list[Utilisation]
+
+
+def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
+    """Missions the filter names, or hosted in its regions or countries; [] when it names none."""
+    if not (filt.mission or filt.region or filt.country):
+        return []
+    stmt = select(Mission.id)
+    if filt.mission:
+        stmt = stmt.where(Mission.acronym.in_(filt.mission))
+    if filt.region or filt.country:
+        mhc = mission_host_country.c
+        hosts = select(mhc.mission_id).join(Country, Country.iso3 == mhc.country_iso3)
+        if filt.region:
+            hosts = hosts.where(Country.region.in_(filt.region))
+        if filt.country:
+            hosts = hosts.where(Country.iso3.in_(filt.country))
+        stmt = stmt.where(Mission.id.in_(hosts))
+    # -1 matches nothing: a filter that names no existing mission must not widen to every mission.
+    return list(session.scalars(stmt)) or [-1]
+
+
+def map_figures(session: Session, filt: MapFilter) -> MapFigures:
+    missions = _mission_ids(session, filt)
+    surge = select(func.count()).select_from(SurgeRequest).where(SurgeRequest.status.in_(OPEN_SURGE_STATUSES))
+    if filt.capacity:
+        surge = surge.where(SurgeRequest.capacity_id.in_(select(Capacity.id).where(Capacity.code.in_(filt.capacity))))
+    if missions:
+        surge = surge.where(SurgeRequest.mission_id.in_(missions))
+    return MapFigures(
+        deployed_now=deployed_on_day(session, filt),
+        open_surge_requests=session.scalar(surge) or 0,
+        service_level=service_level(session, capacity_codes=filt.capacity, mission_ids=missions,
+                                    start=filt.start, end=filt.end),
+        utilisation=utilisation(session, filt),
+    )

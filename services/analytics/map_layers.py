@@ -1,0 +1,187 @@
+"""The operations map's layers as GeoJSON built by PostGIS (json_build_object / json_agg), one row each.
+
+Deployments are aggregated to their places (a site, else the mission's HQ): the map shows how many experts
+are where, not one marker a person. Past a feature cap the places are aggregated again on a grid sized to
+the zoom, so the payload stays small whatever the data. Names reach the map only for roles that may see
+them (``with_names``); the caller decides with the role table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from models import Capacity, Country, Deployment, Expert, Mission, Project, Site, mission_host_country, project_site
+from services.analytics.filters import MapFilter
+from services.analytics.scope import day_range, deployments_in_scope, period_of, place, project_conditions
+from services.catalog import BBox
+
+# Above this many places in view, places merge into grid cells.
+PLACE_CAP = 1500
+NAMES_PER_PLACE = 12
+COORD_DECIMALS = 5  # about a metre: plenty for a point on a web map
+BASEMAP_DECIMALS = 3  # Natural Earth 1:110m has no detail finer than this
+
+
+def _geojson(geom: ColumnElement[Any], decimals: int = COORD_DECIMALS) -> ColumnElement[Any]:
+    return cast(func.ST_AsGeoJSON(geom, decimals), JSON)
+
+
+def _collection(features: ColumnElement[Any], order: ColumnElement[Any] | None = None) -> ColumnElement[Any]:
+    agg = func.json_agg(aggregate_order_by(features, order)) if order is not None else func.json_agg(features)
+    return func.json_build_object(
+        "type", "FeatureCollection", "features", func.coalesce(agg, literal_column("'[]'::json")))
+
+
+def grid_cell_degrees(zoom: int) -> float:
+    """A grid cell of about 40 screen pixels at this zoom (256-pixel tiles)."""
+    return 360.0 / (2 ** max(0, min(zoom, 20))) / 256 * 40
+
+
+def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = None, zoom: int = 3,
+                      with_names: bool = False, cap: int = PLACE_CAP) -> dict[str, Any]:
+    """Experts in scope deployed on the map's day, by place, as a FeatureCollection of points.
+
+    Each feature: n (experts), by_capacity, missions, place (site name or "HQ"), and names when allowed.
+    ``clustered`` is true on the collection when places were merged into grid cells.
+    """
+    at = place().label("geom")
+    base = deployments_in_scope(
+        filt, at, Capacity.code.label("capacity"), Mission.acronym.label("mission"),
+        func.coalesce(Site.name, Mission.acronym + " HQ").label("place_name"),
+        Deployment.expert_id, (Expert.given_name + " " + Expert.family_name).label("name"), Deployment.role,
+        when="day",
+    )
+    if view is not None:
+        base = base.where(func.ST_Intersects(place(), view.envelope()))
+    rows = base.subquery("d")
+    places = session.scalar(select(func.count(func.distinct(rows.c.geom))))
+    clustered = bool(places and places > cap)
+    key: ColumnElement[Any] = (func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)) if clustered
+                               else rows.c.geom)
+    codes = list(session.scalars(select(Capacity.code).order_by(Capacity.code)))
+    by_capacity: list[Any] = []
+    for code in codes:
+        by_capacity += [code, func.count(func.distinct(rows.c.expert_id)).filter(rows.c.capacity == code)]
+    grouped = select(
+        key.label("k"),
+        func.ST_Centroid(func.ST_Collect(rows.c.geom)).label("geom"),
+        func.count(func.distinct(rows.c.expert_id)).label("n"),
+        func.json_build_object(*by_capacity).label("by_capacity"),
+        func.array_agg(aggregate_order_by(func.distinct(rows.c.mission), rows.c.mission)).label("missions"),
+        func.min(rows.c.place_name).label("place_name"),
+        func.count(func.distinct(rows.c.place_name)).label("places"),
+    ).group_by(key)
+    if with_names and not clustered:
+        person = rows.c.name + " (" + rows.c.capacity + ", " + rows.c.role + ")"
+        grouped = grouped.add_columns(
+            func.array_agg(aggregate_order_by(func.distinct(person), person)).label("names"))
+    g = grouped.subquery("g")
+    properties: list[Any] = [
+        "n", g.c.n, "by_capacity", g.c.by_capacity, "missions", g.c.missions,
+        "place", case((g.c.places > 1, None), else_=g.c.place_name), "places", g.c.places,
+    ]
+    if with_names and not clustered:
+        properties += ["names", func.array_to_json(g.c.names[1:NAMES_PER_PLACE]),
+                       "more_names", func.greatest(func.cardinality(g.c.names) - NAMES_PER_PLACE, 0)]
+    feature = func.json_build_object(
+        "type", "Feature", "geometry", _geojson(g.c.geom),
+        "properties", func.json_build_object(*properties),
+    )
+    collection = session.scalar(select(_collection(feature, g.c.n.desc())))
+    collection["clustered"] = clustered
+    collection["day"] = filt.day.isoformat()
+    return collection
+
+
+def _running(start: ColumnElement[Any], end: ColumnElement[Any], filt: MapFilter) -> ColumnElement[bool]:
+    return day_range(func.coalesce(start, literal(date.min)), func.coalesce(end, literal(date.max))).op("&&")(
+        period_of(filt))
+
+
+def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
+    """HQs of the missions running in the period, with the experts in scope deployed there on the day."""
+    deployed = (
+        deployments_in_scope(filt.with_changes(mission=()), func.count(func.distinct(Deployment.expert_id)),
+                             when="day")
+        .where(Deployment.mission_id == Mission.id)
+        .correlate_except(Deployment, Expert, Capacity, Site)
+        .scalar_subquery()
+    )
+    selected = Mission.acronym.in_(filt.mission) if filt.mission else literal(False)
+    feature = func.json_build_object(
+        "type", "Feature", "id", Mission.acronym,
+        "geometry", _geojson(Mission.hq),
+        "properties", func.json_build_object(
+            "acronym", Mission.acronym, "name", Mission.name, "type", Mission.mission_type,
+            "hq_city", Mission.hq_city, "active", Mission.active, "deployed", deployed, "selected", selected),
+    )
+    stmt = select(_collection(feature, Mission.acronym)).where(
+        Mission.hq.is_not(None), or_(_running(Mission.start_date, Mission.end_date, filt), selected))
+    return session.scalar(stmt)
+
+
+def mission_areas(session: Session, filt: MapFilter) -> dict[str, Any]:
+    """Host countries of the missions running in the period, each with its missions' acronyms.
+
+    Missions carry no drawn area of operations yet; their host countries stand in for it.
+    """
+    mhc = mission_host_country.c
+    hosts = (
+        select(mhc.country_iso3.label("iso3"),
+               func.array_agg(aggregate_order_by(Mission.acronym, Mission.acronym)).label("missions"))
+        .join(Mission, Mission.id == mhc.mission_id)
+        .where(_running(Mission.start_date, Mission.end_date, filt), Mission.mission_type.is_not(None))
+        .group_by(mhc.country_iso3)
+        .subquery("h")
+    )
+    selected = (hosts.c.missions.op("&&")(cast(list(filt.mission), hosts.c.missions.type))
+                if filt.mission else literal(False))
+    feature = func.json_build_object(
+        "type", "Feature", "id", Country.iso3,
+        "geometry", _geojson(Country.boundary, BASEMAP_DECIMALS),
+        "properties", func.json_build_object("iso3", Country.iso3, "name", Country.name,
+                                             "missions", hosts.c.missions, "selected", selected),
+    )
+    return session.scalar(select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)
+                          .where(Country.boundary.is_not(None)))
+
+
+def project_sites(session: Session, filt: MapFilter) -> dict[str, Any]:
+    """Sites of the projects in scope, each with its projects."""
+    psc = project_site.c
+    projects = (
+        select(psc.site_id.label("site_id"),
+               func.json_agg(aggregate_order_by(
+                   func.json_build_object("code", Project.code, "name", Project.name,
+                                          "gender_marker", Project.gender_marker, "status", Project.status),
+                   Project.code)).label("projects"))
+        .join(Project, Project.id == psc.project_id)
+        .where(*project_conditions(filt))
+        .group_by(psc.site_id)
+        .subquery("p")
+    )
+    feature = func.json_build_object(
+        "type", "Feature", "id", Site.id,
+        "geometry", _geojson(Site.location),
+        "properties", func.json_build_object("name", Site.name, "kind", Site.kind, "country", Site.country_iso3,
+                                             "projects", projects.c.projects),
+    )
+    return session.scalar(select(_collection(feature, Site.id)).join(projects, projects.c.site_id == Site.id))
+
+
+def basemap(session: Session) -> dict[str, Any]:
+    """Every country's boundary (Natural Earth 1:110m): the offline base map."""
+    feature = func.json_build_object(
+        "type", "Feature", "id", Country.iso3,
+        "geometry", _geojson(Country.boundary, BASEMAP_DECIMALS),
+        "properties", func.json_build_object("iso3", Country.iso3, "name", Country.name, "region", Country.region),
+    )
+    return session.scalar(select(_collection(feature, Country.iso3)).where(Country.boundary.is_not(None)))
+
+
+__all__ = ["basemap", "deployment_places", "mission_areas", "mission_points", "project_sites"]

@@ -1,0 +1,195 @@
+"""A MapFilter as SQL: which deployments, experts and projects are in scope.
+
+Every chart, key figure, map layer and download builds on these, so "in scope" means one thing everywhere.
+A deployment's place is its site, else its mission's HQ; its country is the site's, else the mission's
+first host country. Cancelled deployments never count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import DATERANGE
+
+from models import (
+    Allocation,
+    Capacity,
+    Country,
+    Deployment,
+    Expert,
+    ExpertSkill,
+    Fund,
+    Grant,
+    Mission,
+    Project,
+    Site,
+    Skill,
+    mission_host_country,
+    project_mission,
+    project_site,
+)
+from models.enums import DeploymentStatus, ExpertStatus
+from services.analytics.filters import MapFilter
+
+
+def day_range(start: date | Any, end: date | Any) -> ColumnElement[Any]:
+    """An inclusive daterange of two dates (or date expressions)."""
+    return cast(func.daterange(cast(start, Date), cast(end, Date), literal("[]")), DATERANGE)
+
+
+def period_of(filt: MapFilter) -> ColumnElement[Any]:
+    return day_range(literal(filt.start), literal(filt.end))
+
+
+def place() -> ColumnElement[Any]:
+    """Where a deployment is: its site, else its mission's HQ (needs Site outer-joined and Mission joined)."""
+    return func.coalesce(Site.location, Mission.hq)
+
+
+def first_host_country() -> ColumnElement[Any]:
+    mhc = mission_host_country.c
+    return select(func.min(mhc.country_iso3)).where(mhc.mission_id == Mission.id).scalar_subquery()
+
+
+def place_country() -> ColumnElement[Any]:
+    return func.coalesce(Site.country_iso3, first_host_country())
+
+
+def area_geometry(filt: MapFilter) -> ColumnElement[Any] | None:
+    """The drawn area and the viewport, intersected, as one geometry; None when neither is set."""
+    shapes: list[ColumnElement[Any]] = []
+    if filt.bbox is not None:
+        shapes.append(filt.bbox.envelope())
+    if filt.area is not None:
+        import json
+
+        shapes.append(func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(filt.area)), 4326))
+    if not shapes:
+        return None
+    geometry = shapes[0]
+    for shape in shapes[1:]:
+        geometry = func.ST_Intersection(geometry, shape)
+    return geometry
+
+
+def expert_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
+    """Who the expert is: capacity, gender, skills (any of them). Needs Expert and Capacity in the FROM."""
+    conditions: list[ColumnElement[bool]] = []
+    if filt.capacity:
+        conditions.append(Capacity.code.in_(filt.capacity))
+    if filt.gender:
+        conditions.append(Expert.gender.in_(filt.gender))
+    if filt.skill:
+        conditions.append(exists().where(
+            ExpertSkill.expert_id == Expert.id, ExpertSkill.skill_id == Skill.id, Skill.code.in_(filt.skill)))
+    return conditions
+
+
+def pool_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
+    """The experts who could be deployed: not separated, and matching the expert filters."""
+    return [Expert.status != ExpertStatus.SEPARATED, *expert_conditions(filt)]
+
+
+def _place_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filt.mission:
+        conditions.append(Mission.acronym.in_(filt.mission))
+    if filt.country:
+        conditions.append(place_country().in_(filt.country))
+    if filt.region:
+        conditions.append(select(Country.region).where(Country.iso3 == place_country())
+                          .scalar_subquery().in_(filt.region))
+    geometry = area_geometry(filt)
+    if geometry is not None:
+        conditions.append(func.ST_Intersects(place(), geometry))
+    return conditions
+
+
+def funding_source() -> ColumnElement[Any]:
+    """The fund type that pays a deployment (NULL when no allocation is recorded)."""
+    return (
+        select(Fund.fund_type)
+        .select_from(Allocation).join(Grant, Grant.id == Allocation.grant_id).join(Fund, Fund.id == Grant.fund_id)
+        .where(Allocation.id == Deployment.allocation_id)
+        .scalar_subquery()
+    )
+
+
+def deployment_conditions(filt: MapFilter, *, when: str = "period") -> list[ColumnElement[bool]]:
+    """Conditions on a FROM of deployment_from(). ``when``: "period" (overlaps the period), "day" (covers
+    the map's day), or "any" (no time condition)."""
+    conditions: list[ColumnElement[bool]] = [Deployment.status != DeploymentStatus.CANCELLED]
+    if when == "period":
+        conditions.append(Deployment.period.op("&&")(period_of(filt)))
+    elif when == "day":
+        conditions.append(Deployment.period.op("@>")(literal(filt.day)))
+    if filt.kind:
+        conditions.append(Deployment.kind.in_(filt.kind))
+    if filt.marker:
+        conditions.append(Deployment.gender_marker.in_(filt.marker))
+    if filt.source:
+        conditions.append(funding_source().in_(filt.source))
+    conditions += expert_conditions(filt)
+    conditions += _place_conditions(filt)
+    return conditions
+
+
+def deployment_from(*columns: Any) -> Select[Any]:
+    """SELECT columns FROM deployment with its expert, capacity, mission and (optional) site joined."""
+    return (
+        select(*columns)
+        .select_from(Deployment)
+        .join(Expert, Expert.id == Deployment.expert_id)
+        .join(Capacity, Capacity.id == Expert.capacity_id)
+        .join(Mission, Mission.id == Deployment.mission_id)
+        .outerjoin(Site, Site.id == Deployment.site_id)
+    )
+
+
+def deployments_in_scope(filt: MapFilter, *columns: Any, when: str = "period") -> Select[Any]:
+    return deployment_from(*columns).where(*deployment_conditions(filt, when=when))
+
+
+def clipped_days(start: Any, end: Any, lo: Any, hi: Any) -> ColumnElement[Any]:
+    """Days of [start, end] inside [lo, hi] (dates or date expressions), both ends included; 0 outside."""
+    lo = lo if isinstance(lo, ColumnElement) else literal(lo, Date)
+    hi = hi if isinstance(hi, ColumnElement) else literal(hi, Date)
+    return func.greatest(func.least(end, hi) - func.greatest(start, lo) + 1, 0)
+
+
+# --- projects -----------------------------------------------------------------------------------------------
+def projects_apply(filt: MapFilter) -> bool:
+    """Projects have no experts or deployment kind: a filter on those leaves them out."""
+    return not (filt.skill or filt.gender or filt.kind)
+
+
+def project_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
+    """Conditions on Project for the filter (its capacity, missions, sites and gender marker)."""
+    if not projects_apply(filt):
+        return [literal(False)]
+    conditions: list[ColumnElement[bool]] = [
+        day_range(Project.start_date, func.coalesce(Project.end_date, literal(date.max))).op("&&")(period_of(filt))
+    ]
+    if filt.capacity:
+        conditions.append(Project.capacity_id.in_(select(Capacity.id).where(Capacity.code.in_(filt.capacity))))
+    if filt.marker:
+        conditions.append(Project.gender_marker.in_(filt.marker))
+    if filt.mission:
+        conditions.append(exists().where(
+            project_mission.c.project_id == Project.id, project_mission.c.mission_id == Mission.id,
+            Mission.acronym.in_(filt.mission)))
+    site_conditions: list[ColumnElement[bool]] = []
+    if filt.country:
+        site_conditions.append(Site.country_iso3.in_(filt.country))
+    if filt.region:
+        site_conditions.append(select(Country.region).where(Country.iso3 == Site.country_iso3)
+                               .scalar_subquery().in_(filt.region))
+    geometry = area_geometry(filt)
+    if geometry is not None:
+        site_conditions.append(func.ST_Intersects(Site.location, geometry))
+    if site_conditions:
+        conditions.append(exists().where(project_site.c.project_id == Project.id, project_site.c.site_id == Site.id,
+                                         and_(*site_conditions)))
+    return conditions

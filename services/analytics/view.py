@@ -1,0 +1,56 @@
+"""Everything the operations map shows for one filter, in one transaction, within the principal's role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.access import Permission, Principal
+from services.analytics import map_layers
+from services.analytics.figures import MapFigures, map_figures
+from services.analytics.filters import MapFilter
+from services.analytics.funding import FundingSummary, funding_summary
+from services.analytics.gender import GenderSummary, gender_summary
+from services.analytics.personnel import AvailabilityPoint, MissionCount, availability, by_mission
+from services.catalog import BBox
+
+
+@dataclass(frozen=True)
+class MapView:
+    places: dict[str, Any]
+    missions: dict[str, Any]
+    areas: dict[str, Any]
+    sites: dict[str, Any]
+    availability: list[AvailabilityPoint]
+    by_mission: list[MissionCount]
+    funding: FundingSummary | None  # None: the role may not see funding
+    gender: GenderSummary
+    figures: MapFigures
+
+
+def places_for(session: Session, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int
+               ) -> dict[str, Any]:
+    principal.require(Permission.VIEW_OPERATIONS)
+    return map_layers.deployment_places(session, filt, view=view, zoom=zoom,
+                                        with_names=principal.can(Permission.VIEW_PERSON_NAMES))
+
+
+def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
+             usd_rates: Mapping[str, float]) -> MapView:
+    principal.require(Permission.VIEW_OPERATIONS)
+    rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
+    return MapView(
+        places=places_for(session, principal, filt, view, zoom),
+        missions=map_layers.mission_points(session, filt),
+        areas=map_layers.mission_areas(session, filt),
+        sites=map_layers.project_sites(session, filt),
+        availability=availability(session, filt),
+        by_mission=by_mission(session, filt),
+        funding=funding_summary(session, filt, rates) if principal.can(Permission.VIEW_FUNDING) else None,
+        gender=gender_summary(session, filt),
+        figures=map_figures(session, filt),
+    )
