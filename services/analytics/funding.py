@@ -72,7 +72,7 @@ def _restricts_deployments(filt: MapFilter) -> bool:
 def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decimal]) -> FundingSummary:
     donor = func.coalesce(Donor.name, REGULAR_BUDGET).label("donor")
     scoped_deployments = deployments_in_scope(filt, Deployment.id, when="any")
-    scoped_projects = select(Project.id).where(*project_conditions(filt))
+    scoped_projects = select(Project.id).where(*project_conditions(filt, running=False))
     source_ok = Fund.fund_type.in_(filt.source) if filt.source else literal(True)
     in_period = Expenditure.spent_on.between(filt.start, filt.end)
 

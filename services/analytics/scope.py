@@ -50,7 +50,8 @@ def place() -> ColumnElement[Any]:
 
 def first_host_country() -> ColumnElement[Any]:
     mhc = mission_host_country.c
-    return select(func.min(mhc.country_iso3)).where(mhc.mission_id == Mission.id).scalar_subquery()
+    # Explicit correlation: this may sit two subqueries deep (the region lookup) below the FROM with Mission.
+    return select(func.min(mhc.country_iso3)).where(mhc.mission_id == Mission.id).correlate(Mission).scalar_subquery()
 
 
 def place_country() -> ColumnElement[Any]:
@@ -100,7 +101,7 @@ def _place_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
         conditions.append(place_country().in_(filt.country))
     if filt.region:
         conditions.append(select(Country.region).where(Country.iso3 == place_country())
-                          .scalar_subquery().in_(filt.region))
+                          .correlate(Site, Mission).scalar_subquery().in_(filt.region))
     geometry = area_geometry(filt)
     if geometry is not None:
         conditions.append(func.ST_Intersects(place(), geometry))
@@ -165,13 +166,15 @@ def projects_apply(filt: MapFilter) -> bool:
     return not (filt.skill or filt.gender or filt.kind)
 
 
-def project_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
-    """Conditions on Project for the filter (its capacity, missions, sites and gender marker)."""
+def project_conditions(filt: MapFilter, *, running: bool = True) -> list[ColumnElement[bool]]:
+    """Conditions on Project for the filter (its capacity, missions, sites and gender marker); with ``running``
+    also that it runs in the period (money is dated itself: late invoices of a closed project still count)."""
     if not projects_apply(filt):
         return [literal(False)]
-    conditions: list[ColumnElement[bool]] = [
-        day_range(Project.start_date, func.coalesce(Project.end_date, literal(date.max))).op("&&")(period_of(filt))
-    ]
+    conditions: list[ColumnElement[bool]] = []
+    if running:
+        conditions.append(
+            day_range(Project.start_date, func.coalesce(Project.end_date, literal(date.max))).op("&&")(period_of(filt)))
     if filt.capacity:
         conditions.append(Project.capacity_id.in_(select(Capacity.id).where(Capacity.code.in_(filt.capacity))))
     if filt.marker:
