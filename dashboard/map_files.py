@@ -30,3 +30,6 @@ def basemap_geojson() -> Response:
 
 def init_map_files(server: Flask) -> None:
     server.add_url_rule("/map/basemap.geojson", "map_basemap", basemap_geojson)
+    from dashboard.map_downloads import init_map_downloads  # the downloads' routes live in their own module
+
+    init_map_downloads(server)
