@@ -15,6 +15,7 @@ from dashboard.api import init_api
 from dashboard.context import HubContext
 from dashboard.i18n import init_i18n
 from dashboard.map_files import init_map_files
+from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
 from dashboard.security.auth import init_auth
 from models.db import make_engine, make_session_factory
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     init_i18n(server, settings.default_locale)
     init_auth(server, settings)
     init_api(server, settings)
+    init_ogc(server)
     init_map_files(server)
 
     app = Dash(

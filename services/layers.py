@@ -24,6 +24,7 @@ import shapely
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     cast,
     delete,
@@ -631,14 +632,17 @@ def items(session: Session, principal: Principal, cid: str, bbox: BBox | None = 
                 stmt = stmt.where(or_(end.is_(None), end >= interval.start))
         sub = stmt.subquery()
         props = [c for c in sub.c if c.name not in ("id", "geom")]
-        base = select(sub.c.id, func.jsonb_build_object(*[a for c in props for a in (literal(c.name), c)])
+        base = select(sub.c.id, _props_object(props)
                       .label("properties"), sub.c.geom)
         order = sub.c.id
     counted = base.subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
-    page = (select(counted.c.id, cast(func.ST_AsGeoJSON(counted.c.geom, GEOJSON_DECIMALS), JSONB).label("geometry"),
-                   counted.c.properties, func.row_number().over(order_by=counted.c.id).label("_seq"))
-            .order_by(counted.c.id).limit(paging.limit).offset(paging.offset).subquery())
+    sliced = (select(counted.c.id, counted.c.geom, counted.c.properties).order_by(counted.c.id)
+              .limit(paging.limit).offset(paging.offset).subquery())
+    # Numbered within the page, so that _collection's "first `limit` rows" is this page.
+    page = (select(sliced.c.id, cast(func.ST_AsGeoJSON(sliced.c.geom, GEOJSON_DECIMALS), JSONB).label("geometry"),
+                   sliced.c.properties, func.row_number().over(order_by=sliced.c.id).label("_seq"))
+            .subquery())
     del order
     result = _collection(session, page, paging.limit)
     result.pop("truncated")
@@ -657,11 +661,16 @@ def item(session: Session, principal: Principal, cid: str, fid: int) -> dict[str
         sub = stmt.where(id_col == fid).subquery()
         props = [c for c in sub.c if c.name not in ("id", "geom")]
         row = session.execute(select(sub.c.id, cast(func.ST_AsGeoJSON(sub.c.geom, GEOJSON_DECIMALS), JSONB),
-                                     func.jsonb_build_object(*[a for c in props for a in (literal(c.name), c)])
+                                     _props_object(props)
                                      )).one_or_none()
     if row is None:
         raise NotFound(f"Collection {cid!r} has no feature {fid}.")
     return {"type": "Feature", "id": row[0], "geometry": row[1], "properties": row[2]}
+
+
+def _props_object(columns: list[Any]) -> ColumnElement[Any]:
+    """jsonb_build_object('name', value, ...) of these columns; the keys are bound text parameters."""
+    return func.jsonb_build_object(*[part for c in columns for part in (cast(literal(c.name), Text), c)])
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -703,3 +712,13 @@ __all__ = [
     "items", "layer_attributes", "layer_geojson", "list_layers", "map_layers", "publish", "restore", "set_metadata",
     "set_status", "set_style", "set_visibility", "validate_style", "versions",
 ]
+
+
+def tile(session: Session, principal: Principal, cid: str, z: int, x: int, y: int) -> bytes:
+    """A published layer's vector tile (MVT) for this principal; the access rules of the other reads apply."""
+    from geo import vector_tiles
+
+    coll = collection(session, principal, cid)
+    if coll.layer_id is None or coll.version is None:
+        raise NotFound(f"Collection {cid!r} has no vector tiles; read its items instead.")
+    return vector_tiles.layer_tile(session, coll.layer_id, coll.version, z, x, y, name=cid)

@@ -128,7 +128,7 @@ def test_geopackage_with_several_layers_asks_which(session, editor, countries, t
 
 
 def test_csv_with_coordinate_columns(session, editor) -> None:
-    data = "name,lon,lat\nBrindisi,17.94,40.63\nEntebbe,32.44,0.05\n".encode()
+    data = b"name,lon,lat\nBrindisi,17.94,40.63\nEntebbe,32.44,0.05\n"
     report = layers.import_layer(session, editor, data, "places.csv", layers.ImportOptions(title="places"))
     assert report.feature_count == 2 and report.geometry_type == "Point"
 

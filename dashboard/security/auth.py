@@ -166,7 +166,8 @@ def health() -> Response:
 
 def _unauthenticated(expired: bool = False) -> Response:
     path = request.path
-    if path.startswith("/api/"):
+    # Machines read /api and /ogc: they get 401 problem+json, not a redirect to a login page.
+    if path.startswith(("/api/", "/ogc/")) or path == "/ogc":
         from dashboard.api.problems import problem
 
         return problem(401, _("Authentication required"), _("Log in, or send a personal access token as "

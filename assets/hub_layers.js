@@ -1,0 +1,102 @@
+/* Styling of the hub's GIS layers on dash-leaflet maps, driven by the layer's stored style in `hideout`.
+ *
+ * Use: dl.GeoJSON(data=..., hideout={"style": <layer style>}, style={"variable": "dashExtensions.hubLayers.style"},
+ *      pointToLayer={"variable": "dashExtensions.hubLayers.pointToLayer"},
+ *      onEachFeature={"variable": "dashExtensions.hubLayers.onEachFeature"}).
+ * The style JSON is services/layers.py's (validate_style): color, weight, opacity, fill, fillColor, fillOpacity,
+ * radius, symbol, mode (single | categorised | graduated) with field and categories or breaks/colors, label.
+ *
+ * Attribute values come from uploaded files and are untrusted: popups and tooltips are built as DOM text
+ * (textContent) or escaped with escapeHtml, never parsed as HTML.
+ */
+(function () {
+    "use strict";
+    var DEFAULT = {color: "#1f78b4", weight: 2, opacity: 1, fill: true, fillColor: "#1f78b4", fillOpacity: 0.3,
+                   radius: 6, symbol: "circle", mode: "single"};
+
+    function escapeHtml(value) {
+        return String(value === null || value === undefined ? "" : value)
+            .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+            .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+    }
+
+    function styleOf(context) {
+        var stored = (context && context.hideout && context.hideout.style) || {};
+        return Object.assign({}, DEFAULT, stored);
+    }
+
+    // The fill colour of one feature: categorised and graduated styles read an attribute.
+    function colourFor(feature, s) {
+        var props = (feature && feature.properties) || {};
+        if (s.mode === "categorised" && s.field && s.categories) {
+            var key = String(props[s.field]);
+            if (Object.prototype.hasOwnProperty.call(s.categories, key)) { return s.categories[key]; }
+            return s.fillColor;
+        }
+        if (s.mode === "graduated" && s.field && s.breaks && s.colors) {
+            var v = Number(props[s.field]);
+            if (!isFinite(v)) { return s.fillColor; }
+            var i = 0;
+            while (i < s.breaks.length && v >= s.breaks[i]) { i += 1; }
+            return s.colors[i] || s.fillColor;
+        }
+        return s.fillColor;
+    }
+
+    function style(feature, context) {
+        var s = styleOf(context);
+        var fill = colourFor(feature, s);
+        return {color: s.mode === "single" ? s.color : s.color, weight: s.weight, opacity: s.opacity, fill: s.fill,
+                fillColor: fill, fillOpacity: s.fillOpacity};
+    }
+
+    function pointToLayer(feature, latlng, context) {
+        var s = styleOf(context);
+        var fill = colourFor(feature, s);
+        var options = {radius: s.radius, color: s.color, weight: s.weight, opacity: s.opacity,
+                       fillColor: fill, fillOpacity: Math.max(s.fillOpacity, 0.6), fill: true};
+        if (s.symbol === "marker") { return L.marker(latlng, {title: label(feature, s)}); }
+        if (s.symbol === "square" || s.symbol === "triangle") {
+            var size = 2 * s.radius;
+            var shape = s.symbol === "square" ? "0 0," + size + " 0," + size + " " + size + ",0 " + size
+                                              : (size / 2) + " 0," + size + " " + size + ",0 " + size;
+            var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + size + "' height='" + size + "'>" +
+                "<polygon points='" + shape + "' fill='" + escapeHtml(fill) + "' stroke='" + escapeHtml(s.color) +
+                "' stroke-width='1' fill-opacity='" + Number(options.fillOpacity) + "'/></svg>";
+            return L.marker(latlng, {icon: L.divIcon({html: svg, className: "hub-symbol", iconSize: [size, size]})});
+        }
+        return L.circleMarker(latlng, options);
+    }
+
+    function label(feature, s) {
+        var props = (feature && feature.properties) || {};
+        return s.label && props[s.label] !== undefined && props[s.label] !== null ? String(props[s.label]) : "";
+    }
+
+    // A popup table of the attributes, built as DOM nodes whose text is never parsed as HTML.
+    function popupContent(feature) {
+        var table = document.createElement("table");
+        table.className = "table table-sm mb-0 hub-popup";
+        var props = (feature && feature.properties) || {};
+        Object.keys(props).slice(0, 40).forEach(function (key) {
+            var row = table.insertRow();
+            var th = document.createElement("th");
+            th.textContent = key;
+            row.appendChild(th);
+            row.insertCell().textContent = props[key] === null ? "" : String(props[key]);
+        });
+        return table;
+    }
+
+    function onEachFeature(feature, layer, context) {
+        var s = styleOf(context);
+        var text = label(feature, s);
+        // bindTooltip parses a string as HTML: the label is escaped first.
+        if (text) { layer.bindTooltip(escapeHtml(text), {sticky: true}); }
+        layer.bindPopup(function () { return popupContent(feature); }, {maxHeight: 300});
+    }
+
+    window.dashExtensions = Object.assign({}, window.dashExtensions);
+    window.dashExtensions.hubLayers = {style: style, pointToLayer: pointToLayer, onEachFeature: onEachFeature,
+                                       tooltip: label, escapeHtml: escapeHtml, colourFor: colourFor};
+}());
