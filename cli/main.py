@@ -322,6 +322,108 @@ def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: i
     click.echo(f"{_demo_summary(report)}\nLoaded and committed in {time.perf_counter() - started:.1f} s.")
 
 
+# --- GIS layers ----------------------------------------------------------------------------------
+@cli.group(help="GIS layers: import, publish, list and export (the same checks and rules as the web page).")
+def layers() -> None:
+    pass
+
+
+def _layer_principal(s: Session, username: str):  # type: ignore[no-untyped-def]
+    from services.access import Principal
+    from services.users import get_by_username
+
+    user = get_by_username(s, username)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user named {username!r} (--as).")
+    return Principal(user.id, user.username, Role(user.role))
+
+
+@layers.command("import", help="Import FILE (zipped Shapefile, GeoPackage, GeoJSON, KML, CSV) as a draft layer, "
+                               "or as a new version of --into with --mode replace|append|upsert.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", "title", default=None, help="Title of the new layer (default: the file's layer name).")
+@click.option("--slug", default=None, help="Identifier of the new layer (default: from the title).")
+@click.option("--layer", "layer_name", default=None, help="The layer inside a GeoPackage holding several.")
+@click.option("--into", "target", default=None, help="An existing layer to add a version to.")
+@click.option("--mode", type=click.Choice(["replace", "append", "upsert"]), default="replace", show_default=True)
+@click.option("--key", default=None, help="Upsert: the attribute identifying a feature.")
+@click.option("--repair", is_flag=True, help="Repair invalid geometries instead of refusing the file.")
+@click.option("--publish", "publish_now", is_flag=True, help="Publish the layer after importing it.")
+@click.option("--as", "username", default="demo-gis", show_default=True, help="The user the import is recorded for.")
+@pass_ctx
+def layers_import(ctx: HubContextObj, file: Path, title: str | None, slug: str | None, layer_name: str | None,
+                  target: str | None, mode: str, key: str | None, repair: bool, publish_now: bool,
+                  username: str) -> None:
+    import time
+
+    from services import layers as layer_service
+
+    options = layer_service.ImportOptions(mode=mode if target else "create", target=target, title=title, slug=slug,
+                                          layer_name=layer_name, key=key, repair=repair)
+    started = time.perf_counter()
+    try:
+        with ctx.session() as s:
+            principal = _layer_principal(s, username)
+            report = layer_service.import_path(s, principal, file, options)
+            if publish_now:
+                layer_service.publish(s, principal, report.slug)
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{report.slug}: version {report.version} ({report.change}), {report.feature_count:,} "
+               f"{report.geometry_type} features from {report.source_crs}"
+               f"{f', {report.repaired} repaired' if report.repaired else ''}"
+               f"{', published' if publish_now else ', draft'} in {time.perf_counter() - started:.1f} s.")
+
+
+@layers.command("list", help="List layers with their status, type, version and feature count.")
+@click.option("--as", "username", default="demo-gis", show_default=True)
+@pass_ctx
+def layers_list(ctx: HubContextObj, username: str) -> None:
+    from services import layers as layer_service
+
+    with ctx.session() as s:
+        rows = layer_service.list_layers(s, _layer_principal(s, username))
+    for row in rows:
+        click.echo(f"{row['slug']:<32} {row['status']:<10} {row['geometry_type']:<16} v{row['current_version']:<4} "
+                   f"{row['feature_count'] or 0:>9,}  {row['title']}")
+
+
+@layers.command("publish", help="Publish a layer (or --archive it).")
+@click.argument("slug")
+@click.option("--archive", is_flag=True)
+@click.option("--as", "username", default="demo-gis", show_default=True)
+@pass_ctx
+def layers_publish(ctx: HubContextObj, slug: str, archive: bool, username: str) -> None:
+    from services import layers as layer_service
+
+    try:
+        with ctx.session() as s:
+            (layer_service.archive if archive else layer_service.publish)(s, _layer_principal(s, username), slug)
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{slug}: {'archived' if archive else 'published'}.")
+
+
+@layers.command("export", help="Export a layer, or the hub's missions, sites or deployments, to a file.")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp", "csv"]), default="gpkg",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--as", "username", default="demo-gis", show_default=True)
+@pass_ctx
+def layers_export(ctx: HubContextObj, name: str, fmt: str, out: Path | None, username: str) -> None:
+    from services import layers as layer_service
+
+    try:
+        with ctx.session() as s:
+            data, filename, _media = layer_service.export(s, _layer_principal(s, username), name, fmt)
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    target = out or Path(filename)
+    target.write_bytes(data)
+    click.echo(f"Wrote {target} ({len(data):,} bytes).")
+
+
 def _reference_summary(r: ReferenceReport) -> str:
     return (f"{r.countries} countries, {r.missions} missions, {r.sites} sites, {r.skills} skills, "
             f"{r.languages} languages; {len(r.repairs)} source rows repaired (`hub reference load` lists them).")
