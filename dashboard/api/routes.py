@@ -11,18 +11,21 @@ API_V1 = "/api/v1"
 
 def register(api: Api, settings: Settings) -> None:
     from dashboard.api import (
+        analytics_api,
         countries_api,
         deployments_api,
         experts_api,
         key_figures_api,
         missions_api,
         sites_api,
+        surge_api,
     )
 
     api.register_blueprint(key_figures_api.blp, url_prefix=f"{API_V1}/key-figures")
+    api.register_blueprint(analytics_api.blp, url_prefix=f"{API_V1}/analytics")
     api.register_blueprint(missions_api.blp, url_prefix=f"{API_V1}/missions")
     api.register_blueprint(countries_api.blp, url_prefix=f"{API_V1}/countries")
     api.register_blueprint(sites_api.blp, url_prefix=f"{API_V1}/sites")
     api.register_blueprint(experts_api.blp, url_prefix=f"{API_V1}/experts")
     api.register_blueprint(deployments_api.blp, url_prefix=f"{API_V1}/deployments")
-
+    api.register_blueprint(surge_api.blp, url_prefix=f"{API_V1}/surge-requests")

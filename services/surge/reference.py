@@ -7,7 +7,7 @@ ranking against, and the tests hold both to the same answer, so the fast one can
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -118,7 +118,8 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
             score += w["region"]
         elif any(mine.get(lang.code, 0) >= MAX_RANK for lang in need.languages):
             score += w["region"] * 0.5
-        ended = [d[2] for d in past if d[2] < need.start]
+        # Only the year before the start counts (the component is capped there), as in the SQL.
+        ended = [d[2] for d in past if need.start - timedelta(days=ROTATION_CAP_DAYS) <= d[2] < need.start]
         if ended:
             score += w["rotation"] * min(max((need.start - max(ended)).days, 0), ROTATION_CAP_DAYS) / ROTATION_CAP_DAYS
         else:

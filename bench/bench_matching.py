@@ -1,0 +1,111 @@
+"""Bench: ranking every expert for one surge request, SQL + numpy against a plain Python loop over experts.
+
+    .venv/bin/python -m bench.bench_matching [--experts 10000] [--deployments 100000] [--runs 40] [--loops 3]
+
+Creates a database of its own in the embedded cluster, loads the scaled demo data set, times
+``services.surge.matching.rank`` (p50 / p95 over --runs, each in its own transaction, as a request would)
+and ``services.surge.reference.reference_rank`` (the straightforward loop), checks that both give the same
+ranking, prints the figures and the ratio, then drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import date
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from models import SurgeRequest, SurgeRequestLanguage, SurgeRequestSkill, migrate
+from models.embedded_pg import EmbeddedPostgres
+from models.enums import SurgeStatus
+from models.settings import Settings
+from services.demo_data import load_demo
+from services.reference_data import load_reference
+from services.surge.matching import need_for_request, propose_team, rank
+from services.surge.reference import reference_rank
+
+DB = "hub_bench_surge"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--experts", type=int, default=10_000)
+    parser.add_argument("--deployments", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--loops", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse a kept one)")
+    args = parser.parse_args()
+
+    cluster = EmbeddedPostgres(Settings().data_dir)
+    cluster.start()
+    if not args.keep:
+        cluster.drop_database(DB)
+    cluster.ensure_database(DB)
+    url = cluster.url(DB)
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(url)
+        with Session(engine) as session, session.begin():
+            if not session.scalar(select(func.count()).select_from(SurgeRequest)):
+                load_reference(session)
+                load_demo(session, experts=args.experts, deployments=args.deployments, today=date(2026, 11, 22))
+        with Session(engine) as session:
+            session.execute(select(func.count()).select_from(SurgeRequest))
+            session.connection().exec_driver_sql("ANALYZE")
+            session.commit()
+            # An open request asking for several skills and a language: the usual, heavier case.
+            skills = select(func.count()).where(SurgeRequestSkill.request_id == SurgeRequest.id).scalar_subquery()
+            request_id = session.scalar(
+                select(SurgeRequest.id).where(SurgeRequest.status == SurgeStatus.RECEIVED,
+                                              SurgeRequest.id.in_(select(SurgeRequestLanguage.request_id)))
+                .order_by(skills.desc(), SurgeRequest.id).limit(1))
+            request = session.get(SurgeRequest, request_id)
+            need = need_for_request(session, request)
+        print(f"request {request.reference}: {len(need.skills)} skills, {len(need.languages)} languages, "
+              f"{len(need.clearance_type_ids)} clearances, {need.start} to {need.end}, {args.experts:,} experts, "
+              f"{args.deployments:,} deployments")
+
+        fast: list[float] = []
+        ranking = None
+        for _ in range(args.runs):
+            with Session(engine) as session:
+                began = time.perf_counter()
+                ranking = rank(session, need_for_request(session, session.get(SurgeRequest, request_id)))
+                fast.append((time.perf_counter() - began) * 1000)
+        assert ranking is not None
+        team_began = time.perf_counter()
+        team = propose_team(ranking, 3)
+        team_ms = (time.perf_counter() - team_began) * 1000
+        slow: list[float] = []
+        reference = None
+        for _ in range(args.loops):
+            with Session(engine) as session:
+                began = time.perf_counter()
+                reference = reference_rank(session, need)
+                slow.append((time.perf_counter() - began) * 1000)
+        assert reference is not None
+        same = [(int(ranking.ids[i]), float(ranking.scores[i])) for i in ranking.order] == reference[0]
+        p50, p95 = statistics.median(fast), _percentile(fast, 0.95)
+        loop = statistics.median(slow)
+        print(f"rank() SQL + numpy, service level (need + facts + score), {args.runs} runs: "
+              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 <= 100 ms)")
+        print(f"eligible {ranking.eligible_count:,} of {len(ranking.ids):,} experts; team of 3 proposed in "
+              f"{team_ms:.1f} ms: {[m.candidate.expert_id for m in team]}")
+        print(f"plain Python loop over all experts, {args.loops} runs: median {loop:.0f} ms")
+        print(f"ratio (loop median / rank p50): {loop / p50:.1f}x; same ranking: {same}")
+    finally:
+        engine.dispose()
+        if not args.keep:
+            cluster.drop_database(DB)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,364 @@
+"""/api/v1/surge-requests: requests, their steps, ranked candidates with reasons, proposals, service level.
+
+Reading requests needs VIEW_OPERATIONS; candidates, proposals and every write need MANAGE_SURGE (planners,
+admins); the service level is aggregate-only (VIEW_AGGREGATES). Errors are problem+json: a refused
+proposal is a 409 whose detail names the expert and what blocks them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from dashboard.api.guard import require
+from dashboard.api.schemas import DATE_ERRORS, QUERY_ARGS, PageSchema, PagingQuery, paging, problems
+from dashboard.context import db_session, hub, request_origin
+from models.enums import LanguageLevel, Priority, SurgeStatus
+from services.access import Permission
+from services.surge import requests as surge
+from services.surge.explain import english, factors
+from services.surge.matching import COMPONENTS, Weights, propose_team
+from services.surge.service_level import service_level
+
+blp = Blueprint(
+    "surge", __name__,
+    description="Surge requests from missions, their dated steps, ranked and explained candidates, proposals "
+                "(planned deployments) and the service level (days from received to deployed).",
+)
+
+
+# --- schemas ----------------------------------------------------------------------------------------------
+class RequestQuery(PagingQuery):
+    status = fields.Enum(SurgeStatus, by_value=True, load_default=None, metadata={"description": "Status."})
+    capacity = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
+                             metadata={"description": "Capacity code, e.g. JCSC."})
+    mission = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                            metadata={"description": "Mission acronym."})
+    overdue = fields.Boolean(load_default=False, metadata={
+        "description": "Only open requests older than their capacity's target days to deploy."})
+
+
+class SkillInSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
+    min_level = fields.Integer(load_default=1, validate=validate.Range(min=1, max=5))
+
+
+class LanguageInSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$"))
+    min_level = fields.String(load_default="B2", validate=validate.OneOf([v.value for v in LanguageLevel]))
+
+
+class RequestInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    mission = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                            metadata={"description": "Requesting mission's acronym."})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
+    wanted_start = fields.Date(required=True, error_messages=DATE_ERRORS)
+    duration_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730))
+    experts_requested = fields.Integer(load_default=1, validate=validate.Range(min=1, max=50))
+    capacity = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+    site_id = fields.Integer(load_default=None)
+    skills = fields.List(fields.Nested(SkillInSchema), load_default=list)
+    languages = fields.List(fields.Nested(LanguageInSchema), load_default=list)
+    priority = fields.String(load_default="medium", validate=validate.OneOf([p.value for p in Priority]))
+    gender_considerations = fields.String(load_default=None, validate=validate.Length(max=2000))
+    balance_gender = fields.Boolean(load_default=False)
+    notes = fields.String(load_default=None, validate=validate.Length(max=4000))
+    received_on = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+
+
+class StepSchema(Schema):
+    status = fields.String()
+    at = fields.DateTime()
+    by = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class TeamMemberSchema(Schema):
+    deployment_id = fields.Integer()
+    expert_id = fields.Integer()
+    expert_name = fields.String()
+    gender = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    status = fields.String()
+    role = fields.String()
+
+
+class RequestSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    mission = fields.String()
+    capacity = fields.String(allow_none=True)
+    title = fields.String()
+    received_on = fields.Date()
+    wanted_start = fields.Date()
+    duration_days = fields.Integer()
+    experts_requested = fields.Integer()
+    experts_proposed = fields.Integer()
+    priority = fields.String()
+    status = fields.String()
+    balance_gender = fields.Boolean()
+    version = fields.Integer(metadata={"description": "Send it back with a change: a stale one gets 409."})
+    days_open = fields.Integer()
+    target_days = fields.Integer()
+    overdue = fields.Boolean()
+
+
+class RequestPageSchema(PageSchema):
+    items = fields.List(fields.Nested(RequestSchema), required=True)
+
+
+class RequestDetailSchema(RequestSchema):
+    mission_id = fields.Integer()
+    site_id = fields.Integer(allow_none=True)
+    wanted_end = fields.Date()
+    gender_considerations = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    skills = fields.List(fields.Dict())
+    languages = fields.List(fields.Dict())
+    steps = fields.List(fields.Nested(StepSchema))
+    next_statuses = fields.List(fields.String())
+    team = fields.List(fields.Nested(TeamMemberSchema))
+
+
+class StepInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(
+        [s.value for s in SurgeStatus if s not in (SurgeStatus.RECEIVED, SurgeStatus.CANDIDATES_PROPOSED)]))
+    version = fields.Integer(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class StepsSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    steps = fields.List(fields.Nested(StepSchema))
+
+
+class WeightsQuery(Schema):
+    skills = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    languages = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    experience = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    region = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    rotation = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    gender = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+
+
+class CandidateQuery(PagingQuery, WeightsQuery):
+    pass
+
+
+class CandidateSchema(Schema):
+    rank = fields.Integer(allow_none=True, metadata={"description": "None: excluded (see excluded_by)."})
+    expert_id = fields.Integer()
+    expert_name = fields.String()
+    gender = fields.String()
+    score = fields.Float()
+    components = fields.Dict(metadata={"description": "Each score component, from 0 to 1."})
+    contributions = fields.Dict(metadata={"description": "Component x weight: the score is their sum."})
+    excluded_by = fields.List(fields.String(), metadata={"description": "Hard rules failed, main one first."})
+    factors = fields.List(fields.Dict())
+    reasons = fields.List(fields.String())
+
+
+class CandidatePageSchema(PageSchema):
+    weights = fields.Dict()
+    eligible = fields.Integer()
+    excluded = fields.Integer()
+    items = fields.List(fields.Nested(CandidateSchema), required=True)
+
+
+class ProposalSchema(Schema):
+    weights = fields.Dict()
+    members = fields.List(fields.Dict())
+
+
+class ProposalInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    expert_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    version = fields.Integer(load_default=None)
+    role = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class ProposedSchema(Schema):
+    deployment_ids = fields.List(fields.Integer())
+    request = fields.Nested(RequestDetailSchema)
+
+
+class ServiceLevelQuery(Schema):
+    capacity = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=list)
+    start = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+    end = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+
+
+class ServiceLevelSchema(Schema):
+    requests = fields.Integer()
+    deployed = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
+    within_target = fields.Integer()
+    target_days = fields.Integer()
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _weights(query: dict[str, Any]) -> Weights:
+    return Weights.from_mapping({k: query.get(k) for k in COMPONENTS})
+
+
+def _candidate(c: Any, need: Any, names: dict[int, str]) -> dict[str, Any]:
+    out = {"rank": c.rank, "expert_id": c.expert_id, "gender": c.gender, "score": c.score,
+           "components": c.components, "contributions": c.contributions,
+           "excluded_by": [r.value for r in c.excluded_by], "factors": factors(c, need), "reasons": english(c, need)}
+    if c.expert_id in names:
+        out["expert_name"] = names[c.expert_id]
+    return out
+
+
+# --- routes -------------------------------------------------------------------------------------------------
+@blp.route("")
+class Requests(MethodView):
+    @blp.arguments(RequestQuery, **QUERY_ARGS)
+    @blp.response(200, RequestPageSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, query: dict[str, Any]) -> object:
+        """List surge requests (open ones first), with overdue flags."""
+        principal = require(Permission.VIEW_OPERATIONS)
+        filt = surge.RequestFilter(status=query["status"], capacity=query["capacity"], mission=query["mission"],
+                                   overdue_only=query["overdue"],
+                                   paging=paging(query, hub().settings.api_max_page_size))
+        with db_session() as s:
+            return surge.list_requests(s, principal, filt)
+
+    @blp.arguments(RequestInSchema)
+    @blp.response(201, RequestDetailSchema)
+    @problems(blp, 401, 403, 404)
+    def post(self, body: dict[str, Any]) -> object:
+        """Record a surge request (status received, dated and attributed to you)."""
+        principal = require(Permission.MANAGE_SURGE)
+        form = surge.RequestForm(
+            **{k: v for k, v in body.items() if k not in ("skills", "languages")},
+            skills=tuple(surge.SkillWanted(**s) for s in body["skills"]),
+            languages=tuple(surge.LanguageWanted(**lang) for lang in body["languages"]),
+        )
+        with db_session() as s:
+            request = surge.create_request(s, principal, form, origin=request_origin())
+            return surge.get_request(s, principal, request.id)
+
+
+@blp.route("/service-level")
+class ServiceLevelView(MethodView):
+    @blp.arguments(ServiceLevelQuery, **QUERY_ARGS)
+    @blp.response(200, ServiceLevelSchema)
+    @problems(blp, 401, 403)
+    def get(self, query: dict[str, Any]) -> object:
+        """Days from received to deployed: median, 90th percentile and how many within the target."""
+        require(Permission.VIEW_AGGREGATES)
+        with db_session() as s:
+            return service_level(s, capacity_codes=query["capacity"], start=query["start"], end=query["end"])
+
+
+@blp.route("/<string:key>")
+class RequestDetail(MethodView):
+    @blp.response(200, RequestDetailSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, key: str) -> object:
+        """One request by reference (or id): skills, languages, steps, team."""
+        principal = require(Permission.VIEW_OPERATIONS)
+        with db_session() as s:
+            return surge.get_request(s, principal, key)
+
+
+@blp.route("/<string:key>/steps")
+class Steps(MethodView):
+    @blp.response(200, StepsSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, key: str) -> object:
+        """The request's steps, each dated and attributed."""
+        principal = require(Permission.VIEW_OPERATIONS)
+        with db_session() as s:
+            return surge.get_request(s, principal, key)
+
+    @blp.arguments(StepInSchema)
+    @blp.response(201, RequestDetailSchema)
+    @problems(blp, 401, 403, 404)
+    def post(self, body: dict[str, Any], key: str) -> object:
+        """Move the request on: under_review, approved, deployed, declined or withdrawn (409 when not allowed)."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            request = surge.advance(s, principal, key, body["status"], version=body["version"], note=body["note"],
+                                    origin=request_origin())
+            return surge.get_request(s, principal, request.id)
+
+
+@blp.route("/<string:key>/candidates")
+class Candidates(MethodView):
+    @blp.arguments(CandidateQuery, **QUERY_ARGS)
+    @blp.response(200, CandidatePageSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, query: dict[str, Any], key: str) -> object:
+        """Eligible experts ranked best first, each with score components and reasons; weights adjustable."""
+        principal = require(Permission.MANAGE_SURGE)
+        page = paging(query, hub().settings.api_max_page_size)
+        with db_session() as s:
+            ranking = surge.candidates(s, principal, key, _weights(query))
+            chosen = ranking.top(page.limit, page.offset)
+            names = surge.expert_names(s, principal, [c.expert_id for c in chosen])
+        return {"items": [_candidate(c, ranking.need, names) for c in chosen], "total": ranking.eligible_count,
+                "limit": page.limit, "offset": page.offset, "weights": ranking.weights.as_dict(),
+                "eligible": ranking.eligible_count, "excluded": int(len(ranking.ids) - ranking.eligible_count)}
+
+
+@blp.route("/<string:key>/candidates/<int:expert_id>")
+class CandidateDetail(MethodView):
+    @blp.arguments(WeightsQuery, **QUERY_ARGS)
+    @blp.response(200, CandidateSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, query: dict[str, Any], key: str, expert_id: int) -> object:
+        """Any expert against the request: their rank, or the rules that exclude them."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            ranking = surge.candidates(s, principal, key, _weights(query))
+            candidate = ranking.explain(expert_id)
+            names = surge.expert_names(s, principal, [expert_id])
+        return _candidate(candidate, ranking.need, names)
+
+
+@blp.route("/<string:key>/proposals")
+class Proposals(MethodView):
+    @blp.arguments(WeightsQuery, **QUERY_ARGS)
+    @blp.response(200, ProposalSchema)
+    @problems(blp, 401, 403, 404)
+    def get(self, query: dict[str, Any], key: str) -> object:
+        """A suggested team for the experts still wanted, chosen as a team (skills, gender balance)."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            ranking = surge.candidates(s, principal, key, _weights(query))
+            request = surge.load_request(s, key)
+            wanted = max(request.experts_requested - len(ranking.need.team_genders), 0)
+            team = propose_team(ranking, wanted) if wanted else []
+            names = surge.expert_names(s, principal, [m.candidate.expert_id for m in team])
+        return {"weights": ranking.weights.as_dict(), "members": [
+            {"pick": m.pick, "gain": m.gain, "adds_skills": list(m.adds_skills), "balances_gender": m.balances_gender,
+             **_candidate(m.candidate, ranking.need, names)} for m in team]}
+
+    @blp.arguments(ProposalInSchema)
+    @blp.response(201, ProposedSchema)
+    @problems(blp, 401, 403, 404)
+    def post(self, body: dict[str, Any], key: str) -> object:
+        """Propose experts: planned deployments over the wanted period (409 with the reason when refused)."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            made = surge.propose(s, principal, key, body["expert_ids"], version=body["version"], role=body["role"],
+                                 origin=request_origin())
+            return {"deployment_ids": made, "request": surge.get_request(s, principal, key)}
