@@ -13,7 +13,7 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from models.enums import DeploymentKind, DeploymentStatus, Gender, MissionType, SiteKind
+from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, MissionType, SiteKind
 from services import errors
 from services.catalog import DEFAULT_PAGE_SIZE, BBox, Paging
 
@@ -130,6 +130,47 @@ class DeploymentQuery(PagingQuery):
     def _dates_ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise ValidationError("end must be on or after start (YYYY-MM-DD).", field_name="end")
+
+
+def _listed(description: str, allowed: Any = None) -> fields.String:
+    """A multi-valued filter, comma-separated (checked by MapFilter.from_query, which names a bad value)."""
+    if allowed is not None:
+        description += " One or more of: " + ", ".join(str(v.value) for v in allowed) + "."
+    return fields.String(load_default=None, validate=validate.Length(min=1, max=2000),
+                         metadata={"description": description + " Comma-separated for several."})
+
+
+class AnalyticsQuery(Schema):
+    """The operations map's filter (services.analytics.filters.MapFilter) as query parameters: the same names
+    and forms as the page's URL, so a view's query string works here unchanged."""
+
+    start = fields.Date(load_default=None, error_messages=DATE_ERRORS,
+                        metadata={"description": "YYYY-MM-DD, first day of the period (default: a year ago)."})
+    end = fields.Date(load_default=None, error_messages=DATE_ERRORS,
+                      metadata={"description": "YYYY-MM-DD, last day of the period (default: today)."})
+    as_of = fields.Date(load_default=None, error_messages=DATE_ERRORS,
+                        metadata={"description": "YYYY-MM-DD, the day the map shows (default: the period's end, "
+                                                 "or today if earlier)."})
+    capacity = _listed("Capacity codes, e.g. SPC,JCSC.")
+    mission = _listed("Mission acronyms, e.g. MINUSCA,UNMISS.")
+    region = _listed("Regions of where the deployment is (Natural Earth), e.g. Africa.")
+    country = _listed("ISO3 codes of where the deployment is, e.g. CAF,SSD.")
+    skill = _listed("Skill codes from the taxonomy (experts holding any of them).")
+    gender = _listed("Experts' gender.", Gender)
+    kind = _listed("Kind of deployment.", DeploymentKind)
+    source = _listed("What pays the deployment.", FundType)
+    marker = _listed("The deployment's gender marker.", GenderMarker)
+    bbox = fields.String(load_default=None, metadata={
+        "description": "Only deployments whose place is in this box: minx,miny,maxx,maxy in degrees (EPSG:4326).",
+        "example": "14,2,28,11"})
+    area = fields.String(load_default=None, validate=validate.Length(max=100_000), metadata={
+        "description": "Only deployments whose place is in this GeoJSON Polygon or MultiPolygon (EPSG:4326)."})
+
+
+class AnalyticsMapQuery(AnalyticsQuery):
+    view = BBoxField(load_default=None)
+    zoom = fields.Integer(load_default=3, validate=validate.Range(min=0, max=20), metadata={
+        "description": "The map's zoom: past a cap, places merge into grid cells sized for it."})
 
 
 # --- documents --------------------------------------------------------------------------------------------
