@@ -1,0 +1,191 @@
+"""The operations map in a real browser: time controls, clicks on charts and map, shared links, role rules."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Capacity, Deployment, Expert, Mission
+from models.enums import DeploymentKind, DeploymentStatus
+from tests.browser.conftest import settle
+
+pytestmark = pytest.mark.browser
+
+
+def deployed_on(session: Session, day: date, mission: str | None = None, capacity: str | None = None,
+                kind: str | None = None) -> int:
+    """The database's own count of experts deployed on a day, written apart from the services."""
+    stmt = (select(func.count(func.distinct(Deployment.expert_id)))
+            .join(Mission, Mission.id == Deployment.mission_id)
+            .join(Expert, Expert.id == Deployment.expert_id).join(Capacity, Capacity.id == Expert.capacity_id)
+            .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= day,
+                   Deployment.end_date >= day))
+    if mission:
+        stmt = stmt.where(Mission.acronym == mission)
+    if capacity:
+        stmt = stmt.where(Capacity.code == capacity)
+    if kind:
+        stmt = stmt.where(Deployment.kind == kind)
+    return session.scalar(stmt) or 0
+
+
+def click_largest_bar(page: Page, graph_id: str, index: int | None = None) -> None:
+    """Clicks the middle of a bar of a Plotly chart (the largest, or the index-th of the drawn ones)."""
+    page.locator(f"#{graph_id}").scroll_into_view_if_needed()
+    boxes = page.eval_on_selector_all(
+        f"#{graph_id} .bars path",
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })")
+    boxes = [b for b in boxes if b[2] > 3 and b[3] > 3]
+    assert boxes, f"{graph_id} draws no bars"
+    box = max(boxes, key=lambda b: b[2] * b[3]) if index is None else boxes[index]
+    page.mouse.click(box[0] + box[2] / 2, box[1] + box[3] / 2)
+
+
+def query_of(page: Page, having: str | None = None, lacking: str | None = None) -> dict[str, list[str]]:
+    """The address bar's filter, once it has (or no longer has) a parameter: it is written client-side."""
+    if having:
+        page.wait_for_url(re.compile(rf"[?&]{having}="))
+    if lacking:
+        page.wait_for_url(lambda url: f"{lacking}=" not in url)
+    return parse_qs(urlparse(page.url).query)
+
+
+def open_map(page: Page, path: str = "/map") -> None:
+    page.goto(path)
+    expect(page.locator("#map-kf-deployed")).to_be_visible()
+    settle(page)
+
+
+def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, login_as, session: Session) -> None:
+    login_as("viewer")
+    open_map(page)
+    today = date.today()
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
+    expect(page.locator("#map-status")).to_contain_text(f"{deployed_on(session, today)} experts")
+    # The map draws the base map and the layers (Leaflet paths).
+    expect(page.locator(".leaflet-overlay-pane path.leaflet-interactive").first).to_be_attached()
+
+    # A click on the busiest mission's bar filters the map, the figures and the other charts.
+    click_largest_bar(page, "map-chart-missions")
+    expect(page.locator("#map-chips")).to_contain_text("Mission: ")
+    settle(page)
+    mission = query_of(page, having="mission")["mission"][0]
+    expected = deployed_on(session, today, mission=mission)
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(expected))
+    expect(page.locator("#map-status")).to_contain_text(f"{expected} experts")
+
+    # One week back: the as-of day and the count follow.
+    page.click("#map-step-back")
+    week_ago = today - timedelta(days=7)
+    expect(page.locator("#map-as-of-label")).to_have_text(week_ago.isoformat())
+    settle(page)
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, week_ago, mission=mission)))
+    page.wait_for_url(re.compile(rf"as_of={week_ago.isoformat()}"))
+
+    # A gender-marker bar adds its marker; a chip removes the mission again.
+    click_largest_bar(page, "map-chart-gender")
+    expect(page.locator("#map-chips")).to_contain_text("Gender marker")
+    settle(page)
+    assert "marker" in query_of(page, having="marker")
+    page.locator("#map-chips button", has_text="Mission:").click()
+    expect(page.locator("#map-chips")).not_to_contain_text("Mission:")
+    settle(page)
+    assert "mission" not in query_of(page, lacking="mission")
+
+    page.click("#map-reset")
+    expect(page.locator("#map-chips button")).to_have_count(0)
+    settle(page)
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
+
+
+def test_clicking_a_mission_on_the_map_filters_the_charts(page: Page, login_as, session: Session) -> None:
+    login_as("viewer")
+    open_map(page)
+    # Mission HQ markers are white circles; click one that is in view and not covered by another marker.
+    point = page.evaluate("""() => {
+        const map = document.getElementById('map-map').getBoundingClientRect();
+        for (const el of document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive[fill='#ffffff']")) {
+            const r = el.getBoundingClientRect();
+            const x = r.x + r.width / 2, y = r.y + r.height / 2;
+            if (x > map.left + 60 && x < map.right - 60 && y > map.top + 60 && y < map.bottom - 20
+                && document.elementFromPoint(x, y) === el) { return [x, y]; }
+        }
+        return null;
+    }""")
+    assert point, "a mission HQ marker is in view"
+    page.mouse.click(*point)
+    expect(page.locator("#map-chips")).to_contain_text("Mission: ")
+    settle(page)
+    mission = query_of(page, having="mission")["mission"][0]
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, date.today(), mission=mission)))
+
+
+def test_a_shared_link_opens_the_same_view(page: Page, login_as, session: Session) -> None:
+    login_as("viewer")
+    counts = Counter(a for (a,) in session.execute(
+        select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)))
+    mission = counts.most_common(1)[0][0]
+    day = date.today() - timedelta(days=30)
+    start, end = date.today() - timedelta(days=200), date.today()
+    link = (f"/map?start={start.isoformat()}&end={end.isoformat()}&as_of={day.isoformat()}"
+            f"&capacity=SPC&mission={mission}&kind={DeploymentKind.SURGE},{DeploymentKind.ASSESSMENT}")
+    open_map(page, link)
+    chips = page.locator("#map-chips")
+    expect(chips).to_contain_text("Capacity: SPC")
+    expect(chips).to_contain_text(f"Mission: {mission}")
+    expect(chips).to_contain_text("Deployment kind: Surge")
+    expect(chips).to_contain_text("Deployment kind: Assessment")
+    expect(page.locator("#map-as-of-label")).to_have_text(day.isoformat())
+    expected = sum(deployed_on(session, day, mission=mission, capacity="SPC", kind=k)
+                   for k in (DeploymentKind.SURGE, DeploymentKind.ASSESSMENT))
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(expected))
+    # The address bar keeps the same filter.
+    query = query_of(page, having="mission")
+    assert query["mission"] == [mission] and query["capacity"] == ["SPC"] and query["as_of"] == [day.isoformat()]
+
+
+def test_a_broken_link_says_what_is_wrong_and_shows_the_default(page: Page, login_as) -> None:
+    login_as("viewer")
+    open_map(page, "/map?start=2025-02-30")
+    expect(page.locator("#map-link-error")).to_contain_text("start is not a date")
+    expect(page.locator("#map-kf-deployed")).to_be_visible()
+
+
+def _apply_response(page: Page) -> dict[str, Any]:
+    """The data the server sent for the map's places (what reaches the browser, not what is drawn)."""
+    with page.expect_response(
+        lambda r: "/_dash-update-component" in r.url and "map-places" in (r.request.post_data or "")
+        and "map-chart-availability" in (r.request.post_data or "")
+    ) as response:
+        page.goto("/map")
+    assert response.value.ok, response.value.text()
+    return response.value.json()["response"]
+
+
+@pytest.mark.parametrize(("role", "names", "funding"), [("viewer", True, True), ("gis_editor", False, False)])
+def test_popups_and_funding_follow_the_role(page: Page, login_as, role: str, names: bool, funding: bool) -> None:
+    login_as(role)
+    response = _apply_response(page)
+    features = response["map-places"]["data"]["features"]
+    assert features
+    assert all(("names" in f["properties"]) == names for f in features)
+    text = json.dumps(response)
+    assert "staff_number" not in text and "email" not in text and not re.search(r'"expert_id"', text)
+    funding_figure = json.dumps(response["map-chart-funding"]["figure"])
+    assert ("not available to your role" in funding_figure) != funding
+
+
+def test_briefing_role_cannot_open_the_map(page: Page, login_as) -> None:
+    login_as("briefing")
+    page.goto("/map")
+    expect(page.locator("#page-forbidden")).to_be_visible()
+    expect(page.locator("#map-map")).to_have_count(0)
