@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Date, Integer, Text, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Date, Integer, Text, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -32,6 +32,7 @@ from models import (
     ExpertSkill,
     Skill,
     SurgeRequest,
+    Unavailability,
     mission_host_country,
 )
 from models.enums import (
@@ -42,7 +43,7 @@ from models.enums import (
     LanguageLevel,
     SurgeStatus,
 )
-from services.availability import absent_during, deployed_during, period
+from services.availability import absence_blocks, deployment_blocks
 from services.errors import NotFound, ValidationError
 
 # Clearances a deployment needs valid from the first to the last day, unless a request says otherwise.
@@ -293,18 +294,6 @@ def _from_day(value: int) -> date:
     return date.fromordinal(value)
 
 
-def proposed_elsewhere(need: Need) -> Any:
-    """A planned deployment answering another request still open (a proposal, not a decision), overlapping."""
-    return exists().where(
-        Deployment.expert_id == Expert.id,
-        Deployment.status == DeploymentStatus.PLANNED,
-        Deployment.period.op("&&")(period(need.start, need.end)),
-        Deployment.surge_request_id.is_not(None),
-        Deployment.surge_request_id.is_distinct_from(need.request_id),
-        exists().where(SurgeRequest.id == Deployment.surge_request_id, SurgeRequest.status.in_(OPEN_STATUSES)),
-    )
-
-
 def mission_regions(session: Session, mission_id: int) -> list[str]:
     return sorted(r for r in session.scalars(
         select(Country.region).join(mission_host_country, mission_host_country.c.country_iso3 == Country.iso3)
@@ -320,11 +309,26 @@ def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
     """
     skill_ids = [s.skill_id for s in need.skills]
     lang_codes = [lang.code for lang in need.languages]
+    # One pass over the deployments that matter (overlapping the period, or ending in the year before it,
+    # for rotation), folded per expert: the availability rule's own condition decides "busy".
+    blocks = deployment_blocks(need.start, need.end, ignore_request_id=need.request_id)
+    open_requests = select(SurgeRequest.id).where(SurgeRequest.status.in_(OPEN_STATUSES))
+    # A planned deployment answering another request still open is a proposal, not a decision: "proposed elsewhere".
+    proposal = (blocks & (Deployment.status == DeploymentStatus.PLANNED)
+                & Deployment.surge_request_id.in_(open_requests))
+    deps = (select(Deployment.expert_id, func.bool_or(blocks).label("deployed"),
+                   func.bool_or(proposal).label("elsewhere"),
+                   func.max(Deployment.end_date).filter(Deployment.end_date < need.start).label("last_end"))
+            .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= need.end,
+                   Deployment.end_date >= need.start - timedelta(days=ROTATION_CAP_DAYS))
+            .group_by(Deployment.expert_id).subquery())
+    away = (select(Unavailability.expert_id).where(absence_blocks(need.start, need.end))
+            .group_by(Unavailability.expert_id).subquery())
     columns: list[Any] = [Expert.id.label("id"), cast(Expert.gender, Text).label("gender"),
                           (Expert.status == ExpertStatus.ACTIVE).label("active"),
-                          absent_during(need.start, need.end).label("absent"),
-                          proposed_elsewhere(need).label("elsewhere"),
-                          deployed_during(need.start, need.end, ignore_request_id=need.request_id).label("deployed")]
+                          away.c.expert_id.is_not(None).label("absent"),
+                          func.coalesce(deps.c.elsewhere, False).label("elsewhere"),
+                          func.coalesce(deps.c.deployed, False).label("deployed")]
 
     skills = None
     if skill_ids:
@@ -359,16 +363,8 @@ def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
                      Deployment.status.in_([DeploymentStatus.ONGOING, DeploymentStatus.COMPLETED]),
                      Deployment.start_date < need.start)
               .group_by(Deployment.expert_id).subquery())
-    # Rotation is capped at a year, so only deployments ending in the year before the start matter; the
-    # period's GiST index finds them without reading every deployment ever made.
-    recent = (select(Deployment.expert_id, func.max(Deployment.end_date).label("last_end"))
-              .where(Deployment.status != DeploymentStatus.CANCELLED,
-                     Deployment.period.op("&&")(period(need.start - timedelta(days=ROTATION_CAP_DAYS),
-                                                       need.start - timedelta(days=1))),
-                     Deployment.end_date < need.start)
-              .group_by(Deployment.expert_id).subquery())
     # Days as proleptic ordinals (date.toordinal()), -1 for none: integers numpy can subtract.
-    ordinal = recent.c.last_end - literal(date(1, 1, 1), Date) + 1
+    ordinal = deps.c.last_end - literal(date(1, 1, 1), Date) + 1
     columns += [func.coalesce(visits.c.experience, 0).label("experience"),
                 func.coalesce(ordinal, -1).label("last_end")]
     regions = mission_regions(session, need.mission_id)
@@ -377,7 +373,8 @@ def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
     stmt = (select(*columns).select_from(Expert)
             .outerjoin(Country, Country.iso3 == Expert.nationality_iso3)
             .outerjoin(visits, visits.c.expert_id == Expert.id)
-            .outerjoin(recent, recent.c.expert_id == Expert.id))
+            .outerjoin(deps, deps.c.expert_id == Expert.id)
+            .outerjoin(away, away.c.expert_id == Expert.id))
     if skills is not None:
         stmt = stmt.outerjoin(skills, skills.c.expert_id == Expert.id)
     if langs is not None:

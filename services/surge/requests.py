@@ -536,3 +536,23 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
            entity_id=request.id, detail={"reference": request.reference}, origin=origin)
     return request
 
+
+
+def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[str, Any]]]:
+    """Choices for the request form and the filters: active missions, capacities, skills, languages, teams."""
+    missions = session.execute(select(Mission.acronym, Mission.name).where(Mission.active.is_(True))
+                               .order_by(Mission.acronym)).all()
+    skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr).order_by(Skill.area, Skill.name)).all()
+    languages = session.execute(select(Language.code, Language.name)
+                                .order_by(Language.is_un_official.desc(), Language.name)).all()
+    capacities = session.execute(select(Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+    from services.surge.forecast import team_options
+
+    return {
+        "missions": [{"value": m.acronym, "label": f"{m.acronym} · {m.name}"} for m in missions],
+        "capacities": [{"value": c.code, "label": f"{c.code} · {c.name}"} for c in capacities],
+        "skills": [{"value": s.code, "label": (s.name_fr if locale == "fr" and s.name_fr else s.name)}
+                   for s in skills],
+        "languages": [{"value": lang.code, "label": lang.name} for lang in languages],
+        "teams": team_options(session),
+    }
