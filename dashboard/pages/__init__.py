@@ -8,5 +8,8 @@ PAGE_MODULES = (
     "dashboard.pages.operations_map",
     "dashboard.pages.missions",
     "dashboard.pages.experts",
+    "dashboard.pages.surge",
+    "dashboard.pages.surge_request",
+    "dashboard.pages.layers",
     "dashboard.pages.not_found",
 )
