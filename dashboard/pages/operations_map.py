@@ -22,10 +22,11 @@ from flask_babel import get_locale
 from dashboard.components import map_charts
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, ngettext
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from dashboard.security.pages import page_layout
 from models.enums import DeploymentKind, FundType, Gender, GenderMarker
+from services import layers
 from services.access import Permission
 from services.analytics.filters import MapFilter
 from services.analytics.options import filter_options
@@ -76,6 +77,8 @@ class Ids:
 
 CHIP = "map-chip"  # pattern-matching id type of the removable filter chips
 DOWNLOAD = "map-download"  # pattern-matching id type of the charts' download links
+GIS_LAYER = "map-gis-layer"  # pattern-matching id type of the GIS team's published layers
+LAYER_JS = "dashExtensions.hubLayers."
 STEP_DAYS = 7
 # Controls whose values are lists of filter values, with the MapFilter field each fills.
 MULTI_CONTROLS = {
@@ -98,7 +101,8 @@ def _labels() -> dict[str, Any]:
         "gender": {Gender.FEMALE: _("Women"), Gender.MALE: _("Men"), Gender.OTHER: _("Other"),
                    Gender.UNDISCLOSED: _("Undisclosed")},
         "source": {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary")},
-        "marker": {m: _("Gender marker %(n)s", n=m.value) for m in GenderMarker},
+        "marker": {GenderMarker.GM0: _("GM0 · no contribution"), GenderMarker.GM1: _("GM1 · limited"),
+                   GenderMarker.GM2: _("GM2 · significant"), GenderMarker.GM3: _("GM3 · principal objective")},
     }
 
 
@@ -179,7 +183,19 @@ def _controls(filt: MapFilter, opts: Any) -> html.Div:
     ], className="hub-map-controls mb-2")
 
 
-def _map(filt: MapFilter) -> dl.Map:
+def _gis_overlays(layers: list[dict[str, Any]]) -> list[dl.Overlay]:
+    """The published layers this role may see; their features load for the view (``gis_layer_data``)."""
+    return [
+        dl.Overlay(dl.GeoJSON(id={"type": GIS_LAYER, "slug": layer["slug"]}, hideout={"style": layer["style"]},
+                              style={"variable": LAYER_JS + "style"},
+                              pointToLayer={"variable": LAYER_JS + "pointToLayer"},
+                              onEachFeature={"variable": LAYER_JS + "onEachFeature"}),
+                   name=layer["title"], checked=False)
+        for layer in layers
+    ]
+
+
+def _map(filt: MapFilter, gis_layers: list[dict[str, Any]]) -> dl.Map:
     settings = hub().settings
     labels = {"experts": _("experts"), "places": _("places"), "more": _("and more:"),
               "deployedNow": _("experts deployed on the day")}
@@ -201,6 +217,7 @@ def _map(filt: MapFilter) -> dl.Map:
         dl.Overlay(dl.GeoJSON(id=Ids.PLACES, pointToLayer={"variable": "hubMap.placePoint"},
                               onEachFeature={"variable": "hubMap.placeEach"}, hideout={"labels": labels}),
                    name=_("Deployments on the day"), checked=True),
+        *_gis_overlays(gis_layers),
     ]
     view: dict[str, Any] = {"center": DEFAULT_CENTER, "zoom": DEFAULT_ZOOM}
     if filt.bbox:
@@ -245,8 +262,10 @@ def layout(**query: Any) -> html.Div:
         filt = MapFilter.from_query({k: v for k, v in query.items() if v not in (None, "")})
     except HubError as exc:
         error, filt = str(exc), MapFilter.default()
+    principal = current_principal()
     with db_session() as s:
         opts = filter_options(s, str(get_locale()))
+        gis_layers = layers.map_layers(s, principal) if principal else []
     # Always drawn (the callbacks need the graph); for a role without funding it says so and its download refuses.
     funding_card = _chart_card(_("Funding: committed and spent (USD)"), Ids.CH_FUNDING, "funding")
     return html.Div([
@@ -258,7 +277,7 @@ def layout(**query: Any) -> html.Div:
         _controls(filt, opts),
         dbc.Row([
             dbc.Col([
-                _map(filt),
+                _map(filt, gis_layers),
                 html.Div(id=Ids.STATUS, className="small text-muted mt-1", **{"aria-live": "polite"}),
                 html.Div(id=Ids.DOWNLOADS, className="small mt-1"),
             ], lg=7),
@@ -500,9 +519,9 @@ def apply(*inputs: Any) -> list[Any]:
     funding = (map_charts.funding_figure(view.funding) if view.funding is not None
                else map_charts.empty_figure(_("Funding is not available to your role.")))
     n_places = len(view.places["features"])
-    status = _("%(n)d experts at %(places)d places on %(day)s", n=sum(f["properties"]["n"]
-                                                                     for f in view.places["features"]),
-               places=n_places, day=filt.day.isoformat())
+    experts = sum(f["properties"]["n"] for f in view.places["features"])
+    status = (ngettext("%(num)d expert", "%(num)d experts", experts) + " · "
+              + ngettext("%(num)d place", "%(num)d places", n_places) + " · " + filt.day.isoformat())
     if view.places.get("clustered"):
         status += " · " + _("places merged on a grid at this zoom; zoom in for detail")
     return [
@@ -515,6 +534,28 @@ def apply(*inputs: Any) -> list[Any]:
         [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in ctx.outputs_list[-3]],
         None, False,
     ]
+
+
+@secured_callback(
+    Output({"type": GIS_LAYER, "slug": ALL}, "data"),
+    Input(Ids.MAP, "bounds"), Input(Ids.MAP, "zoom"), State({"type": GIS_LAYER, "slug": ALL}, "id"),
+    roles=Permission.VIEW_OPERATIONS,
+)
+def gis_layer_data(bounds: Any, zoom: int | None, ids: list[dict[str, str]]) -> list[Any]:
+    """Each published layer's features in view, simplified for the zoom (the service re-checks visibility)."""
+    principal = current_principal()
+    if principal is None or not ids:
+        raise PreventUpdate
+    view = _bbox_of(bounds)
+    out: list[Any] = []
+    with db_session() as s:
+        for layer_id in ids:
+            try:
+                out.append(layers.layer_geojson(s, principal, layer_id["slug"], bbox=view,
+                                                zoom=int(zoom if zoom is not None else DEFAULT_ZOOM)))
+            except HubError:
+                out.append(None)  # archived or hidden since the page was drawn: draw nothing
+    return out
 
 
 # The filter goes into the address bar without a reload (history.replaceState), so the link can be shared.
