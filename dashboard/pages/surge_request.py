@@ -1,0 +1,283 @@
+"""One surge request: its steps, the ranked and explained candidates (weights adjustable), any excluded
+expert looked up with the rule that excluded them, a suggested team, proposing, approving, deploying."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, ctx, dcc, html
+from flask_login import current_user
+
+from dashboard.components.surge_parts import (
+    COMPONENT_LABELS,
+    GENDER_LABELS,
+    rules_text,
+    status_label,
+    timeline_figure,
+    why,
+)
+from dashboard.context import db_session, request_origin
+from dashboard.i18n import _
+from dashboard.security.callbacks import secured_callback
+from dashboard.security.pages import page_layout
+from models.enums import SurgeStatus
+from services.access import Permission
+from services.errors import HubError
+from services.surge import forecast
+from services.surge import requests as surge
+from services.surge.matching import COMPONENTS, Weights, propose_team
+
+CANDIDATES_SHOWN = 100
+
+
+class Ids:
+    REFERENCE = "surge-req-reference"
+    REFRESH = "surge-req-refresh"
+    HEADER = "surge-req-header"
+    STEPS = "surge-req-steps"
+    TEAM = "surge-req-team"
+    TIMELINE = "surge-req-timeline"
+    VERSION = "surge-req-version"
+    GRID = "surge-req-candidates"
+    COUNT = "surge-req-count"
+    EXCLUDED = "surge-req-excluded"
+    EXCLUDED_WHY = "surge-req-excluded-why"
+    SUGGEST = "surge-req-suggest"
+    PROPOSE = "surge-req-propose"
+    MESSAGE = "surge-req-message"
+
+    @staticmethod
+    def weight(name: str) -> str:
+        return f"surge-req-weight-{name}"
+
+    @staticmethod
+    def action(status: str) -> str:
+        return f"surge-req-action-{status}"
+
+
+ACTIONS = {
+    SurgeStatus.UNDER_REVIEW.value: ("Start review", "secondary"),
+    SurgeStatus.APPROVED.value: ("Approve team", "success"),
+    SurgeStatus.DEPLOYED.value: ("Mark deployed", "primary"),
+    SurgeStatus.DECLINED.value: ("Decline", "outline-danger"),
+    SurgeStatus.WITHDRAWN.value: ("Withdrawn by the mission", "outline-secondary"),
+}
+
+
+def _action_label(status: str) -> str:
+    labels = {SurgeStatus.UNDER_REVIEW.value: _("Start review"), SurgeStatus.APPROVED.value: _("Approve team"),
+              SurgeStatus.DEPLOYED.value: _("Mark deployed"), SurgeStatus.DECLINED.value: _("Decline"),
+              SurgeStatus.WITHDRAWN.value: _("Withdrawn by the mission")}
+    return labels[status]
+
+
+def _columns() -> list[dict[str, Any]]:
+    return [
+        {"field": "rank", "headerName": "#", "width": 80, "checkboxSelection": True, "pinned": "left"},
+        {"field": "name", "headerName": _("Name"), "minWidth": 190, "pinned": "left"},
+        {"field": "gender", "headerName": _("Gender"), "width": 110},
+        {"field": "score", "headerName": _("Score"), "width": 100},
+        {"field": "why", "headerName": _("Why this rank"), "flex": 3, "minWidth": 420, "tooltipField": "why"},
+    ]
+
+
+@page_layout(Permission.MANAGE_SURGE)
+def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
+    defaults = Weights()
+    weights = dbc.Row([dbc.Col([
+        dbc.Label(str(COMPONENT_LABELS[name]), html_for=Ids.weight(name), className="small"),
+        dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(defaults, name),
+                  debounce=True)], xs=6, md=2) for name in COMPONENTS], className="g-2 mb-2")
+    actions = [dbc.Button(_action_label(status), id=Ids.action(status), color=colour, className="me-2 mb-2",
+                          disabled=True) for status, (_label, colour) in ACTIONS.items()]
+    return html.Div([
+        dcc.Store(id=Ids.REFERENCE, data=reference),
+        dcc.Store(id=Ids.REFRESH, data=0),
+        dcc.Store(id=Ids.VERSION),
+        dcc.Link(_("← All requests"), href="/surge"),
+        html.Div(id=Ids.HEADER, className="mt-2"),
+        html.Div(id=Ids.MESSAGE),
+        html.Div(actions, className="mb-2"),
+        dbc.Row([
+            dbc.Col([html.H2(_("Steps"), className="h6"), html.Div(id=Ids.STEPS)], md=4),
+            dbc.Col([html.H2(_("Team"), className="h6"), html.Div(id=Ids.TEAM),
+                     dcc.Graph(id=Ids.TIMELINE, config={"displaylogo": False})], md=8),
+        ]),
+        html.H2(_("Candidates"), className="h5 mt-3"),
+        html.P(_("Weights of the score (0 to 10); change one and the list is ranked again."),
+               className="text-muted small mb-1"),
+        weights,
+        dbc.Row([
+            dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=6),
+            dbc.Col([dbc.Button(_("Suggest a team"), id=Ids.SUGGEST, color="secondary", className="me-2"),
+                     dbc.Button(_("Propose selected"), id=Ids.PROPOSE, color="primary")], md=6,
+                    className="text-md-end"),
+        ], className="mb-2"),
+        dag.AgGrid(id=Ids.GRID, columnDefs=_columns(), rowData=[], getRowId="params.data.expert_id",
+                   defaultColDef={"sortable": True, "resizable": True},
+                   dashGridOptions={"rowSelection": "multiple", "suppressRowClickSelection": True,
+                                    "animateRows": False, "tooltipShowDelay": 300,
+                                    "localeText": {"noRowsToShow": _("No expert meets the hard rules.")}},
+                   style={"height": "50vh"}, className="mb-3"),
+        html.H2(_("Why is an expert not in the list?"), className="h6"),
+        dcc.Dropdown(id=Ids.EXCLUDED, placeholder=_("Look up an excluded expert")),
+        html.Div(id=Ids.EXCLUDED_WHY, className="mt-2 mb-4"),
+    ])
+
+
+def _weights(values: tuple[Any, ...]) -> Weights:
+    return Weights.from_mapping({name: (None if v in (None, "") else float(v))
+                                 for name, v in zip(COMPONENTS, values, strict=True)})
+
+
+@secured_callback(
+    Output(Ids.HEADER, "children"), Output(Ids.STEPS, "children"), Output(Ids.TEAM, "children"),
+    Output(Ids.TIMELINE, "figure"), Output(Ids.VERSION, "data"),
+    *[Output(Ids.action(status), "disabled") for status in ACTIONS],
+    Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
+    roles=Permission.MANAGE_SURGE,
+)
+def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
+    try:
+        with db_session() as s:
+            detail = surge.get_request(s, current_user.principal, reference or "")
+            start, end = detail["wanted_start"], detail["wanted_end"]
+            bars = forecast.timeline(s, current_user.principal, request_id=detail["id"],
+                                     start=start - timedelta(days=30), end=end + timedelta(days=30))
+    except HubError as error:
+        return (dbc.Alert(str(error), color="danger", id="surge-req-not-found"), None, None, dash.no_update, None,
+                *[True for _status in ACTIONS])
+    badges = [dbc.Badge(status_label(detail["status"]), color="info", id="surge-req-status", className="me-2")]
+    if detail["overdue"]:
+        badges.append(dbc.Badge(_("Overdue: target %(n)d days", n=detail["target_days"]), color="danger"))
+    skills = ", ".join(f"{s['name']} ({_('weight')} {s['weight']:g}, {_('min.')} {s['min_level']})"
+                       for s in detail["skills"]) or "–"
+    languages = ", ".join(f"{lang['code']} ≥ {lang['min_level']}" for lang in detail["languages"]) or "–"
+    header = html.Div([
+        html.H1([detail["reference"], " · ", detail["title"]], className="h4"),
+        html.Div(badges, className="mb-2"),
+        html.P([
+            _("%(mission)s asks for %(n)d expert(s) from %(start)s to %(end)s.", mission=detail["mission"],
+              n=detail["experts_requested"], start=start.isoformat(), end=end.isoformat()), html.Br(),
+            _("Skills: %(skills)s", skills=skills), html.Br(), _("Languages: %(languages)s", languages=languages),
+            html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
+        ], className="small"),
+    ])
+    steps = html.Ul([html.Li(f"{status_label(s['status'])}: {s['at']:%Y-%m-%d %H:%M} · {s['by'] or '–'}")
+                     for s in detail["steps"]], className="small", id="surge-req-step-list")
+    team = html.Ul([html.Li(f"{m.get('expert_name', '–')} · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
+                            f"{m['status']}") for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
+                   className="small", id="surge-req-team-list")
+    allowed = set(detail["next_statuses"])
+    disabled = [status not in allowed for status in ACTIONS]
+    return (header, steps, team, timeline_figure(bars, start - timedelta(days=30), end + timedelta(days=30)),
+            detail["version"], *disabled)
+
+
+@secured_callback(
+    Output(Ids.GRID, "rowData"), Output(Ids.COUNT, "children"), Output(Ids.EXCLUDED, "options"),
+    Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
+    *[Input(Ids.weight(name), "value") for name in COMPONENTS],
+    roles=Permission.MANAGE_SURGE,
+)
+def show_candidates(reference: str | None, _refresh: int, *weights: Any) -> tuple[Any, Any, Any]:
+    try:
+        with db_session() as s:
+            ranking = surge.candidates(s, current_user.principal, reference or "", _weights(weights))
+            top = ranking.top(CANDIDATES_SHOWN)
+            excluded = ranking.excluded()
+            names = surge.expert_names(s, current_user.principal,
+                                       [c.expert_id for c in top] + [c.expert_id for c in excluded])
+    except HubError as error:
+        return [], dbc.Alert(str(error), color="danger", className="py-1"), []
+    rows = [{"expert_id": c.expert_id, "rank": c.rank, "name": names.get(c.expert_id, "–"),
+             "gender": str(GENDER_LABELS.get(c.gender, c.gender)), "score": round(c.score, 3),
+             "why": why(c, ranking.need)} for c in top]
+    count = _("%(eligible)d eligible of %(total)d experts; %(excluded)d excluded by a hard rule",
+              eligible=ranking.eligible_count, total=len(ranking.ids), excluded=len(excluded))
+    options = [{"label": f"{names.get(c.expert_id, c.expert_id)} — {rules_text(c.excluded_by[:1])}",
+                "value": c.expert_id} for c in excluded]
+    return rows, count, options
+
+
+@secured_callback(
+    Output(Ids.EXCLUDED_WHY, "children"),
+    Input(Ids.EXCLUDED, "value"), State(Ids.REFERENCE, "data"),
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def explain_excluded(expert_id: int | None, reference: str | None) -> Any:
+    if not expert_id:
+        return None
+    try:
+        with db_session() as s:
+            candidate = surge.candidates(s, current_user.principal, reference or "").explain(int(expert_id))
+    except HubError as error:
+        return dbc.Alert(str(error), color="danger")
+    if candidate.eligible:
+        return dbc.Alert(_("Not excluded: ranked %(rank)d.", rank=candidate.rank), color="info")
+    return dbc.Alert(_("Excluded: %(rules)s.", rules=rules_text(candidate.excluded_by)), color="warning",
+                     id="surge-req-excluded-reason")
+
+
+@secured_callback(
+    Output(Ids.GRID, "selectedRows"), Output(Ids.MESSAGE, "children", allow_duplicate=True),
+    Input(Ids.SUGGEST, "n_clicks"),
+    State(Ids.REFERENCE, "data"), *[State(Ids.weight(name), "value") for name in COMPONENTS],
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> tuple[Any, Any]:
+    try:
+        with db_session() as s:
+            ranking = surge.candidates(s, current_user.principal, reference or "", _weights(weights))
+            request = surge.load_request(s, reference or "")
+            wanted = max(request.experts_requested - len(ranking.need.team_genders), 0)
+            team = propose_team(ranking, wanted) if wanted else []
+    except HubError as error:
+        return dash.no_update, dbc.Alert(str(error), color="danger")
+    if not team:
+        return {"ids": []}, dbc.Alert(_("No one left to suggest: the team is complete or nobody is eligible."),
+                                      color="info")
+    note = _("Suggested as a team: skills that complement each other%(gender)s. Review, then propose.",
+             gender=_(" and gender balance") if ranking.need.balance_gender else "")
+    return {"ids": [str(m.candidate.expert_id) for m in team]}, dbc.Alert(note, color="info")
+
+
+@secured_callback(
+    Output(Ids.MESSAGE, "children"), Output(Ids.REFRESH, "data"),
+    Input(Ids.PROPOSE, "n_clicks"), *[Input(Ids.action(status), "n_clicks") for status in ACTIONS],
+    State(Ids.GRID, "selectedRows"), State(Ids.VERSION, "data"), State(Ids.REFERENCE, "data"),
+    State(Ids.REFRESH, "data"),
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def act(*args: Any) -> tuple[Any, int]:
+    selected, version, reference, refresh = args[-4:]
+    refresh = int(refresh or 0)
+    trigger = ctx.triggered_id
+    try:
+        with db_session() as s:
+            if trigger == Ids.PROPOSE:
+                ids = [int(row["expert_id"]) for row in (selected or [])]
+                made = surge.propose(s, current_user.principal, reference or "", ids, version=version,
+                                     origin=request_origin())
+                message = _("%(n)d expert(s) proposed: planned deployments created.", n=len(made))
+            else:
+                status = str(trigger).removeprefix(Ids.action(""))
+                surge.advance(s, current_user.principal, reference or "", status, version=version,
+                              origin=request_origin())
+                message = _("Request moved to: %(status)s.", status=status_label(status))
+    except HubError as error:
+        # A refusal (someone else was faster, a rule, a stale page) is explained here, never as a traceback.
+        return dbc.Alert(str(error), color="danger", id="surge-req-error"), refresh + 1
+    return dbc.Alert(message, color="success", id="surge-req-done"), refresh + 1
+
+
+def title(reference: str | None = None, **_kwargs: object) -> str:
+    return f"{reference or ''} · " + _("Surge planner")
+
+
+dash.register_page(__name__, layout=layout, path_template="/surge/requests/<reference>", name="Surge request",
+                   title=title, permission=Permission.MANAGE_SURGE)
