@@ -10,8 +10,6 @@ PAGE_MODULES = (
     "dashboard.pages.experts",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
-    "dashboard.pages.surge",
-    "dashboard.pages.surge_request",
     "dashboard.pages.layers",
     "dashboard.pages.not_found",
 )
