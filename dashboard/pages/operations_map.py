@@ -71,6 +71,7 @@ class Ids:
     CH_FUNDING = "map-chart-funding"
     CH_GENDER = "map-chart-gender"
     GENDER_TEXT = "map-gender-text"
+    FUNDING_TEXT = "map-funding-text"
     FILTER = "map-filter"
     DOWNLOADS = "map-downloads"
 
@@ -267,7 +268,8 @@ def layout(**query: Any) -> html.Div:
         opts = filter_options(s, str(get_locale()))
         gis_layers = layers.map_layers(s, principal) if principal else []
     # Always drawn (the callbacks need the graph); for a role without funding it says so and its download refuses.
-    funding_card = _chart_card(_("Funding: committed and spent (USD)"), Ids.CH_FUNDING, "funding")
+    funding_card = _chart_card(_("Funding: committed and spent (USD)"), Ids.CH_FUNDING, "funding",
+                               extra=html.Div(id=Ids.FUNDING_TEXT, className="small px-2"))
     return html.Div([
         dcc.Store(id=Ids.FILTER, data=filt.to_query()),
         dcc.Store(id=Ids.AREA, data=filt.area),
@@ -445,7 +447,8 @@ def play(n_clicks: int | None) -> tuple[bool, str]:
 APPLY_OUTPUTS = [
     Output(Ids.PLACES, "data"), Output(Ids.MISSIONS, "data"), Output(Ids.AREAS, "data"), Output(Ids.SITES, "data"),
     Output(Ids.CH_AVAILABILITY, "figure"), Output(Ids.CH_MISSIONS, "figure"), Output(Ids.CH_FUNDING, "figure"),
-    Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.FIGURES, "children"),
+    Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.FUNDING_TEXT, "children"),
+    Output(Ids.FIGURES, "children"),
     Output(Ids.CHIPS, "children"), Output(Ids.FILTER, "data"), Output(Ids.STATUS, "children"),
     Output(Ids.AS_OF_LABEL, "children"), Output(Ids.DOWNLOADS, "children"),
     Output({"type": DOWNLOAD, "chart": ALL, "format": ALL}, "href"),
@@ -478,6 +481,24 @@ def _gender_text(view: MapView) -> Any:
         html.Div([_("Gender-specific outputs delivered: "),
                   html.Strong(f"{g.outputs_delivered} / {g.outputs_planned}", id="map-gender-outputs")]),
     ])
+
+
+def _funding_text(view: MapView) -> Any:
+    f = view.funding
+    if f is None:
+        return None
+    parts = [html.Div([_("Committed %(committed)s · spent %(spent)s", committed=f"${f.committed_usd:,.0f}",
+                         spent=f"${f.spent_usd:,.0f}"), " · ", _("burn rate "),
+                       html.Strong(f"{f.burn_rate:.0%}" if f.burn_rate is not None else "–", id="map-burn-rate")])]
+    names = _labels()["source"]
+    for source, totals in f.by_source().items():
+        rate = totals["spent_usd"] / totals["committed_usd"] if totals["committed_usd"] else None
+        parts.append(html.Div(f"{names[FundType(source)]}: ${totals['spent_usd']:,.0f} / "
+                              f"${totals['committed_usd']:,.0f}" + (f" ({rate:.0%})" if rate is not None else "")))
+    if f.unconverted:
+        parts.append(html.Div(_("Not counted (no exchange rate): %(codes)s", codes=", ".join(f.unconverted)),
+                              className="text-warning"))
+    return parts
 
 
 def _downloads(query: dict[str, str]) -> list[Any]:
@@ -529,6 +550,7 @@ def apply(*inputs: Any) -> list[Any]:
         map_charts.availability_figure(view.availability),
         map_charts.missions_figure(view.by_mission, filt.mission),
         funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
+        _funding_text(view),
         _key_figures(view), _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
         _downloads(query),
         [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in ctx.outputs_list[-3]],
