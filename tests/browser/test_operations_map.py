@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Capacity, Deployment, Expert, Mission
+from models import Capacity, Deployment, Expert, Mission, Site
 from models.enums import DeploymentKind, DeploymentStatus
 from tests.browser.conftest import settle
 
@@ -189,3 +189,38 @@ def test_briefing_role_cannot_open_the_map(page: Page, login_as) -> None:
     page.goto("/map")
     expect(page.locator("#page-forbidden")).to_be_visible()
     expect(page.locator("#map-map")).to_have_count(0)
+
+
+def test_a_drawn_rectangle_filters_the_charts(page: Page, login_as, session: Session) -> None:
+    login_as("viewer")
+    open_map(page)
+    box = page.locator("#map-map").bounding_box()
+    assert box
+    page.click(".leaflet-draw-draw-rectangle")
+    # From the Sahara to the Congo basin, at the default view.
+    x0, y0 = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.35, steps=8)
+    page.mouse.up()
+    expect(page.locator("#map-chips")).to_contain_text("Drawn area")
+    area = json.loads(query_of(page, having="area")["area"][0])
+    settle(page)
+    # The database's own answer for that shape: experts deployed today at a site (else the HQ) inside it.
+    shape = func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(area)), 4326)
+    today = date.today()
+    expected = session.scalar(
+        select(func.count(func.distinct(Deployment.expert_id)))
+        .join(Mission, Mission.id == Deployment.mission_id)
+        .outerjoin(Site, Site.id == Deployment.site_id)
+        .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= today,
+               Deployment.end_date >= today,
+               func.ST_Intersects(func.coalesce(Site.location, Mission.hq), shape)))
+    assert 0 < expected < deployed_on(session, today), "the rectangle holds some of today's deployments, not all"
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(expected))
+    # Removing the chip clears the drawing and the filter.
+    page.locator("#map-chips button", has_text="Drawn area").click()
+    expect(page.locator("#map-chips")).not_to_contain_text("Drawn area")
+    query_of(page, lacking="area")
+    settle(page)
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
