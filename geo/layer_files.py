@@ -76,6 +76,9 @@ class LayerRead:
     geometry_type: str
     repaired: int = 0
     warnings: list[str] = field(default_factory=list)
+    # GDAL's own WKB of each feature while the geometries are unchanged (no reprojection, no repair): the
+    # loader sends it as it is, which saves re-encoding a million vertices.
+    wkb: np.ndarray | None = None
 
 
 def safe_slug(text: str) -> str:
@@ -246,13 +249,13 @@ def read_layer(staged: StagedFile, layer: str | None = None, repair: bool = Fals
         layer = names[0]
     elif layer not in names:
         raise ValidationError(f"{staged.filename} has no layer {layer!r}; it has: {', '.join(names)}.")
-    frame = _read_frame(staged, layer, csv_crs)
+    frame, wkb = _read_frame(staged, layer, csv_crs)
     if len(frame) == 0:
         raise ValidationError(f"{staged.filename}: layer {layer!r} has no features.")
     source_crs = _crs_name(frame.crs, staged)
     if frame.crs is not None and not CRS.from_user_input(frame.crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
         try:
-            frame = frame.to_crs(4326)
+            frame, wkb = frame.to_crs(4326), None
         except (CRSError, ValueError) as exc:
             raise ValidationError(f"{staged.filename}: cannot reproject from {source_crs} to EPSG:4326 ({exc}).") \
                 from None
@@ -261,15 +264,20 @@ def read_layer(staged: StagedFile, layer: str | None = None, repair: bool = Fals
     _check_geometries_present(frame, staged.filename)
     _check_coordinates(frame, staged.filename)
     frame, repaired = _check_validity(frame, staged.filename, repair)
-    frame.geometry = shapely.force_2d(frame.geometry.values)
-    return LayerRead(frame, layer, source_crs, geometry_type_of(frame), repaired)
+    # Z and M are dropped by the loader (ST_Force2D): the hub's maps and exports are 2D.
+    return LayerRead(frame, layer, source_crs, geometry_type_of(frame), repaired,
+                     wkb=wkb if not repaired else None)
 
 
-def _read_frame(staged: StagedFile, layer: str, csv_crs: str) -> gpd.GeoDataFrame:
+def _read_frame(staged: StagedFile, layer: str, csv_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
     try:
         if staged.fmt == "csv":
-            return _read_csv(staged, layer, csv_crs)
-        return pyogrio.read_dataframe(staged.path, layer=layer)
+            return _read_csv(staged, layer, csv_crs), None
+        # pyogrio's raw reader keeps GDAL's WKB beside the parsed shapes (read_dataframe would drop it).
+        meta, _fids, wkb, fields = pyogrio.raw.read(staged.path, layer=layer)
+        data = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields, strict=True)})
+        frame = gpd.GeoDataFrame(data, geometry=shapely.from_wkb(wkb), crs=meta["crs"])
+        return frame, wkb
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{staged.filename}: attribute text is not UTF-8 ({exc.reason} at byte "
                               f"{exc.start}). Save it as UTF-8, or add a .cpg file naming its encoding.") from None

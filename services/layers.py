@@ -27,11 +27,13 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    column,
     delete,
     func,
     literal,
     or_,
     select,
+    table,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -135,7 +137,7 @@ def import_layer(session: Session, principal: Principal, data: bytes, filename: 
                                   f"{', '.join(columns)}.")
         layer.geometry_type = GeometryType(_merged_type(layer.geometry_type.value, read.geometry_type)
                                            if options.mode != "replace" else read.geometry_type)
-    copy_features(session, layer.id, version, frame)
+    copy_features(session, layer.id, version, frame, read.wkb)
     if options.mode == "append":
         _carry_over(session, layer.id, layer.current_version, version)
     elif options.mode == "upsert":
@@ -182,14 +184,15 @@ def _merged_type(old: str, new: str) -> str:
     return "Multi" + bases.pop() if len(bases) == 1 and "Geometry" not in bases else "Geometry"
 
 
-def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoDataFrame) -> None:
-    """One COPY of the frame's rows into layer_feature: hex EWKB (SRID 4326) and JSON properties.
+def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoDataFrame,
+                  wkb: Any = None) -> None:
+    """The frame's rows into layer_feature: one COPY into a staging table (hex WKB + JSON properties), then
+    one INSERT … SELECT that sets the SRID and drops Z/M in PostGIS.
 
-    pandas writes the JSON lines and shapely the WKB, both vectorised; COPY is what ogr2ogr uses too.
+    pandas writes the JSON lines, vectorised; ``wkb`` (GDAL's own, when the shapes were not changed) is
+    sent as it is, otherwise shapely encodes it. COPY is what ogr2ogr uses too.
     """
-    geoms = shapely.set_srid(frame.geometry.values._data if hasattr(frame.geometry.values, "_data")
-                             else frame.geometry.to_numpy(), 4326)
-    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    hexes = [b.hex() for b in wkb] if wkb is not None else shapely.to_wkb(frame.geometry.to_numpy(), hex=True)
     props = frame.drop(columns=[frame.geometry.name])
     if len(props.columns):
         text = props.to_json(orient="records", lines=True, date_format="iso", force_ascii=False,
@@ -198,11 +201,18 @@ def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoD
         lines = text.replace("\\", "\\\\").split("\n")
     else:
         lines = ["{}"] * len(frame)
-    prefix = f"{int(layer_id)}\t{int(version)}\t"
-    body = "".join(f"{prefix}{p}\t{g}\n" for p, g in zip(lines, wkb, strict=False))
+    body = "".join(f"{p}\t{g}\n" for p, g in zip(lines, hexes, strict=False))
     raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY layer_feature (layer_id, version, properties, geom) FROM STDIN") as cp:
-        cp.write(body)
+    with raw.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS layer_stage (properties jsonb, geom geometry) ON COMMIT DROP")
+        cur.execute("TRUNCATE layer_stage")
+        with cur.copy("COPY layer_stage (properties, geom) FROM STDIN") as cp:
+            cp.write(body)
+    stage = table("layer_stage", column("properties"), column("geom"))
+    session.execute(LayerFeature.__table__.insert().from_select(
+        ["layer_id", "version", "properties", "geom"],
+        select(literal(layer_id), literal(version), stage.c.properties,
+               func.ST_Force2D(func.ST_SetSRID(stage.c.geom, 4326)))))
 
 
 def _carry_over(session: Session, layer_id: int, old: int, new: int, key: str | None = None) -> None:
@@ -695,9 +705,9 @@ def export(session: Session, principal: Principal, cid: str, fmt: str, version: 
         props.index = frame.index
         frame = gpd.GeoDataFrame(pd.concat([frame[["fid"]], props, frame[["geom"]]], axis=1),
                                  geometry="geom", crs=4326)
-    for column in frame.columns:  # enums and the like become their text
-        if frame[column].dtype == object and column != "geom":
-            frame[column] = frame[column].map(lambda v: v.value if hasattr(v, "value") else v)
+    for name in frame.columns:  # enums and the like become their text
+        if frame[name].dtype == object and name != "geom":
+            frame[name] = frame[name].map(lambda v: v.value if hasattr(v, "value") else v)
     if frame.empty:
         raise ValidationError(f"{cid} has no features to export.")
     result = layer_files.write_export(frame, fmt, cid)
