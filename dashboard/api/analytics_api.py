@@ -109,7 +109,7 @@ class GenderSchema(_Answer):
     outputs_delivered = fields.Integer()
 
 
-class ServiceLevelSchema(Schema):
+class MapServiceLevelSchema(Schema):
     requests = fields.Integer()
     deployed = fields.Integer()
     median_days = fields.Float(allow_none=True)
@@ -129,7 +129,7 @@ class UtilisationSchema(Schema):
 class MapFiguresSchema(_Answer):
     deployed_now = fields.Integer()
     open_surge_requests = fields.Integer()
-    service_level = fields.Nested(ServiceLevelSchema)
+    service_level = fields.Nested(MapServiceLevelSchema)
     utilisation = fields.List(fields.Nested(UtilisationSchema))
 
 
