@@ -202,7 +202,7 @@ class ServiceLevelQuery(Schema):
     end = fields.Date(load_default=None, error_messages=DATE_ERRORS)
 
 
-class ServiceLevelSchema(Schema):
+class SurgeServiceLevelSchema(Schema):
     requests = fields.Integer()
     deployed = fields.Integer()
     median_days = fields.Float(allow_none=True)
@@ -259,13 +259,18 @@ class Requests(MethodView):
 @blp.route("/service-level")
 class ServiceLevelView(MethodView):
     @blp.arguments(ServiceLevelQuery, **QUERY_ARGS)
-    @blp.response(200, ServiceLevelSchema)
+    @blp.response(200, SurgeServiceLevelSchema)
     @problems(blp, 401, 403)
     def get(self, query: dict[str, Any]) -> object:
         """Days from received to deployed: median, 90th percentile and how many within the target."""
-        require(Permission.VIEW_AGGREGATES)
+        principal = require(Permission.VIEW_AGGREGATES)
         with db_session() as s:
-            return service_level(s, capacity_codes=query["capacity"], start=query["start"], end=query["end"])
+            level = service_level(s, capacity_codes=query["capacity"], start=query["start"], end=query["end"])
+        if not principal.can(Permission.VIEW_OPERATIONS):  # aggregates only: small counts are null
+            from services.briefing.aggregates import suppress_service_level
+
+            return suppress_service_level(level, hub().settings.suppression_threshold)
+        return level
 
 
 @blp.route("/<string:key>")
