@@ -33,3 +33,6 @@ def init_map_files(server: Flask) -> None:
     from dashboard.map_downloads import init_map_downloads  # the downloads' routes live in their own module
 
     init_map_downloads(server)
+    from dashboard.briefing_files import init_briefing_files  # the briefing's pack and tables
+
+    init_briefing_files(server)

@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from dashboard.api.guard import require
-from dashboard.context import db_session
+from dashboard.context import db_session, hub
 from services.access import Permission
+from services.briefing.aggregates import suppress_key_figures
 from services.key_figures import key_figures
 
 blp = Blueprint("key_figures", __name__, description="Headline numbers")
@@ -35,6 +36,9 @@ class KeyFigures(MethodView):
     @blp.arguments(KeyFiguresQuery, location="query")
     @blp.response(200, KeyFiguresSchema)
     def get(self, query: dict) -> object:
-        require(Permission.VIEW_AGGREGATES)
+        principal = require(Permission.VIEW_AGGREGATES)
         with db_session() as s:
-            return key_figures(s, query["as_of"] or date.today(), query["capacity_id"])
+            figures = key_figures(s, query["as_of"] or date.today(), query["capacity_id"])
+        if not principal.can(Permission.VIEW_OPERATIONS):  # aggregates only: small counts are null
+            figures = suppress_key_figures(figures, hub().settings.suppression_threshold)
+        return figures

@@ -12,6 +12,7 @@ API_V1 = "/api/v1"
 def register(api: Api, settings: Settings) -> None:
     from dashboard.api import (
         analytics_api,
+        briefing_api,
         countries_api,
         deployments_api,
         experts_api,
@@ -29,3 +30,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(experts_api.blp, url_prefix=f"{API_V1}/experts")
     api.register_blueprint(deployments_api.blp, url_prefix=f"{API_V1}/deployments")
     api.register_blueprint(surge_api.blp, url_prefix=f"{API_V1}/surge-requests")
+    api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")

@@ -6,6 +6,7 @@ Modules listed in PAGE_MODULES are imported by create_app after the Dash app exi
 PAGE_MODULES = (
     "dashboard.pages.home",
     "dashboard.pages.operations_map",
+    "dashboard.pages.briefing",
     "dashboard.pages.missions",
     "dashboard.pages.experts",
     "dashboard.pages.surge",

@@ -7,15 +7,18 @@ from datetime import date
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
+from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.components.key_figures import figure_card
-from dashboard.context import db_session
+from dashboard.context import db_session, hub
 from dashboard.i18n import _, _l
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models import Capacity
 from services.access import Permission
+from services.briefing.aggregates import suppress_key_figures
+from services.briefing.suppression import SUPPRESSED_MARK
 from services.key_figures import key_figures
 
 
@@ -49,11 +52,15 @@ def layout(**_kwargs: object) -> html.Div:
 def show_figures(capacity_id: int | None) -> tuple[list, str]:
     with db_session() as s:
         figures = key_figures(s, date.today(), capacity_id or None)
+    if not current_user.can(Permission.VIEW_OPERATIONS):  # aggregates only: small counts suppressed
+        figures = suppress_key_figures(figures, hub().settings.suppression_threshold)
+    mark = (lambda v: SUPPRESSED_MARK if v is None else v)  # noqa: E731 - a suppressed count shows the mark
     cards = [
-        figure_card("kf-deployed", _("Experts deployed today"), figures.experts_deployed),
-        figure_card("kf-available", _("Experts available now"), figures.experts_available,
-                    _("of %(total)d experts", total=figures.experts_total)),
-        figure_card("kf-open-surge", _("Open surge requests"), figures.open_surge_requests),
+        figure_card("kf-deployed", _("Experts deployed today"), mark(figures.experts_deployed)),
+        figure_card("kf-available", _("Experts available now"), mark(figures.experts_available),
+                    _("of %(total)d experts", total=figures.experts_total) if figures.experts_total is not None
+                    else None),
+        figure_card("kf-open-surge", _("Open surge requests"), mark(figures.open_surge_requests)),
         figure_card("kf-missions", _("Active missions"), figures.active_missions),
     ]
     return cards, _("As of %(day)s", day=figures.as_of.isoformat())

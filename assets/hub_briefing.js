@@ -1,0 +1,41 @@
+/* The briefing page's map: aggregates only (a label and a count a point; no popup), and its URL mirror.
+ * Referenced from Python as {"variable": "hubBriefing.NAME"}; text is escaped with hubMap.esc. */
+(function () {
+  "use strict";
+  function esc(value) {
+    return window.hubMap ? window.hubMap.esc(value) : String(value === null || value === undefined ? "" : value);
+  }
+
+  window.hubBriefing = {
+    point: function (feature, latlng) {
+      var p = feature.properties;
+      var mission = p.kind === "mission";
+      var n = p.n === null || p.n === undefined ? 0 : p.n;
+      return L.circleMarker(latlng, {
+        radius: mission ? 5 + 3 * Math.sqrt(n || 1) : 4,
+        color: "#ffffff", weight: 1.2,
+        fillColor: mission ? (p.n === null ? "#9aa5b1" : "#1f5fa8") : "#5b8cc4",
+        fillOpacity: mission ? 0.8 : 0.5
+      });
+    },
+
+    each: function (feature, layer) {
+      var p = feature.properties;
+      var count = p.n === null || p.n === undefined ? "*" : p.n;
+      layer.bindTooltip(esc(p.label) + ": " + esc(count));
+    }
+  };
+})();
+
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  hubBriefingPage: {
+    /* Mirrors the briefing filter into the address bar (no reload), so the view can be shared. */
+    writeUrl: function (query) {
+      if (!query || window.location.pathname !== "/briefing") { return; }
+      var search = "?" + new URLSearchParams(query).toString();
+      if (search !== window.location.search) {
+        window.history.replaceState(window.history.state, "", window.location.pathname + search);
+      }
+    }
+  }
+});

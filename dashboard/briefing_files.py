@@ -1,0 +1,116 @@
+"""Briefing downloads: the pack (``/briefing/pack.pptx``, ``/briefing/pack.pdf``) and each briefing table as CSV
+or XLSX (``/briefing/table/<name>.<fmt>``), with the briefing filter as query parameters and ``lang=en|fr``.
+
+Behind the login guard; every role with VIEW_AGGREGATES (the briefing role's only permission) may download,
+and what it gets is the suppressed briefing view, whatever the role. Each download is an audit event (who,
+when, which filters, which format). Spreadsheet cells that start with = + - @ are escaped by the operations
+map's helper (services/analytics/exports.spreadsheet_safe), not a second one.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from flask import Flask, Response, abort
+from flask import request as flask_request
+from flask_babel import force_locale, gettext
+from flask_login import current_user
+
+from dashboard.context import db_session, hub, request_origin
+from dashboard.i18n import LANGUAGES
+from dashboard.map_downloads import _plain_error  # one plain line, as the map's downloads answer
+from services import audit
+from services.access import Permission, Principal
+from services.analytics.exports import spreadsheet_safe
+from services.analytics.filters import MapFilter
+from services.briefing.aggregates import TABLES, BriefingView, briefing_filter, briefing_view, table_rows
+from services.briefing.pack import build_pack, translator
+from services.errors import HubError, ValidationError
+
+PACK_FORMATS = ("pptx", "pdf")
+TABLE_FORMATS = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _attachment(body: bytes, name: str, fmt: str) -> Response:
+    response = Response(body, mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="hub-{name}-{date.today().isoformat()}.{fmt}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _language() -> str:
+    lang = flask_request.args.get("lang") or "en"
+    if lang not in LANGUAGES:
+        raise ValidationError(f"lang must be one of {', '.join(LANGUAGES)} (got {lang!r}).")
+    return lang
+
+
+def _query() -> dict[str, Any]:
+    return {k: v for k, v in flask_request.args.items() if k != "lang"}
+
+
+def _view(principal: Principal, filt: MapFilter, locale: str, session: Any) -> BriefingView:
+    settings = hub().settings
+    return briefing_view(session, principal, filt, threshold=settings.suppression_threshold,
+                         usd_rates=settings.usd_rates, locale=locale)
+
+
+def _record(session: Any, principal: Principal, what: str, fmt: str, filt: MapFilter, lang: str) -> None:
+    audit.record(session, "export", principal=principal, entity="briefing", entity_id=what,
+                 detail={"format": fmt, "filters": filt.to_query(), "language": lang}, origin=request_origin())
+
+
+def pack(fmt: str) -> Response:
+    if fmt not in PACK_FORMATS:
+        abort(404)
+    principal = current_user.principal
+    try:
+        principal.require(Permission.VIEW_AGGREGATES)
+        lang = _language()
+        filt = briefing_filter(_query())
+        with db_session() as s, force_locale(lang):
+            view = _view(principal, filt, lang, s)
+            body = build_pack(s, view, fmt, translator(lang, gettext))
+            _record(s, principal, "pack", fmt, filt, lang)
+    except HubError as error:
+        return _plain_error(error)
+    return _attachment(body, "briefing", fmt)
+
+
+def table(name: str) -> Response:
+    stem, _dot, fmt = name.rpartition(".")
+    if stem not in TABLES or fmt not in TABLE_FORMATS:
+        abort(404)
+    principal = current_user.principal
+    try:
+        principal.require(Permission.VIEW_AGGREGATES)
+        lang = _language()
+        filt = briefing_filter(_query())
+        with db_session() as s:
+            rows = table_rows(_view(principal, filt, lang, s), stem)
+            _record(s, principal, stem, fmt, filt, lang)
+    except HubError as error:
+        return _plain_error(error)
+    # object dtype keeps None (suppressed) as an empty cell and counts as integers.
+    frame = pd.DataFrame(spreadsheet_safe(rows), dtype=object)
+    if fmt == "csv":
+        body = frame.to_csv(index=False).encode("utf-8")
+    else:
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name=stem[:31], engine="openpyxl")
+        body = buffer.getvalue()
+    return _attachment(body, f"briefing-{stem}", fmt)
+
+
+def init_briefing_files(server: Flask) -> None:
+    server.add_url_rule("/briefing/pack.<fmt>", "briefing_pack", pack)
+    server.add_url_rule("/briefing/table/<name>", "briefing_table", table)
