@@ -163,8 +163,8 @@ def test_a_broken_link_says_what_is_wrong_and_shows_the_default(page: Page, logi
 def _apply_response(page: Page) -> dict[str, Any]:
     """The data the server sent for the map's places (what reaches the browser, not what is drawn)."""
     with page.expect_response(
-        lambda r: "/_dash-update-component" in r.url and "map-places" in (r.request.post_data or "")
-        and "map-chart-availability" in (r.request.post_data or "")
+        lambda r: "/_dash-update-component" in r.url and "map-places.data" in (r.request.post_data or "")
+        and "map-chart-availability.figure" in (r.request.post_data or "")
     ) as response:
         page.goto("/map")
     assert response.value.ok, response.value.text()

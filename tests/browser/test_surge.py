@@ -1,7 +1,7 @@
 """A planner records a request, sees ranked candidates, proposes two, approves, and the deployments exist.
 
-(The operations map check is added by the map's owner; here the deployments are read back through
-``/api/v1/deployments?mission=...`` with the same logged-in browser session.)
+(The deployments are read back through ``/api/v1/deployments?mission=...`` with the same logged-in browser
+session, and found on the operations map on their first day.)
 """
 
 from __future__ import annotations
@@ -70,6 +70,18 @@ def test_planner_records_request_proposes_two_and_approves(page: Page, login_as,
         assert answer.ok, answer.text()
         ours = [d for d in answer.json()["items"] if d["surge_request"] == reference]
         assert len(ours) == 2 and {d["status"] for d in ours} == {"planned"}
+
+        # ... and on the operations map, on their first day, at the mission, with their names in the popup.
+        with page.expect_response(
+            lambda r: "/_dash-update-component" in r.url and "map-places.data" in (r.request.post_data or "")
+            and "map-chart-availability.figure" in (r.request.post_data or "")
+        ) as applied:
+            page.goto(f"/map?start={start.isoformat()}&end={(start + timedelta(days=19)).isoformat()}"
+                      f"&as_of={start.isoformat()}&mission={acronym}")
+        places = applied.value.json()["response"]["map-places"]["data"]["features"]
+        names = " ".join(" ".join(f["properties"].get("names", [])) for f in places)
+        assert all(d["expert_name"] in names for d in ours), (names, ours)
+        expect(page.locator("#map-chips")).to_contain_text(f"Mission: {acronym}")
 
         # Proposing again the same expert is refused in the page, with the reason, not a traceback.
         page.goto(f"/surge/requests/{reference}")
