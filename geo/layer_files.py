@@ -341,7 +341,8 @@ def _clean_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         series = frame[column]
         if pd.api.types.is_datetime64_any_dtype(series):
             frame[column] = series.dt.strftime("%Y-%m-%dT%H:%M:%S").where(series.notna(), None)
-        elif series.dtype == object:
+        elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+            # (infer_dtype runs in C: a column of text, the usual case, is not walked in Python)
             frame[column] = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
     return frame
 
@@ -384,6 +385,32 @@ def _check_validity(frame: gpd.GeoDataFrame, filename: str, repair: bool) -> tup
     frame = frame.copy()
     frame.geometry = geoms
     return frame, len(invalid)
+
+
+def ewkb_hex(wkb: Any, srid: int = 4326) -> list[str] | None:
+    """GDAL's WKB of each feature as hex EWKB carrying ``srid``, which COPY writes as it is into a
+    geometry(…, srid) column (no parse, no ST_SetSRID pass); None when a geometry has Z or M, which the
+    loader then drops with shapely (the hub is 2D).
+
+    Only the 5-byte header changes (the SRID flag on the type, then the SRID), so the header's hex is
+    worked out once per kind of header and the body is hex-encoded as it is.
+    """
+    heads: dict[bytes, str | None] = {}
+    out = []
+    for blob in wkb:
+        head = blob[:5]
+        prefix = heads.get(head, "")
+        if prefix == "":
+            order = "<" if head[0] == 1 else ">"
+            kind = struct.unpack(order + "I", head[1:5])[0]
+            # ISO Z/M types are 1000 and up; EWKB flags Z, M and SRID in the top three bits
+            prefix = None if kind & 0xE0000000 or kind >= 1000 else (
+                head[:1] + struct.pack(order + "I", kind | 0x20000000) + struct.pack(order + "I", srid)).hex()
+            heads[head] = prefix
+        if prefix is None:
+            return None
+        out.append(prefix + blob[5:].hex())
+    return out
 
 
 def geometry_type_of(frame: gpd.GeoDataFrame) -> str:
