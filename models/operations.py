@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
@@ -131,6 +132,10 @@ class Deployment(Generated, Timestamped, Base):
             where=text("status <> 'cancelled'"),
             name="deployment_no_overlap",
         ),
+        # Surge matching reads the deployments ending from a year before a period on: an index-only scan
+        # (migration 0005, services/surge/matching.py).
+        Index("ix_deployment_end_date_cover", "end_date",
+              postgresql_include=["expert_id", "start_date", "status", "surge_request_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models import ClearanceType, Deployment, SurgeRequest, Unavailability
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, LanguageLevel, SurgeStatus
@@ -17,6 +17,8 @@ from services.surge.matching import (
     Rule,
     SkillNeed,
     Weights,
+    facts_statement,
+    fetch_facts,
     need_for_request,
     propose_team,
     rank,
@@ -170,3 +172,45 @@ def test_sql_ranking_equals_the_plain_loop_on_demo_requests(session) -> None:
             slow, excluded = reference_rank(session, need)
             assert [(int(fast.ids[i]), float(fast.scores[i])) for i in fast.order] == slow, request.reference
             assert {c.expert_id: c.excluded_by for c in fast.excluded()} == excluded
+
+
+def test_sparse_facts_land_on_their_own_experts(session) -> None:
+    """fetch_facts reads skills, languages, clearances, visits and deployments only for the experts that have
+    them and scatters them onto every expert by id: each fact on its expert, defaults everywhere else."""
+    wanted, other = skill(session, "sparse"), skill(session, "unasked")
+    bare = expert(session, skills={}, languages={"ar": "B2"}, clearances={})
+    rich = expert(session, skills={wanted.id: 3, other.id: 5}, languages={"fr": "native", "en": "B1"})
+    _deployment(session, rich.id, date(2030, 6, 1), date(2030, 9, 30), status=DeploymentStatus.COMPLETED)
+    _deployment(session, rich.id, date(2029, 1, 1), date(2029, 2, 1), status=DeploymentStatus.COMPLETED)
+    _deployment(session, rich.id, date(2031, 4, 20), date(2031, 5, 20), status=DeploymentStatus.CANCELLED)
+    need = _need(session, [SkillNeed(wanted.id, wanted.code, wanted.name, 1.0, 1)],
+                 languages=(LanguageNeed("fr", LanguageLevel.B1),),
+                 clearance_type_ids=tuple(session.scalars(select(ClearanceType.id).where(
+                     ClearanceType.code.in_(["MEDICAL", "SECURITY"])).order_by(ClearanceType.id))))
+    facts = fetch_facts(session, need)
+    assert list(facts["id"]) == sorted(facts["id"])
+    at = {int(x): k for k, x in enumerate(facts["id"])}
+    b, r = at[bare.id], at[rich.id]
+    assert (facts["s0"][b], facts["l0"][b], facts["missing"][b], facts["experience"][b]) == (0, 0, 2, 0)
+    assert not facts["deployed"][b] and facts["last_end"][b] == -1
+    assert (facts["s0"][r], facts["l0"][r], facts["missing"][r]) == (3, 7, 0)  # native = 7; other skill unread
+    assert facts["experience"][r] == 2 and not facts["deployed"][r]  # the cancelled one blocks nothing
+    assert facts["last_end"][r] == date(2030, 9, 30).toordinal()  # the 2029 one is beyond the rotation year
+    assert rank(session, need).explain(rich.id).eligible
+
+
+def test_facts_statement_is_built_once_per_shape_and_jit_is_restored(session) -> None:
+    s = skill(session, "shape")
+    one = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 1)])
+    two = _need(session, [SkillNeed(s.id, s.code, s.name, 2.0, 3)], request_id=None)
+    assert facts_statement(one)[0] is facts_statement(two)[0]
+    assert facts_statement(one)[0] is not facts_statement(_need(session))[0]
+    before = session.scalar(text("SELECT current_setting('jit')"))
+    fetch_facts(session, one)
+    assert session.scalar(text("SELECT current_setting('jit')")) == before
+
+
+def test_the_covering_end_date_index_exists(session) -> None:
+    definition = session.scalar(text(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_deployment_end_date_cover'"))
+    assert definition and "(end_date) INCLUDE (expert_id, start_date, status, surge_request_id)" in definition

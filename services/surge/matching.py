@@ -1,9 +1,11 @@
 """Matching experts to a surge request: hard rules, an explained score, and a team proposal.
 
-One SQL statement reads, for every expert, the facts the rules and the score need (free for the whole
-period by ``services.availability``, language ranks, clearances valid for the whole period, skill levels,
-experience in the mission, last deployment); numpy then scores all of them at once. Nothing loops over
-experts in Python: 10,000 experts rank in tens of milliseconds (``bench/bench_matching.py``).
+One SQL statement reads the facts the rules and the score need (free for the whole period by
+``services.availability``, language ranks, clearances valid for the whole period, skill levels, experience in
+the mission, last deployment): every expert's own columns, and each other fact only for the experts it
+concerns, as a row of arrays (``facts_statement``); numpy puts them in place and scores everyone at once.
+Nothing loops over experts in Python: 10,000 experts rank in well under 100 ms on a quiet machine
+(``bench/bench_matching.py`` prints the figures, by part, with the load average).
 ``services.surge.reference`` is the same ranking written as a plain loop; the tests hold the two equal.
 
 The score is a weighted sum of components, each in [0, 1], so each candidate's rank is explained by its
@@ -13,13 +15,14 @@ components (``Candidate.contributions``) and every excluded expert by the rules 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Date, Integer, Text, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Text, bindparam, case, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import (
@@ -301,97 +304,164 @@ def mission_regions(session: Session, mission_id: int) -> list[str]:
     ) if r)
 
 
-def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
-    """Per expert, the rules' flags and the score's raw facts: one array per fact, experts in the same order.
+def _arrays(stmt: Any) -> Any:
+    """One row of arrays out of ``stmt``: each column folded by ``array_agg`` in the same pass (so aligned)."""
+    sub = stmt.subquery()
+    return select(*[func.array_agg(c).label(c.key) for c in sub.c]).subquery()
 
-    The rows are folded into one array per column by ``array_agg`` in the database, so 10,000 experts
-    cross into Python as a dozen arrays, not 10,000 row objects.
+
+def _ordinal(day: Any) -> Any:
+    """Days as proleptic ordinals (date.toordinal()): integers numpy can subtract, and cheaper to parse."""
+    return day - literal(date(1, 1, 1), Date) + 1
+
+
+def facts_statement(need: Need) -> tuple[Any, dict[str, Any]]:
+    """The one statement ``fetch_facts`` sends, and its parameters: a single row of arrays, one group per fact.
+
+    Experts come as dense arrays (id, gender, active, region); every other fact comes sparse, only for the
+    experts it concerns (busy, absent, holding a requested skill, language or clearance, visits), so no
+    query joins 10,000 experts to anything and each part reads only its own rows through an index:
+    requested skills and languages by their ``skill_id`` / ``language_code`` index, the mission's
+    deployments by ``mission_id``, and the deployments that block or count for rotation by the covering
+    ``ix_deployment_end_date_cover`` index (an index-only scan of the end dates from a year before the
+    start). numpy scatters the sparse parts onto the experts (``fetch_facts``).
     """
-    skill_ids = [s.skill_id for s in need.skills]
-    lang_codes = [lang.code for lang in need.languages]
-    # One pass over the deployments that matter (overlapping the period, or ending in the year before it,
-    # for rotation), folded per expert: the availability rule's own condition decides "busy".
-    blocks = deployment_blocks(need.start, need.end, ignore_request_id=need.request_id)
+    statement = _facts_statement(bool(need.skills), bool(need.languages), bool(need.clearance_type_ids),
+                                 need.request_id is not None)
+    return statement, {
+        "start": need.start, "end": need.end, "rotation_from": need.start - timedelta(days=ROTATION_CAP_DAYS),
+        "mission_id": need.mission_id, "request_id": need.request_id,
+        "skill_ids": [s.skill_id for s in need.skills], "language_codes": [lang.code for lang in need.languages],
+        "clearance_type_ids": list(need.clearance_type_ids),
+    }
+
+
+@functools.lru_cache(maxsize=32)
+def _facts_statement(skills: bool, languages: bool, clearances: bool, ignores_request: bool) -> Any:
+    """The statement's shape, built once per shape with bound parameters (building it costs milliseconds)."""
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
+    regions = (select(Country.region)
+               .join(mission_host_country, mission_host_country.c.country_iso3 == Country.iso3)
+               .where(mission_host_country.c.mission_id == bindparam("mission_id")))
+    # The expert's nationality in one of the mission's regions: a hashed set of countries, no join.
+    home = select(Country.iso3).where(Country.region.in_(regions))
+    experts = _arrays(
+        select(Expert.id.label("id"), cast(Expert.gender, Text).label("gender"),
+               (Expert.status == ExpertStatus.ACTIVE).label("active"),
+               func.coalesce(Expert.nationality_iso3.in_(home), False).label("region")))
+    # The deployments that matter (overlapping the period, or ending in the year before it, for rotation),
+    # folded per expert: the availability rule's own condition decides "busy".
+    blocks = deployment_blocks(start, end, ignore_request_id=bindparam("request_id") if ignores_request else None)
     open_requests = select(SurgeRequest.id).where(SurgeRequest.status.in_(OPEN_STATUSES))
     # A planned deployment answering another request still open is a proposal, not a decision: "proposed elsewhere".
     proposal = (blocks & (Deployment.status == DeploymentStatus.PLANNED)
                 & Deployment.surge_request_id.in_(open_requests))
-    deps = (select(Deployment.expert_id, func.bool_or(blocks).label("deployed"),
-                   func.bool_or(proposal).label("elsewhere"),
-                   func.max(Deployment.end_date).filter(Deployment.end_date < need.start).label("last_end"))
-            .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= need.end,
-                   Deployment.end_date >= need.start - timedelta(days=ROTATION_CAP_DAYS))
-            .group_by(Deployment.expert_id).subquery())
-    away = (select(Unavailability.expert_id).where(absence_blocks(need.start, need.end))
-            .group_by(Unavailability.expert_id).subquery())
-    columns: list[Any] = [Expert.id.label("id"), cast(Expert.gender, Text).label("gender"),
-                          (Expert.status == ExpertStatus.ACTIVE).label("active"),
-                          away.c.expert_id.is_not(None).label("absent"),
-                          func.coalesce(deps.c.elsewhere, False).label("elsewhere"),
-                          func.coalesce(deps.c.deployed, False).label("deployed")]
+    per_expert = (select(Deployment.expert_id.label("d_id"), func.bool_or(blocks).label("d_busy"),
+                         func.bool_or(proposal).label("d_elsewhere"),
+                         func.max(Deployment.end_date).filter(Deployment.end_date < start).label("last"))
+                  .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= end,
+                         Deployment.end_date >= bindparam("rotation_from", type_=Date))
+                  .group_by(Deployment.expert_id).subquery())
+    deployments = _arrays(select(per_expert.c.d_id, per_expert.c.d_busy, per_expert.c.d_elsewhere,
+                                 func.coalesce(_ordinal(per_expert.c.last), -1).label("d_last")))
+    away = select(func.array_agg(Unavailability.expert_id.distinct()).label("a_id")) \
+        .where(absence_blocks(start, end)).subquery()
+    # Experience: past deployments to this mission (the mission's index keeps it small), one id per visit.
+    visits = _arrays(select(Deployment.expert_id.label("v_id")).where(
+        Deployment.mission_id == bindparam("mission_id"),
+        Deployment.status.in_([DeploymentStatus.ONGOING, DeploymentStatus.COMPLETED]),
+        Deployment.start_date < start))
+    parts = [experts, deployments, away, visits]
+    if skills:
+        parts.append(_arrays(select(ExpertSkill.expert_id.label("s_id"), ExpertSkill.skill_id.label("s_skill"),
+                                    ExpertSkill.level.label("s_level"))
+                             .where(ExpertSkill.skill_id.in_(bindparam("skill_ids", expanding=True)))))
+    if languages:
+        parts.append(_arrays(select(ExpertLanguage.expert_id.label("l_id"),
+                                    cast(ExpertLanguage.language_code, Text).label("l_code"),
+                                    _rank_sql(ExpertLanguage.level).label("l_rank"))
+                             .where(ExpertLanguage.language_code.in_(bindparam("language_codes", expanding=True)))))
+    if clearances:
+        # Valid for the whole period: obtained by the first day, not expired before the last.
+        parts.append(_arrays(select(ExpertClearance.expert_id.label("c_id"),
+                                    ExpertClearance.clearance_type_id.label("c_type"))
+                             .where(ExpertClearance.clearance_type_id.in_(
+                                        bindparam("clearance_type_ids", expanding=True)),
+                                    ExpertClearance.obtained_on <= start,
+                                    or_(ExpertClearance.valid_until.is_(None),
+                                        ExpertClearance.valid_until >= end))))
+    stmt = select(*[c for part in parts for c in part.c]).select_from(parts[0])
+    for part in parts[1:]:  # each part is one row: joined on true, the statement is one row of arrays
+        stmt = stmt.join(part, true())
+    return stmt
 
-    skills = None
-    if skill_ids:
-        skills = (select(ExpertSkill.expert_id, *[
-            func.max(ExpertSkill.level).filter(ExpertSkill.skill_id == sid).label(f"s{k}")
-            for k, sid in enumerate(skill_ids)])
-            .where(ExpertSkill.skill_id.in_(skill_ids)).group_by(ExpertSkill.expert_id).subquery())
-        columns += [func.coalesce(getattr(skills.c, f"s{k}"), 0).label(f"s{k}") for k in range(len(skill_ids))]
-    langs = None
-    if lang_codes:
-        rank = _rank_sql(ExpertLanguage.level)
-        langs = (select(ExpertLanguage.expert_id, *[
-            func.max(rank).filter(ExpertLanguage.language_code == code).label(f"l{k}")
-            for k, code in enumerate(lang_codes)])
-            .where(ExpertLanguage.language_code.in_(lang_codes)).group_by(ExpertLanguage.expert_id).subquery())
-        columns += [func.coalesce(getattr(langs.c, f"l{k}"), 0).label(f"l{k}") for k in range(len(lang_codes))]
-    if need.clearance_type_ids:
-        # Valid for the whole period: obtained by the first day, not expired before the last. One hashed set
-        # of holders per required clearance (an IN subquery), counted as missing where the expert is not in it.
-        def holders(type_id: int) -> Any:
-            return select(ExpertClearance.expert_id).where(
-                ExpertClearance.clearance_type_id == type_id, ExpertClearance.obtained_on <= need.start,
-                or_(ExpertClearance.valid_until.is_(None), ExpertClearance.valid_until >= need.end))
-        missing = sum((case((Expert.id.in_(holders(t)), 0), else_=1) for t in need.clearance_type_ids),
-                      literal(0, Integer))
-        columns.append(missing.label("missing"))
-    else:
-        columns.append(literal(0, Integer).label("missing"))
-    # Experience: past deployments to this mission (the mission's index keeps it small).
-    visits = (select(Deployment.expert_id, func.count().label("experience"))
-              .where(Deployment.mission_id == need.mission_id,
-                     Deployment.status.in_([DeploymentStatus.ONGOING, DeploymentStatus.COMPLETED]),
-                     Deployment.start_date < need.start)
-              .group_by(Deployment.expert_id).subquery())
-    # Days as proleptic ordinals (date.toordinal()), -1 for none: integers numpy can subtract.
-    ordinal = deps.c.last_end - literal(date(1, 1, 1), Date) + 1
-    columns += [func.coalesce(visits.c.experience, 0).label("experience"),
-                func.coalesce(ordinal, -1).label("last_end")]
-    regions = mission_regions(session, need.mission_id)
-    columns.append((Country.region.in_(regions) if regions else literal(False)).label("region"))
 
-    stmt = (select(*columns).select_from(Expert)
-            .outerjoin(Country, Country.iso3 == Expert.nationality_iso3)
-            .outerjoin(visits, visits.c.expert_id == Expert.id)
-            .outerjoin(deps, deps.c.expert_id == Expert.id)
-            .outerjoin(away, away.c.expert_id == Expert.id))
-    if skills is not None:
-        stmt = stmt.outerjoin(skills, skills.c.expert_id == Expert.id)
-    if langs is not None:
-        stmt = stmt.outerjoin(langs, langs.c.expert_id == Expert.id)
-    # JIT compiling this plan costs more (80-300 ms) than running it (~30 ms): off for this statement only.
-    previous = session.scalar(select(func.current_setting("jit")))
-    session.execute(select(func.set_config("jit", "off", True)))
+def _array(values: Sequence[Any] | None, dtype: Any = np.int64) -> np.ndarray:
+    return np.array(values or [], dtype=dtype)
+
+
+def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
+    """Per expert, the rules' flags and the score's raw facts: one array per fact, experts ordered by id.
+
+    One round trip for the facts (``facts_statement``): 10,000 experts cross into Python as a few dozen
+    arrays, not 10,000 row objects, and numpy puts the sparse facts in place by binary search on the ids.
+    """
+    # JIT compiling a plan like this costs more (80-300 ms) than running it: off for this transaction's
+    # statement, read and set in one round trip (select-list items are evaluated left to right).
+    previous, _ = session.execute(select(func.current_setting("jit"), func.set_config("jit", "off", True))).one()
     try:
-        # MATERIALIZED: the rule subqueries then run once as hashed sets, not once per expert inside the fold.
-        rows = stmt.cte("facts").prefix_with("MATERIALIZED")
-        names = [c.key for c in rows.c]
-        arrays = session.execute(select(*[func.array_agg(c) for c in rows.c])).one()
+        statement, parameters = facts_statement(need)
+        row = session.execute(statement, parameters).one()._mapping
     finally:
         session.execute(select(func.set_config("jit", previous, True)))
-    kinds = {"gender": str, "active": bool, "absent": bool, "elsewhere": bool, "deployed": bool, "region": bool}
-    return {name: np.array(values or [], dtype=kinds.get(name, np.int64))
-            for name, values in zip(names, arrays, strict=True)}
+
+    ids = _array(row["id"])
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    n = len(ids)
+
+    def at(key: str) -> np.ndarray:
+        """Positions of a sparse part's expert ids among ``ids`` (every one is there: foreign keys)."""
+        return np.searchsorted(ids, _array(row[key]))
+
+    facts: dict[str, np.ndarray] = {
+        "id": ids,
+        "gender": _array(row["gender"], str)[order],
+        "active": _array(row["active"], bool)[order],
+        "region": _array(row["region"], bool)[order],
+    }
+    where = at("d_id")
+    for key, name, dtype, empty in (("d_busy", "deployed", bool, False),
+                                    ("d_elsewhere", "elsewhere", bool, False), ("d_last", "last_end", np.int64, -1)):
+        dense = np.full(n, empty, dtype=dtype)
+        dense[where] = _array(row[key], dtype)
+        facts[name] = dense
+    facts["absent"] = np.zeros(n, bool)
+    facts["absent"][at("a_id")] = True
+    facts["experience"] = np.bincount(at("v_id"), minlength=n).astype(np.int64)
+    if need.skills:
+        where, skill, level = at("s_id"), _array(row["s_skill"]), _array(row["s_level"])
+        for k, s in enumerate(need.skills):
+            dense = np.zeros(n, np.int64)
+            mine = skill == s.skill_id
+            np.maximum.at(dense, where[mine], level[mine])
+            facts[f"s{k}"] = dense
+    if need.languages:
+        where, code, rank_ = at("l_id"), _array(row["l_code"], str), _array(row["l_rank"])
+        for k, lang in enumerate(need.languages):
+            dense = np.zeros(n, np.int64)
+            mine = code == lang.code
+            np.maximum.at(dense, where[mine], rank_[mine])
+            facts[f"l{k}"] = dense
+    missing = np.zeros(n, np.int64)
+    if need.clearance_type_ids:
+        where, kind = at("c_id"), _array(row["c_type"])
+        for type_id in need.clearance_type_ids:
+            held = np.zeros(n, bool)
+            held[where[kind == type_id]] = True
+            missing += ~held
+    facts["missing"] = missing
+    return facts
 
 
 # --- scoring ---------------------------------------------------------------------------------------------
@@ -406,8 +476,11 @@ def gender_component(gender: str, team: Sequence[str], balance: bool) -> float:
 
 def rank(session: Session, need: Need, weights: Weights | None = None) -> Ranking:
     """Every expert against the need: eligible ones ordered best first (score, then id: deterministic)."""
-    weights = weights or Weights()
-    facts = fetch_facts(session, need)
+    return rank_facts(need, weights or Weights(), fetch_facts(session, need))
+
+
+def rank_facts(need: Need, weights: Weights, facts: dict[str, np.ndarray]) -> Ranking:
+    """The numpy half of ``rank``: rules and scores from ``fetch_facts``'s arrays (timed apart by the bench)."""
     n, n_s, n_l = len(facts["id"]), len(need.skills), len(need.languages)
     ids, genders = facts["id"], facts["gender"]
     active, absent, elsewhere, deployed = (facts[k] for k in ("active", "absent", "elsewhere", "deployed"))
@@ -528,5 +601,6 @@ def propose_team(ranking: Ranking, size: int | None = None) -> list[TeamMember]:
 
 __all__ = [
     "COMPONENTS", "DEFAULT_REQUIRED_CLEARANCES", "Candidate", "LanguageNeed", "Need", "Ranking", "Rule",
-    "SkillNeed", "TeamMember", "Weights", "need_for_request", "propose_team", "rank",
+    "SkillNeed", "TeamMember", "Weights", "facts_statement", "fetch_facts", "need_for_request", "propose_team", "rank",
+    "rank_facts",
 ]
