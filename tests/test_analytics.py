@@ -157,8 +157,13 @@ def test_availability_buckets_add_up_and_match_expert_days(session, naive: Naive
                    for d in naive.in_period(filt)
                    if naive.capacity[naive.experts[d.expert_id].capacity_id] == p.capacity)
         assert p.deployed == pytest.approx(days / length, abs=0.01)
-        total = p.deployed + p.deployed_elsewhere + p.unavailable + p.available
-        assert total == pytest.approx(p.pool, abs=0.05) or p.available == 0
+        # Available: the pool (experts not separated) less its members' deployed and absent expert-days.
+        pool_ids = {e.id for e in naive.experts.values() if e.status != ExpertStatus.SEPARATED
+                    and naive.capacity[e.capacity_id] == p.capacity}
+        busy = sum(max(0, (min(d.end_date, p.bucket_end) - max(d.start_date, p.bucket)).days + 1)
+                   for d in naive.deployments if d.expert_id in pool_ids)
+        assert p.pool == len(pool_ids)
+        assert p.available == pytest.approx(max(p.pool - busy / length - p.unavailable, 0), abs=0.02)
 
 
 def test_buckets_cover_the_period_without_gaps() -> None:

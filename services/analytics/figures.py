@@ -41,7 +41,9 @@ def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
     return list(session.scalars(stmt)) or [-1]
 
 
-def map_figures(session: Session, filt: MapFilter) -> MapFigures:
+def map_figures(session: Session, filt: MapFilter, *, deployed_now: int | None = None,
+                utilisation_: list[Utilisation] | None = None) -> MapFigures:
+    """The figures; a caller that has computed the day's count or the utilisation already passes them in."""
     missions = _mission_ids(session, filt)
     surge = select(func.count()).select_from(SurgeRequest).where(SurgeRequest.status.in_(OPEN_SURGE_STATUSES))
     if filt.capacity:
@@ -49,9 +51,9 @@ def map_figures(session: Session, filt: MapFilter) -> MapFigures:
     if missions:
         surge = surge.where(SurgeRequest.mission_id.in_(missions))
     return MapFigures(
-        deployed_now=deployed_on_day(session, filt),
+        deployed_now=deployed_on_day(session, filt) if deployed_now is None else deployed_now,
         open_surge_requests=session.scalar(surge) or 0,
         service_level=service_level(session, capacity_codes=filt.capacity, mission_ids=missions,
                                     start=filt.start, end=filt.end),
-        utilisation=utilisation(session, filt),
+        utilisation=utilisation(session, filt) if utilisation_ is None else utilisation_,
     )

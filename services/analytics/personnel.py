@@ -10,18 +10,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, column, func, select, values
+import numpy as np
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from models import Capacity, Deployment, Expert, Mission, Unavailability
-from models.enums import DeploymentStatus
+from models.enums import ExpertStatus
 from services.analytics.filters import MapFilter
 from services.analytics.scope import (
     clipped_days,
     day_range,
     deployment_from,
     deployments_in_scope,
+    expert_conditions,
+    place_and_kind_conditions,
     pool_conditions,
+    time_conditions,
 )
 
 
@@ -35,6 +39,15 @@ class AvailabilityPoint:
     unavailable: float  # leave, training, medical
     available: float
     pool: int  # experts of the capacity (not separated) matching the expert filters
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    capacity: str
+    pool: int
+    deployed_expert_days: int
+    available_expert_days: int  # pool x days in the period
+    share: float | None  # deployed / available, 0..1
 
 
 def bucket_unit(start: date, end: date) -> str:
@@ -69,55 +82,109 @@ def buckets(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
-def availability(session: Session, filt: MapFilter) -> list[AvailabilityPoint]:
-    periods = buckets(filt.start, filt.end)
-    b = values(column("b0", Date), column("b1", Date), name="b").data(periods)
-    bucket_range = day_range(b.c.b0, b.c.b1)
+def _daily_counts(session: Session, rows: Any, filt: MapFilter, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
+                                                                                                  np.ndarray]:
+    """Head count on each day of the period, per (capacity, kind), from rows of (code, scoped, start, end); ``scoped``
+    is any small integer that classifies the row.
 
+    Why not join each row to each bucket: over 100,000 deployments that is a large nested loop. Instead the
+    database returns only how many periods start and end on each day (+1 / -1, a few thousand rows), and a
+    cumulative sum gives the count of every day; a bucket's expert-days are then a slice sum.
+    """
+    length = (filt.end - filt.start).days + 1
+    clipped = rows.cte("clipped")
+    starts = select(clipped.c.code, clipped.c.scoped,
+                    func.greatest(clipped.c.start_date, filt.start).label("day"), literal(1).label("delta"))
+    ends = select(clipped.c.code, clipped.c.scoped,
+                  (func.least(clipped.c.end_date, filt.end) + 1).label("day"), literal(-1).label("delta"))
+    edges = union_all(starts, ends).subquery("edges")
+    counts = {key: np.zeros(length + 1, dtype=np.int64) for key in keys}
+    for code, scoped, day, delta in session.execute(
+        select(edges.c.code, edges.c.scoped, edges.c.day, func.sum(edges.c.delta))
+        .group_by(edges.c.code, edges.c.scoped, edges.c.day)
+    ):
+        key = (code, int(scoped))
+        if key in counts:
+            counts[key][(day - filt.start).days] += int(delta)
+    return {key: np.cumsum(delta)[:length] for key, delta in counts.items()}
+
+
+@dataclass(frozen=True)
+class _Daily:
+    pool: dict[str, int]
+    deployed: dict[tuple[str, int], np.ndarray]  # kind: +1 in scope, +2 expert in the pool (not separated)
+    absent: dict[tuple[str, int], np.ndarray]
+
+
+def _daily(session: Session, filt: MapFilter) -> _Daily:
     pool = dict(session.execute(
         select(Capacity.code, func.count(Expert.id)).select_from(Expert)
         .join(Capacity, Capacity.id == Expert.capacity_id).where(*pool_conditions(filt)).group_by(Capacity.code)
     ).all())
-    if not pool:
-        return []
+    codes = sorted(pool)
+    # Past deployments of experts who have since left still count as deployed (+1 when in scope); only those of
+    # the pool (+2) are taken from the pool's available head count.
+    kind = (case((and_(True, *place_and_kind_conditions(filt)), 1), else_=0)
+            + case((Expert.status != ExpertStatus.SEPARATED, 2), else_=0))
+    deployed = _daily_counts(session, deployment_from(
+        Capacity.code.label("code"), kind.label("scoped"), Deployment.start_date, Deployment.end_date,
+    ).where(*time_conditions(filt, "period"), *expert_conditions(filt)), filt,
+        [(c, k) for c in codes for k in range(4)]) if codes else {}
+    absent = _daily_counts(session, (
+        select(Capacity.code.label("code"), literal(0).label("scoped"), Unavailability.start_date,
+               Unavailability.end_date)
+        .select_from(Unavailability)
+        .join(Expert, Expert.id == Unavailability.expert_id)
+        .join(Capacity, Capacity.id == Expert.capacity_id)
+        .where(Unavailability.period.op("&&")(day_range(filt.start, filt.end)), *pool_conditions(filt))
+    ), filt, [(c, 0) for c in codes]) if codes else {}
+    return _Daily(pool, deployed, absent)
 
-    def deployed_days(in_scope: bool) -> dict[tuple[date, str], int]:
-        days = func.sum(clipped_days(Deployment.start_date, Deployment.end_date, b.c.b0, b.c.b1))
-        if in_scope:
-            stmt = deployments_in_scope(filt, b.c.b0, Capacity.code, days, when="any")
-        else:
-            stmt = deployment_from(b.c.b0, Capacity.code, days).where(
-                Deployment.status != DeploymentStatus.CANCELLED, *pool_conditions(filt))
-        stmt = stmt.join(b, Deployment.period.op("&&")(bucket_range)).group_by(b.c.b0, Capacity.code)
-        return {(row[0], row[1]): int(row[2]) for row in session.execute(stmt)}
 
-    scoped = deployed_days(True)
-    everywhere = deployed_days(False)
-    absent = {
-        (row[0], row[1]): int(row[2]) for row in session.execute(
-            select(b.c.b0, Capacity.code,
-                   func.sum(clipped_days(Unavailability.start_date, Unavailability.end_date, b.c.b0, b.c.b1)))
-            .select_from(Unavailability)
-            .join(Expert, Expert.id == Unavailability.expert_id)
-            .join(Capacity, Capacity.id == Expert.capacity_id)
-            .join(b, Unavailability.period.op("&&")(bucket_range))
-            .where(*pool_conditions(filt))
-            .group_by(b.c.b0, Capacity.code)
-        )
-    }
+def _points(daily: _Daily, filt: MapFilter) -> list[AvailabilityPoint]:
     points: list[AvailabilityPoint] = []
-    for b0, b1 in periods:
-        length = (b1 - b0).days + 1
-        for code in sorted(pool):
-            here = scoped.get((b0, code), 0) / length
-            total = everywhere.get((b0, code), 0) / length
-            away = absent.get((b0, code), 0) / length
+    for b0, b1 in buckets(filt.start, filt.end):
+        lo, hi = (b0 - filt.start).days, (b1 - filt.start).days + 1
+        length = hi - lo
+        for code in sorted(daily.pool):
+            days = {k: daily.deployed[(code, k)][lo:hi].sum() / length for k in range(4)}
+            here = days[1] + days[3]
+            elsewhere = days[0] + days[2]
+            away = daily.absent[(code, 0)][lo:hi].sum() / length
             points.append(AvailabilityPoint(
-                bucket=b0, bucket_end=b1, capacity=code, deployed=round(here, 2),
-                deployed_elsewhere=round(max(total - here, 0.0), 2), unavailable=round(away, 2),
-                available=round(max(pool[code] - total - away, 0.0), 2), pool=pool[code],
+                bucket=b0, bucket_end=b1, capacity=code, deployed=round(float(here), 2),
+                deployed_elsewhere=round(float(elsewhere), 2), unavailable=round(float(away), 2),
+                available=round(float(max(daily.pool[code] - days[2] - days[3] - away, 0.0)), 2),
+                pool=daily.pool[code],
             ))
     return points
+
+
+def _utilisation(daily: _Daily, filt: MapFilter) -> list[Utilisation]:
+    length = (filt.end - filt.start).days + 1
+    out = []
+    for code in sorted(daily.pool):
+        days = int(daily.deployed[(code, 2)].sum() + daily.deployed[(code, 3)].sum())
+        available = daily.pool[code] * length
+        out.append(Utilisation(code, daily.pool[code], days, available,
+                               round(days / available, 4) if available else None))
+    return out
+
+
+def availability(session: Session, filt: MapFilter) -> list[AvailabilityPoint]:
+    return _points(_daily(session, filt), filt)
+
+
+def utilisation(session: Session, filt: MapFilter) -> list[Utilisation]:
+    """The share of each capacity's experts' time spent deployed in the period (any mission, any place)."""
+    return _utilisation(_daily(session, filt), filt)
+
+
+def availability_and_utilisation(session: Session, filt: MapFilter
+                                 ) -> tuple[list[AvailabilityPoint], list[Utilisation]]:
+    """Both from one pass over the deployments (the map shows both)."""
+    daily = _daily(session, filt)
+    return _points(daily, filt), _utilisation(daily, filt)
 
 
 @dataclass(frozen=True)
@@ -137,45 +204,18 @@ def by_mission(session: Session, filt: MapFilter, limit: int = 20) -> list[Missi
         filt, Mission.acronym, Mission.name, Capacity.code,
         func.count(func.distinct(Deployment.expert_id)), func.count(Deployment.id), days,
     ).group_by(Mission.acronym, Mission.name, Capacity.code)
-    rows = [MissionCount(a, n, c, int(e), int(d), int(x or 0)) for a, n, c, e, d, x in session.execute(stmt)]
+    return top_missions([MissionCount(a, n, c, int(e), int(d), int(x or 0))
+                         for a, n, c, e, d, x in session.execute(stmt)], limit)
+
+
+def top_missions(rows: list[MissionCount], limit: int) -> list[MissionCount]:
+    """The ``limit`` missions with the most expert-days, busiest first (then by acronym), capacities in order."""
     totals: dict[str, int] = {}
     for row in rows:
         totals[row.acronym] = totals.get(row.acronym, 0) + row.expert_days
-    # Deterministic order: busiest first, then by acronym.
     top = sorted(totals, key=lambda a: (-totals[a], a))[:limit]
     rank = {a: i for i, a in enumerate(top)}
     return sorted((r for r in rows if r.acronym in rank), key=lambda r: (rank[r.acronym], r.capacity))
-
-
-@dataclass(frozen=True)
-class Utilisation:
-    capacity: str
-    pool: int
-    deployed_expert_days: int
-    available_expert_days: int  # pool x days in the period
-    share: float | None  # deployed / available, 0..1
-
-
-def utilisation(session: Session, filt: MapFilter) -> list[Utilisation]:
-    """The share of each capacity's experts' time spent deployed in the period (any mission, any place)."""
-    length = (filt.end - filt.start).days + 1
-    pool = dict(session.execute(
-        select(Capacity.code, func.count(Expert.id)).select_from(Expert)
-        .join(Capacity, Capacity.id == Expert.capacity_id).where(*pool_conditions(filt)).group_by(Capacity.code)
-    ).all())
-    deployed = dict(session.execute(
-        deployment_from(Capacity.code,
-                        func.sum(clipped_days(Deployment.start_date, Deployment.end_date, filt.start, filt.end)))
-        .where(and_(Deployment.status != DeploymentStatus.CANCELLED, *pool_conditions(filt)))
-        .where(Deployment.period.op("&&")(day_range(filt.start, filt.end)))
-        .group_by(Capacity.code)
-    ).all())
-    out = []
-    for code in sorted(pool):
-        available = pool[code] * length
-        days = int(deployed.get(code) or 0)
-        out.append(Utilisation(code, pool[code], days, available, round(days / available, 4) if available else None))
-    return out
 
 
 def deployed_on_day(session: Session, filt: MapFilter) -> int:

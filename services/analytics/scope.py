@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import DATERANGE
+from sqlalchemy.orm import aliased
 
 from models import (
     Allocation,
@@ -48,14 +49,24 @@ def place() -> ColumnElement[Any]:
     return func.coalesce(Site.location, Mission.hq)
 
 
-def first_host_country() -> ColumnElement[Any]:
-    mhc = mission_host_country.c
-    # Explicit correlation: this may sit two subqueries deep (the region lookup) below the FROM with Mission.
-    return select(func.min(mhc.country_iso3)).where(mhc.mission_id == Mission.id).correlate(Mission).scalar_subquery()
+# Looked up once per statement and joined, not run again for each deployment row: a correlated subquery here
+# cost seconds over 100,000 deployments.
+_mhc = mission_host_country.c
+FIRST_HOST = (select(_mhc.mission_id.label("mission_id"), func.min(_mhc.country_iso3).label("iso3"))
+              .group_by(_mhc.mission_id).subquery("first_host"))
+PLACE_COUNTRY = aliased(Country, name="place_country")
+PAY_ALLOCATION = aliased(Allocation, name="pay_allocation")
+PAY_GRANT = aliased(Grant, name="pay_grant")
+PAY_FUND = aliased(Fund, name="pay_fund")
 
 
 def place_country() -> ColumnElement[Any]:
-    return func.coalesce(Site.country_iso3, first_host_country())
+    """ISO3 of where a deployment is (needs deployment_from's joins)."""
+    return func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3)
+
+
+def place_region() -> ColumnElement[Any]:
+    return PLACE_COUNTRY.region
 
 
 def area_geometry(filt: MapFilter) -> ColumnElement[Any] | None:
@@ -100,8 +111,7 @@ def _place_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
     if filt.country:
         conditions.append(place_country().in_(filt.country))
     if filt.region:
-        conditions.append(select(Country.region).where(Country.iso3 == place_country())
-                          .correlate(Site, Mission).scalar_subquery().in_(filt.region))
+        conditions.append(place_region().in_(filt.region))
     geometry = area_geometry(filt)
     if geometry is not None:
         conditions.append(func.ST_Intersects(place(), geometry))
@@ -109,36 +119,40 @@ def _place_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
 
 
 def funding_source() -> ColumnElement[Any]:
-    """The fund type that pays a deployment (NULL when no allocation is recorded)."""
-    return (
-        select(Fund.fund_type)
-        .select_from(Allocation).join(Grant, Grant.id == Allocation.grant_id).join(Fund, Fund.id == Grant.fund_id)
-        .where(Allocation.id == Deployment.allocation_id)
-        .scalar_subquery()
-    )
+    """The fund type that pays a deployment (NULL when no allocation is recorded; needs deployment_from)."""
+    return PAY_FUND.fund_type
 
 
-def deployment_conditions(filt: MapFilter, *, when: str = "period") -> list[ColumnElement[bool]]:
-    """Conditions on a FROM of deployment_from(). ``when``: "period" (overlaps the period), "day" (covers
-    the map's day), or "any" (no time condition)."""
+def time_conditions(filt: MapFilter, when: str) -> list[ColumnElement[bool]]:
+    """Not cancelled, and: "period" overlaps the period, "day" covers the map's day, "any" no time condition."""
     conditions: list[ColumnElement[bool]] = [Deployment.status != DeploymentStatus.CANCELLED]
     if when == "period":
         conditions.append(Deployment.period.op("&&")(period_of(filt)))
     elif when == "day":
         conditions.append(Deployment.period.op("@>")(literal(filt.day)))
+    return conditions
+
+
+def place_and_kind_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
+    """What the filter says about the deployment itself (not the expert): kind, marker, funding, place."""
+    conditions: list[ColumnElement[bool]] = []
     if filt.kind:
         conditions.append(Deployment.kind.in_(filt.kind))
     if filt.marker:
         conditions.append(Deployment.gender_marker.in_(filt.marker))
     if filt.source:
         conditions.append(funding_source().in_(filt.source))
-    conditions += expert_conditions(filt)
-    conditions += _place_conditions(filt)
-    return conditions
+    return conditions + _place_conditions(filt)
+
+
+def deployment_conditions(filt: MapFilter, *, when: str = "period") -> list[ColumnElement[bool]]:
+    """Conditions on a FROM of deployment_from(): time (see time_conditions), the expert, the place and kind."""
+    return time_conditions(filt, when) + expert_conditions(filt) + place_and_kind_conditions(filt)
 
 
 def deployment_from(*columns: Any) -> Select[Any]:
-    """SELECT columns FROM deployment with its expert, capacity, mission and (optional) site joined."""
+    """SELECT columns FROM deployment with its expert, capacity, mission, (optional) site, the country and region
+    of its place, and what pays it. The lookups are small tables: hash joins, planned once per statement."""
     return (
         select(*columns)
         .select_from(Deployment)
@@ -146,6 +160,11 @@ def deployment_from(*columns: Any) -> Select[Any]:
         .join(Capacity, Capacity.id == Expert.capacity_id)
         .join(Mission, Mission.id == Deployment.mission_id)
         .outerjoin(Site, Site.id == Deployment.site_id)
+        .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
+        .outerjoin(PLACE_COUNTRY, PLACE_COUNTRY.iso3 == place_country())
+        .outerjoin(PAY_ALLOCATION, PAY_ALLOCATION.id == Deployment.allocation_id)
+        .outerjoin(PAY_GRANT, PAY_GRANT.id == PAY_ALLOCATION.grant_id)
+        .outerjoin(PAY_FUND, PAY_FUND.id == PAY_GRANT.fund_id)
     )
 
 

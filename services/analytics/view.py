@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from services.access import Permission, Principal
 from services.analytics import map_layers
+from services.analytics.breakdown import breakdown
 from services.analytics.figures import MapFigures, map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import FundingSummary, funding_summary
-from services.analytics.gender import GenderSummary, gender_summary
-from services.analytics.personnel import AvailabilityPoint, MissionCount, availability, by_mission
+from services.analytics.gender import GenderSummary
+from services.analytics.personnel import AvailabilityPoint, MissionCount, availability_and_utilisation
 from services.catalog import BBox
 
 
@@ -43,14 +44,17 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
              usd_rates: Mapping[str, float]) -> MapView:
     principal.require(Permission.VIEW_OPERATIONS)
     rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
+    # Charts that read the same deployments share a pass over them.
+    points, utilisation = availability_and_utilisation(session, filt)
+    parts = breakdown(session, filt)
     return MapView(
         places=places_for(session, principal, filt, view, zoom),
         missions=map_layers.mission_points(session, filt),
         areas=map_layers.mission_areas(session, filt),
         sites=map_layers.project_sites(session, filt),
-        availability=availability(session, filt),
-        by_mission=by_mission(session, filt),
+        availability=points,
+        by_mission=parts.missions,
         funding=funding_summary(session, filt, rates) if principal.can(Permission.VIEW_FUNDING) else None,
-        gender=gender_summary(session, filt),
-        figures=map_figures(session, filt),
+        gender=parts.gender,
+        figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
     )
