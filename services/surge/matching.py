@@ -349,21 +349,17 @@ def _facts_statement(skills: bool, languages: bool, clearances: bool, ignores_re
         select(Expert.id.label("id"), cast(Expert.gender, Text).label("gender"),
                (Expert.status == ExpertStatus.ACTIVE).label("active"),
                func.coalesce(Expert.nationality_iso3.in_(home), False).label("region")))
-    # The deployments that matter (overlapping the period, or ending in the year before it, for rotation),
-    # folded per expert: the availability rule's own condition decides "busy".
+    # The deployments blocking the period, one row each (the availability rule's own condition decides
+    # "busy"), and those that ended in the year before it (rotation). Both are ranges of end dates in the
+    # covering index; the rows are not folded per expert here, numpy does that cheaper (``fetch_facts``).
     blocks = deployment_blocks(start, end, ignore_request_id=bindparam("request_id") if ignores_request else None)
     open_requests = select(SurgeRequest.id).where(SurgeRequest.status.in_(OPEN_STATUSES))
     # A planned deployment answering another request still open is a proposal, not a decision: "proposed elsewhere".
-    proposal = (blocks & (Deployment.status == DeploymentStatus.PLANNED)
-                & Deployment.surge_request_id.in_(open_requests))
-    per_expert = (select(Deployment.expert_id.label("d_id"), func.bool_or(blocks).label("d_busy"),
-                         func.bool_or(proposal).label("d_elsewhere"),
-                         func.max(Deployment.end_date).filter(Deployment.end_date < start).label("last"))
-                  .where(Deployment.status != DeploymentStatus.CANCELLED, Deployment.start_date <= end,
-                         Deployment.end_date >= bindparam("rotation_from", type_=Date))
-                  .group_by(Deployment.expert_id).subquery())
-    deployments = _arrays(select(per_expert.c.d_id, per_expert.c.d_busy, per_expert.c.d_elsewhere,
-                                 func.coalesce(_ordinal(per_expert.c.last), -1).label("d_last")))
+    proposal = ((Deployment.status == DeploymentStatus.PLANNED) & Deployment.surge_request_id.in_(open_requests))
+    busy = _arrays(select(Deployment.expert_id.label("b_id"), proposal.label("b_elsewhere")).where(blocks))
+    ended = _arrays(select(Deployment.expert_id.label("r_id"), _ordinal(Deployment.end_date).label("r_end"))
+                    .where(Deployment.status != DeploymentStatus.CANCELLED,
+                           Deployment.end_date >= bindparam("rotation_from", type_=Date), Deployment.end_date < start))
     away = select(func.array_agg(Unavailability.expert_id.distinct()).label("a_id")) \
         .where(absence_blocks(start, end)).subquery()
     # Experience: past deployments to this mission (the mission's index keeps it small), one id per visit.
@@ -371,7 +367,7 @@ def _facts_statement(skills: bool, languages: bool, clearances: bool, ignores_re
         Deployment.mission_id == bindparam("mission_id"),
         Deployment.status.in_([DeploymentStatus.ONGOING, DeploymentStatus.COMPLETED]),
         Deployment.start_date < start))
-    parts = [experts, deployments, away, visits]
+    parts = [experts, busy, ended, away, visits]
     if skills:
         parts.append(_arrays(select(ExpertSkill.expert_id.label("s_id"), ExpertSkill.skill_id.label("s_skill"),
                                     ExpertSkill.level.label("s_level"))
@@ -430,12 +426,13 @@ def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
         "active": _array(row["active"], bool)[order],
         "region": _array(row["region"], bool)[order],
     }
-    where = at("d_id")
-    for key, name, dtype, empty in (("d_busy", "deployed", bool, False),
-                                    ("d_elsewhere", "elsewhere", bool, False), ("d_last", "last_end", np.int64, -1)):
-        dense = np.full(n, empty, dtype=dtype)
-        dense[where] = _array(row[key], dtype)
-        facts[name] = dense
+    where = at("b_id")
+    facts["deployed"] = np.zeros(n, bool)
+    facts["deployed"][where] = True
+    facts["elsewhere"] = np.zeros(n, bool)
+    facts["elsewhere"][where[_array(row["b_elsewhere"], bool)]] = True
+    facts["last_end"] = np.full(n, -1, np.int64)
+    np.maximum.at(facts["last_end"], at("r_id"), _array(row["r_end"]))
     facts["absent"] = np.zeros(n, bool)
     facts["absent"][at("a_id")] = True
     facts["experience"] = np.bincount(at("v_id"), minlength=n).astype(np.int64)
