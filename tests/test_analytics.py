@@ -270,6 +270,11 @@ def test_mission_layers_mark_the_selected_mission(session, naive: Naive) -> None
     points = map_layers.mission_points(session, filt)
     selected = [f["id"] for f in points["features"] if f["properties"]["selected"]]
     assert selected == [mission]
+    # Each HQ counts the experts deployed there on the day, whatever mission the filter selects.
+    today = MapFilter.default()
+    for feature in points["features"]:
+        one = today.with_changes(mission=(feature["id"],))
+        assert feature["properties"]["deployed"] == len(naive.on_day(one)), feature["id"]
     areas = map_layers.mission_areas(session, filt)
     assert any(f["properties"]["selected"] for f in areas["features"])
     assert map_layers.basemap(session)["features"]

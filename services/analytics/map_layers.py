@@ -105,13 +105,14 @@ def _running(start: ColumnElement[Any], end: ColumnElement[Any], filt: MapFilter
 
 def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
     """HQs of the missions running in the period, with the experts in scope deployed there on the day."""
-    deployed = (
-        deployments_in_scope(filt.with_changes(mission=()), func.count(func.distinct(Deployment.expert_id)),
-                             when="day")
-        .where(Deployment.mission_id == Mission.id)
-        .correlate_except(Deployment, Expert, Capacity, Site)
-        .scalar_subquery()
+    # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
+    counts = (
+        deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
+                             func.count(func.distinct(Deployment.expert_id)).label("n"), when="day")
+        .group_by(Deployment.mission_id)
+        .subquery("deployed")
     )
+    deployed = func.coalesce(counts.c.n, 0)
     selected = Mission.acronym.in_(filt.mission) if filt.mission else literal(False)
     feature = func.json_build_object(
         "type", "Feature", "id", Mission.acronym,
@@ -120,7 +121,7 @@ def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
             "acronym", Mission.acronym, "name", Mission.name, "type", Mission.mission_type,
             "hq_city", Mission.hq_city, "active", Mission.active, "deployed", deployed, "selected", selected),
     )
-    stmt = select(_collection(feature, Mission.acronym)).where(
+    stmt = select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
         Mission.hq.is_not(None), or_(_running(Mission.start_date, Mission.end_date, filt), selected))
     return session.scalar(stmt)
 
