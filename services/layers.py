@@ -763,7 +763,22 @@ def tile(session: Session, principal: Principal, cid: str, z: int, x: int, y: in
     """A published layer's vector tile (MVT) for this principal; the access rules of the other reads apply."""
     from geo import vector_tiles
 
-    coll = collection(session, principal, cid)
-    if coll.layer_id is None or coll.version is None:
+    if cid in HUB_TABLES:
+        collection(session, principal, cid)  # Forbidden outside the role, as for its items
         raise NotFound(f"Collection {cid!r} has no vector tiles; read its items instead.")
-    return vector_tiles.layer_tile(session, coll.layer_id, coll.version, z, x, y, name=cid)
+    # The same rules as collection(), without its extent: an ST_Extent over the whole layer on every tile
+    # cost more than the tile itself at high zoom.
+    layer = _layer_for(session, principal, cid)
+    if layer.status != LayerStatus.PUBLISHED:
+        raise NotFound(f"No published layer {cid!r}.")
+    vector_tiles.check_tile(z, x, y)
+    # Cached by the version's row id (see vector_tiles.TileCache), after the access checks above.
+    version_id = session.scalar(select(LayerVersion.id).where(LayerVersion.layer_id == layer.id,
+                                                              LayerVersion.version == layer.current_version))
+    key = (version_id, z, x, y, cid)
+    data = vector_tiles.CACHE.get(key) if version_id is not None else None
+    if data is None:
+        data = vector_tiles.layer_tile(session, layer.id, layer.current_version, z, x, y, name=cid)
+        if version_id is not None:
+            vector_tiles.CACHE.put(key, data)
+    return data
