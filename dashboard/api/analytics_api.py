@@ -22,6 +22,7 @@ from dashboard.api.schemas import (
     AnalyticsMapQuery,
     AnalyticsQuery,
     FeatureCollectionSchema,
+    ServiceLevelSchema,
     geojson_response,
     problems,
 )
@@ -109,15 +110,6 @@ class GenderSchema(_Answer):
     outputs_delivered = fields.Integer()
 
 
-class MapServiceLevelSchema(Schema):
-    requests = fields.Integer()
-    deployed = fields.Integer()
-    median_days = fields.Float(allow_none=True)
-    p90_days = fields.Float(allow_none=True)
-    within_target = fields.Integer()
-    target_days = fields.Integer()
-
-
 class UtilisationSchema(Schema):
     capacity = fields.String()
     pool = fields.Integer()
@@ -129,7 +121,7 @@ class UtilisationSchema(Schema):
 class MapFiguresSchema(_Answer):
     deployed_now = fields.Integer()
     open_surge_requests = fields.Integer()
-    service_level = fields.Nested(MapServiceLevelSchema)
+    service_level = fields.Nested(ServiceLevelSchema)
     utilisation = fields.List(fields.Nested(UtilisationSchema))
 
 

@@ -392,3 +392,15 @@ def validation_detail(messages: dict[str, Any]) -> str:
             text = " ".join(str(m) for m in problems_) if isinstance(problems_, list) else str(problems_)
             parts.append(f"{location} parameter {name!r}: {text}" if name != "_schema" else text)
     return "Invalid input. " + "; ".join(parts) if parts else "Invalid input."
+
+
+class ServiceLevelSchema(Schema):
+    """Days from a surge request's `received` step to its `deployed` step (services.surge.service_level); the
+    surge API and the analytics API answer with the same document."""
+
+    requests = fields.Integer()
+    deployed = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
+    within_target = fields.Integer()
+    target_days = fields.Integer()

@@ -14,7 +14,15 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from dashboard.api.guard import require
-from dashboard.api.schemas import DATE_ERRORS, QUERY_ARGS, PageSchema, PagingQuery, paging, problems
+from dashboard.api.schemas import (
+    DATE_ERRORS,
+    QUERY_ARGS,
+    PageSchema,
+    PagingQuery,
+    ServiceLevelSchema,
+    paging,
+    problems,
+)
 from dashboard.context import db_session, hub, request_origin
 from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
@@ -202,15 +210,6 @@ class ServiceLevelQuery(Schema):
     end = fields.Date(load_default=None, error_messages=DATE_ERRORS)
 
 
-class SurgeServiceLevelSchema(Schema):
-    requests = fields.Integer()
-    deployed = fields.Integer()
-    median_days = fields.Float(allow_none=True)
-    p90_days = fields.Float(allow_none=True)
-    within_target = fields.Integer()
-    target_days = fields.Integer()
-
-
 # --- helpers ------------------------------------------------------------------------------------------------
 def _weights(query: dict[str, Any]) -> Weights:
     return Weights.from_mapping({k: query.get(k) for k in COMPONENTS})
@@ -259,7 +258,7 @@ class Requests(MethodView):
 @blp.route("/service-level")
 class ServiceLevelView(MethodView):
     @blp.arguments(ServiceLevelQuery, **QUERY_ARGS)
-    @blp.response(200, SurgeServiceLevelSchema)
+    @blp.response(200, ServiceLevelSchema)
     @problems(blp, 401, 403)
     def get(self, query: dict[str, Any]) -> object:
         """Days from received to deployed: median, 90th percentile and how many within the target."""
