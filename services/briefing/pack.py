@@ -9,19 +9,23 @@ Rendered on the server without internet: the map and the charts are matplotlib i
 countries come from the database (Natural Earth boundaries). Plotly's image export would need kaleido and a
 Chrome, which a server should not need for a PNG.
 
-Language: the caller passes the translation function (flask_babel's gettext under ``force_locale``); strings
-the catalogue does not have yet fall back to ``FRENCH`` below, so a French pack is French before the shared
-catalogue is refreshed.
+Language: every string comes from the shared catalogue (dashboard/translations), the one source of French.
+The web caller passes flask_babel's gettext under ``force_locale``; without it (tests, scripts, no Flask app)
+``translator`` reads the compiled catalogue of the locale with babel, as Flask-Babel does.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from gettext import NullTranslations
+from pathlib import Path
 from typing import Any
 
+from babel.support import Translations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,64 +40,25 @@ MARKER_COLOURS = ["#c9c9c9", "#f4c27a", "#e58a4e", "#b8452e"]
 MISSION_ROWS_PER_SLIDE = 14
 DPI = 150
 
-# The pack's French, used where the shared catalogue has no translation yet (see the module's docstring).
-FRENCH = {
-    "Member-state briefing": "Briefing des États membres",
-    "Standing Police Capacity and Justice and Corrections Standing Capacity":
-        "Capacité de police permanente et Capacité permanente de justice et d'administration pénitentiaire",
-    "Period: %(start)s to %(end)s": "Période : du %(start)s au %(end)s",
-    "Scope: %(scope)s": "Périmètre : %(scope)s",
-    "all missions, regions and capacities": "toutes les missions, régions et capacités",
-    "Capacity": "Capacité", "Mission": "Mission", "Region": "Région", "Country": "Pays",
-    "Where the capacities were deployed": "Où les capacités ont été déployées",
-    "Experts deployed in the period, by mission headquarters and host country":
-        "Experts déployés pendant la période, par quartier général de mission et pays hôte",
-    "Key figures": "Chiffres clés",
-    "Experts deployed in the period": "Experts déployés pendant la période",
-    "Experts deployed on %(day)s": "Experts déployés le %(day)s",
-    "Missions supported": "Missions appuyées",
-    "Countries": "Pays",
-    "Open surge requests": "Demandes de renfort en cours",
-    "Women among deployed experts": "Femmes parmi les experts déployés",
-    "Utilisation (time deployed)": "Taux d'utilisation (temps déployé)",
-    "Funding committed (USD)": "Financement engagé (USD)",
-    "Funding spent (USD)": "Financement dépensé (USD)",
-    "Personnel by capacity and mission": "Effectifs par capacité et par mission",
-    "experts deployed": "experts déployés",
-    "Gender-responsiveness": "Prise en compte des questions de genre",
-    "Deployments by gender marker": "Déploiements par marqueur de genre",
-    "deployments": "déploiements",
-    "Gender-specific outputs delivered: %(done)s of %(planned)s":
-        "Produits spécifiques au genre réalisés : %(done)s sur %(planned)s",
-    "Funding by donor and source": "Financement par donateur et par source",
-    "committed": "engagé", "spent": "dépensé",
-    "Regular budget": "Budget ordinaire", "Extra-budgetary": "Extrabudgétaire",
-    "Surge service level": "Niveau de service des renforts",
-    "Requests received": "Demandes reçues", "Requests deployed": "Demandes déployées",
-    "Median days from request to deployment": "Délai médian entre demande et déploiement (jours)",
-    "90th percentile (days)": "90e centile (jours)",
-    "Deployed within the target of %(days)s days": "Déployées dans l'objectif de %(days)s jours",
-    "Quarter": "Trimestre", "Requests": "Demandes", "Deployed": "Déployées", "Median days": "Jours (médiane)",
-    "Missions": "Missions", "Total": "Total",
-    "Experts deployed by mission": "Experts déployés par mission",
-    "No deployments match the filter.": "Aucun déploiement ne correspond au filtre.",
-    "No funding matches the filter.": "Aucun financement ne correspond au filtre.",
-    "Prepared %(day)s · data as of %(as_of)s": "Établi le %(day)s · données au %(as_of)s",
-    "For official use: aggregates only, counts under %(n)d and what would reveal them are shown as %(mark)s.":
-        "Usage officiel : agrégats uniquement ; les effectifs inférieurs à %(n)d, et ce qui permettrait de les "
-        "retrouver, sont remplacés par %(mark)s.",
-    "page %(n)d": "page %(n)d",
-}
+# The shared catalogue, compiled by scripts/i18n.sh. Services never import the web layer (dashboard/), so the
+# folder is named here rather than imported from dashboard.i18n.
+CATALOGUE_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "translations"
 
 
-def translator(locale: str, gettext: Translate | None = None) -> Translate:
-    """A translation function for the pack: ``gettext`` (the catalogue), then FRENCH, then the English."""
-    french = locale.startswith("fr")
+@functools.lru_cache(maxsize=8)
+def _catalogue(locale: str, directory: str) -> NullTranslations:
+    # babel's loader is the one Flask-Babel uses; a locale with no catalogue (English) gives NullTranslations.
+    return Translations.load(directory, [locale], domain="messages")
+
+
+def translator(locale: str, gettext: Translate | None = None, directory: Path = CATALOGUE_DIR) -> Translate:
+    """A translation function for the pack, ``_(message, **values)``: the message from the catalogue, then
+    ``%``-formatted with ``values``. ``gettext`` is the caller's (flask_babel's, under ``force_locale(locale)``);
+    without one, the compiled catalogue of ``locale`` in ``directory`` is read directly."""
+    lookup = gettext if gettext is not None else _catalogue(locale, str(directory)).gettext
 
     def translate(message: str, **values: Any) -> str:
-        text = gettext(message) if gettext is not None else message
-        if french and text == message:
-            text = FRENCH.get(message, message)
+        text = lookup(message)
         return text % values if values else text
 
     return translate
@@ -490,4 +455,4 @@ def build_pack(session: Session, view: BriefingView, fmt: str, _: Translate) -> 
     raise ValueError(f"unknown pack format {fmt!r}")
 
 
-__all__ = ["FRENCH", "Images", "build_pack", "pdf_pack", "pptx_pack", "render_images", "translator"]
+__all__ = ["CATALOGUE_DIR", "Images", "build_pack", "pdf_pack", "pptx_pack", "render_images", "translator"]
