@@ -9,22 +9,18 @@ map's helper (services/analytics/exports.spreadsheet_safe), not a second one.
 
 from __future__ import annotations
 
-import io
-from datetime import date
 from typing import Any
 
-import pandas as pd
 from flask import Flask, Response, abort
 from flask import request as flask_request
 from flask_babel import force_locale, gettext
 from flask_login import current_user
 
 from dashboard.context import db_session, hub, request_origin
+from dashboard.file_responses import attachment, plain_error, spreadsheet
 from dashboard.i18n import LANGUAGES
-from dashboard.map_downloads import _plain_error  # one plain line, as the map's downloads answer
 from services import audit
 from services.access import Permission, Principal
-from services.analytics.exports import spreadsheet_safe
 from services.analytics.filters import MapFilter
 from services.briefing.aggregates import TABLES, BriefingView, briefing_filter, briefing_view, table_rows
 from services.briefing.pack import build_pack, translator
@@ -32,21 +28,6 @@ from services.errors import HubError, ValidationError
 
 PACK_FORMATS = ("pptx", "pdf")
 TABLE_FORMATS = ("csv", "xlsx")
-MEDIA_TYPES = {
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def _attachment(body: bytes, name: str, fmt: str) -> Response:
-    response = Response(body, mimetype=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="hub-{name}-{date.today().isoformat()}.{fmt}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _language() -> str:
     lang = flask_request.args.get("lang") or "en"
     if lang not in LANGUAGES:
@@ -82,8 +63,8 @@ def pack(fmt: str) -> Response:
             body = build_pack(s, view, fmt, translator(lang, gettext))
             _record(s, principal, "pack", fmt, filt, lang)
     except HubError as error:
-        return _plain_error(error)
-    return _attachment(body, "briefing", fmt)
+        return plain_error(error)
+    return attachment(body, "briefing", fmt)
 
 
 def table(name: str) -> Response:
@@ -99,16 +80,8 @@ def table(name: str) -> Response:
             rows = table_rows(_view(principal, filt, lang, s), stem)
             _record(s, principal, stem, fmt, filt, lang)
     except HubError as error:
-        return _plain_error(error)
-    # object dtype keeps None (suppressed) as an empty cell and counts as integers.
-    frame = pd.DataFrame(spreadsheet_safe(rows), dtype=object)
-    if fmt == "csv":
-        body = frame.to_csv(index=False).encode("utf-8")
-    else:
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name=stem[:31], engine="openpyxl")
-        body = buffer.getvalue()
-    return _attachment(body, f"briefing-{stem}", fmt)
+        return plain_error(error)
+    return attachment(spreadsheet(rows, fmt, stem), f"briefing-{stem}", fmt)
 
 
 def init_briefing_files(server: Flask) -> None:

@@ -8,10 +8,8 @@ line (a browser shows it as the page), not problem+json: these are file links, n
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,42 +19,13 @@ from flask import request as flask_request
 from flask_login import current_user
 
 from dashboard.context import db_session, hub, request_origin
+from dashboard.file_responses import attachment, plain_error, spreadsheet
 from services.analytics import exports
 from services.analytics.filters import MapFilter
 from services.errors import HubError
 
 CHART_FORMATS = ("csv", "xlsx")
 DEPLOYMENT_FORMATS = ("geojson", "gpkg")
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-}
-
-
-def _plain_error(error: HubError) -> Response:
-    message = " ".join(str(error).split())  # one line, whatever the service wrote
-    return Response(message + "\n", status=error.status if error.status != 422 else 400, mimetype="text/plain")
-
-
-def _attachment(body: bytes, name: str, fmt: str) -> Response:
-    response = Response(body, mimetype=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="hub-{name}-{date.today().isoformat()}.{fmt}"'
-    response.headers["Cache-Control"] = "private, no-store"  # role-dependent content
-    return response
-
-
-def _spreadsheet(rows: list[dict[str, Any]], fmt: str, sheet: str) -> bytes:
-    # object dtype keeps each cell's Python value: a count stays 12, not 12.0 beside a share in one column.
-    frame = pd.DataFrame(exports.spreadsheet_safe(rows), dtype=object)
-    if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8")
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, sheet_name=sheet[:31], engine="openpyxl")
-    return buffer.getvalue()
-
-
 def _geopackage(rows: list[dict[str, Any]]) -> bytes:
     import geopandas as gpd
 
@@ -95,11 +64,11 @@ def download(name: str) -> Response:
             else:
                 rows = exports.chart_rows(s, principal, stem, filt, hub().settings.usd_rates)
                 count = len(rows)
-                body = _spreadsheet(rows, fmt, stem)
+                body = spreadsheet(rows, fmt, stem)
             exports.record_export(s, principal, stem, fmt, filt, count, request_origin())
     except HubError as error:
-        return _plain_error(error)
-    return _attachment(body, f"map-{stem}", fmt)
+        return plain_error(error)
+    return attachment(body, f"map-{stem}", fmt)
 
 
 def init_map_downloads(server: Flask) -> None:
