@@ -27,15 +27,3 @@
   };
 })();
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-  hubBriefingPage: {
-    /* Mirrors the briefing filter into the address bar (no reload), so the view can be shared. */
-    writeUrl: function (query) {
-      if (!query || window.location.pathname !== "/briefing") { return; }
-      var search = "?" + new URLSearchParams(query).toString();
-      if (search !== window.location.search) {
-        window.history.replaceState(window.history.state, "", window.location.pathname + search);
-      }
-    }
-  }
-});

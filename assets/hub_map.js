@@ -97,17 +97,3 @@
   };
 })();
 
-/* Client-side callbacks of the operations map page. */
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-  hubMapPage: {
-    /* Mirrors the filter into the address bar without a reload or a history entry per click, so the
-     * link can be copied; Dash's router does not hear replaceState, so the page is not rebuilt. */
-    writeUrl: function (query) {
-      if (!query || window.location.pathname !== "/map") { return; }
-      var search = "?" + new URLSearchParams(query).toString();
-      if (search !== window.location.search) {
-        window.history.replaceState(window.history.state, "", window.location.pathname + search);
-      }
-    }
-  }
-});

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import dash_leaflet as dl
-from dash import ClientsideFunction, Input, Output, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask_babel import get_locale
 
@@ -52,6 +52,7 @@ class Ids:
     PACK_PDF = "briefing-pack-pdf"
     TABLE_LINKS = "briefing-table-links"
     FILTER = "briefing-filter"
+    PATH = "briefing-path"
     NOTE = "briefing-note"
 
 
@@ -80,6 +81,7 @@ def layout(**query: Any) -> html.Div:
     lang = str(get_locale()) if str(get_locale()) in ("en", "fr") else "en"
     return html.Div([
         dcc.Store(id=Ids.FILTER, data=filt.to_query()),
+        dcc.Store(id=Ids.PATH, data="/briefing"),  # for hubUrl.write
         html.H1(_("Briefing"), className="h3"),
         html.P(_("Aggregates only: counts under %(n)d, and counts that would reveal them, are shown as %(mark)s.",
                  n=hub().settings.suppression_threshold, mark=SUPPRESSED_MARK),
@@ -214,7 +216,8 @@ def apply(start: str | None, end: str | None, capacity: list[str] | None, missio
 
 
 secured_clientside_callback(
-    ClientsideFunction(namespace="hubBriefingPage", function_name="writeUrl"), Input(Ids.FILTER, "data"),
+    ClientsideFunction(namespace="hubUrl", function_name="write"), Input(Ids.FILTER, "data"),
+    State(Ids.PATH, "data"),
     roles=Permission.VIEW_AGGREGATES,
 )
 

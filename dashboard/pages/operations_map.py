@@ -73,6 +73,7 @@ class Ids:
     GENDER_TEXT = "map-gender-text"
     FUNDING_TEXT = "map-funding-text"
     FILTER = "map-filter"
+    PATH = "map-path"
     DOWNLOADS = "map-downloads"
 
 
@@ -272,6 +273,7 @@ def layout(**query: Any) -> html.Div:
                                extra=html.Div(id=Ids.FUNDING_TEXT, className="small px-2"))
     return html.Div([
         dcc.Store(id=Ids.FILTER, data=filt.to_query()),
+        dcc.Store(id=Ids.PATH, data="/map"),  # for hubUrl.write
         dcc.Store(id=Ids.AREA, data=filt.area),
         html.H1(_("Operations map"), className="h3"),
         dbc.Alert(_("The link could not be read: %(error)s The default view is shown.", error=error),
@@ -582,7 +584,8 @@ def gis_layer_data(bounds: Any, zoom: int | None, ids: list[dict[str, str]]) -> 
 
 # The filter goes into the address bar without a reload (history.replaceState), so the link can be shared.
 secured_clientside_callback(
-    ClientsideFunction(namespace="hubMapPage", function_name="writeUrl"), Input(Ids.FILTER, "data"),
+    ClientsideFunction(namespace="hubUrl", function_name="write"), Input(Ids.FILTER, "data"),
+    State(Ids.PATH, "data"),
     roles=Permission.VIEW_OPERATIONS,
 )
 

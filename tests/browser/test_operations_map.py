@@ -60,8 +60,10 @@ def query_of(page: Page, having: str | None = None, lacking: str | None = None) 
 
 
 def open_map(page: Page, path: str = "/map") -> None:
+    """Opens the map and waits for its first answer to be drawn (figures, status line, layers)."""
     page.goto(path)
     expect(page.locator("#map-kf-deployed")).to_be_visible()
+    expect(page.locator("#map-status")).to_contain_text(" · ")
     settle(page)
 
 
