@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy import func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import LayerFeature
@@ -113,6 +113,9 @@ def tile_query(layer_id: int, version: int, z: int, x: int, y: int, name: str = 
 def layer_tile(session: Session, layer_id: int, version: int, z: int, x: int, y: int, name: str = "features") -> bytes:
     """The tile z/x/y (XYZ, WebMercatorQuad) of one layer version as MVT bytes (empty bytes: no features)."""
     check_tile(z, x, y)
+    # A tile is one of many small requests a map makes at once: parallel workers (planned for the sort of a
+    # low-zoom tile) cost more to start than they save, and take the cores the other tiles need.
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     tile = session.scalar(tile_query(layer_id, version, z, x, y, name))
     return bytes(tile or b"")
 
