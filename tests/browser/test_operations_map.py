@@ -125,7 +125,8 @@ def test_clicking_a_mission_on_the_map_filters_the_charts(page: Page, login_as, 
     }""")
     assert point, "a mission HQ marker is in view"
     page.mouse.click(*point)
-    expect(page.locator("#map-chips")).to_contain_text("Mission: ")
+    # Two round trips (the click's filter edit, then the charts); generous on a loaded machine.
+    expect(page.locator("#map-chips")).to_contain_text("Mission: ", timeout=30_000)
     settle(page)
     mission = query_of(page, having="mission")["mission"][0]
     expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, date.today(), mission=mission)))
