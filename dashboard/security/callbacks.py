@@ -32,10 +32,22 @@ def _allowed(roles: Permission | Iterable[Role]) -> frozenset[Role]:
     return frozenset(Role(r) for r in roles)
 
 
-def secured_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: Any) -> Callable:
-    allowed = _allowed(roles)
+def _register(register: Callable[[], Any], allowed: frozenset[Role], what: str) -> tuple[Any, set[str]]:
+    """Runs Dash's registration and records the roles under the key(s) it added to Dash's callback map."""
     if not allowed:
         raise ValueError("a callback must allow at least one role")
+    before = set(dash_callback_registry.GLOBAL_CALLBACK_MAP)
+    registered = register()
+    added = set(dash_callback_registry.GLOBAL_CALLBACK_MAP) - before
+    if not added:
+        raise RuntimeError(f"could not find the callback key of {what}")
+    for key in added:
+        CALLBACK_ROLES[key] = allowed
+    return registered, added
+
+
+def secured_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: Any) -> Callable:
+    allowed = _allowed(roles)
 
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -45,13 +57,7 @@ def secured_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: A
                 raise PreventUpdate
             return func(*f_args, **f_kwargs)
 
-        before = set(dash_callback_registry.GLOBAL_CALLBACK_MAP)
-        registered = dash.callback(*args, **kwargs)(checked)
-        added = set(dash_callback_registry.GLOBAL_CALLBACK_MAP) - before
-        if not added:
-            raise RuntimeError(f"could not find the callback key of {func.__qualname__}")
-        for key in added:
-            CALLBACK_ROLES[key] = allowed
+        registered, _keys = _register(lambda: dash.callback(*args, **kwargs)(checked), allowed, func.__qualname__)
         return registered
 
     return decorate
@@ -61,12 +67,9 @@ def secured_clientside_callback(*args: Any, roles: Permission | Iterable[Role], 
     """A client-side callback with the roles of the page it serves. It runs in the browser and has no server
     endpoint, so the guard refuses any request for it; the rule is recorded so that every callback Dash
     serves carries one (the security test checks that)."""
-    allowed = _allowed(roles)
-    before = set(dash_callback_registry.GLOBAL_CALLBACK_MAP)
-    dash.clientside_callback(*args, **kwargs)
-    for key in set(dash_callback_registry.GLOBAL_CALLBACK_MAP) - before:
-        CALLBACK_ROLES[key] = allowed
-        CLIENTSIDE_KEYS.add(key)
+    _none, keys = _register(lambda: dash.clientside_callback(*args, **kwargs), _allowed(roles),
+                            "a client-side callback")
+    CLIENTSIDE_KEYS.update(keys)
 
 
 def is_internal(key: str) -> bool:
