@@ -112,7 +112,7 @@ def _filter_names() -> dict[str, str]:
     return {
         "capacity": _("Capacity"), "mission": _("Mission"), "region": _("Region"), "country": _("Country"),
         "skill": _("Skill"), "gender": _("Gender"), "kind": _("Deployment kind"), "source": _("Funding"),
-        "marker": _("Gender marker"), "bbox": _("Map view"), "area": _("Drawn area"), "as_of": _("As of"),
+        "marker": _("Gender marker"), "bbox": _("Map view"), "area": _("Drawn area"),
     }
 
 

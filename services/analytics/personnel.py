@@ -221,9 +221,3 @@ def top_missions(rows: list[MissionCount], limit: int) -> list[MissionCount]:
 def deployed_on_day(session: Session, filt: MapFilter) -> int:
     """Distinct experts in scope deployed on the map's day."""
     return session.scalar(deployments_in_scope(filt, func.count(func.distinct(Deployment.expert_id)), when="day")) or 0
-
-
-def rows_as_dicts(items: list[Any]) -> list[dict[str, Any]]:
-    from dataclasses import asdict
-
-    return [asdict(item) for item in items]

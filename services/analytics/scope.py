@@ -7,6 +7,7 @@ first host country. Cancelled deployments never count.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -75,8 +76,6 @@ def area_geometry(filt: MapFilter) -> ColumnElement[Any] | None:
     if filt.bbox is not None:
         shapes.append(filt.bbox.envelope())
     if filt.area is not None:
-        import json
-
         shapes.append(func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(filt.area)), 4326))
     if not shapes:
         return None
