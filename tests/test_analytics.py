@@ -303,3 +303,13 @@ def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding
 def test_the_briefing_role_gets_no_map_of_people(session) -> None:
     with pytest.raises(Forbidden):
         map_view(session, _principal(Role.BRIEFING), MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+
+
+def test_the_one_statement_breakdown_equals_the_separate_answers(session, naive: Naive) -> None:
+    from services.analytics.breakdown import breakdown
+
+    for filt in _filters(naive):
+        parts = breakdown(session, filt)
+        assert parts.missions == by_mission(session, filt), filt
+        assert parts.gender == gender_summary(session, filt), filt
+        assert parts.deployed_on_day == len(naive.on_day(filt)), filt

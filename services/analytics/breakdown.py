@@ -1,14 +1,21 @@
 """The deployments in scope broken down by mission, by gender marker and by the expert's gender, with the
-day's head count, in one scan (GROUPING SETS) instead of one scan a chart."""
+day's head count, in one statement instead of one scan a chart.
+
+The deployments are first folded per expert and mission (a hash aggregate, no sort); the missions' rows and the
+totals are then read from that much smaller set. GROUPING SETS with COUNT(DISTINCT) over the deployments
+themselves sorted them three times and cost twice as much at 100,000 deployments.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, literal, tuple_
+from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from models import Capacity, Deployment, Expert, Mission
+from models.enums import Gender, GenderMarker
 from services.analytics.filters import MapFilter
 from services.analytics.gender import GenderSummary, summary_of
 from services.analytics.personnel import MissionCount, deployed_on_day, top_missions
@@ -24,30 +31,46 @@ class Breakdown:
 
 def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Breakdown:
     on_day = Deployment.period.op("@>")(literal(filt.day))
-    group = func.grouping(Mission.acronym, Mission.name, Capacity.code, Deployment.gender_marker, Expert.gender)
-    stmt = deployments_in_scope(
-        filt, group.label("g"), Mission.acronym, Mission.name, Capacity.code, Deployment.gender_marker,
-        Expert.gender,
-        func.count(func.distinct(Deployment.expert_id)), func.count(Deployment.id),
-        func.sum(clipped_days(Deployment.start_date, Deployment.end_date, filt.start, filt.end)),
-        func.coalesce(func.sum(Deployment.gender_outputs_planned), 0),
-        func.coalesce(func.sum(Deployment.gender_outputs_delivered), 0),
-        func.count(func.distinct(Deployment.expert_id)).filter(on_day),
-    ).group_by(func.grouping_sets(
-        tuple_(Mission.acronym, Mission.name, Capacity.code), tuple_(Deployment.gender_marker),
-        tuple_(Expert.gender), tuple_()))
-    # grouping() is a bit mask over its five arguments, 1 where the column is not grouped.
-    by_mission, markers, genders = [], {}, {}
+    per_expert = deployments_in_scope(
+        filt, Mission.acronym.label("acronym"), Mission.name.label("name"), Capacity.code.label("code"),
+        Expert.gender.label("gender"), Deployment.expert_id.label("expert_id"),
+        func.count().label("n"),
+        func.sum(clipped_days(Deployment.start_date, Deployment.end_date, filt.start, filt.end)).label("days"),
+        func.sum(Deployment.gender_outputs_planned).label("planned"),
+        func.sum(Deployment.gender_outputs_delivered).label("delivered"),
+        *[func.count().filter(Deployment.gender_marker == m).label(f"m{m.value}") for m in GenderMarker],
+        func.bool_or(on_day).label("on_day"),
+        lookups=False,
+    ).group_by(Mission.acronym, Mission.name, Capacity.code, Expert.gender, Deployment.expert_id).cte("per_expert")
+    p = per_expert.c
+
+    def whole(value: Any) -> Any:
+        return cast(value, Integer)
+
+    totals: list[Any] = [func.sum(p[f"m{m.value}"]) for m in GenderMarker]
+    totals += [func.sum(p.planned), func.sum(p.delivered)]
+    totals += [func.count(func.distinct(p.expert_id)).filter(p.gender == g) for g in Gender]
+    totals += [func.count(func.distinct(p.expert_id)).filter(p.on_day)]
+    width = len(totals)
+    missions = select(literal("m"), p.acronym, p.name, p.code, whole(func.count()), whole(func.sum(p.n)),
+                      whole(func.sum(p.days)), *[cast(null(), Integer)] * (width - 3)
+                      ).group_by(p.acronym, p.name, p.code)
+    summary = select(literal("t"), null(), null(), null(), *[whole(t) for t in totals])
+    by_mission: list[MissionCount] = []
+    markers: dict[str, int] = {}
+    genders: dict[str, int] = {}
     planned = delivered = day_count = 0
-    for g, acronym, name, code, marker, gender, experts, deployments, days, plan, done, today in session.execute(stmt):
-        if g == 0b00011:
+    for kind, acronym, name, code, *values in session.execute(union_all(missions, summary)):
+        if kind == "m":
+            experts, deployments, days = values[:3]
             by_mission.append(MissionCount(acronym, name, code, int(experts), int(deployments), int(days or 0)))
-        elif g == 0b11101:
-            markers[str(marker)] = int(deployments)
-        elif g == 0b11110:
-            genders[str(gender)] = int(experts)
-        elif g == 0b11111:
-            planned, delivered, day_count = int(plan), int(done), int(today)
+            continue
+        numbers = [int(v or 0) for v in values]
+        markers = {m.value: numbers[i] for i, m in enumerate(GenderMarker)}
+        planned, delivered = numbers[len(GenderMarker):len(GenderMarker) + 2]
+        first = len(GenderMarker) + 2
+        genders = {g.value: numbers[first + i] for i, g in enumerate(Gender)}
+        day_count = numbers[-1]
     if not filt.start <= filt.day <= filt.end:
         day_count = deployed_on_day(session, filt)  # the day lies outside the period scanned above
     return Breakdown(top_missions(by_mission, mission_limit), summary_of(markers, genders, planned, delivered),

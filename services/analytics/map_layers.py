@@ -54,7 +54,7 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
         filt, at, Capacity.code.label("capacity"), Mission.acronym.label("mission"),
         func.coalesce(Site.name, Mission.acronym + " HQ").label("place_name"),
         Deployment.expert_id, (Expert.given_name + " " + Expert.family_name).label("name"), Deployment.role,
-        when="day",
+        when="day", lookups=False,
     )
     if view is not None:
         base = base.where(func.ST_Intersects(place(), view.envelope()))
@@ -108,7 +108,8 @@ def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
     # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
     counts = (
         deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
-                             func.count(func.distinct(Deployment.expert_id)).label("n"), when="day")
+                             func.count(func.distinct(Deployment.expert_id)).label("n"), when="day",
+                             lookups=False)
         .group_by(Deployment.mission_id)
         .subquery("deployed")
     )

@@ -23,6 +23,7 @@ from services.analytics.scope import (
     deployment_from,
     deployments_in_scope,
     expert_conditions,
+    needs_lookups,
     place_and_kind_conditions,
     pool_conditions,
     time_conditions,
@@ -128,6 +129,7 @@ def _daily(session: Session, filt: MapFilter) -> _Daily:
             + case((Expert.status != ExpertStatus.SEPARATED, 2), else_=0))
     deployed = _daily_counts(session, deployment_from(
         Capacity.code.label("code"), kind.label("scoped"), Deployment.start_date, Deployment.end_date,
+        lookups=needs_lookups(filt),
     ).where(*time_conditions(filt, "period"), *expert_conditions(filt)), filt,
         [(c, k) for c in codes for k in range(4)]) if codes else {}
     absent = _daily_counts(session, (
@@ -202,7 +204,7 @@ def by_mission(session: Session, filt: MapFilter, limit: int = 20) -> list[Missi
     days = func.sum(clipped_days(Deployment.start_date, Deployment.end_date, filt.start, filt.end))
     stmt = deployments_in_scope(
         filt, Mission.acronym, Mission.name, Capacity.code,
-        func.count(func.distinct(Deployment.expert_id)), func.count(Deployment.id), days,
+        func.count(func.distinct(Deployment.expert_id)), func.count(Deployment.id), days, lookups=False,
     ).group_by(Mission.acronym, Mission.name, Capacity.code)
     return top_missions([MissionCount(a, n, c, int(e), int(d), int(x or 0))
                          for a, n, c, e, d, x in session.execute(stmt)], limit)
@@ -220,4 +222,5 @@ def top_missions(rows: list[MissionCount], limit: int) -> list[MissionCount]:
 
 def deployed_on_day(session: Session, filt: MapFilter) -> int:
     """Distinct experts in scope deployed on the map's day."""
-    return session.scalar(deployments_in_scope(filt, func.count(func.distinct(Deployment.expert_id)), when="day")) or 0
+    return session.scalar(deployments_in_scope(filt, func.count(func.distinct(Deployment.expert_id)), when="day",
+                                               lookups=False)) or 0

@@ -149,26 +149,38 @@ def deployment_conditions(filt: MapFilter, *, when: str = "period") -> list[Colu
     return time_conditions(filt, when) + expert_conditions(filt) + place_and_kind_conditions(filt)
 
 
-def deployment_from(*columns: Any) -> Select[Any]:
-    """SELECT columns FROM deployment with its expert, capacity, mission, (optional) site, the country and region
-    of its place, and what pays it. The lookups are small tables: hash joins, planned once per statement."""
-    return (
+def deployment_from(*columns: Any, lookups: bool = True) -> Select[Any]:
+    """SELECT columns FROM deployment with its expert, capacity, mission and (optional) site joined; with
+    ``lookups`` also the country and region of its place and what pays it (place_country(), place_region(),
+    funding_source()). The lookups are small tables, but a statement that needs none of them should not pay
+    for joining them to every deployment."""
+    stmt = (
         select(*columns)
         .select_from(Deployment)
         .join(Expert, Expert.id == Deployment.expert_id)
         .join(Capacity, Capacity.id == Expert.capacity_id)
         .join(Mission, Mission.id == Deployment.mission_id)
         .outerjoin(Site, Site.id == Deployment.site_id)
-        .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
-        .outerjoin(PLACE_COUNTRY, PLACE_COUNTRY.iso3 == place_country())
-        .outerjoin(PAY_ALLOCATION, PAY_ALLOCATION.id == Deployment.allocation_id)
-        .outerjoin(PAY_GRANT, PAY_GRANT.id == PAY_ALLOCATION.grant_id)
-        .outerjoin(PAY_FUND, PAY_FUND.id == PAY_GRANT.fund_id)
     )
+    if lookups:
+        stmt = (stmt
+                .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
+                .outerjoin(PLACE_COUNTRY, PLACE_COUNTRY.iso3 == place_country())
+                .outerjoin(PAY_ALLOCATION, PAY_ALLOCATION.id == Deployment.allocation_id)
+                .outerjoin(PAY_GRANT, PAY_GRANT.id == PAY_ALLOCATION.grant_id)
+                .outerjoin(PAY_FUND, PAY_FUND.id == PAY_GRANT.fund_id))
+    return stmt
 
 
-def deployments_in_scope(filt: MapFilter, *columns: Any, when: str = "period") -> Select[Any]:
-    return deployment_from(*columns).where(*deployment_conditions(filt, when=when))
+def needs_lookups(filt: MapFilter) -> bool:
+    return bool(filt.region or filt.country or filt.source)
+
+
+def deployments_in_scope(filt: MapFilter, *columns: Any, when: str = "period", lookups: bool = True) -> Select[Any]:
+    """The deployments in scope. ``lookups=False`` for a caller whose columns use no lookup (see deployment_from):
+    they are then joined only when the filter itself needs them."""
+    return deployment_from(*columns, lookups=lookups or needs_lookups(filt)).where(
+        *deployment_conditions(filt, when=when))
 
 
 def clipped_days(start: Any, end: Any, lo: Any, hi: Any) -> ColumnElement[Any]:
