@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -132,6 +132,9 @@ class ExpertClearance(Base):
     __tablename__ = "expert_clearance"
     __table_args__ = (
         CheckConstraint("valid_until IS NULL OR valid_until >= obtained_on", name="dates_ordered"),
+        # Surge matching reads the clearances of the required types: an index-only scan (migration 0006).
+        Index("ix_expert_clearance_type_cover", "clearance_type_id", "obtained_on",
+              postgresql_include=["valid_until", "expert_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +155,8 @@ class Unavailability(Generated, Base):
         ExcludeConstraint(
             ("expert_id", "="), ("period", "&&"), using="gist", name="unavailability_no_overlap"
         ),
+        # Surge matching reads the absences overlapping a period: an index-only scan (migration 0006).
+        Index("ix_unavailability_end_date_cover", "end_date", postgresql_include=["start_date", "expert_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -214,3 +214,12 @@ def test_the_covering_end_date_index_exists(session) -> None:
     definition = session.scalar(text(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_deployment_end_date_cover'"))
     assert definition and "(end_date) INCLUDE (expert_id, start_date, status, surge_request_id)" in definition
+
+
+def test_absences_and_clearances_have_covering_indexes(session) -> None:
+    definitions = dict(session.execute(text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+        "('ix_unavailability_end_date_cover', 'ix_expert_clearance_type_cover')")).all())
+    assert "(end_date) INCLUDE (start_date, expert_id)" in definitions["ix_unavailability_end_date_cover"]
+    assert ("(clearance_type_id, obtained_on) INCLUDE (valid_until, expert_id)"
+            in definitions["ix_expert_clearance_type_cover"])
