@@ -408,29 +408,29 @@ def _check_validity(frame: gpd.GeoDataFrame, filename: str, repair: bool) -> tup
     return frame, len(invalid)
 
 
-def ewkb_hex(wkb: Any, srid: int = 4326) -> list[str] | None:
-    """GDAL's WKB of each feature as hex EWKB carrying ``srid``, which COPY writes as it is into a
+def ewkb(wkb: Any, srid: int = 4326) -> list[bytes] | None:
+    """GDAL's WKB of each feature as EWKB carrying ``srid``, which a binary COPY writes as it is into a
     geometry(…, srid) column (no parse, no ST_SetSRID pass); None when a geometry has Z or M, which the
     loader then drops with shapely (the hub is 2D).
 
-    Only the 5-byte header changes (the SRID flag on the type, then the SRID), so the header's hex is
-    worked out once per kind of header and the body is hex-encoded as it is.
+    Only the 5-byte header changes (the SRID flag on the type, then the SRID), so the new header is worked
+    out once per kind of header and the body is kept as it is.
     """
-    heads: dict[bytes, str | None] = {}
+    heads: dict[bytes, bytes | None] = {}
     out = []
     for blob in wkb:
-        head = blob[:5]
-        prefix = heads.get(head, "")
-        if prefix == "":
+        head = bytes(blob[:5])
+        prefix = heads.get(head, b"")
+        if prefix == b"":
             order = "<" if head[0] == 1 else ">"
             kind = struct.unpack(order + "I", head[1:5])[0]
             # ISO Z/M types are 1000 and up; EWKB flags Z, M and SRID in the top three bits
             prefix = None if kind & 0xE0000000 or kind >= 1000 else (
-                head[:1] + struct.pack(order + "I", kind | 0x20000000) + struct.pack(order + "I", srid)).hex()
+                head[:1] + struct.pack(order + "I", kind | 0x20000000) + struct.pack(order + "I", srid))
             heads[head] = prefix
         if prefix is None:
             return None
-        out.append(prefix + blob[5:].hex())
+        out.append(prefix + bytes(blob[5:]))
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -212,37 +213,51 @@ def _attach(session: Session, layer_id: int, version: int) -> None:
 
 def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoDataFrame,
                   wkb: Any = None, *, attach: bool = True) -> None:
-    """The frame's rows as the features of a new layer version: one COPY (hex EWKB + JSON properties) into
-    the version's own partition, then (``attach``) the partition attached, which builds its indexes.
+    """The frame's rows as the features of a new layer version: one binary COPY (EWKB + JSONB properties)
+    into the version's own partition, then (``attach``) the partition attached, which builds its indexes.
 
     ``wkb`` (GDAL's own, when the shapes were not changed) gets its SRID in the header and is sent as it is;
     otherwise shapely encodes the shapes, dropping Z and M. pandas writes the JSON lines, vectorised. With
     ``attach=False`` the caller adds rows to ``_part(layer_id, version)`` and calls ``_attach`` itself.
     """
-    hexes = layer_files.ewkb_hex(wkb, 4326) if wkb is not None else None
-    if hexes is None:
+    blobs = layer_files.ewkb(wkb, 4326) if wkb is not None else None
+    if blobs is None:
         geoms = shapely.set_srid(shapely.force_2d(frame.geometry.to_numpy()), 4326)
-        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
+        blobs = list(shapely.to_wkb(geoms, include_srid=True))
     props = frame.drop(columns=[frame.geometry.name])
     if len(props.columns):
-        text_ = props.to_json(orient="records", lines=True, date_format="iso", force_ascii=False,
-                              default_handler=str)
-        # COPY's text format gives backslashes a meaning; JSON never holds a raw tab or newline.
-        lines = text_.replace("\\", "\\\\").split("\n")
+        lines = props.to_json(orient="records", lines=True, date_format="iso", force_ascii=False,
+                              default_handler=str).split("\n")
     else:
         lines = ["{}"] * len(frame)
-    head = f"{int(layer_id)}\t{int(version)}\t"
-    body = "".join(f"{head}{p}\t{g}\n" for p, g in zip(lines, hexes, strict=False))
+    body = _binary_copy(int(layer_id), int(version), lines, blobs)
     # The import is one transaction; not waiting for its WAL to reach the disk at commit is safe (a crash
     # loses at most that last import whole, never half of it) and saves a flush of the whole load.
     session.execute(text("SET LOCAL synchronous_commit = off"))
     _new_partition(session, layer_id, version)
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY {PARTS}.l{int(layer_id)}_v{int(version)} "
-                                       "(layer_id, version, properties, geom) FROM STDIN") as cp:
+                                       "(layer_id, version, properties, geom) FROM STDIN (FORMAT BINARY)") as cp:
         cp.write(body)
     if attach:
         _attach(session, layer_id, version)
+
+
+# PostgreSQL's binary COPY: a signature, flags and header-extension length, then each row's field count and
+# its fields as length + bytes, then -1. Written by hand because it is this short: binary saves hex-encoding
+# every geometry (and the server decoding it) and the escaping text COPY needs, a third of an import's time.
+_COPY_HEAD = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_JSONB_VERSION = b"\x01"
+
+
+def _binary_copy(layer_id: int, version: int, lines: list[str], blobs: list[bytes]) -> bytes:
+    fixed = struct.pack("!hiiii", 4, 4, layer_id, 4, version)
+    parts = [_COPY_HEAD]
+    for line, blob in zip(lines, blobs, strict=False):
+        props = _JSONB_VERSION + line.encode("utf-8")
+        parts += [fixed, struct.pack("!i", len(props)), props, struct.pack("!i", len(blob)), blob]
+    parts.append(struct.pack("!h", -1))
+    return b"".join(parts)
 
 
 def _carry_over(session: Session, layer_id: int, old: int, new: int, key: str | None = None) -> None:
