@@ -95,6 +95,7 @@ def _filters(naive: Naive) -> list[MapFilter]:
         base.with_changes(capacity=("SPC",)),
         base.with_changes(mission=(mission,)),
         base.with_changes(region=("Africa",)),
+        base.with_changes(country=(Counter(naive.country(d) for d in naive.deployments).most_common(1)[0][0],)),
         base.with_changes(kind=(DeploymentKind.SURGE, DeploymentKind.ASSESSMENT)),
         base.with_changes(gender=(Gender.FEMALE,), capacity=("JCSC",)),
         base.with_changes(marker=(GenderMarker.GM2, GenderMarker.GM3)),

@@ -31,8 +31,9 @@ class Breakdown:
 
 def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Breakdown:
     on_day = Deployment.period.op("@>")(literal(filt.day))
+    # Grouped by ids over a lean FROM (no joins to mission and capacity); the missions are named afterwards.
     per_expert = deployments_in_scope(
-        filt, Mission.acronym.label("acronym"), Mission.name.label("name"), Capacity.code.label("code"),
+        filt, Deployment.mission_id.label("mission_id"), Expert.capacity_id.label("capacity_id"),
         Expert.gender.label("gender"), Deployment.expert_id.label("expert_id"),
         func.count().label("n"),
         func.sum(clipped_days(Deployment.start_date, Deployment.end_date, filt.start, filt.end)).label("days"),
@@ -40,8 +41,8 @@ def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Bre
         func.sum(Deployment.gender_outputs_delivered).label("delivered"),
         *[func.count().filter(Deployment.gender_marker == m).label(f"m{m.value}") for m in GenderMarker],
         func.bool_or(on_day).label("on_day"),
-        lookups=False,
-    ).group_by(Mission.acronym, Mission.name, Capacity.code, Expert.gender, Deployment.expert_id).cte("per_expert")
+        lean=True,
+    ).group_by(Deployment.mission_id, Expert.capacity_id, Expert.gender, Deployment.expert_id).cte("per_expert")
     p = per_expert.c
 
     def whole(value: Any) -> Any:
@@ -52,18 +53,25 @@ def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Bre
     totals += [func.count(func.distinct(p.expert_id)).filter(p.gender == g) for g in Gender]
     totals += [func.count(func.distinct(p.expert_id)).filter(p.on_day)]
     width = len(totals)
-    missions = select(literal("m"), p.acronym, p.name, p.code, whole(func.count()), whole(func.sum(p.n)),
+    missions = select(literal("m"), p.mission_id, p.capacity_id, whole(func.count()), whole(func.sum(p.n)),
                       whole(func.sum(p.days)), *[cast(null(), Integer)] * (width - 3)
-                      ).group_by(p.acronym, p.name, p.code)
-    summary = select(literal("t"), null(), null(), null(), *[whole(t) for t in totals])
+                      ).group_by(p.mission_id, p.capacity_id)
+    summary = select(literal("t"), null(), null(), *[whole(t) for t in totals])
     by_mission: list[MissionCount] = []
     markers: dict[str, int] = {}
     genders: dict[str, int] = {}
     planned = delivered = day_count = 0
-    for kind, acronym, name, code, *values in session.execute(union_all(missions, summary)):
+    rows = session.execute(union_all(missions, summary)).all()
+    mission_ids = {row[1] for row in rows if row[0] == "m"}
+    names = {i: (a, n) for i, a, n in session.execute(
+        select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))} if mission_ids else {}
+    code_of = dict(session.execute(select(Capacity.id, Capacity.code)).all())
+    for kind, mission_id, capacity_id, *values in rows:
         if kind == "m":
             experts, deployments, days = values[:3]
-            by_mission.append(MissionCount(acronym, name, code, int(experts), int(deployments), int(days or 0)))
+            acronym, name = names[mission_id]
+            by_mission.append(MissionCount(acronym, name, code_of[capacity_id], int(experts), int(deployments),
+                                           int(days or 0)))
             continue
         numbers = [int(v or 0) for v in values]
         markers = {m.value: numbers[i] for i, m in enumerate(GenderMarker)}

@@ -75,7 +75,7 @@ def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decim
     restricted = _restricts_deployments(filt)
     # Unrestricted, every deployment is in scope: no need to join 100,000 of them to their expenditures.
     scoped_deployment_spend = sums(
-        deployments_in_scope(filt, *by_allocation, func.sum(Expenditure.amount), when="any", lookups=False)
+        deployments_in_scope(filt, *by_allocation, func.sum(Expenditure.amount), when="any", lean=True)
         .join(Expenditure, Expenditure.deployment_id == Deployment.id).where(in_period)
         if restricted or filt.source else
         select(*by_allocation, func.sum(Expenditure.amount)).where(in_period, Expenditure.deployment_id.is_not(None)))

@@ -29,7 +29,7 @@ def gender_summary(session: Session, filt: MapFilter) -> GenderSummary:
     columns += [func.count(func.distinct(Expert.id)).filter(Expert.gender == g) for g in Gender]
     columns += [func.coalesce(func.sum(Deployment.gender_outputs_planned), 0),
                 func.coalesce(func.sum(Deployment.gender_outputs_delivered), 0)]
-    row = session.execute(deployments_in_scope(filt, *columns, lookups=False)).one()
+    row = session.execute(deployments_in_scope(filt, *columns, lean=True)).one()
     markers = {str(m): int(n) for m, n in zip(GenderMarker, row[:len(GenderMarker)], strict=True)}
     genders = {str(g): int(n) for g, n in zip(Gender, row[len(GenderMarker):len(GenderMarker) + len(Gender)],
                                               strict=True)}

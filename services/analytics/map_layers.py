@@ -59,11 +59,20 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
     if view is not None:
         base = base.where(func.ST_Intersects(place(), view.envelope()))
     rows = base.subquery("d")
-    places = session.scalar(select(func.count(func.distinct(rows.c.geom))))
-    clustered = bool(places and places > cap)
-    key: ColumnElement[Any] = (func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)) if clustered
-                               else rows.c.geom)
     codes = list(session.scalars(select(Capacity.code).order_by(Capacity.code)))
+    # One statement in the usual case: the places with their count; only past the cap a second one on the grid.
+    collection, places = session.execute(_places_select(rows, rows.c.geom, codes, with_names)).one()
+    clustered = bool(places and places > cap)
+    if clustered:
+        collection, _ = session.execute(_places_select(
+            rows, func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)), codes, False)).one()
+    collection["clustered"] = clustered
+    collection["day"] = filt.day.isoformat()
+    return collection
+
+
+def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_names: bool) -> Any:
+    """SELECT (FeatureCollection, number of features) of the rows grouped by ``key`` (the place or a grid cell)."""
     by_capacity: list[Any] = []
     for code in codes:
         by_capacity += [code, func.count(func.distinct(rows.c.expert_id)).filter(rows.c.capacity == code)]
@@ -76,7 +85,7 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
         func.min(rows.c.place_name).label("place_name"),
         func.count(func.distinct(rows.c.place_name)).label("places"),
     ).group_by(key)
-    if with_names and not clustered:
+    if with_names:
         person = rows.c.name + " (" + rows.c.capacity + ", " + rows.c.role + ")"
         grouped = grouped.add_columns(
             func.array_agg(aggregate_order_by(func.distinct(person), person)).label("names"))
@@ -85,17 +94,14 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
         "n", g.c.n, "by_capacity", g.c.by_capacity, "missions", g.c.missions,
         "place", case((g.c.places > 1, None), else_=g.c.place_name), "places", g.c.places,
     ]
-    if with_names and not clustered:
+    if with_names:
         properties += ["names", func.array_to_json(g.c.names[1:NAMES_PER_PLACE]),
                        "more_names", func.greatest(func.cardinality(g.c.names) - NAMES_PER_PLACE, 0)]
     feature = func.json_build_object(
         "type", "Feature", "geometry", _geojson(g.c.geom),
         "properties", func.json_build_object(*properties),
     )
-    collection = session.scalar(select(_collection(feature, g.c.n.desc())))
-    collection["clustered"] = clustered
-    collection["day"] = filt.day.isoformat()
-    return collection
+    return select(_collection(feature, g.c.n.desc()), func.count())
 
 
 def _running(start: ColumnElement[Any], end: ColumnElement[Any], filt: MapFilter) -> ColumnElement[bool]:
@@ -109,7 +115,7 @@ def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
     counts = (
         deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
                              func.count(func.distinct(Deployment.expert_id)).label("n"), when="day",
-                             lookups=False)
+                             lean=True)
         .group_by(Deployment.mission_id)
         .subquery("deployed")
     )

@@ -19,11 +19,9 @@ from models.enums import ExpertStatus
 from services.analytics.filters import MapFilter
 from services.analytics.scope import (
     clipped_days,
-    day_range,
     deployment_from,
     deployments_in_scope,
     expert_conditions,
-    needs_lookups,
     place_and_kind_conditions,
     pool_conditions,
     time_conditions,
@@ -83,10 +81,10 @@ def buckets(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
-def _daily_counts(session: Session, rows: Any, filt: MapFilter, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
-                                                                                                  np.ndarray]:
-    """Head count on each day of the period, per (capacity, kind), from rows of (code, scoped, start, end); ``scoped``
-    is any small integer that classifies the row.
+def _daily_counts(session: Session, rows: Any, filt: MapFilter, keys: list[tuple[int, int]]
+                  ) -> dict[tuple[int, int], np.ndarray]:
+    """Head count on each day of the period, per (capacity id, kind), from rows of (code, scoped, start, end);
+    ``scoped`` is any small integer that classifies the row.
 
     Why not join each row to each bucket: over 100,000 deployments that is a large nested loop. Instead the
     database returns only how many periods start and end on each day (+1 / -1, a few thousand rows), and a
@@ -118,29 +116,33 @@ class _Daily:
 
 
 def _daily(session: Session, filt: MapFilter) -> _Daily:
-    pool = dict(session.execute(
-        select(Capacity.code, func.count(Expert.id)).select_from(Expert)
-        .join(Capacity, Capacity.id == Expert.capacity_id).where(*pool_conditions(filt)).group_by(Capacity.code)
+    # The scans group by capacity id (no join to Capacity over 100,000 rows); codes are put on afterwards.
+    code_of = dict(session.execute(select(Capacity.id, Capacity.code)).all())
+    pool_ids = dict(session.execute(
+        select(Expert.capacity_id, func.count(Expert.id)).where(*pool_conditions(filt)).group_by(Expert.capacity_id)
     ).all())
-    codes = sorted(pool)
+    ids = sorted(pool_ids, key=lambda i: code_of[i])
     # Past deployments of experts who have since left still count as deployed (+1 when in scope); only those of
     # the pool (+2) are taken from the pool's available head count.
     kind = (case((and_(True, *place_and_kind_conditions(filt)), 1), else_=0)
             + case((Expert.status != ExpertStatus.SEPARATED, 2), else_=0))
     deployed = _daily_counts(session, deployment_from(
-        Capacity.code.label("code"), kind.label("scoped"), Deployment.start_date, Deployment.end_date,
-        lookups=needs_lookups(filt),
+        Expert.capacity_id.label("code"), kind.label("scoped"), Deployment.start_date, Deployment.end_date,
+        lookups=False, lean=True,
     ).where(*time_conditions(filt, "period"), *expert_conditions(filt)), filt,
-        [(c, k) for c in codes for k in range(4)]) if codes else {}
+        [(i, k) for i in ids for k in range(4)]) if ids else {}
     absent = _daily_counts(session, (
-        select(Capacity.code.label("code"), literal(0).label("scoped"), Unavailability.start_date,
+        select(Expert.capacity_id.label("code"), literal(0).label("scoped"), Unavailability.start_date,
                Unavailability.end_date)
         .select_from(Unavailability)
         .join(Expert, Expert.id == Unavailability.expert_id)
-        .join(Capacity, Capacity.id == Expert.capacity_id)
-        .where(Unavailability.period.op("&&")(day_range(filt.start, filt.end)), *pool_conditions(filt))
-    ), filt, [(c, 0) for c in codes]) if codes else {}
-    return _Daily(pool, deployed, absent)
+        .where(Unavailability.start_date <= filt.end, Unavailability.end_date >= filt.start, *pool_conditions(filt))
+    ), filt, [(i, 0) for i in ids]) if ids else {}
+    return _Daily(
+        pool={code_of[i]: n for i, n in pool_ids.items()},
+        deployed={(code_of[i], k): counts for (i, k), counts in deployed.items()},
+        absent={(code_of[i], k): counts for (i, k), counts in absent.items()},
+    )
 
 
 def _points(daily: _Daily, filt: MapFilter) -> list[AvailabilityPoint]:
@@ -223,4 +225,4 @@ def top_missions(rows: list[MissionCount], limit: int) -> list[MissionCount]:
 def deployed_on_day(session: Session, filt: MapFilter) -> int:
     """Distinct experts in scope deployed on the map's day."""
     return session.scalar(deployments_in_scope(filt, func.count(func.distinct(Deployment.expert_id)), when="day",
-                                               lookups=False)) or 0
+                                               lean=True)) or 0
