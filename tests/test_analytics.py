@@ -30,7 +30,7 @@ from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
 from services.analytics.gender import gender_summary
 from services.analytics.personnel import availability, buckets, by_mission, deployed_on_day, utilisation
-from services.analytics.view import map_view
+from services.analytics.view import day_view, map_view
 from services.catalog import BBox
 from services.errors import Forbidden, ValidationError
 
@@ -304,6 +304,21 @@ def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding
 def test_the_briefing_role_gets_no_map_of_people(session) -> None:
     with pytest.raises(Forbidden):
         map_view(session, _principal(Role.BRIEFING), MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    with pytest.raises(Forbidden):
+        day_view(session, _principal(Role.BRIEFING), MapFilter.default(), view=None, zoom=3)
+
+
+def test_the_day_alone_gives_what_the_whole_view_gives_for_that_day(session, naive: Naive) -> None:
+    """Play and step redraw only the day's layers and head count (day_view): they must equal the full view's."""
+    principal = _principal(Role.VIEWER)
+    for filt in _filters(naive):
+        for day in (filt.start, filt.start + (filt.end - filt.start) / 2, filt.end):
+            at = filt.with_changes(as_of=day)
+            whole = map_view(session, principal, at, view=None, zoom=3, usd_rates=RATES)
+            alone = day_view(session, principal, at, view=None, zoom=3)
+            assert alone.places == whole.places
+            assert alone.missions == whole.missions
+            assert alone.deployed_now == whole.figures.deployed_now == len(naive.on_day(at))
 
 
 def test_the_one_statement_breakdown_equals_the_separate_answers(session, naive: Naive) -> None:

@@ -30,7 +30,7 @@ from services import layers
 from services.access import Permission
 from services.analytics.filters import MapFilter
 from services.analytics.options import filter_options
-from services.analytics.view import MapView, map_view, places_for
+from services.analytics.view import MapView, day_view, map_view, places_for
 from services.catalog import BBox
 from services.errors import HubError
 
@@ -66,6 +66,8 @@ class Ids:
     DRAW = "map-draw"
     STATUS = "map-status"
     FIGURES = "map-figures"
+    DEPLOYED_NOW = "map-kf-deployed"  # the one key figure that depends on the day alone
+    PERIOD_FIGURES = "map-period-figures"
     CH_AVAILABILITY = "map-chart-availability"
     CH_MISSIONS = "map-chart-missions"
     CH_FUNDING = "map-chart-funding"
@@ -257,6 +259,9 @@ def _chart_card(title: str, graph_id: str, download: str, extra: Any = None) -> 
     ], className="mb-2")
 
 
+KEY_FIGURE_STYLE: dict[str, Any] = {"widths": {"xs": 6}, "value_class": "fs-3"}
+
+
 @page_layout(Permission.VIEW_OPERATIONS)
 def layout(**query: Any) -> html.Div:
     error = None
@@ -286,7 +291,11 @@ def layout(**query: Any) -> html.Div:
                 html.Div(id=Ids.DOWNLOADS, className="small mt-1"),
             ], lg=7),
             dbc.Col([
-                dbc.Row(id=Ids.FIGURES, className="g-2 mb-2"),
+                dbc.Row([
+                    figure_card(Ids.DEPLOYED_NOW, _("Experts deployed on the day"), "…", **KEY_FIGURE_STYLE),
+                    # display: contents lets the cards in this Div sit in the row's grid as its own columns.
+                    html.Div(id=Ids.PERIOD_FIGURES, style={"display": "contents"}),
+                ], id=Ids.FIGURES, className="g-2 mb-2"),
                 _chart_card(_("Experts deployed by mission (click a bar to filter)"), Ids.CH_MISSIONS, "missions"),
             ], lg=5),
         ], className="g-2"),
@@ -450,7 +459,7 @@ APPLY_OUTPUTS = [
     Output(Ids.PLACES, "data"), Output(Ids.MISSIONS, "data"), Output(Ids.AREAS, "data"), Output(Ids.SITES, "data"),
     Output(Ids.CH_AVAILABILITY, "figure"), Output(Ids.CH_MISSIONS, "figure"), Output(Ids.CH_FUNDING, "figure"),
     Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.FUNDING_TEXT, "children"),
-    Output(Ids.FIGURES, "children"),
+    Output(Ids.DEPLOYED_NOW, "children"), Output(Ids.PERIOD_FIGURES, "children"),
     Output(Ids.CHIPS, "children"), Output(Ids.FILTER, "data"), Output(Ids.STATUS, "children"),
     Output(Ids.AS_OF_LABEL, "children"), Output(Ids.DOWNLOADS, "children"),
     Output({"type": DOWNLOAD, "chart": ALL, "format": ALL}, "href"),
@@ -458,21 +467,19 @@ APPLY_OUTPUTS = [
 ]
 
 
-def _key_figures(view: MapView) -> list[Any]:
+def _period_figures(view: MapView) -> list[Any]:
+    """The key figures of the period (the day's head count is updated on its own, see apply)."""
     fig = view.figures
     sl = fig.service_level
     median = _("%(days).1f days", days=sl.median_days) if sl.median_days is not None else "–"
-    wide = {"widths": {"xs": 6}, "value_class": "fs-3"}
     utilisation = " · ".join(f"{u.capacity} {u.share:.0%}" for u in fig.utilisation if u.share is not None) or "–"
-    cards = [
-        figure_card("map-kf-deployed", _("Experts deployed on the day"), fig.deployed_now, **wide),
-        figure_card("map-kf-surge", _("Open surge requests"), fig.open_surge_requests, **wide),
+    return [
+        figure_card("map-kf-surge", _("Open surge requests"), fig.open_surge_requests, **KEY_FIGURE_STYLE),
         figure_card("map-kf-median", _("Median days from request to deployment"), median,
                     _("target %(days)d days · %(n)d of %(total)d deployed requests within it",
-                      days=sl.target_days, n=sl.within_target, total=sl.deployed), **wide),
-        figure_card("map-kf-utilisation", _("Utilisation (time deployed)"), utilisation, **wide),
+                      days=sl.target_days, n=sl.within_target, total=sl.deployed), **KEY_FIGURE_STYLE),
+        figure_card("map-kf-utilisation", _("Utilisation (time deployed)"), utilisation, **KEY_FIGURE_STYLE),
     ]
-    return cards
 
 
 def _gender_text(view: MapView) -> Any:
@@ -527,35 +534,52 @@ def apply(*inputs: Any) -> list[Any]:
     principal = current_principal()
     if principal is None:
         raise PreventUpdate
-    only_moved = ctx.triggered_id in (Ids.MAP,) and not tied
+    triggers = set(ctx.triggered_prop_ids.values())
+    only_moved = triggers == {Ids.MAP} and not tied
+    # Play, a step or a click on the availability chart changes the day alone: the charts over the period stay.
+    only_day = triggers == {Ids.AS_OF}
+    downloads = ctx.outputs_list[-3]
     try:
         filt = _filter_from((start, end), as_of, multi, area, view_box if tied else None)
         with db_session() as s:
             if only_moved:
                 places = places_for(s, principal, filt, view_box, zoom)
                 return ([places] + [no_update] * (len(APPLY_OUTPUTS) - 4)
-                        + [[no_update] * len(ctx.outputs_list[-3]), no_update, no_update])
-            view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates)
+                        + [[no_update] * len(downloads), no_update, no_update])
+            if only_day:
+                day = day_view(s, principal, filt, view=view_box, zoom=zoom)
+                places, missions, deployed_now = day.places, day.missions, day.deployed_now
+            else:
+                view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates)
+                places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
-        return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(ctx.outputs_list[-3]), str(exc), True]
+        return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]
     query = filt.to_query()
-    funding = (map_charts.funding_figure(view.funding) if view.funding is not None
-               else map_charts.empty_figure(_("Funding is not available to your role.")))
-    n_places = len(view.places["features"])
-    experts = sum(f["properties"]["n"] for f in view.places["features"])
+    n_places = len(places["features"])
+    experts = sum(f["properties"]["n"] for f in places["features"])
     status = (ngettext("%(num)d expert", "%(num)d experts", experts) + " · "
               + ngettext("%(num)d place", "%(num)d places", n_places) + " · " + filt.day.isoformat())
-    if view.places.get("clustered"):
+    if places.get("clustered"):
         status += " · " + _("places merged on a grid at this zoom; zoom in for detail")
+    if only_day:
+        period_outputs: list[Any] = [no_update] * 9
+    else:
+        funding = (map_charts.funding_figure(view.funding) if view.funding is not None
+                   else map_charts.empty_figure(_("Funding is not available to your role.")))
+        period_outputs = [
+            view.areas, view.sites,
+            map_charts.availability_figure(view.availability),
+            map_charts.missions_figure(view.by_mission, filt.mission),
+            funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
+            _funding_text(view), _period_figures(view),
+        ]
+    areas_and_sites, charts_and_texts, period_figures = period_outputs[:2], period_outputs[2:8], period_outputs[8]
     return [
-        view.places, view.missions, view.areas, view.sites,
-        map_charts.availability_figure(view.availability),
-        map_charts.missions_figure(view.by_mission, filt.mission),
-        funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
-        _funding_text(view),
-        _key_figures(view), _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
+        places, missions, *areas_and_sites, *charts_and_texts,
+        str(deployed_now), period_figures,
+        _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
         _downloads(query),
-        [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in ctx.outputs_list[-3]],
+        [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in downloads],
         None, False,
     ]
 
