@@ -193,6 +193,10 @@ def test_openapi_document_lists_every_path_and_the_bearer_scheme(server, logged_
     assert "403" in deployments["responses"] and "422" in deployments["responses"]
     assert {p["name"] for p in deployments["parameters"]} >= {"mission", "start", "end", "bbox", "status", "kind",
                                                                "capacity", "limit", "offset", "format"}
+    # The briefing role gets suppressed key figures as null: the document says so.
+    figures = doc["components"]["schemas"]["KeyFigures"]["properties"]
+    assert all(figures[name].get("nullable") for name in
+               ("experts_deployed", "experts_available", "experts_total", "open_surge_requests"))
 
 
 def test_personal_access_token_works_and_a_revoked_or_garbage_one_does_not(server, make_user, world) -> None:

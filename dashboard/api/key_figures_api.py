@@ -22,12 +22,16 @@ class KeyFiguresQuery(Schema):
     capacity_id = fields.Integer(load_default=None)
 
 
+_SUPPRESSED = ("null when suppressed for a role that sees aggregates only (briefing): a count from 1 to the "
+               "suppression threshold minus one, or one from which such a count could be worked out")
+
+
 class KeyFiguresSchema(Schema):
     as_of = fields.Date(required=True)
-    experts_deployed = fields.Integer(required=True)
-    experts_available = fields.Integer(required=True)
-    experts_total = fields.Integer(required=True)
-    open_surge_requests = fields.Integer(required=True)
+    experts_deployed = fields.Integer(required=True, allow_none=True, metadata={"description": _SUPPRESSED})
+    experts_available = fields.Integer(required=True, allow_none=True, metadata={"description": _SUPPRESSED})
+    experts_total = fields.Integer(required=True, allow_none=True, metadata={"description": _SUPPRESSED})
+    open_surge_requests = fields.Integer(required=True, allow_none=True, metadata={"description": _SUPPRESSED})
     active_missions = fields.Integer(required=True)
 
 
