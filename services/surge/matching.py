@@ -22,7 +22,21 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Date, Text, bindparam, case, cast, func, literal, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from models import (
@@ -304,10 +318,27 @@ def mission_regions(session: Session, mission_id: int) -> list[str]:
     ) if r)
 
 
+_NO_BYTES = literal_column("''::bytea")
+
+
+def _packed(column: Any) -> Any:
+    """A column folded into one value: integers and booleans as the bytes of their binary form, which numpy
+    reads as they are (``_array``); anything else as an array. Parsing 100,000 integers out of text arrays into
+    Python ints cost a third of the ranking; ``np.frombuffer`` of the packed bytes costs nothing.
+
+    string_agg skips NULLs, which would misalign the arrays: a NULL boolean counts as false (as None did in
+    numpy), and the integer columns folded here are all NOT NULL."""
+    if isinstance(column.type, Boolean):
+        return func.string_agg(func.boolsend(func.coalesce(column, False)), _NO_BYTES)
+    if isinstance(column.type, Integer):
+        return func.string_agg(func.int4send(cast(column, Integer)), _NO_BYTES)
+    return func.array_agg(column)
+
+
 def _arrays(stmt: Any) -> Any:
-    """One row of arrays out of ``stmt``: each column folded by ``array_agg`` in the same pass (so aligned)."""
+    """One row out of ``stmt``: each column folded by ``_packed`` in the same pass over the rows (so aligned)."""
     sub = stmt.subquery()
-    return select(*[func.array_agg(c).label(c.key) for c in sub.c]).subquery()
+    return select(*[_packed(c).label(c.key) for c in sub.c]).subquery()
 
 
 def _ordinal(day: Any) -> Any:
@@ -392,7 +423,12 @@ def _facts_statement(skills: bool, languages: bool, clearances: bool, ignores_re
     return stmt
 
 
-def _array(values: Sequence[Any] | None, dtype: Any = np.int64) -> np.ndarray:
+def _array(values: Sequence[Any] | bytes | None, dtype: Any = np.int64) -> np.ndarray:
+    """A fact as a numpy array, from an array or from ``_packed`` bytes (big-endian int4, or one byte a bool)."""
+    if isinstance(values, bytes | memoryview):
+        if dtype is bool:
+            return np.frombuffer(values, dtype=np.uint8).astype(bool)
+        return np.frombuffer(values, dtype=">i4").astype(dtype)
     return np.array(values or [], dtype=dtype)
 
 
