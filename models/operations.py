@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import PERIOD_SQL, Base, Generated, Timestamped, enum_column
@@ -39,6 +39,8 @@ class SurgeRequest(Generated, Timestamped, Base):
     __table_args__ = (
         CheckConstraint("experts_requested BETWEEN 1 AND 50", name="experts_requested_range"),
         CheckConstraint("duration_days BETWEEN 1 AND 730", name="duration_range"),
+        CheckConstraint("score_weights IS NULL OR jsonb_typeof(score_weights) = 'object'",
+                        name="score_weights_object"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +58,9 @@ class SurgeRequest(Generated, Timestamped, Base):
     # Ask the matcher for a gender-balanced team.
     balance_gender: Mapped[bool] = mapped_column(nullable=False, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The matcher's weights a planner saved for this request (services.surge.matching.Weights as a dict); NULL:
+    # the defaults. Everyone who ranks this request, in the page or the API, then ranks it the same way.
+    score_weights: Mapped[dict[str, float] | None] = mapped_column(JSONB(none_as_null=True))
     status: Mapped[SurgeStatus] = mapped_column(
         enum_column(SurgeStatus, "surge_status"), nullable=False, default=SurgeStatus.RECEIVED, index=True
     )

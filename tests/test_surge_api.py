@@ -63,6 +63,35 @@ def test_planner_records_ranks_proposes_and_approves(logged_in, session, engine)
             clean.execute(delete(SurgeRequest).where(SurgeRequest.id == request_id))
 
 
+def test_weights_saved_through_the_api_rank_the_request_for_everyone(logged_in, session, engine) -> None:
+    client = logged_in("planner")
+    created = client.post("/api/v1/surge-requests", json=_body(session)).get_json()
+    ref = created["reference"]
+    try:
+        assert created["weights_saved"] is False
+        saved = client.put(f"/api/v1/surge-requests/{ref}/weights",
+                           json={"skills": 8, "rotation": 0, "version": created["version"]})
+        assert saved.status_code == 200, saved.get_json()
+        detail = saved.get_json()
+        assert detail["weights_saved"] and detail["weights"]["skills"] == 8 and detail["weights"]["rotation"] == 0
+        assert detail["weights"]["languages"] == 1  # not given: its default
+        # Another planner's ranking uses them; a weight in the query overrides only itself.
+        other = logged_in("planner")
+        assert other.get(f"/api/v1/surge-requests/{ref}/candidates?limit=1").get_json()["weights"] == detail["weights"]
+        mixed = other.get(f"/api/v1/surge-requests/{ref}/proposals?gender=3").get_json()["weights"]
+        assert mixed == {**detail["weights"], "gender": 3}
+        stale = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 2, "version": created["version"]})
+        assert stale.status_code == 409 and "changed by someone else" in stale.get_json()["detail"]
+        bad = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skill": 2})
+        assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+        assert client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 12}).status_code == 422
+        assert client.put("/api/v1/surge-requests/DEMO-nope/weights", json={}).status_code == 404
+        assert logged_in("viewer").put(f"/api/v1/surge-requests/{ref}/weights", json={}).status_code == 403
+    finally:
+        with Session(engine) as clean, clean.begin():
+            clean.execute(delete(SurgeRequest).where(SurgeRequest.reference == ref))
+
+
 def test_bad_input_is_a_clear_422(logged_in, session) -> None:
     client = logged_in("planner")
     body = {**_body(session), "duration_days": 0, "skills": [{"code": "investigations", "min_level": 9}]}
@@ -92,5 +121,6 @@ def test_openapi_lists_surge_paths(logged_in) -> None:
     paths = logged_in("viewer").get("/api/v1/openapi.json").get_json()["paths"]
     for path in ("/api/v1/surge-requests", "/api/v1/surge-requests/{key}/candidates",
                  "/api/v1/surge-requests/{key}/proposals", "/api/v1/surge-requests/{key}/steps",
+                 "/api/v1/surge-requests/{key}/weights",
                  "/api/v1/surge-requests/service-level"):
         assert path in paths, path

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
+from models import AuditEvent, Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
 from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
 from services.access import Principal
 from services.errors import Conflict, Forbidden, ValidationError
 from services.surge import requests as surge
+from services.surge.matching import Weights
 from services.surge.requests import LanguageWanted, RequestFilter, RequestForm, SkillWanted
 from services.surge.service_level import ServiceLevel, service_level, service_level_by_period
 from tests.surge_fixtures import END, START, expert, planner
@@ -95,6 +96,40 @@ def test_an_excluded_or_busy_expert_is_refused_with_the_reason(session) -> None:
     surge.propose(session, principal, second.id, [e.id])
     with pytest.raises(Conflict, match="no proposed expert"):
         surge.advance(session, principal, first.id, SurgeStatus.APPROVED)
+
+
+def test_weights_saved_for_a_request_rank_it_for_everyone(session) -> None:
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)
+    expert(session, languages={"en": "C1"})
+    detail = surge.get_request(session, principal, request.id, today=TODAY)
+    assert detail["weights"] == Weights().as_dict() and not detail["weights_saved"]
+    assert surge.candidates(session, principal, request.id).weights == Weights()
+
+    chosen = Weights(skills=9, rotation=0)
+    surge.save_weights(session, principal, request.reference, chosen, version=detail["version"])
+    other = Principal(principal.user_id, "another-planner", Role.PLANNER)
+    detail = surge.get_request(session, other, request.id, today=TODAY)
+    assert detail["weights"] == chosen.as_dict() and detail["weights_saved"]
+    # Another planner ranks with the saved weights; weights passed in still win (the page while adjusting).
+    assert surge.candidates(session, other, request.id).weights == chosen
+    assert surge.candidates(session, other, request.id, Weights()).weights == Weights()
+    assert session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "surge_weights_saved",
+                                                          AuditEvent.entity_id == str(request.id))
+                          )["weights"] == chosen.as_dict()
+
+    with pytest.raises(Conflict, match="changed by someone else"):
+        surge.save_weights(session, principal, request.id, Weights(), version=detail["version"] - 1)
+    with pytest.raises(ValidationError, match="from 0 to 10"):
+        surge.save_weights(session, principal, request.id, Weights.from_mapping({"skills": 11}))
+    with pytest.raises(Forbidden):
+        surge.save_weights(session, Principal(0, "v", Role.VIEWER), request.id, Weights())
+    # Saving the defaults clears them; a closed request's ranking no longer changes.
+    surge.save_weights(session, principal, request.id, Weights(), version=detail["version"])
+    assert session.scalar(select(SurgeRequest.score_weights).where(SurgeRequest.id == request.id)) is None
+    surge.advance(session, principal, request.id, SurgeStatus.WITHDRAWN)
+    with pytest.raises(Conflict, match="can no longer change"):
+        surge.save_weights(session, principal, request.id, chosen)
 
 
 def test_the_database_has_the_last_word_on_overlaps(session) -> None:

@@ -134,6 +134,8 @@ class RequestDetailSchema(RequestSchema):
     steps = fields.List(fields.Nested(StepSchema))
     next_statuses = fields.List(fields.String())
     team = fields.List(fields.Nested(TeamMemberSchema))
+    weights = fields.Dict(metadata={"description": "The weights its candidates are ranked with."})
+    weights_saved = fields.Boolean(metadata={"description": "False: nothing saved, the defaults rank it."})
 
 
 class StepInSchema(Schema):
@@ -152,17 +154,28 @@ class StepsSchema(Schema):
     steps = fields.List(fields.Nested(StepSchema))
 
 
+_WEIGHT = {"description": "0 to 10; a weight not given is the request's saved one (PUT .../weights), else the "
+                          "default."}
+
+
 class WeightsQuery(Schema):
-    skills = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    languages = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    experience = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    region = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    rotation = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    gender = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    skills = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
+    languages = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
+    experience = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
+    region = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
+    rotation = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
+    gender = fields.Float(load_default=None, validate=validate.Range(min=0, max=10), metadata=_WEIGHT)
 
 
 class CandidateQuery(PagingQuery, WeightsQuery):
     pass
+
+
+class WeightsInSchema(WeightsQuery):
+    class Meta:
+        unknown = RAISE
+
+    version = fields.Integer(load_default=None, metadata={"description": "The request's version: stale gets 409."})
 
 
 class CandidateSchema(Schema):
@@ -211,8 +224,12 @@ class ServiceLevelQuery(Schema):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _weights(query: dict[str, Any]) -> Weights:
-    return Weights.from_mapping({k: query.get(k) for k in COMPONENTS})
+def _weights(session: Any, key: str, query: dict[str, Any]) -> Weights | None:
+    """The query's weights over the request's saved ones; None (the saved ones) when the query gives none."""
+    given = {k: query[k] for k in COMPONENTS if query.get(k) is not None}
+    if not given:
+        return None
+    return Weights.from_mapping({**surge.saved_weights(surge.load_request(session, key)).as_dict(), **given})
 
 
 def _candidate(c: Any, need: Any, names: dict[int, str]) -> dict[str, Any]:
@@ -305,6 +322,22 @@ class Steps(MethodView):
             return surge.get_request(s, principal, request.id)
 
 
+@blp.route("/<string:key>/weights")
+class SavedWeights(MethodView):
+    @blp.arguments(WeightsInSchema)
+    @blp.response(200, RequestDetailSchema)
+    @problems(blp, 401, 403, 404)
+    def put(self, body: dict[str, Any], key: str) -> object:
+        """Save the weights the request's candidates are ranked with, for everyone (a weight not given keeps its
+        default; all defaults clear them). 409 for a stale version or a closed request."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            weights = Weights.from_mapping({k: body.get(k) for k in COMPONENTS})
+            request = surge.save_weights(s, principal, key, weights, version=body["version"],
+                                         origin=request_origin())
+            return surge.get_request(s, principal, request.id)
+
+
 @blp.route("/<string:key>/candidates")
 class Candidates(MethodView):
     @blp.arguments(CandidateQuery, **QUERY_ARGS)
@@ -315,7 +348,7 @@ class Candidates(MethodView):
         principal = require(Permission.MANAGE_SURGE)
         page = paging(query, hub().settings.api_max_page_size)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(query))
+            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
             chosen = ranking.top(page.limit, page.offset)
             names = surge.expert_names(s, principal, [c.expert_id for c in chosen])
         return {"items": [_candidate(c, ranking.need, names) for c in chosen], "total": ranking.eligible_count,
@@ -332,7 +365,7 @@ class CandidateDetail(MethodView):
         """Any expert against the request: their rank, or the rules that exclude them."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(query))
+            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
             candidate = ranking.explain(expert_id)
             names = surge.expert_names(s, principal, [expert_id])
         return _candidate(candidate, ranking.need, names)
@@ -347,7 +380,7 @@ class Proposals(MethodView):
         """A suggested team for the experts still wanted, chosen as a team (skills, gender balance)."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(query))
+            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
             request = surge.load_request(s, key)
             wanted = max(request.experts_requested - len(ranking.need.team_genders), 0)
             team = propose_team(ranking, wanted) if wanted else []

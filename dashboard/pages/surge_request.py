@@ -49,6 +49,8 @@ class Ids:
     SUGGEST = "surge-req-suggest"
     PROPOSE = "surge-req-propose"
     MESSAGE = "surge-req-message"
+    SAVE_WEIGHTS = "surge-req-save-weights"
+    WEIGHTS_NOTE = "surge-req-weights-note"
 
     @staticmethod
     def weight(name: str) -> str:
@@ -87,10 +89,15 @@ def _columns() -> list[dict[str, Any]]:
 
 @page_layout(Permission.MANAGE_SURGE)
 def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
-    defaults = Weights()
+    # The request's saved weights; an unknown reference keeps the defaults (show_request says it is unknown).
+    try:
+        with db_session() as s:
+            start_with = surge.saved_weights(surge.load_request(s, reference or ""))
+    except HubError:
+        start_with = Weights()
     weights = dbc.Row([dbc.Col([
         dbc.Label(str(COMPONENT_LABELS[name]), html_for=Ids.weight(name), className="small"),
-        dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(defaults, name),
+        dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(start_with, name),
                   debounce=True)], xs=6, md=2) for name in COMPONENTS], className="g-2 mb-2")
     actions = [dbc.Button(_action_label(status), id=Ids.action(status), color=colour, className="me-2 mb-2",
                           disabled=True) for status, (_label, colour) in ACTIONS.items()]
@@ -111,6 +118,11 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
         html.P(_("Weights of the score (0 to 10); change one and the list is ranked again."),
                className="text-muted small mb-1"),
         weights,
+        html.Div([
+            dbc.Button(_("Save these weights for this request"), id=Ids.SAVE_WEIGHTS, color="outline-secondary",
+                       size="sm", className="me-2"),
+            html.Span(id=Ids.WEIGHTS_NOTE, className="small text-muted"),
+        ], className="mb-2"),
         dbc.Row([
             dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=6),
             dbc.Col([dbc.Button(_("Suggest a team"), id=Ids.SUGGEST, color="secondary", className="me-2"),
@@ -136,7 +148,7 @@ def _weights(values: tuple[Any, ...]) -> Weights:
 
 @secured_callback(
     Output(Ids.HEADER, "children"), Output(Ids.STEPS, "children"), Output(Ids.TEAM, "children"),
-    Output(Ids.TIMELINE, "figure"), Output(Ids.VERSION, "data"),
+    Output(Ids.TIMELINE, "figure"), Output(Ids.VERSION, "data"), Output(Ids.WEIGHTS_NOTE, "children"),
     *[Output(Ids.action(status), "disabled") for status in ACTIONS],
     Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
     roles=Permission.MANAGE_SURGE,
@@ -150,7 +162,7 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
                                      start=start - timedelta(days=30), end=end + timedelta(days=30))
     except HubError as error:
         return (dbc.Alert(str(error), color="danger", id="surge-req-not-found"), None, None, dash.no_update, None,
-                *[True for _status in ACTIONS])
+                None, *[True for _status in ACTIONS])
     badges = [dbc.Badge(status_label(detail["status"]), color="info", id="surge-req-status", className="me-2")]
     if detail["overdue"]:
         badges.append(dbc.Badge(_("Overdue: target %(n)d days", n=detail["target_days"]), color="danger"))
@@ -174,8 +186,31 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
                    className="small", id="surge-req-team-list")
     allowed = set(detail["next_statuses"])
     disabled = [status not in allowed for status in ACTIONS]
+    saved = ", ".join(f"{COMPONENT_LABELS[name]} {value:g}" for name, value in detail["weights"].items())
+    weights_note = (_("Saved for this request: %(weights)s.", weights=saved) if detail["weights_saved"]
+                    else _("Nothing saved for this request: the default weights rank it."))
     return (header, steps, team, timeline_figure(bars, start - timedelta(days=30), end + timedelta(days=30)),
-            detail["version"], *disabled)
+            detail["version"], weights_note, *disabled)
+
+
+@secured_callback(
+    Output(Ids.MESSAGE, "children", allow_duplicate=True), Output(Ids.REFRESH, "data", allow_duplicate=True),
+    Input(Ids.SAVE_WEIGHTS, "n_clicks"),
+    State(Ids.REFERENCE, "data"), State(Ids.VERSION, "data"), State(Ids.REFRESH, "data"),
+    *[State(Ids.weight(name), "value") for name in COMPONENTS],
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def save_weights(_clicks: int | None, reference: str | None, version: int | None, refresh: int | None,
+                 *weights: Any) -> tuple[Any, Any]:
+    """The weights on the page become the request's own: every planner, and the API, then rank with them."""
+    try:
+        with db_session() as s:
+            surge.save_weights(s, current_user.principal, reference or "", _weights(weights), version=version,
+                               origin=request_origin())
+    except HubError as error:
+        return dbc.Alert(str(error), color="danger", id="surge-req-error"), dash.no_update
+    return (dbc.Alert(_("Weights saved: this request's candidates are now ranked with them by everyone."),
+                      color="success", id="surge-req-done"), int(refresh or 0) + 1)
 
 
 @secured_callback(

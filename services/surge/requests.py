@@ -324,6 +324,7 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
         "gender_considerations": request.gender_considerations, "balance_gender": request.balance_gender,
         "notes": request.notes, "status": str(request.status), "version": request.version,
         "target_days": target,
+        "weights": saved_weights(request).as_dict(), "weights_saved": request.score_weights is not None,
         "overdue": request.status not in CLOSED and (today - request.received_on).days > target,
         "skills": [{"code": s.code, "name": s.name, "weight": float(s.weight), "min_level": s.min_level}
                    for s in skills],
@@ -337,12 +338,35 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
 
 
 # --- candidates -------------------------------------------------------------------------------------------
+def saved_weights(request: SurgeRequest) -> Weights:
+    """The weights saved for the request, or the defaults."""
+    return Weights.from_mapping(request.score_weights)
+
+
 def candidates(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
                clearances: Sequence[str] = DEFAULT_REQUIRED_CLEARANCES) -> Ranking:
-    """The request's ranking of every expert (planners and admins: it is about named people)."""
+    """The request's ranking of every expert (planners and admins: it is about named people), with the given
+    weights, else the request's saved ones."""
     principal.require(Permission.MANAGE_SURGE)
     request = load_request(session, key)
-    return rank(session, need_for_request(session, request, clearances), weights)
+    return rank(session, need_for_request(session, request, clearances),
+                weights if weights is not None else saved_weights(request))
+
+
+def save_weights(session: Session, principal: Principal, key: int | str, weights: Weights, *,
+                 version: int | None = None, origin: RequestOrigin | None = None) -> SurgeRequest:
+    """Saves the weights the request's candidates are ranked with (the defaults are saved as none)."""
+    principal.require(Permission.MANAGE_SURGE)
+    request = load_request(session, key, for_update=True)
+    _check_version(request, version)
+    if request.status in CLOSED:
+        raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
+                       "its ranking can no longer change.")
+    request.score_weights = None if weights == Weights() else weights.as_dict()
+    _flush(session, request)
+    record(session, "surge_weights_saved", principal=principal, entity="surge_request", entity_id=request.id,
+           detail={"reference": request.reference, "weights": weights.as_dict()}, origin=origin)
+    return request
 
 
 def suggested_team(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,

@@ -53,6 +53,17 @@ def test_planner_records_request_proposes_two_and_approves(page: Page, login_as,
         why = page.locator('#surge-req-candidates .ag-row[row-index="0"] .ag-cell[col-id="why"]')
         expect(why).to_contain_text("—")  # the reasons and the largest contributions
 
+        # Weights saved for the request come back when it is opened again.
+        expect(page.locator("#surge-req-weights-note")).to_contain_text("Nothing saved")
+        page.fill("#surge-req-weight-rotation", "0")
+        page.press("#surge-req-weight-rotation", "Enter")
+        page.click("#surge-req-save-weights")
+        expect(page.locator("#surge-req-done")).to_contain_text("Weights saved")
+        expect(page.locator("#surge-req-weights-note")).to_contain_text("Saved for this request")
+        page.reload()
+        expect(page.locator("#surge-req-weight-rotation")).to_have_value("0")
+        expect(page.locator("#surge-req-status")).to_have_text("Received")
+
         page.click("#surge-req-suggest")
         expect(page.locator("#surge-req-candidates .ag-center-cols-container .ag-row-selected")).to_have_count(2)
         page.click("#surge-req-propose")
