@@ -113,18 +113,22 @@ def test_clicking_a_mission_on_the_map_filters_the_charts(page: Page, login_as, 
     login_as("viewer")
     open_map(page)
     # Mission HQ markers are white circles; click one that is in view and not covered by another marker.
-    point = page.evaluate("""() => {
+    markers = ".leaflet-overlay-pane path.leaflet-interactive[fill='#ffffff']"
+    index = page.evaluate("""(selector) => {
         const map = document.getElementById('map-map').getBoundingClientRect();
-        for (const el of document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive[fill='#ffffff']")) {
+        const all = [...document.querySelectorAll(selector)];
+        for (const [i, el] of all.entries()) {
             const r = el.getBoundingClientRect();
             const x = r.x + r.width / 2, y = r.y + r.height / 2;
             if (x > map.left + 60 && x < map.right - 60 && y > map.top + 60 && y < map.bottom - 20
-                && document.elementFromPoint(x, y) === el) { return [x, y]; }
+                && document.elementFromPoint(x, y) === el) { return i; }
         }
         return null;
-    }""")
-    assert point, "a mission HQ marker is in view"
-    page.mouse.click(*point)
+    }""", markers)
+    assert index is not None, "a mission HQ marker is in view"
+    # A locator click waits until the marker is stable and is the one hit at the click point: a late answer can
+    # redraw the layers, and a click at coordinates computed before that could land on nothing (seen in CI once).
+    page.locator(markers).nth(index).click()
     # Two round trips (the click's filter edit, then the charts); generous on a loaded machine.
     expect(page.locator("#map-chips")).to_contain_text("Mission: ", timeout=30_000)
     settle(page)
