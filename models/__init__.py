@@ -9,6 +9,7 @@ from models.knowledge import Assessment, Lesson, Recommendation, RecommendationF
 from models.operations import (
     Deployment,
     SurgeRequest,
+    SurgeRequestClearance,
     SurgeRequestLanguage,
     SurgeRequestSkill,
     SurgeRequestStep,
@@ -63,6 +64,7 @@ __all__ = [
     "Site",
     "Skill",
     "SurgeRequest",
+    "SurgeRequestClearance",
     "SurgeRequestLanguage",
     "SurgeRequestSkill",
     "SurgeRequestStep",

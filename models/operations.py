@@ -75,6 +75,9 @@ class SurgeRequest(Generated, Timestamped, Base):
     steps: Mapped[list[SurgeRequestStep]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="SurgeRequestStep.at"
     )
+    clearances: Mapped[list[SurgeRequestClearance]] = relationship(
+        back_populates="request", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -92,6 +95,17 @@ class SurgeRequestSkill(Base):
     min_level: Mapped[int] = mapped_column(nullable=False, default=1)
 
     request: Mapped[SurgeRequest] = relationship(back_populates="skills")
+
+
+class SurgeRequestClearance(Base):
+    """A clearance every proposed expert must hold, valid for the whole requested period."""
+
+    __tablename__ = "surge_request_clearance"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("surge_request.id", ondelete="CASCADE"), primary_key=True)
+    clearance_type_id: Mapped[int] = mapped_column(ForeignKey("clearance_type.id"), primary_key=True)
+
+    request: Mapped[SurgeRequest] = relationship(back_populates="clearances")
 
 
 class SurgeRequestLanguage(Base):

@@ -72,6 +72,7 @@ from models.enums import (
 )
 from services.errors import Conflict, HubError
 from services.reference_data import assign_site_countries
+from services.surge.matching import DEFAULT_REQUIRED_CLEARANCES
 
 DEFAULT_SEED = 20261122
 YEARS = 5
@@ -838,6 +839,11 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         "surge_request_step": pd.DataFrame(steps, columns=["request_id", "status", "at", "note"]),
         "surge_request_skill": pd.DataFrame(req_skills, columns=["request_id", "skill_id", "weight", "min_level"]),
         "surge_request_language": pd.DataFrame(req_langs, columns=["request_id", "language_code", "min_level"]),
+        # Every generated request requires the form's default clearances (MEDICAL and SECURITY).
+        "surge_request_clearance": pd.DataFrame(
+            [(int(rid), int(cid)) for rid in ids[:n]
+             for cid in ctx.clearances.id[ctx.clearances.code.isin(DEFAULT_REQUIRED_CLEARANCES)]],
+            columns=["request_id", "clearance_type_id"]),
         "_link": pd.DataFrame({"surge_request_id": link_id}),
     }
 
@@ -1214,7 +1220,8 @@ def load_demo(session: Session, *, experts: int = 80, deployments: int | None = 
         counts[table] = _copy(session, table, frame)
     counts["grant_agreement"] = _copy(session, "grant_agreement", funding["grant_agreement"])
     counts["allocation"] = _copy(session, "allocation", funding["allocation"].astype({"project_id": "Int64"}))
-    for table in ("surge_request", "surge_request_step", "surge_request_skill", "surge_request_language"):
+    for table in ("surge_request", "surge_request_step", "surge_request_skill", "surge_request_language",
+                  "surge_request_clearance"):
         counts[table] = _copy(session, table, surge[table])
     counts["deployment"] = _copy(session, "deployment", _columns(dep))
     counts["expenditure"] = _copy(session, "expenditure", funding["expenditure"])

@@ -68,7 +68,7 @@ def test_weights_saved_through_the_api_rank_the_request_for_everyone(logged_in, 
     created = client.post("/api/v1/surge-requests", json=_body(session)).get_json()
     ref = created["reference"]
     try:
-        assert created["weights_saved"] is False
+        assert created["weights_saved"] is False and created["clearances"] == ["MEDICAL", "SECURITY"]
         saved = client.put(f"/api/v1/surge-requests/{ref}/weights",
                            json={"skills": 8, "rotation": 0, "version": created["version"]})
         assert saved.status_code == 200, saved.get_json()
@@ -102,6 +102,8 @@ def test_bad_input_is_a_clear_422(logged_in, session) -> None:
     assert unknown.status_code == 422 and "no mission with acronym 'NOPE'" in unknown.get_json()["detail"]
     weights = client.get("/api/v1/surge-requests/DEMO-nope/candidates?skills=20")
     assert weights.status_code == 422
+    clearance = client.post("/api/v1/surge-requests", json={**_body(session), "clearances": ["medical", "NOPE"]})
+    assert clearance.status_code == 422 and "no clearance type with code 'NOPE'" in clearance.get_json()["detail"]
 
 
 def test_roles(logged_in) -> None:

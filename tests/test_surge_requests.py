@@ -13,7 +13,7 @@ from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
 from services.access import Principal
 from services.errors import Conflict, Forbidden, ValidationError
 from services.surge import requests as surge
-from services.surge.matching import Weights
+from services.surge.matching import Rule, Weights
 from services.surge.requests import LanguageWanted, RequestFilter, RequestForm, SkillWanted
 from services.surge.service_level import ServiceLevel, service_level, service_level_by_period
 from tests.surge_fixtures import END, START, expert, planner
@@ -96,6 +96,26 @@ def test_an_excluded_or_busy_expert_is_refused_with_the_reason(session) -> None:
     surge.propose(session, principal, second.id, [e.id])
     with pytest.raises(Conflict, match="no proposed expert"):
         surge.advance(session, principal, first.id, SurgeStatus.APPROVED)
+
+
+def test_each_request_requires_its_own_clearances(session) -> None:
+    principal = planner(session)
+    default = surge.create_request(session, principal, _form(session), today=TODAY)
+    field = surge.create_request(session, principal, _form(session, clearances=("SSAFE", "MEDICAL")), today=TODAY)
+    desk = surge.create_request(session, principal, _form(session, clearances=()), today=TODAY)
+    assert surge.get_request(session, principal, default.id, today=TODAY)["clearances"] == ["MEDICAL", "SECURITY"]
+    assert surge.get_request(session, principal, field.id, today=TODAY)["clearances"] == ["MEDICAL", "SSAFE"]
+    assert surge.get_request(session, principal, desk.id, today=TODAY)["clearances"] == []
+    holder = expert(session, languages={"en": "C1"})  # MEDICAL and SECURITY, no SSAFE
+    none = expert(session, languages={"en": "C1"}, clearances={})
+    assert surge.candidates(session, principal, default.id).explain(holder.id).eligible
+    assert Rule.CLEARANCE in surge.candidates(session, principal, field.id).explain(holder.id).excluded_by
+    assert Rule.CLEARANCE in surge.candidates(session, principal, default.id).explain(none.id).excluded_by
+    assert surge.candidates(session, principal, desk.id).explain(none.id).eligible
+    with pytest.raises(ValidationError, match="no clearance type with code 'NOPE'"):
+        surge.create_request(session, principal, _form(session, clearances=("NOPE",)), today=TODAY)
+    with pytest.raises(ValidationError, match="a clearance is listed twice"):
+        surge.create_request(session, principal, _form(session, clearances=("MEDICAL", "MEDICAL")), today=TODAY)
 
 
 def test_weights_saved_for_a_request_rank_it_for_everyone(session) -> None:

@@ -28,7 +28,7 @@ from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
 from services.surge import requests as surge
 from services.surge.explain import english, factors
-from services.surge.matching import COMPONENTS, Weights, propose_team
+from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Weights, propose_team
 from services.surge.service_level import service_level
 
 blp = Blueprint(
@@ -79,6 +79,11 @@ class RequestInSchema(Schema):
     balance_gender = fields.Boolean(load_default=False)
     notes = fields.String(load_default=None, validate=validate.Length(max=4000))
     received_on = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+    clearances = fields.List(fields.String(validate=validate.Length(min=1, max=30)),
+                             load_default=lambda: list(DEFAULT_REQUIRED_CLEARANCES),
+                             validate=validate.Length(max=20),
+                             metadata={"description": "Clearance type codes every proposed expert must hold for the "
+                                                      "whole period (default MEDICAL, SECURITY; [] for none)."})
 
 
 class StepSchema(Schema):
@@ -134,6 +139,8 @@ class RequestDetailSchema(RequestSchema):
     steps = fields.List(fields.Nested(StepSchema))
     next_statuses = fields.List(fields.String())
     team = fields.List(fields.Nested(TeamMemberSchema))
+    clearances = fields.List(fields.String(), metadata={"description": "Clearance type codes every proposed "
+                                                                       "expert must hold for the whole period."})
     weights = fields.Dict(metadata={"description": "The weights its candidates are ranked with."})
     weights_saved = fields.Boolean(metadata={"description": "False: nothing saved, the defaults rank it."})
 
@@ -263,9 +270,10 @@ class Requests(MethodView):
         """Record a surge request (status received, dated and attributed to you)."""
         principal = require(Permission.MANAGE_SURGE)
         form = surge.RequestForm(
-            **{k: v for k, v in body.items() if k not in ("skills", "languages")},
+            **{k: v for k, v in body.items() if k not in ("skills", "languages", "clearances")},
             skills=tuple(surge.SkillWanted(**s) for s in body["skills"]),
             languages=tuple(surge.LanguageWanted(**lang) for lang in body["languages"]),
+            clearances=tuple(code.strip().upper() for code in body["clearances"]),
         )
         with db_session() as s:
             request = surge.create_request(s, principal, form, origin=request_origin())

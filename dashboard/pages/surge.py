@@ -25,6 +25,7 @@ from services.access import Permission
 from services.catalog import Paging
 from services.errors import HubError
 from services.surge import forecast, requests
+from services.surge.matching import DEFAULT_REQUIRED_CLEARANCES
 from services.surge.service_level import request_days, service_level
 
 SKILL_ROWS = 3
@@ -49,6 +50,7 @@ class Ids:
     BALANCE = "surge-form-balance"
     GENDER_NOTE = "surge-form-gender-note"
     NOTES = "surge-form-notes"
+    CLEARANCES = "surge-form-clearances"
     SUBMIT = "surge-form-submit"
     FORM_MESSAGE = "surge-form-message"
     # the list
@@ -129,6 +131,9 @@ def _form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
         ], className="g-2 mb-2"),
         dbc.Label(_("Skills (weight and minimum level 1-5)")), *skill_rows,
         dbc.Label(_("Languages (minimum level)")), *language_rows,
+        dbc.Label(_("Required clearances, valid for the whole period"), html_for=Ids.CLEARANCES),
+        dcc.Dropdown(id=Ids.CLEARANCES, options=options["clearances"], multi=True,
+                     value=list(DEFAULT_REQUIRED_CLEARANCES), className="mb-2"),
         dbc.Row([
             dbc.Col(dbc.Textarea(id=Ids.GENDER_NOTE, placeholder=_("Gender considerations"), maxLength=2000), md=6),
             dbc.Col(dbc.Textarea(id=Ids.NOTES, placeholder=_("Notes"), maxLength=4000), md=6),
@@ -228,7 +233,7 @@ def show_service_level(capacity: str | None) -> tuple[list[Any], Any]:
     *[State(Ids.min_level(k), "value") for k in range(SKILL_ROWS)],
     *[State(Ids.language(k), "value") for k in range(LANGUAGE_ROWS)],
     *[State(Ids.language_level(k), "value") for k in range(LANGUAGE_ROWS)],
-    State(Ids.REFRESH, "data"),
+    State(Ids.CLEARANCES, "value"), State(Ids.REFRESH, "data"),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
 def record_request(_clicks: int | None, mission: str | None, capacity: str | None, title: str | None,
@@ -237,6 +242,7 @@ def record_request(_clicks: int | None, mission: str | None, capacity: str | Non
     skills, weights, mins = rest[:SKILL_ROWS], rest[SKILL_ROWS:2 * SKILL_ROWS], rest[2 * SKILL_ROWS:3 * SKILL_ROWS]
     langs = rest[3 * SKILL_ROWS:3 * SKILL_ROWS + LANGUAGE_ROWS]
     levels = rest[3 * SKILL_ROWS + LANGUAGE_ROWS:3 * SKILL_ROWS + 2 * LANGUAGE_ROWS]
+    clearances = tuple(rest[-2] or ())
     refresh = int(rest[-1] or 0)
     try:
         wanted_start = date.fromisoformat(start) if start else None
@@ -253,6 +259,7 @@ def record_request(_clicks: int | None, mission: str | None, capacity: str | Non
                      for code, w, m in zip(skills, weights, mins, strict=True) if code),
         languages=tuple(requests.LanguageWanted(code, level or "B2")
                         for code, level in zip(langs, levels, strict=True) if code),
+        clearances=clearances,
     )
     try:
         with db_session() as s:

@@ -176,6 +176,7 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
             _("%(mission)s asks for %(n)d expert(s) from %(start)s to %(end)s.", mission=detail["mission"],
               n=detail["experts_requested"], start=start.isoformat(), end=end.isoformat()), html.Br(),
             _("Skills: %(skills)s", skills=skills), html.Br(), _("Languages: %(languages)s", languages=languages),
+            html.Br(), _("Required clearances: %(codes)s", codes=", ".join(detail["clearances"]) or "–"),
             html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
         ], className="small"),
     ])

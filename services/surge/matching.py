@@ -279,8 +279,8 @@ def team_genders(session: Session, request_id: int) -> tuple[str, ...]:
     return tuple(str(g) for g in rows)
 
 
-def need_for_request(session: Session, request: SurgeRequest,
-                     clearances: Sequence[str] = DEFAULT_REQUIRED_CLEARANCES) -> Need:
+def need_for_request(session: Session, request: SurgeRequest, clearances: Sequence[str] | None = None) -> Need:
+    """What the request needs; ``clearances`` (codes) replaces the request's own required clearances."""
     start, end = period_of(request)
     skill_rows = session.execute(
         select(Skill.id, Skill.code, Skill.name).where(Skill.id.in_([s.skill_id for s in request.skills]))
@@ -293,7 +293,9 @@ def need_for_request(session: Session, request: SurgeRequest,
     languages = tuple(LanguageNeed(lang.language_code, LanguageLevel(lang.min_level))
                       for lang in sorted(request.languages, key=lambda x: x.language_code))
     return Need(start=start, end=end, mission_id=request.mission_id, skills=skills, languages=languages,
-                clearance_type_ids=clearance_ids(session, clearances), balance_gender=request.balance_gender,
+                clearance_type_ids=(tuple(sorted(c.clearance_type_id for c in request.clearances))
+                                    if clearances is None else clearance_ids(session, clearances)),
+                balance_gender=request.balance_gender,
                 experts_requested=request.experts_requested, request_id=request.id,
                 team_genders=team_genders(session, request.id))
 

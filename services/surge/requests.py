@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     Capacity,
+    ClearanceType,
     Deployment,
     Expert,
     Language,
@@ -27,6 +28,7 @@ from models import (
     Site,
     Skill,
     SurgeRequest,
+    SurgeRequestClearance,
     SurgeRequestLanguage,
     SurgeRequestSkill,
     SurgeRequestStep,
@@ -95,6 +97,8 @@ class RequestForm:
     balance_gender: bool = False
     notes: str | None = None
     received_on: date | None = None  # today unless the request came in earlier
+    # Clearance type codes every proposed expert must hold for the whole period (none: no clearance required).
+    clearances: tuple[str, ...] = DEFAULT_REQUIRED_CLEARANCES
 
 
 def _problems(form: RequestForm, today: date) -> list[str]:
@@ -127,6 +131,8 @@ def _problems(form: RequestForm, today: date) -> list[str]:
     langs = [lang.code for lang in form.languages]
     if len(langs) != len(set(langs)):
         problems.append("a language is listed twice")
+    if len(form.clearances) != len(set(form.clearances)):
+        problems.append("a clearance is listed twice")
     for lang in form.languages:
         if lang.min_level not in {v.value for v in LanguageLevel}:
             problems.append(f"the level of language {lang.code!r} must be one of "
@@ -174,6 +180,9 @@ def create_request(session: Session, principal: Principal, form: RequestForm, *,
     known_langs = set(session.scalars(select(Language.code).where(
         Language.code.in_([lang.code for lang in form.languages]))))
     problems += [f"no language with code {lang.code!r}" for lang in form.languages if lang.code not in known_langs]
+    clearance_ids = dict(session.execute(
+        select(ClearanceType.code, ClearanceType.id).where(ClearanceType.code.in_(list(form.clearances)))).all())
+    problems += [f"no clearance type with code {code!r}" for code in form.clearances if code not in clearance_ids]
     if problems:
         raise ValidationError("The request cannot be recorded: " + "; ".join(problems) + ".")
     received = form.received_on or today
@@ -189,6 +198,7 @@ def create_request(session: Session, principal: Principal, form: RequestForm, *,
                 for s in form.skills],
         languages=[SurgeRequestLanguage(language_code=lang.code, min_level=LanguageLevel(lang.min_level))
                    for lang in form.languages],
+        clearances=[SurgeRequestClearance(clearance_type_id=clearance_ids[code]) for code in set(form.clearances)],
     )
     session.add(request)
     request.steps.append(SurgeRequestStep(status=SurgeStatus.RECEIVED, by_user_id=principal.user_id))
@@ -330,6 +340,8 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
                    for s in skills],
         "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
+        "clearances": sorted(session.scalars(select(ClearanceType.code).where(
+            ClearanceType.id.in_([c.clearance_type_id for c in request.clearances])))),
         "steps": [{"status": str(s.status), "at": s.at, "by": users.get(s.by_user_id), "note": s.note}
                   for s in request.steps],
         "next_statuses": sorted(str(s) for s in NEXT[request.status]),
@@ -344,9 +356,9 @@ def saved_weights(request: SurgeRequest) -> Weights:
 
 
 def candidates(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
-               clearances: Sequence[str] = DEFAULT_REQUIRED_CLEARANCES) -> Ranking:
+               clearances: Sequence[str] | None = None) -> Ranking:
     """The request's ranking of every expert (planners and admins: it is about named people), with the given
-    weights, else the request's saved ones."""
+    weights, else the request's saved ones; with the given clearance codes, else the request's own."""
     principal.require(Permission.MANAGE_SURGE)
     request = load_request(session, key)
     return rank(session, need_for_request(session, request, clearances),
@@ -563,13 +575,15 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
 
 
 def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[str, Any]]]:
-    """Choices for the request form and the filters: active missions, capacities, skills, languages, teams."""
+    """Choices for the request form and the filters: active missions, capacities, skills, languages, clearance
+    types, teams."""
     missions = session.execute(select(Mission.acronym, Mission.name).where(Mission.active.is_(True))
                                .order_by(Mission.acronym)).all()
     skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr).order_by(Skill.area, Skill.name)).all()
     languages = session.execute(select(Language.code, Language.name)
                                 .order_by(Language.is_un_official.desc(), Language.name)).all()
     capacities = session.execute(select(Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+    clearance_types = session.execute(select(ClearanceType.code, ClearanceType.name).order_by(ClearanceType.name)).all()
     from services.surge.forecast import team_options
 
     return {
@@ -578,5 +592,6 @@ def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[st
         "skills": [{"value": s.code, "label": (s.name_fr if locale == "fr" and s.name_fr else s.name)}
                    for s in skills],
         "languages": [{"value": lang.code, "label": lang.name} for lang in languages],
+        "clearances": [{"value": c.code, "label": c.name} for c in clearance_types],
         "teams": team_options(session),
     }
