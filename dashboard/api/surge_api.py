@@ -28,7 +28,7 @@ from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
 from services.surge import requests as surge
 from services.surge.explain import english, factors
-from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Weights, propose_team
+from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Weights
 from services.surge.service_level import service_level
 
 blp = Blueprint(
@@ -231,12 +231,9 @@ class ServiceLevelQuery(Schema):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-def _weights(session: Any, key: str, query: dict[str, Any]) -> Weights | None:
-    """The query's weights over the request's saved ones; None (the saved ones) when the query gives none."""
-    given = {k: query[k] for k in COMPONENTS if query.get(k) is not None}
-    if not given:
-        return None
-    return Weights.from_mapping({**surge.saved_weights(surge.load_request(session, key)).as_dict(), **given})
+def _weights(query: dict[str, Any]) -> dict[str, float]:
+    """The weights the query names: the service puts them over the request's saved ones."""
+    return {k: query[k] for k in COMPONENTS if query.get(k) is not None}
 
 
 def _candidate(c: Any, need: Any, names: dict[int, str]) -> dict[str, Any]:
@@ -356,7 +353,7 @@ class Candidates(MethodView):
         principal = require(Permission.MANAGE_SURGE)
         page = paging(query, hub().settings.api_max_page_size)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
+            ranking = surge.candidates(s, principal, key, _weights(query))
             chosen = ranking.top(page.limit, page.offset)
             names = surge.expert_names(s, principal, [c.expert_id for c in chosen])
         return {"items": [_candidate(c, ranking.need, names) for c in chosen], "total": ranking.eligible_count,
@@ -373,7 +370,7 @@ class CandidateDetail(MethodView):
         """Any expert against the request: their rank, or the rules that exclude them."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
+            ranking = surge.candidates(s, principal, key, _weights(query))
             candidate = ranking.explain(expert_id)
             names = surge.expert_names(s, principal, [expert_id])
         return _candidate(candidate, ranking.need, names)
@@ -388,10 +385,7 @@ class Proposals(MethodView):
         """A suggested team for the experts still wanted, chosen as a team (skills, gender balance)."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            ranking = surge.candidates(s, principal, key, _weights(s, key, query))
-            request = surge.load_request(s, key)
-            wanted = max(request.experts_requested - len(ranking.need.team_genders), 0)
-            team = propose_team(ranking, wanted) if wanted else []
+            ranking, team = surge.suggested_team(s, principal, key, _weights(query))
             names = surge.expert_names(s, principal, [m.candidate.expert_id for m in team])
         return {"weights": ranking.weights.as_dict(), "members": [
             {"pick": m.pick, "gain": m.gain, "adds_skills": list(m.adds_skills), "balances_gender": m.balances_gender,

@@ -29,7 +29,7 @@ from services.access import Permission
 from services.errors import HubError
 from services.surge import forecast
 from services.surge import requests as surge
-from services.surge.matching import COMPONENTS, Weights, propose_team
+from services.surge.matching import COMPONENTS, Weights
 
 CANDIDATES_SHOWN = 100
 
@@ -268,10 +268,7 @@ def explain_excluded(expert_id: int | None, reference: str | None) -> Any:
 def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> tuple[Any, Any]:
     try:
         with db_session() as s:
-            ranking = surge.candidates(s, current_user.principal, reference or "", _weights(weights))
-            request = surge.load_request(s, reference or "")
-            wanted = max(request.experts_requested - len(ranking.need.team_genders), 0)
-            team = propose_team(ranking, wanted) if wanted else []
+            ranking, team = surge.suggested_team(s, current_user.principal, reference or "", _weights(weights))
     except HubError as error:
         return dash.no_update, dbc.Alert(str(error), color="danger")
     if not team:

@@ -8,7 +8,7 @@ them, never a traceback. The request's ``version`` (optimistic lock) catches two
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -355,14 +355,19 @@ def saved_weights(request: SurgeRequest) -> Weights:
     return Weights.from_mapping(request.score_weights)
 
 
-def candidates(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
+def candidates(session: Session, principal: Principal, key: int | str,
+               weights: Weights | Mapping[str, float] | None = None,
                clearances: Sequence[str] | None = None) -> Ranking:
-    """The request's ranking of every expert (planners and admins: it is about named people), with the given
-    weights, else the request's saved ones; with the given clearance codes, else the request's own."""
+    """The request's ranking of every expert (planners and admins: it is about named people); with the given
+    clearance codes, else the request's own.
+
+    ``weights``: all of them (the page while a planner adjusts them), or some of them by name over the request's
+    saved ones (an API query), or None for the saved ones."""
     principal.require(Permission.MANAGE_SURGE)
     request = load_request(session, key)
-    return rank(session, need_for_request(session, request, clearances),
-                weights if weights is not None else saved_weights(request))
+    if not isinstance(weights, Weights):
+        weights = Weights.from_mapping({**saved_weights(request).as_dict(), **(weights or {})})
+    return rank(session, need_for_request(session, request, clearances), weights)
 
 
 def save_weights(session: Session, principal: Principal, key: int | str, weights: Weights, *,
@@ -381,13 +386,13 @@ def save_weights(session: Session, principal: Principal, key: int | str, weights
     return request
 
 
-def suggested_team(session: Session, principal: Principal, key: int | str, weights: Weights | None = None,
-                   size: int | None = None) -> list[TeamMember]:
+def suggested_team(session: Session, principal: Principal, key: int | str,
+                   weights: Weights | Mapping[str, float] | None = None,
+                   size: int | None = None) -> tuple[Ranking, list[TeamMember]]:
+    """The ranking, and a team for the experts still wanted (all of ``size`` when given), chosen as a team."""
     ranking = candidates(session, principal, key, weights)
-    request = load_request(session, key)
-    already = len(ranking.need.team_genders)
-    wanted = size if size is not None else max(request.experts_requested - already, 0)
-    return propose_team(ranking, wanted) if wanted else []
+    wanted = size if size is not None else max(ranking.need.experts_requested - len(ranking.need.team_genders), 0)
+    return ranking, (propose_team(ranking, wanted) if wanted else [])
 
 
 def expert_names(session: Session, principal: Principal, expert_ids: Sequence[int]) -> dict[int, str]:
