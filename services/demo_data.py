@@ -834,6 +834,7 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         req_langs.append((rid, "fr" if acronym in FRANCOPHONE_MISSIONS else "en", "B2"))
         if acronym in ARABIC_MISSIONS and rng.random() < 0.4:
             req_langs.append((rid, "ar", "B1"))
+    default_clearances = [int(c) for c in ctx.clearances.id[ctx.clearances.code.isin(DEFAULT_REQUIRED_CLEARANCES)]]
     return {
         "surge_request": pd.DataFrame(req).astype({"site_id": "Int64"}),
         "surge_request_step": pd.DataFrame(steps, columns=["request_id", "status", "at", "note"]),
@@ -841,8 +842,7 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         "surge_request_language": pd.DataFrame(req_langs, columns=["request_id", "language_code", "min_level"]),
         # Every generated request requires the form's default clearances (MEDICAL and SECURITY).
         "surge_request_clearance": pd.DataFrame(
-            [(int(rid), int(cid)) for rid in ids[:n]
-             for cid in ctx.clearances.id[ctx.clearances.code.isin(DEFAULT_REQUIRED_CLEARANCES)]],
+            [(int(rid), cid) for rid in ids for cid in default_clearances],
             columns=["request_id", "clearance_type_id"]),
         "_link": pd.DataFrame({"surge_request_id": link_id}),
     }
