@@ -561,21 +561,22 @@ def apply(*inputs: Any) -> list[Any]:
               + ngettext("%(num)d place", "%(num)d places", n_places) + " · " + filt.day.isoformat())
     if places.get("clustered"):
         status += " · " + _("places merged on a grid at this zoom; zoom in for detail")
-    if only_day:
-        period_outputs: list[Any] = [no_update] * 9
-    else:
+    # The period's layers, charts and texts (APPLY_OUTPUTS from AREAS to FUNDING_TEXT), and its key figures.
+    period: list[Any] = [no_update] * 8
+    period_figures: Any = no_update
+    if not only_day:
         funding = (map_charts.funding_figure(view.funding) if view.funding is not None
                    else map_charts.empty_figure(_("Funding is not available to your role.")))
-        period_outputs = [
+        period = [
             view.areas, view.sites,
             map_charts.availability_figure(view.availability),
             map_charts.missions_figure(view.by_mission, filt.mission),
             funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
-            _funding_text(view), _period_figures(view),
+            _funding_text(view),
         ]
-    areas_and_sites, charts_and_texts, period_figures = period_outputs[:2], period_outputs[2:8], period_outputs[8]
+        period_figures = _period_figures(view)
     return [
-        places, missions, *areas_and_sites, *charts_and_texts,
+        places, missions, *period,
         str(deployed_now), period_figures,
         _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
         _downloads(query),

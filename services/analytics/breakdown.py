@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from models import Capacity, Deployment, Expert, Mission
+from models import Deployment, Expert, Mission
 from models.enums import Gender, GenderMarker
 from services.analytics.filters import MapFilter
 from services.analytics.gender import GenderSummary, summary_of
 from services.analytics.personnel import MissionCount, deployed_on_day, top_missions
-from services.analytics.scope import clipped_days, deployments_in_scope
+from services.analytics.scope import capacity_codes, clipped_days, deployments_in_scope
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Bre
     mission_ids = {row[1] for row in rows if row[0] == "m"}
     names = {i: (a, n) for i, a, n in session.execute(
         select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))} if mission_ids else {}
-    code_of = dict(session.execute(select(Capacity.id, Capacity.code)).all())
+    code_of = capacity_codes(session)
     for kind, mission_id, capacity_id, *values in rows:
         if kind == "m":
             experts, deployments, days = values[:3]

@@ -18,6 +18,7 @@ from models import Capacity, Deployment, Expert, Mission, Unavailability
 from models.enums import ExpertStatus
 from services.analytics.filters import MapFilter
 from services.analytics.scope import (
+    capacity_codes,
     clipped_days,
     deployment_from,
     deployments_in_scope,
@@ -117,7 +118,7 @@ class _Daily:
 
 def _daily(session: Session, filt: MapFilter) -> _Daily:
     # The scans group by capacity id (no join to Capacity over 100,000 rows); codes are put on afterwards.
-    code_of = dict(session.execute(select(Capacity.id, Capacity.code)).all())
+    code_of = capacity_codes(session)
     pool_ids = dict(session.execute(
         select(Expert.capacity_id, func.count(Expert.id)).where(*pool_conditions(filt)).group_by(Expert.capacity_id)
     ).all())

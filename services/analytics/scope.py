@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import DATERANGE
+from sqlalchemy.orm import Session
 
 from models import (
     Allocation,
@@ -74,6 +75,11 @@ def area_geometry(filt: MapFilter) -> ColumnElement[Any] | None:
     for shape in shapes[1:]:
         geometry = func.ST_Intersection(geometry, shape)
     return geometry
+
+
+def capacity_codes(session: Session) -> dict[int, str]:
+    """Capacity id -> code: the scans group by id and name the capacities afterwards."""
+    return dict(session.execute(select(Capacity.id, Capacity.code)).all())
 
 
 def capacity_ids(codes: tuple[str, ...]) -> Select[Any]:
