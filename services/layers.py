@@ -27,6 +27,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    any_,
     cast,
     column,
     delete,
@@ -67,7 +68,8 @@ def _visible_clause(principal: Principal) -> ColumnElement[bool]:
         return true()
     if principal.role == Role.BRIEFING:
         return Layer.in_briefings.is_(True)
-    return or_(func.cardinality(Layer.visible_to_roles) == 0, Layer.visible_to_roles.any(principal.role.value))
+    return or_(func.cardinality(Layer.visible_to_roles) == 0,
+               literal(principal.role.value) == any_(Layer.visible_to_roles))
 
 
 def _layer_for(session: Session, principal: Principal, slug: str, *, manage: bool = False) -> Layer:

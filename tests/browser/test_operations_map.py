@@ -40,6 +40,9 @@ def deployed_on(session: Session, day: date, mission: str | None = None, capacit
 
 def click_largest_bar(page: Page, graph_id: str, index: int | None = None) -> None:
     """Clicks the middle of a bar of a Plotly chart (the largest, or the index-th of the drawn ones)."""
+    # Bars exist only in the real graph: the placeholder with the same id is swapped out once plotly.js has
+    # loaded, which can come after the network is idle on a loaded machine (a scroll on it failed in CI).
+    expect(page.locator(f"#{graph_id} .bars path").first).to_be_attached()
     page.locator(f"#{graph_id}").scroll_into_view_if_needed()
     boxes = page.eval_on_selector_all(
         f"#{graph_id} .bars path",
@@ -64,6 +67,9 @@ def open_map(page: Page, path: str = "/map") -> None:
     page.goto(path)
     expect(page.locator("#map-kf-deployed")).to_be_visible()
     expect(page.locator("#map-status")).to_contain_text(" · ")
+    # Each chart is a placeholder until plotly.js has loaded and been parsed; then it is replaced.
+    expect(page.locator("#map-chart-missions .main-svg").first).to_be_attached()
+    expect(page.locator(".dash-graph--pending")).to_have_count(0)
     settle(page)
 
 
