@@ -66,6 +66,11 @@ class SurgeRequest(Generated, Timestamped, Base):
     )
     # Optimistic locking: a concurrent edit is detected, not silently overwritten.
     version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    # When the "received" and "deployed" steps were taken, copied from the steps by a trigger (migration 0010)
+    # so the service level reads one table. Never set them here; read them in SQL (a loaded request does not
+    # see a step added after it was loaded).
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deployed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     mission: Mapped[Mission] = relationship()
     skills: Mapped[list[SurgeRequestSkill]] = relationship(back_populates="request", cascade="all, delete-orphan")

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import DateTime, cast, literal, select
 
 from models import AuditEvent, Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
 from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
@@ -219,3 +219,33 @@ def test_service_level_in_sql(session) -> None:
     assert service_level(session, start=date(2036, 1, 1)).requests == 0
     rows = service_level_by_period(session, unit="month", **window)
     assert {r.capacity: r.level.deployed for r in rows} == {"JCSC": 4, "SPC": 1}
+
+
+def test_the_request_keeps_its_step_times_whoever_writes_the_steps(session) -> None:
+    """The trigger of migration 0010 copies the received and deployed steps' times onto the request, for ORM
+    inserts, plain SQL updates and deletes alike; the service level reads only those."""
+    t0 = datetime(2035, 3, 1, 8, tzinfo=UTC)
+    request = _deployed_request(session, "JCSC", t0, 2)
+
+    def times() -> tuple[datetime | None, datetime | None]:
+        row = session.execute(select(SurgeRequest.received_at, SurgeRequest.deployed_at)
+                              .where(SurgeRequest.id == request.id)).one()
+        return row[0], row[1]
+
+    assert times() == (t0, t0 + timedelta(days=2))
+    steps = SurgeRequestStep.__table__
+    session.execute(steps.update().where(steps.c.request_id == request.id, steps.c.status == SurgeStatus.DEPLOYED)
+                    .values(at=t0 + timedelta(days=4)))
+    assert times() == (t0, t0 + timedelta(days=4))
+    assert service_level(session, capacity_codes=["JCSC"], start=t0.date(), end=t0.date()).median_days == 4.0
+    session.execute(steps.delete().where(steps.c.request_id == request.id, steps.c.status == SurgeStatus.DEPLOYED))
+    assert times() == (t0, None)
+    session.execute(steps.delete().where(steps.c.request_id == request.id))
+    assert times() == (None, None)
+    # Without a received step, the start of the day the request was received counts (in the server's zone).
+    deployed = datetime(2035, 3, 2, 12, tzinfo=UTC)
+    session.execute(steps.insert().values(request_id=request.id, status=SurgeStatus.DEPLOYED, at=deployed))
+    assert times() == (None, deployed)
+    midnight = session.scalar(select(cast(literal(t0.date()), DateTime(timezone=True))))
+    expected = round((deployed - midnight).total_seconds() / 86400, 2)
+    assert service_level(session, capacity_codes=["JCSC"], start=t0.date(), end=t0.date()).median_days == expected

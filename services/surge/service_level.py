@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, cast, extract, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, DateTime, Select, cast, extract, func, select
+from sqlalchemy.orm import Session
 
-from models import Capacity, SurgeRequest, SurgeRequestStep
-from models.enums import SurgeStatus
+from models import Capacity, SurgeRequest
 
 DEFAULT_TARGET_DAYS = 3
 
@@ -43,19 +42,14 @@ def target_days(session: Session, capacity_codes: Sequence[str] = ()) -> int:
 
 def _days_select(capacity_codes: Sequence[str], mission_ids: Sequence[int], start: date | None,
                  end: date | None) -> Select[Any]:
-    """One row per request in scope with ``days`` (NULL while not deployed) and its capacity."""
-    received = aliased(SurgeRequestStep)
-    deployed = aliased(SurgeRequestStep)
-    received_at = func.coalesce(received.at, cast(SurgeRequest.received_on, DateTime(timezone=True)))
-    days: ColumnElement[Any] = extract("epoch", deployed.at - received_at) / 86400.0
+    """One row per request in scope with ``days`` (NULL while not deployed) and its capacity. The steps' times
+    are on the request itself (kept by a trigger, migration 0010), so no step is read."""
+    received_at = func.coalesce(SurgeRequest.received_at, cast(SurgeRequest.received_on, DateTime(timezone=True)))
+    days: ColumnElement[Any] = extract("epoch", SurgeRequest.deployed_at - received_at) / 86400.0
     stmt = (select(SurgeRequest.id, SurgeRequest.reference, SurgeRequest.received_on,
                    Capacity.code.label("capacity"), days.label("days"))
             .select_from(SurgeRequest)
-            .outerjoin(Capacity, Capacity.id == SurgeRequest.capacity_id)
-            .outerjoin(received, and_(received.request_id == SurgeRequest.id,
-                                      received.status == SurgeStatus.RECEIVED))
-            .outerjoin(deployed, and_(deployed.request_id == SurgeRequest.id,
-                                      deployed.status == SurgeStatus.DEPLOYED)))
+            .outerjoin(Capacity, Capacity.id == SurgeRequest.capacity_id))
     codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
     if codes:
         stmt = stmt.where(Capacity.code.in_(codes))
