@@ -21,6 +21,7 @@ from dashboard.security.auth import init_auth
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
 from models.settings import PROJECT_ROOT, Settings
+from services.analytics.view_cache import ViewCache
 
 __all__ = ["create_app"]
 
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     server = Flask(__name__, static_folder=None)
     server.config["SECRET_KEY"] = _secret_key(settings)
     server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
-    server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine))
+    server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine),
+                                          ViewCache(settings.map_cache_entries))
     init_i18n(server, settings.default_locale)
     init_auth(server, settings)
     init_api(server, settings)

@@ -4,7 +4,8 @@
 
 Creates a database of its own in the embedded cluster, loads the demo data at scale, builds the app, logs a
 viewer in with Flask's test client and POSTs the page's ``apply`` callback to /_dash-update-component exactly
-as the browser does, for many filter combinations: prints p50/p95/max and the answer's size raw and gzipped.
+as the browser does, for many filter combinations: prints p50/p95/max and the answer's size raw and gzipped,
+then the same combinations again (a view seen before, served from the per-snapshot cache).
 Then the map data alone (places FeatureCollection) for a world view at several zooms, against the naive way
 (GeoPandas read_postgis of every deployment in scope, then to_json); the slowest SQL statements seen during the
 callbacks (EXPLAIN ANALYZE of the slowest with --explain); and the page's first-load JS/CSS, gzipped, split
@@ -273,7 +274,12 @@ def main() -> None:
         for state in combos[:3]:
             client.post("/_dash-update-component",
                         json=payload(dep, control_values(state), downloads, "map-mission.value"))
+        # The warm-up's answers are kept per snapshot (services.analytics.view_cache): forget them. A combination
+        # the generator happens to repeat would be served from the cache: it is counted apart, not timed.
+        hub.view_cache.clear()
+        repeated = 0
         timings: list[float] = []
+        bodies: list[dict[str, Any]] = []
         steps: list[float] = []  # the same filter, one week back: what play and step send
         raw_sizes: list[int] = []
         gz_sizes: list[int] = []
@@ -281,18 +287,24 @@ def main() -> None:
         timer.on = True
         for state in combos:
             body = payload(dep, control_values(state), downloads, "map-mission.value")
+            bodies.append(body)
+            hits = hub.view_cache.hits
             t0 = time.perf_counter()
             response = client.post("/_dash-update-component", json=body)
             ms = (time.perf_counter() - t0) * 1000
+            kept = hub.view_cache.hits > hits
             if response.status_code != 200:
                 raise SystemExit(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:500]}")
             answer = response.get_json()["response"]
             if answer.get("map-error", {}).get("is_open"):
                 raise SystemExit(f"the page showed an error for {state}: {answer['map-error']['children']}")
-            timings.append(ms)
-            raw_sizes.append(len(response.data))
-            gz_sizes.append(gz(response.data))
-            slowest.append((ms, state))
+            if kept:
+                repeated += 1
+            else:
+                timings.append(ms)
+                raw_sizes.append(len(response.data))
+                gz_sizes.append(gz(response.data))
+                slowest.append((ms, state))
             timer.on = False
             values = control_values(state)
             span = (state["end"] - state["start"]).days
@@ -305,6 +317,14 @@ def main() -> None:
                 raise SystemExit(f"the step answered {stepped.status_code}: {stepped.get_data(as_text=True)[:300]}")
             timer.on = True
         timer.on = False
+        # The same views again, nothing committed meanwhile: what a chip removed, a reset or a shared link costs.
+        revisits: list[float] = []
+        for body in bodies:
+            t0 = time.perf_counter()
+            response = client.post("/_dash-update-component", json=body)
+            revisits.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"the revisit answered {response.status_code}")
         print(f"\napply callback over {len(timings)} filter combinations (POST /_dash-update-component, viewer):")
         print(f"  p50 {pct(timings, 50):.0f} ms, p95 {pct(timings, 95):.0f} ms, max {max(timings):.0f} ms "
               f"(target p95 <= {TARGET_P95_MS} ms: {'met' if pct(timings, 95) <= TARGET_P95_MS else 'NOT met'})")
@@ -313,6 +333,10 @@ def main() -> None:
               f"max {kb(max(raw_sizes))} raw, {kb(max(gz_sizes))} gzipped")
         print(f"  one week back (as_of only: play, step; the period's charts stay): p50 {pct(steps, 50):.0f} ms, "
               f"p95 {pct(steps, 95):.0f} ms, max {max(steps):.0f} ms")
+        if repeated:
+            print(f"  ({repeated} combination(s) repeated by the generator were served from the cache and not timed)")
+        print(f"  the same views again, nothing committed meanwhile (kept per snapshot): "
+              f"p50 {pct(revisits, 50):.0f} ms, p95 {pct(revisits, 95):.0f} ms, max {max(revisits):.0f} ms")
         for ms, state in sorted(slowest, key=lambda x: -x[0])[:3]:
             brief = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in state.items()}
             print(f"  slow: {ms:.0f} ms {brief}")

@@ -1,4 +1,5 @@
-"""Per-application state (settings, engine, session factory) and the one session a request uses."""
+"""Per-application state (settings, engine, session factory, the map's answers) and the one session a request
+uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import session_scope
 from models.settings import Settings
 from services.access import Principal
+from services.analytics.view_cache import ViewCache
 from services.audit import RequestOrigin
 
 
@@ -22,6 +24,7 @@ class HubContext:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    view_cache: ViewCache
 
 
 def hub() -> HubContext:

@@ -23,6 +23,7 @@ from services.analytics.personnel import (
     availability_and_utilisation,
     deployed_on_day,
 )
+from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
 
 ANALYTICS_WORK_MEM = "64MB"
@@ -57,32 +58,54 @@ class DayView:
     deployed_now: int
 
 
-def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int) -> DayView:
+def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
+             cache: ViewCache | None = None) -> DayView:
     """The day's layers and head count: the charts over the period stay as they are, so replaying a period
     reads only the deployments of each day (an index scan) instead of every deployment of the period."""
-    return DayView(places=places_for(session, principal, filt, view, zoom),
-                   missions=map_layers.mission_points(session, filt),
-                   deployed_now=deployed_on_day(session, filt))
+    principal.require(Permission.VIEW_OPERATIONS)
+
+    def compute() -> DayView:
+        return DayView(places=places_for(session, principal, filt, view, zoom),
+                       missions=map_layers.mission_points(session, filt),
+                       deployed_now=deployed_on_day(session, filt))
+
+    if cache is None:
+        return compute()
+    return cache.get_or_compute(session, _key("day", principal, filt, view, zoom), compute)
 
 
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             usd_rates: Mapping[str, float]) -> MapView:
+             usd_rates: Mapping[str, float], cache: ViewCache | None = None) -> MapView:
     principal.require(Permission.VIEW_OPERATIONS)
-    # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates spill to
-    # disk and take twice as long. For this transaction only.
-    session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
-    rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-    # Charts that read the same deployments share a pass over them.
-    points, utilisation = availability_and_utilisation(session, filt)
-    parts = breakdown(session, filt)
-    return MapView(
-        places=places_for(session, principal, filt, view, zoom),
-        missions=map_layers.mission_points(session, filt),
-        areas=map_layers.mission_areas(session, filt),
-        sites=map_layers.project_sites(session, filt),
-        availability=points,
-        by_mission=parts.missions,
-        funding=funding_summary(session, filt, rates) if principal.can(Permission.VIEW_FUNDING) else None,
-        gender=parts.gender,
-        figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
-    )
+
+    def compute() -> MapView:
+        # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates spill
+        # to disk and take twice as long. For this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
+        rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
+        # Charts that read the same deployments share a pass over them.
+        points, utilisation = availability_and_utilisation(session, filt)
+        parts = breakdown(session, filt)
+        return MapView(
+            places=places_for(session, principal, filt, view, zoom),
+            missions=map_layers.mission_points(session, filt),
+            areas=map_layers.mission_areas(session, filt),
+            sites=map_layers.project_sites(session, filt),
+            availability=points,
+            by_mission=parts.missions,
+            funding=funding_summary(session, filt, rates) if principal.can(Permission.VIEW_FUNDING) else None,
+            gender=parts.gender,
+            figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
+        )
+
+    if cache is None:
+        return compute()
+    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "rates": dict(usd_rates)},
+                                compute)
+
+
+def _key(kind: str, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int) -> dict[str, Any]:
+    """What an answer depends on besides the data: what the role may see (names, funding), the filter (with its
+    day, which follows today when unset), the viewport and the zoom."""
+    return {"kind": kind, "role": principal.role.value, "filter": filt.to_query(), "day": filt.day.isoformat(),
+            "view": None if view is None else [view.minx, view.miny, view.maxx, view.maxy], "zoom": zoom}
