@@ -106,6 +106,10 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
 def _key(kind: str, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int) -> dict[str, Any]:
     """What an answer depends on besides the data: what the role may see (names, funding), the filter (with its
-    day, which follows today when unset), the viewport and the zoom."""
+    day, which follows today when unset, and its tied viewport unrounded: the query string rounds it), the
+    viewport and the zoom."""
+    def box(b: BBox | None) -> list[float] | None:
+        return None if b is None else [b.minx, b.miny, b.maxx, b.maxy]
+
     return {"kind": kind, "role": principal.role.value, "filter": filt.to_query(), "day": filt.day.isoformat(),
-            "view": None if view is None else [view.minx, view.miny, view.maxx, view.maxy], "zoom": zoom}
+            "bbox": box(filt.bbox), "view": box(view), "zoom": zoom}
