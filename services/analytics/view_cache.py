@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -33,6 +34,9 @@ class ViewCache:
     def __init__(self, entries: int) -> None:
         """``entries`` <= 0 turns the cache off."""
         self._store = SimpleCache(threshold=entries, default_timeout=TIMEOUT_SECONDS) if entries > 0 else None
+        # SimpleCache prunes by iterating its dict, which another thread's set could change mid-way (the
+        # development server and threaded workers serve requests in threads).
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -47,15 +51,18 @@ class ViewCache:
             return compute()
         digest = hashlib.sha256(json.dumps({"key": key, "snapshot": snapshot}, sort_keys=True, default=str)
                                 .encode()).hexdigest()
-        kept = self._store.get(digest)
+        with self._lock:
+            kept = self._store.get(digest)
         if kept is not None:
             self.hits += 1
             return kept
         self.misses += 1
         value = compute()
-        self._store.set(digest, value)
+        with self._lock:
+            self._store.set(digest, value)
         return value
 
     def clear(self) -> None:
         if self._store is not None:
-            self._store.clear()
+            with self._lock:
+                self._store.clear()
