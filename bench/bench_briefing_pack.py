@@ -17,8 +17,7 @@ import time
 from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import Session
 
-from models import migrate
-from models.embedded_pg import EmbeddedPostgres
+from bench.scratch_db import scratch_database
 from models.enums import Role
 from models.settings import Settings
 from services.access import Principal
@@ -55,15 +54,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     settings = Settings()
-    cluster = EmbeddedPostgres(settings.data_dir)
-    cluster.start()
     cold = True
     for size in (int(s) for s in args.sizes.split(",")):
-        cluster.drop_database(DB)
-        cluster.ensure_database(DB)
-        url = cluster.url(DB)
-        try:
-            migrate.upgrade(url)
+        with scratch_database(DB, settings) as url:
             engine = create_engine(url, poolclass=pool.NullPool)
             t = time.perf_counter()
             with Session(engine) as session, session.begin():
@@ -79,8 +72,6 @@ def main() -> None:
                 best = min(runs, key=lambda r: r[1])
                 print(f"        {fmt}: view {best[0]:.2f} s · view + pack {best[1]:.2f} s · {best[2] / 1024:,.0f} KB"
                       f" · target {TARGET_S:.0f} s ({best[1] / TARGET_S:.0%} of it)")
-        finally:
-            cluster.drop_database(DB)
 
 
 if __name__ == "__main__":

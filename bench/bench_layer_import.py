@@ -27,11 +27,10 @@ import shapely
 from sqlalchemy import create_engine, make_url, pool, select
 from sqlalchemy.orm import Session
 
+from bench.scratch_db import scratch_database
 from geo import vector_tiles
-from models import Layer, migrate
-from models.embedded_pg import EmbeddedPostgres
+from models import Layer
 from models.enums import LayerStatus, Role
-from models.settings import Settings
 from services import layers
 from services.access import Principal
 from services.users import create_user
@@ -72,58 +71,54 @@ def main() -> None:
     if not ogr2ogr:
         raise SystemExit("ogr2ogr not found: run scripts/install-system-deps.sh (Debian's gdal-bin)")
 
-    cluster = EmbeddedPostgres(Settings().data_dir)
-    cluster.start()
-    cluster.drop_database(DB)
-    cluster.ensure_database(DB)
-    url = cluster.url(DB)
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with tempfile.TemporaryDirectory() as tmp:
-        gpkg = Path(tmp) / "bench.gpkg"
-        try:
-            migrate.upgrade(url)
-            make_gpkg(gpkg, args.features, args.vertices)
-            size = gpkg.stat().st_size
-            print(f"file: {args.features:,} polygons x {args.vertices + 1} vertices, {size / 1e6:.1f} MB GeoPackage")
-            with Session(engine) as session, session.begin():
-                user = create_user(session, "bench-gis", Role.GIS_EDITOR, "bench-password-not-used")
-                session.flush()
-                principal = Principal(user.id, user.username, Role.GIS_EDITOR)
-
-            # Both sides end with a GiST index on the geometry, each built the way the tool does by default:
-            # ogr2ogr's PostgreSQL driver (SPATIAL_INDEX=GIST, its default) after its COPY; the hub when it
-            # attaches the version's partition after its COPY. Alternated, on a machine others share.
-            ogr_times, hub_times, slug = [], [], ""
-            for run in range(args.repeat):
-                began = time.perf_counter()
-                subprocess.run([ogr2ogr, "-f", "PostgreSQL", pg_dsn(url), str(gpkg), "-nln", "ogr_bench",
-                                "-lco", "GEOMETRY_NAME=geom", "-overwrite", "--config", "PG_USE_COPY", "YES"],
-                               check=True, stderr=subprocess.DEVNULL)
-                ogr_times.append(time.perf_counter() - began)
-                began = time.perf_counter()
-                with Session(engine) as session, session.begin():
-                    report = layers.import_path(session, principal, gpkg, layers.ImportOptions(title=f"bench {run}"))
-                hub_times.append(time.perf_counter() - began)
-                slug = slug or report.slug
-            ogr_s, hub_s = statistics.median(ogr_times), statistics.median(hub_times)
-            print(f"ogr2ogr -f PostgreSQL (COPY, then its default GiST index): median {ogr_s:.2f} s "
-                  f"(runs {', '.join(f'{t:.2f}' for t in ogr_times)})")
-            print(f"hub import (checks, validity, COPY into the version's partition, GiST index built on attach, "
-                  f"version, commit): median {hub_s:.2f} s (runs {', '.join(f'{t:.2f}' for t in hub_times)}), "
-                  f"{args.features / hub_s:,.0f} features/s")
-            print(f"ratio hub / ogr2ogr: {hub_s / ogr_s:.2f}x median, {min(hub_times) / min(ogr_times):.2f}x best "
-                  "(target: within 1.5x)")
-
-            # Tiles through a pooled engine, as the app serves them: a fresh connection per tile would time
-            # PostGIS and PROJ loading in a new backend, not the tile (the bare SQL keeps one connection too).
-            pooled = create_engine(url, pool_size=2, max_overflow=0)
+    with scratch_database(DB) as url:
+        engine = create_engine(url, poolclass=pool.NullPool)
+        with tempfile.TemporaryDirectory() as tmp:
+            gpkg = Path(tmp) / "bench.gpkg"
             try:
-                tile_latency(pooled, principal, slug, args.tiles)
+                make_gpkg(gpkg, args.features, args.vertices)
+                size = gpkg.stat().st_size
+                print(f"file: {args.features:,} polygons x {args.vertices + 1} vertices, "
+                      f"{size / 1e6:.1f} MB GeoPackage")
+                with Session(engine) as session, session.begin():
+                    user = create_user(session, "bench-gis", Role.GIS_EDITOR, "bench-password-not-used")
+                    session.flush()
+                    principal = Principal(user.id, user.username, Role.GIS_EDITOR)
+
+                # Both sides end with a GiST index on the geometry, each built the way the tool does by default:
+                # ogr2ogr's PostgreSQL driver (SPATIAL_INDEX=GIST, its default) after its COPY; the hub when it
+                # attaches the version's partition after its COPY. Alternated, on a machine others share.
+                ogr_times, hub_times, slug = [], [], ""
+                for run in range(args.repeat):
+                    began = time.perf_counter()
+                    subprocess.run([ogr2ogr, "-f", "PostgreSQL", pg_dsn(url), str(gpkg), "-nln", "ogr_bench",
+                                    "-lco", "GEOMETRY_NAME=geom", "-overwrite", "--config", "PG_USE_COPY", "YES"],
+                                   check=True, stderr=subprocess.DEVNULL)
+                    ogr_times.append(time.perf_counter() - began)
+                    began = time.perf_counter()
+                    with Session(engine) as session, session.begin():
+                        report = layers.import_path(session, principal, gpkg,
+                                                    layers.ImportOptions(title=f"bench {run}"))
+                    hub_times.append(time.perf_counter() - began)
+                    slug = slug or report.slug
+                ogr_s, hub_s = statistics.median(ogr_times), statistics.median(hub_times)
+                print(f"ogr2ogr -f PostgreSQL (COPY, then its default GiST index): median {ogr_s:.2f} s "
+                      f"(runs {', '.join(f'{t:.2f}' for t in ogr_times)})")
+                print(f"hub import (checks, validity, COPY into the version's partition, GiST index built on attach, "
+                      f"version, commit): median {hub_s:.2f} s (runs {', '.join(f'{t:.2f}' for t in hub_times)}), "
+                      f"{args.features / hub_s:,.0f} features/s")
+                print(f"ratio hub / ogr2ogr: {hub_s / ogr_s:.2f}x median, {min(hub_times) / min(ogr_times):.2f}x best "
+                      "(target: within 1.5x)")
+
+                # Tiles through a pooled engine, as the app serves them: a fresh connection per tile would time
+                # PostGIS and PROJ loading in a new backend, not the tile (the bare SQL keeps one connection too).
+                pooled = create_engine(url, pool_size=2, max_overflow=0)
+                try:
+                    tile_latency(pooled, principal, slug, args.tiles)
+                finally:
+                    pooled.dispose()
             finally:
-                pooled.dispose()
-        finally:
-            engine.dispose()
-            cluster.drop_database(DB)
+                engine.dispose()
 
 
 def tile_latency(engine, principal: Principal, slug: str, count: int) -> None:  # type: ignore[no-untyped-def]
