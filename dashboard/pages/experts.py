@@ -40,11 +40,12 @@ def _headers() -> dict[str, dict[str, object]]:
         "name": {"headerName": _("Name"), "pinned": "left", "minWidth": 200},
         "capacity": {"headerName": _("Capacity"), "width": 110},
         "gender": {"headerName": _("Gender"), "width": 120},
-        "nationality": {"headerName": _("Nationality"), "minWidth": 150},
+        "nationality": {"headerName": _("Nationality"), "flex": 1, "minWidth": 150},
         "grade": {"headerName": _("Grade"), "width": 100},
         "skills": {"headerName": _("Skills"), "flex": 2, "minWidth": 240, "tooltipField": "skills"},
         "languages": {"headerName": _("Languages"), "flex": 1, "minWidth": 150},
-        "status": {"headerName": _("Status today"), "minWidth": 190},
+        # Flexible too, so the grid fills its width for roles that see no skills or languages.
+        "status": {"headerName": _("Status today"), "flex": 1, "minWidth": 220},
     }
 
 
