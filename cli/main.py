@@ -156,6 +156,10 @@ def db_upgrade(ctx: HubContextObj, revision: str) -> None:
 
     ctx.migrate(revision)
     click.echo(f"Schema at {migrate.current_revision(ctx.owner_url)}.")
+    if ctx.settings.database_url and not migrate.app_role_of(ctx.url, ctx.owner_url):
+        click.secho("Warning: the app connects as the schema's owner, so it could empty the audit log. Give it a "
+                    "role that owns nothing in HUB_DATABASE_URL and the owner in HUB_MIGRATION_DATABASE_URL "
+                    "(README, Production).", fg="yellow", err=True)
 
 
 @db.command("downgrade", help="Migrate the schema down to REVISION ('base' drops every table of the hub).")

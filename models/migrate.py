@@ -6,6 +6,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, make_url, pool, text
 
+from models.errors import HubError
+
 # Schemas of the hub's tables: the models' and the layer versions' partitions (migration 0004).
 SCHEMAS = ("public", "layer_feature_parts")
 # Tables the app may read but not write: the audit log takes new events only (a trigger refuses UPDATE and
@@ -51,7 +53,8 @@ def grant_app_role(owner_url: str, role: str) -> None:
             who = conn.dialect.identifier_preparer.quote(role)
             if conn.execute(text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = :r"),
                             {"r": role}).scalar():
-                raise RuntimeError(f"The app's role {role!r} is a superuser: it must be a role that owns nothing.")
+                raise HubError(f"The app's role {role!r} (HUB_DATABASE_URL) is a superuser or bypasses row security: "
+                               "give the app a plain login role that owns nothing.")
             schemas = ", ".join(s for s in SCHEMAS if conn.execute(
                 text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": s}).scalar())
             functions = [f for f in APP_FUNCTIONS if conn.execute(

@@ -133,3 +133,12 @@ def test_db_upgrade_migrates_as_the_owner_and_grants_the_app_role(fresh_database
         engine.dispose()
     _refused(app, "TRUNCATE audit_event")
     _refused(app, "DELETE FROM audit_event")
+
+
+def test_a_superuser_is_refused_as_the_app_role(owner_db_url: str) -> None:
+    from models import migrate
+    from models.errors import HubError
+
+    superuser = owner_db_url.split("://", 1)[1].split("@", 1)[0]
+    with pytest.raises(HubError, match="owns nothing"):
+        migrate.grant_app_role(owner_db_url, superuser)
