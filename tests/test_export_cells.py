@@ -123,11 +123,11 @@ def test_upsert_refuses_a_file_that_repeats_its_key(session, editor) -> None:
     assert (done.version, done.feature_count) == (2, 5)  # a, c, two without key, and b carried over
 
 
-def test_cli_upsert_with_a_repeated_key_is_one_clear_line(db_url, server, make_user, tmp_path: Path) -> None:
+def test_cli_refuses_a_repeated_upsert_key_and_escapes_its_csv(db_url, server, make_user, tmp_path: Path) -> None:
     username, _ = make_user("gis_editor")
     env = {"HUB_DATABASE_URL": db_url}
     source, dup = tmp_path / "keys.geojson", tmp_path / "dup.geojson"
-    source.write_bytes(_points([{"code": "k1"}, {"code": "k2"}]))
+    source.write_bytes(_points([{"code": "k1", "label": "=1+1"}, {"code": "k2", "label": "ok"}]))
     dup.write_bytes(_points([{"code": "k1"}, {"code": "k1"}, {"code": "k2"}]))
     factory = server.extensions["hub"].session_factory
     try:
@@ -139,6 +139,12 @@ def test_cli_upsert_with_a_repeated_key_is_one_clear_line(db_url, server, make_u
         assert result.exit_code == 1 and "'k1' in rows 1, 2" in result.output, result.output
         with session_scope(factory) as s:
             assert s.scalar(select(Layer.current_version).where(Layer.slug == "cli-keys")) == 1
+        out = tmp_path / "keys.csv"
+        exported = CliRunner().invoke(cli, ["layers", "export", "cli-keys", "--format", "csv", "--out", str(out),
+                                            "--as", username], env=env, catch_exceptions=False)
+        assert exported.exit_code == 0, exported.output
+        header, *rows = _table(out.read_text(encoding="utf-8"))
+        assert [dict(zip(header, r, strict=True))["label"] for r in rows] == ["'=1+1", "ok"]
     finally:
         with session_scope(factory) as s:
             if s.scalar(select(Layer.id).where(Layer.slug == "cli-keys")):
