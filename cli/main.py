@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import DataLoad
 from models.db import make_engine, make_session_factory, session_scope
-from models.embedded_pg import EmbeddedPgError, EmbeddedPostgres, database_url
+from models.embedded_pg import EmbeddedPgError, EmbeddedPostgres, database_url, migration_database_url
 from models.enums import Role
 from models.settings import Settings
 from services.errors import HubError
@@ -41,9 +41,22 @@ class HubContextObj:
 
     @property
     def url(self) -> str:
+        """The app's URL: every command but the migrations connects as the app's role."""
         if self._url is None:
             self._url = database_url(self.settings.database_url, self.settings.data_dir)
         return self._url
+
+    @property
+    def owner_url(self) -> str:
+        """The schema owner's URL, for migrations only."""
+        return migration_database_url(self.settings.migration_database_url, self.settings.database_url,
+                                      self.settings.data_dir)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Migrates as the owner, then grants the app's role its privileges (when it is another role)."""
+        from models import migrate
+
+        migrate.upgrade(self.owner_url, revision, app_role=migrate.app_role_of(self.url, self.owner_url))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -74,13 +87,11 @@ def cli() -> None:
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn worker processes.")
 @pass_ctx
 def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool, workers: int) -> None:
-    from models import migrate
-
     settings = ctx.settings
     host = host or settings.host
     port = port or settings.port
     click.echo("Preparing the database ...")
-    migrate.upgrade(ctx.url)
+    ctx.migrate()
     passwords = _prepare_data(ctx, demo)
     from app import create_app
 
@@ -135,14 +146,20 @@ def db() -> None:
     pass
 
 
-@db.command("upgrade", help="Migrate the schema to REVISION (default: the latest).")
+@db.command("upgrade", help="Migrate the schema to REVISION (default: the latest) as the owner "
+                            "(HUB_MIGRATION_DATABASE_URL), then grant the app's role (HUB_DATABASE_URL) its "
+                            "privileges.")
 @click.argument("revision", default="head")
 @pass_ctx
 def db_upgrade(ctx: HubContextObj, revision: str) -> None:
     from models import migrate
 
-    migrate.upgrade(ctx.url, revision)
-    click.echo(f"Schema at {migrate.current_revision(ctx.url)}.")
+    ctx.migrate(revision)
+    click.echo(f"Schema at {migrate.current_revision(ctx.owner_url)}.")
+    if ctx.settings.database_url and not migrate.app_role_of(ctx.url, ctx.owner_url):
+        click.secho("Warning: the app connects as the schema's owner, so it could empty the audit log. Give it a "
+                    "role that owns nothing in HUB_DATABASE_URL and the owner in HUB_MIGRATION_DATABASE_URL "
+                    "(README, Production).", fg="yellow", err=True)
 
 
 @db.command("downgrade", help="Migrate the schema down to REVISION ('base' drops every table of the hub).")
@@ -154,8 +171,8 @@ def db_downgrade(ctx: HubContextObj, revision: str, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Downgrade to {revision}? Data in dropped tables is lost.", abort=True)
-    migrate.downgrade(ctx.url, revision)
-    click.echo(f"Schema at {migrate.current_revision(ctx.url) or 'base (empty)'}.")
+    migrate.downgrade(ctx.owner_url, revision)
+    click.echo(f"Schema at {migrate.current_revision(ctx.owner_url) or 'base (empty)'}.")
 
 
 @db.command("current", help="Show the schema revision and the latest one.")
@@ -175,7 +192,7 @@ def db_stop(ctx: HubContextObj) -> None:
     click.echo("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
 
 
-@db.command("url", help="Print the database URL the hub uses (starting the embedded cluster if needed).")
+@db.command("url", help="Print the database URL the app uses (starting the embedded cluster if needed).")
 @pass_ctx
 def db_url(ctx: HubContextObj) -> None:
     click.echo(ctx.url)

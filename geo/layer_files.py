@@ -445,6 +445,24 @@ def geometry_type_of(frame: gpd.GeoDataFrame) -> str:
     return "Geometry"
 
 
+def check_unique_key(frame: gpd.GeoDataFrame, key: str, filename: str) -> None:
+    """An upsert's file names each feature once by its key: a repeated key would add two features where the
+    user meant one, so the whole file is refused, naming the values and their rows. Keys compare as the
+    database compares them (as text); features without a key are new ones and may be many."""
+    present = frame[key].notna().to_numpy()
+    rows_of: dict[str, list[int]] = {}
+    for row, (value, has) in enumerate(zip(frame[key].to_numpy(), present, strict=True), 1):
+        if has:
+            rows_of.setdefault(str(value), []).append(row)
+    positions = {value: rows for value, rows in rows_of.items() if len(rows) > 1}
+    if not positions:
+        return
+    listed = "; ".join(f"{value!r} in rows {_rows(rows)}" for value, rows in list(positions.items())[:MAX_REPORTED])
+    more = f" and {len(positions) - MAX_REPORTED} more" if len(positions) > MAX_REPORTED else ""
+    raise ValidationError(f"{filename}: the key {key!r} must name each feature once for an upsert, but "
+                          f"{len(positions)} value(s) repeat: {listed}{more}. Nothing was imported.")
+
+
 def _rows(rows: Any) -> str:
     rows = [int(r) for r in rows]
     text = ", ".join(str(r) for r in rows[:MAX_REPORTED])

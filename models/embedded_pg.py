@@ -20,7 +20,8 @@ import psycopg
 from psycopg import sql
 
 SERVICE_USER = "hubpg"
-SUPERUSER = "hub"
+SUPERUSER = "hub"  # owns the schema and runs the migrations
+APP_ROLE = "hub_app"  # what the running app connects as: owns nothing (see models.migrate.grant_app_role)
 INSTALL_HINT = (
     "Install Debian's PostgreSQL and PostGIS (as root: scripts/install-system-deps.sh, or "
     "apt-get install -y postgresql postgresql-contrib postgis), or point HUB_DATABASE_URL at a PostGIS server."
@@ -95,8 +96,12 @@ class EmbeddedPostgres:
         # Written only after initdb succeeded: a pgdata folder without it is a half-made cluster.
         return self.home / "pg.initialised"
 
-    def url(self, dbname: str = "hub") -> str:
-        return f"postgresql+psycopg://{SUPERUSER}@/{dbname}?host={self.socket_dir}"
+    def url(self, dbname: str = "hub", role: str = SUPERUSER) -> str:
+        """The URL of a database as ``role``: the owner (for migrations) unless told otherwise."""
+        return f"postgresql+psycopg://{role}@/{dbname}?host={self.socket_dir}"
+
+    def app_url(self, dbname: str = "hub") -> str:
+        return self.url(dbname, APP_ROLE)
 
     # --- running commands as the right user -------------------------------------------------
     def _as_service_user(self) -> list[str]:
@@ -185,11 +190,20 @@ class EmbeddedPostgres:
                     exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
                     if not exists:
                         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+                    self._ensure_app_role(conn)
                     return
             except psycopg.OperationalError:
                 if attempt == 19:
                     raise
                 time.sleep(0.25)
+
+    @staticmethod
+    def _ensure_app_role(conn: psycopg.Connection) -> None:
+        # A login role without any attribute: it gets its privileges from models.migrate.grant_app_role. The
+        # socket is the cluster's only door (mode 0700, trust inside), so it needs no password.
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                                 "NOBYPASSRLS").format(sql.Identifier(APP_ROLE)))
 
     def drop_database(self, dbname: str) -> None:
         conninfo = f"host={self.socket_dir} user={SUPERUSER} dbname=postgres"
@@ -198,9 +212,21 @@ class EmbeddedPostgres:
 
 
 def database_url(settings_database_url: str | None, data_dir: Path, dbname: str = "hub") -> str:
-    """The configured URL, or the embedded cluster's (started if needed)."""
+    """The app's URL: the configured one, or the embedded cluster's app role (the cluster started if needed)."""
     if settings_database_url:
         return settings_database_url
+    cluster = EmbeddedPostgres(data_dir)
+    cluster.start()
+    cluster.ensure_database(dbname)
+    return cluster.app_url(dbname)
+
+
+def migration_database_url(settings_migration_url: str | None, settings_database_url: str | None, data_dir: Path,
+                           dbname: str = "hub") -> str:
+    """The owner's URL, for migrations: HUB_MIGRATION_DATABASE_URL; else HUB_DATABASE_URL (one role for both, as
+    before the split); else the embedded cluster's owner."""
+    if settings_migration_url or settings_database_url:
+        return settings_migration_url or settings_database_url  # type: ignore[return-value]
     cluster = EmbeddedPostgres(data_dir)
     cluster.start()
     cluster.ensure_database(dbname)

@@ -15,10 +15,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
 
-    # None means: start and use the embedded PostgreSQL + PostGIS cluster under data_dir.
+    # None means: start and use the embedded PostgreSQL + PostGIS cluster under data_dir. In production, the
+    # app's role: one that owns nothing (models.migrate.grant_app_role gives it what it needs).
     database_url: str | None = None
+    # The schema owner's URL, used by `hub db upgrade|downgrade` only; unset: database_url (one role for both).
+    migration_database_url: str | None = None
     # Tests use this server when set; otherwise a database of their own in the embedded cluster.
     test_database_url: str | None = None
+    # The owner of that test database, for its migrations and baseline (unset: test_database_url).
+    test_migration_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".hub-data"
 
     host: str = "127.0.0.1"

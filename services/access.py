@@ -41,6 +41,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
 
+# An expert's fields and the permission each needs: the one rule read by the experts page, the API and any export
+# of experts, so that no edge shows a role more than another. The briefing role (no VIEW_OPERATIONS) gets none.
+EXPERT_FIELD_RULES: dict[str, Permission] = {
+    "id": P.VIEW_PERSON_NAMES, "given_name": P.VIEW_PERSON_NAMES, "family_name": P.VIEW_PERSON_NAMES,
+    "name": P.VIEW_PERSON_NAMES,
+    "capacity": P.VIEW_OPERATIONS, "team": P.VIEW_OPERATIONS, "gender": P.VIEW_OPERATIONS,
+    "nationality": P.VIEW_OPERATIONS, "duty_station": P.VIEW_OPERATIONS, "functional_title": P.VIEW_OPERATIONS,
+    "status": P.VIEW_OPERATIONS, "mission": P.VIEW_OPERATIONS,  # employment status; where deployed today
+    "staff_number": P.VIEW_PERSONNEL_DETAIL, "grade": P.VIEW_PERSONNEL_DETAIL,
+    "contract_type": P.VIEW_PERSONNEL_DETAIL, "email": P.VIEW_PERSONNEL_DETAIL,
+    "entry_on_duty": P.VIEW_PERSONNEL_DETAIL, "skills": P.VIEW_PERSONNEL_DETAIL,
+    "languages": P.VIEW_PERSONNEL_DETAIL, "clearances": P.VIEW_PERSONNEL_DETAIL,
+}
+
 
 def roles_with(permission: Permission) -> frozenset[Role]:
     return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)
@@ -56,6 +70,13 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    def expert_fields(self) -> frozenset[str]:
+        """The expert fields (EXPERT_FIELD_RULES) this principal may see."""
+        return frozenset(name for name, needed in EXPERT_FIELD_RULES.items() if self.can(needed))
+
+    def sees_expert_field(self, name: str) -> bool:
+        return name in self.expert_fields()
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):

@@ -105,23 +105,20 @@ def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool)
     nationality = func.coalesce(Country.name_fr, Country.name) if french else Country.name
     mission_now, state = _state(day)
 
-    columns: list[tuple[str, Any]] = []
-    if principal.can(Permission.VIEW_PERSON_NAMES):
-        columns.append(("name", Expert.family_name.concat(", ").concat(Expert.given_name)))
-    columns += [
+    # The grid's columns in display order; services.access.EXPERT_FIELD_RULES decides which this role gets.
+    candidates: list[tuple[str, Any]] = [
+        ("name", Expert.family_name.concat(", ").concat(Expert.given_name)),
         ("capacity", Capacity.code),
         ("gender", Expert.gender),
         ("nationality", nationality),
-    ]
-    if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
-        # Grade is personnel detail, as in the API (services.personnel): planners and admins only.
-        columns.append(("grade", Expert.grade))
-    columns += [
+        ("grade", Expert.grade),
         ("skills", func.coalesce(skills, "")),
         ("languages", func.coalesce(languages, "")),
         ("status", state),
         ("mission", mission_now),
     ]
+    allowed = principal.expert_fields()
+    columns = [(key, expr) for key, expr in candidates if key in allowed]
     query = (
         select(*(expr.label(key) for key, expr in columns))
         .join(Capacity, Capacity.id == Expert.capacity_id)
@@ -131,9 +128,9 @@ def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool)
     conditions: list[ColumnElement[bool]] = []
     if filters.capacity_id:
         conditions.append(Expert.capacity_id == filters.capacity_id)
-    if filters.skill_id:
+    if filters.skill_id and "skills" in allowed:  # a filter on a field one may not see would tell it
         conditions.append(exists().where(ExpertSkill.expert_id == Expert.id, ExpertSkill.skill_id == filters.skill_id))
-    if filters.language_code:
+    if filters.language_code and "languages" in allowed:
         conditions.append(exists().where(ExpertLanguage.expert_id == Expert.id,
                                          ExpertLanguage.language_code == filters.language_code))
     if filters.available_only:

@@ -50,6 +50,7 @@ from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.catalog import EMPTY_JSON_ARRAY, GEOJSON_DECIMALS, BBox, Paging, json_object
 from services.errors import Conflict, Forbidden, NotFound, ValidationError
+from services.spreadsheet_cells import escape_formula
 
 # Collections of the hub's own spatial tables, beside the layers; a layer may not take these names.
 HUB_COLLECTIONS = ("missions", "sites", "deployments")
@@ -139,6 +140,8 @@ def import_layer(session: Session, principal: Principal, data: bytes, filename: 
         if options.mode == "upsert" and (not options.key or options.key not in columns):
             raise ValidationError(f"Upsert needs a key column present in the file; {options.key!r} is not one of "
                                   f"{', '.join(columns)}.")
+        if options.mode == "upsert":
+            layer_files.check_unique_key(frame, options.key or "", filename)
         layer.geometry_type = GeometryType(_merged_type(layer.geometry_type.value, read.geometry_type)
                                            if options.mode != "replace" else read.geometry_type)
     copy_features(session, layer.id, version, frame, read.wkb, attach=False)
@@ -200,17 +203,19 @@ def _part(layer_id: int, version: int) -> Any:
 
 def _new_partition(session: Session, layer_id: int, version: int) -> Any:
     """A fresh, unattached table for one layer version's features: loaded without indexes, then attached
-    by ``_attach``, which builds its indexes in one pass (as ogr2ogr builds its index after its COPY)."""
-    name = f"{PARTS}.l{int(layer_id)}_v{int(version)}"
-    # The CHECK matches the partition bounds, so ATTACH need not scan the rows to prove them.
-    session.execute(text(f"CREATE TABLE {name} (LIKE layer_feature INCLUDING DEFAULTS, "
-                         f"CHECK (layer_id = {int(layer_id)} AND version = {int(version)}))"))
+    by ``_attach``, which builds its indexes in one pass (as ogr2ogr builds its index after its COPY).
+
+    The app's database role owns no table, so the DDL runs in the owner's functions (migration 0013)."""
+    session.execute(select(func.hub_layer_part_create(int(layer_id), int(version))))
     return _part(layer_id, version)
 
 
 def _attach(session: Session, layer_id: int, version: int) -> None:
-    session.execute(text(f"ALTER TABLE layer_feature ATTACH PARTITION {PARTS}.l{int(layer_id)}_v{int(version)} "
-                         f"FOR VALUES FROM ({int(layer_id)}, {int(version)}) TO ({int(layer_id)}, {int(version) + 1})"))
+    session.execute(select(func.hub_layer_part_attach(int(layer_id), int(version))))
+
+
+def _drop_partition(session: Session, layer_id: int, version: int) -> None:
+    session.execute(select(func.hub_layer_part_drop(int(layer_id), int(version))))
 
 
 def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoDataFrame,
@@ -464,7 +469,7 @@ def delete_layer(session: Session, principal: Principal, slug: str, origin: Requ
         raise Conflict(f"Layer {slug!r} is published: archive it before deleting it.")
     # Its features go with their partitions (dropping a table is quicker than deleting its rows).
     for number in session.scalars(select(LayerVersion.version).where(LayerVersion.layer_id == layer.id)):
-        session.execute(text(f"DROP TABLE IF EXISTS {PARTS}.l{int(layer.id)}_v{int(number)}"))
+        _drop_partition(session, layer.id, number)
     session.execute(delete(Layer).where(Layer.id == layer.id))
     audit.record(session, "layer_deleted", principal=principal, entity="layer", entity_id=slug, origin=origin)
 
@@ -762,10 +767,21 @@ def export(session: Session, principal: Principal, cid: str, fmt: str, version: 
             frame[name] = frame[name].map(lambda v: v.value if hasattr(v, "value") else v)
     if frame.empty:
         raise ValidationError(f"{cid} has no features to export.")
+    if fmt == "csv":  # GDAL writes text as it is: escape what a spreadsheet would run, as every other export does
+        frame = _spreadsheet_safe_frame(frame)
     result = layer_files.write_export(frame, fmt, cid)
     audit.record(session, "export", principal=principal, entity="layer" if cid not in HUB_TABLES else cid,
                  entity_id=cid, detail={"format": fmt, "features": len(frame), "version": version}, origin=origin)
     return result
+
+
+def _spreadsheet_safe_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Text cells and column names escaped with the hub's one formula escape (the geometry is left alone)."""
+    frame = frame.copy()
+    for name in frame.columns:
+        if name != frame.geometry.name and frame[name].dtype == object:
+            frame[name] = frame[name].map(escape_formula)
+    return frame.rename(columns={c: escape_formula(c) for c in frame.columns if c != frame.geometry.name})
 
 
 __all__ = [

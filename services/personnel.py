@@ -1,5 +1,6 @@
-"""Experts as a principal may see them: the field rules live here, so every caller (API, pages, exports) gets
-the same answer and a role never receives a field it may not see, whatever the schema above does.
+"""Experts as a principal may see them, by the one field rule (services.access.EXPERT_FIELD_RULES) that the
+experts page reads too, so every caller (API, pages, exports) gets the same answer and a role never receives a
+field it may not see, whatever the schema above does.
 
 - VIEW_OPERATIONS: capacity, team, gender, nationality, duty station, title, status (no identifier);
 - + VIEW_PERSON_NAMES: the expert's id and names;
@@ -33,7 +34,7 @@ from models.enums import Gender
 from services.access import Permission, Principal
 from services.availability import available_on
 from services.catalog import EMPTY_JSON_ARRAY, Page, Paging, count_of, json_object
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)
@@ -80,23 +81,26 @@ def _clearances() -> ColumnElement[Any]:
     )
 
 
+def _columns() -> dict[str, list[ColumnElement[Any]]]:
+    """Each field of services.access.EXPERT_FIELD_RULES as the API's columns (nationality as its ISO3 code)."""
+    return {
+        "id": [Expert.id], "given_name": [Expert.given_name], "family_name": [Expert.family_name],
+        "name": [(Expert.given_name + " " + Expert.family_name).label("name")],
+        "capacity": [Capacity.code.label("capacity")], "team": [Team.name.label("team")], "gender": [Expert.gender],
+        "nationality": [Expert.nationality_iso3], "duty_station": [Expert.duty_station],
+        "functional_title": [Expert.functional_title], "status": [Expert.status],
+        "staff_number": [Expert.staff_number], "grade": [Expert.grade], "contract_type": [Expert.contract_type],
+        "email": [Expert.email], "entry_on_duty": [Expert.entry_on_duty], "skills": [_skills().label("skills")],
+        "languages": [_languages().label("languages")], "clearances": [_clearances().label("clearances")],
+    }
+
+
 def visible_columns(principal: Principal) -> list[ColumnElement[Any]]:
-    """The columns this principal may read, and only those: what is not selected cannot leak."""
+    """The columns this principal may read (services.access.EXPERT_FIELD_RULES), and only those: what is not
+    selected cannot leak."""
     principal.require(Permission.VIEW_OPERATIONS)
-    columns: list[ColumnElement[Any]] = []
-    if principal.can(Permission.VIEW_PERSON_NAMES):
-        columns += [Expert.id, Expert.given_name, Expert.family_name,
-                    (Expert.given_name + " " + Expert.family_name).label("name")]
-    columns += [
-        Capacity.code.label("capacity"), Team.name.label("team"), Expert.gender,
-        Expert.nationality_iso3, Expert.duty_station, Expert.functional_title, Expert.status,
-    ]
-    if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
-        columns += [
-            Expert.staff_number, Expert.grade, Expert.contract_type, Expert.email, Expert.entry_on_duty,
-            _skills().label("skills"), _languages().label("languages"), _clearances().label("clearances"),
-        ]
-    return columns
+    allowed = principal.expert_fields()
+    return [column for name, columns in _columns().items() if name in allowed for column in columns]
 
 
 def _base(principal: Principal) -> Select[Any]:
@@ -124,6 +128,10 @@ def list_experts(session: Session, principal: Principal, filt: ExpertFilter) -> 
         code = filt.capacity.strip().upper()
         _known(session, select(Capacity.id).where(Capacity.code == code), "capacity", filt.capacity)
         stmt = stmt.where(Capacity.code == code)
+    # Filtering by a field one may not see would tell it (who speaks French): the same rule applies.
+    for name, value in (("skills", filt.skill), ("languages", filt.language)):
+        if value and not principal.sees_expert_field(name):
+            raise Forbidden(f"Your role ({principal.role.value}) may not see experts' {name}, nor filter by them.")
     if filt.skill:
         code = filt.skill.strip()
         _known(session, select(Skill.id).where(Skill.code == code), "skill", filt.skill)

@@ -2,8 +2,9 @@
 
 The database is ``hub_test`` in the embedded cluster (or HUB_TEST_DATABASE_URL). Once per run it is
 created from empty with the Alembic migrations, then the reference data and a small demo data set are
-committed as the baseline every test sees. Each test runs inside a transaction that is rolled back,
-so nothing a test writes outlives it.
+committed as the baseline every test sees; both as the owner (``owner_db_url``). Everything else (the app,
+the services, the commands) runs as the app's role (``db_url``), which owns nothing, as in production.
+Each test runs inside a transaction that is rolled back, so nothing a test writes outlives it.
 """
 
 from __future__ import annotations
@@ -55,19 +56,34 @@ def fresh_database(settings: Settings):
         cluster.drop_database(name)  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="session")
-def db_url(settings: Settings) -> str:
+def _test_urls(settings: Settings) -> tuple[str, str]:
+    """(owner, app role) URLs of the test database."""
     if settings.test_database_url:
-        url = settings.test_database_url
-        migrate.downgrade(url)
+        return settings.test_migration_database_url or settings.test_database_url, settings.test_database_url
+    cluster = _cluster(settings)
+    return cluster.url(TEST_DB), cluster.app_url(TEST_DB)
+
+
+@pytest.fixture(scope="session")
+def owner_db_url(settings: Settings) -> str:
+    """The test database's owner: it ran the migrations and loaded the baseline; for tests that need DDL."""
+    owner, app = _test_urls(settings)
+    if settings.test_database_url:
+        migrate.downgrade(owner)
     else:
         cluster = _cluster(settings)
         cluster.drop_database(TEST_DB)
         cluster.ensure_database(TEST_DB)
-        url = cluster.url(TEST_DB)
-    migrate.upgrade(url)
-    _load_baseline(url)
-    return url
+    migrate.upgrade(owner, app_role=migrate.app_role_of(app, owner))
+    _load_baseline(owner)
+    return owner
+
+
+@pytest.fixture(scope="session")
+def db_url(settings: Settings, owner_db_url: str) -> str:
+    """The app's role, as the running app connects: the app and the services in tests use it, so a grant the
+    app lacks fails a test."""
+    return _test_urls(settings)[1]
 
 
 def _load_baseline(url: str) -> None:
@@ -90,7 +106,23 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session whose commits are savepoints inside one outer transaction rolled back after the test."""
+    """A session (as the app's role) whose commits are savepoints inside one outer transaction rolled back
+    after the test."""
+    yield from _rolled_back(engine)
+
+
+@pytest.fixture
+def owner_session(owner_db_url: str) -> Iterator[Session]:
+    """The same as ``session``, as the schema's owner: for what only the owner may do (the database's own
+    rules that hold even for it, say)."""
+    eng = create_engine(owner_db_url, poolclass=pool.NullPool)
+    try:
+        yield from _rolled_back(eng)
+    finally:
+        eng.dispose()
+
+
+def _rolled_back(engine: Engine) -> Iterator[Session]:
     connection = engine.connect()
     outer = connection.begin()
     sess = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)

@@ -115,9 +115,11 @@ def test_database_refuses_overlapping_absences_and_reversed_dates(session) -> No
                                      start_date=date(2030, 6, 10), end_date=date(2030, 6, 1)), "dates_ordered")
 
 
-def test_audit_log_is_append_only(session) -> None:
+def test_audit_log_is_append_only(owner_session) -> None:
+    """The trigger holds even for the owner (the app's role is refused before it, see test_app_role)."""
     from services.audit import record
 
+    session = owner_session
     record(session, "test_event", username="tester", detail={"k": 1})
     session.flush()
     with pytest.raises(Exception, match="append-only"), session.begin_nested():

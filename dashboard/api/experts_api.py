@@ -1,4 +1,5 @@
-"""GET /api/v1/experts and /api/v1/experts/<id>: fields by role, decided in services.personnel."""
+"""GET /api/v1/experts and /api/v1/experts/<id>: fields by role, by services.access.EXPERT_FIELD_RULES (the rule the
+experts page reads too), applied in services.personnel."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from services.access import Permission
 
 blp = Blueprint(
     "experts", __name__,
-    description="Experts of the standing capacities. Names need a role that may see them; grade, contract, "
-                "email, skills, languages and clearances need personnel detail; the briefing role gets 403.",
+    description="Experts of the standing capacities, by the same field rule as the experts page "
+                "(services.access.EXPERT_FIELD_RULES). Names need a role that may see them; grade, contract, "
+                "email, skills, languages and clearances need personnel detail, and so does filtering by skill or "
+                "language (403 otherwise); the briefing role gets 403.",
 )
 
 

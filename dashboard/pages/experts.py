@@ -40,11 +40,12 @@ def _headers() -> dict[str, dict[str, object]]:
         "name": {"headerName": _("Name"), "pinned": "left", "minWidth": 200},
         "capacity": {"headerName": _("Capacity"), "width": 110},
         "gender": {"headerName": _("Gender"), "width": 120},
-        "nationality": {"headerName": _("Nationality"), "minWidth": 150},
+        "nationality": {"headerName": _("Nationality"), "flex": 1, "minWidth": 150},
         "grade": {"headerName": _("Grade"), "width": 100},
         "skills": {"headerName": _("Skills"), "flex": 2, "minWidth": 240, "tooltipField": "skills"},
         "languages": {"headerName": _("Languages"), "flex": 1, "minWidth": 150},
-        "status": {"headerName": _("Status today"), "minWidth": 190},
+        # Flexible too, so the grid fills its width for roles that see no skills or languages.
+        "status": {"headerName": _("Status today"), "flex": 1, "minWidth": 220},
     }
 
 
@@ -72,10 +73,16 @@ def _records(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     return out
 
 
+def _shown(visible: bool) -> dict[str, str]:
+    return {} if visible else {"display": "none"}
+
+
 @page_layout(Permission.VIEW_OPERATIONS)
 def layout(**_kwargs: object) -> html.Div:
     with db_session() as s:
         options = expert_filter_options(s, locale=str(get_locale()))
+    # Filters on fields this role may not see (services.access.EXPERT_FIELD_RULES) stay hidden: they would tell it.
+    sees = current_user.principal.expert_fields()
     capacities = [{"label": _("Both capacities"), "value": 0}] + [
         {"label": o.label, "value": o.value} for o in options.capacities
     ]
@@ -84,10 +91,10 @@ def layout(**_kwargs: object) -> html.Div:
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=capacities, value=0, clearable=False), md=6, lg=3),
             dbc.Col(dcc.Dropdown(id=Ids.SKILL, options=[{"label": o.label, "value": o.value} for o in options.skills],
-                                 placeholder=_("Any skill")), md=6, lg=3),
+                                 placeholder=_("Any skill")), md=6, lg=3, style=_shown("skills" in sees)),
             dbc.Col(dcc.Dropdown(id=Ids.LANGUAGE,
                                  options=[{"label": o.label, "value": o.value} for o in options.languages],
-                                 placeholder=_("Any language")), md=6, lg=2),
+                                 placeholder=_("Any language")), md=6, lg=2, style=_shown("languages" in sees)),
             dbc.Col(dbc.Switch(id=Ids.AVAILABLE_ONLY, label=_("Available today only"), value=False), md=3, lg=2,
                     className="pt-2"),
             dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=3, lg=2),

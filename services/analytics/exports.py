@@ -28,12 +28,11 @@ from services.analytics.scope import deployments_in_scope, place, place_country
 from services.audit import RequestOrigin
 from services.catalog import geojson
 from services.errors import ValidationError
+from services.spreadsheet_cells import spreadsheet_safe
 
 CHARTS = ("availability", "missions", "funding", "gender")
 # A download is a view's data, not a dump of the database: past this many rows, ask for a narrower filter.
 MAX_EXPORT_ROWS = 200_000
-# Cells a spreadsheet would run as a formula (CSV/XLSX injection, OWASP): prefixed with ' so they stay text.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _plain(value: Any) -> Any:
@@ -145,16 +144,6 @@ def deployments_geojson(session: Session, principal: Principal, filt: MapFilter)
     features = session.scalar(select(func.coalesce(func.json_agg(aggregate_order_by(feature, rows.c._seq)),
                                                    literal_column("'[]'::json"))))
     return {"type": "FeatureCollection", "features": features or []}
-
-
-def spreadsheet_safe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Text cells that a spreadsheet would read as a formula get a leading ' (numbers are left alone)."""
-    def cell(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-            return "'" + value
-        return value
-
-    return [{k: cell(v) for k, v in row.items()} for row in rows]
 
 
 def record_export(session: Session, principal: Principal, what: str, fmt: str, filt: MapFilter, rows: int,
