@@ -393,7 +393,7 @@ def layout(**query: Any) -> html.Div:
             dbc.Col(_chart_card(_("Gender-responsiveness"), Ids.CH_GENDER, "gender",
                                 extra=html.Div(id=Ids.GENDER_TEXT, className="small px-2")), lg=3),
         ], className="g-2 mt-1"),
-    ])
+    ], id="map-page")
 
 
 # --- the filter from the controls -------------------------------------------------------------------------
