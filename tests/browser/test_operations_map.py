@@ -83,8 +83,8 @@ def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, lo
     today = date.today()
     expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
     expect(page.locator("#map-status")).to_have_text(re.compile(rf"^{deployed_on(session, today)} experts? · "))
-    # The map draws the base map and the layers (Leaflet paths).
-    expect(page.locator(".leaflet-overlay-pane path.leaflet-interactive").first).to_be_attached()
+    # The map draws the base map and the layers (Leaflet paths in their panes).
+    expect(page.locator(".leaflet-hub-places-pane path.leaflet-interactive").first).to_be_attached()
 
     # A click on the busiest mission's bar filters the map, the figures and the other charts.
     click_largest_bar(page, "map-chart-missions")
@@ -122,8 +122,8 @@ def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, lo
 def test_clicking_a_mission_on_the_map_filters_the_charts(page: Page, login_as, session: Session) -> None:
     login_as("viewer")
     open_map(page)
-    # Mission HQ markers are white circles; click one that is in view and not covered by another marker.
-    markers = ".leaflet-overlay-pane path.leaflet-interactive[fill='#ffffff']"
+    # Mission HQ markers (their own pane, over the places); click one that is in view and not covered by another HQ.
+    markers = ".leaflet-hub-missions-pane path.leaflet-interactive"
     index = page.evaluate("""(selector) => {
         const map = document.getElementById('map-map').getBoundingClientRect();
         const all = [...document.querySelectorAll(selector)];
