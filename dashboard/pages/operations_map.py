@@ -160,7 +160,7 @@ def slider_marks(start: date, end: date, locale: str, most: int = SLIDER_MARKS) 
         points = inside[::max(1, math.ceil(len(inside) / most))]
         pattern = "y" if years else "LLL y"
     return {(d - start).days: format_date(d, pattern, locale=locale) for d in points
-            if margin <= (d - start).days <= days - margin or days <= 62}
+            if margin <= (d - start).days <= days - margin}
 
 
 def _controls(filt: MapFilter, opts: Any) -> html.Div:
@@ -627,6 +627,10 @@ def _counted(collection: dict[str, Any], key: str, text: Any) -> dict[str, Any]:
     return {**collection, "features": features}
 
 
+def _counted_places(places: dict[str, Any]) -> dict[str, Any]:
+    return _counted(places, "n", lambda n: ngettext("%(num)d expert", "%(num)d experts", n))
+
+
 def _downloads(query: dict[str, str]) -> list[Any]:
     links = [(_("Deployments (GeoJSON)"), _download_href("deployments", "geojson", query), "geojson"),
              (_("Deployments (GeoPackage)"), _download_href("deployments", "gpkg", query), "gpkg")]
@@ -661,7 +665,7 @@ def apply(*inputs: Any) -> list[Any]:
         with db_session() as s:
             if only_moved:
                 places = places_for(s, principal, filt, view_box, zoom)
-                return ([places] + [no_update] * (len(APPLY_OUTPUTS) - 4)
+                return ([_counted_places(places)] + [no_update] * (len(APPLY_OUTPUTS) - 4)
                         + [[no_update] * len(downloads), no_update, no_update])
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache)
@@ -672,7 +676,7 @@ def apply(*inputs: Any) -> list[Any]:
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]
-    places = _counted(places, "n", lambda n: ngettext("%(num)d expert", "%(num)d experts", n))
+    places = _counted_places(places)
     missions = _counted(missions, "deployed", lambda n: ngettext("%(num)d expert deployed on the day",
                                                                  "%(num)d experts deployed on the day", n))
     query = filt.to_query()
