@@ -1,9 +1,11 @@
 /* Styling and popups of the operations map, referenced from Python as {"variable": "hubMap.NAME"}.
  * Restyling (selection highlight) reads `context.hideout`, so it costs no round trip.
- * Every text that came from the database is escaped before it reaches a popup or tooltip. */
+ * Every text that came from the database is escaped before it reaches a popup or tooltip.
+ * Each layer sits in its own pane (operations_map.PANE_*), given as `context.pane`: Leaflet does not pass a
+ * GeoJSON layer's pane on to the markers pointToLayer makes, so each function here does. Capacity colours come
+ * in `hideout.colours` from the charts' constants (one palette for the map and the charts). */
 (function () {
   "use strict";
-  var CAPACITY = {SPC: "#1f5fa8", JCSC: "#c0661b"};
 
   function esc(value) {
     return String(value === null || value === undefined ? "" : value)
@@ -14,6 +16,10 @@
   function label(context, key, fallback) {
     var labels = (context && context.hideout && context.hideout.labels) || {};
     return labels[key] || fallback;
+  }
+
+  function pane(context) {
+    return (context && context.pane) || "overlayPane";
   }
 
   function majority(byCapacity) {
@@ -42,16 +48,18 @@
       layer.bindTooltip(esc(p.name) + ": " + esc((p.missions || []).join(", ")), {sticky: true});
     },
 
-    placePoint: function (feature, latlng) {
+    placePoint: function (feature, latlng, context) {
       var p = feature.properties;
-      var colour = CAPACITY[majority(p.by_capacity)] || "#555";
+      var colours = (context && context.hideout && context.hideout.colours) || {};
+      var colour = colours[majority(p.by_capacity)] || "#555";
       return L.circleMarker(latlng, {radius: 5 + 3 * Math.sqrt(p.n || 1), color: "#ffffff", weight: 1.5,
-                                     fillColor: colour, fillOpacity: 0.85});
+                                     fillColor: colour, fillOpacity: 0.85, pane: pane(context)});
     },
 
     placeEach: function (feature, layer, context) {
       var p = feature.properties;
-      var html = "<strong>" + esc(p.n) + " " + esc(label(context, "experts", "experts")) + "</strong>";
+      var count = p.label || (p.n + " experts");  // worded with the language's plural forms by the server
+      var html = "<strong>" + esc(count) + "</strong>";
       if (p.place) { html += "<br>" + esc(p.place); }
       else if (p.places > 1) { html += "<br>" + esc(p.places) + " " + esc(label(context, "places", "places")); }
       html += "<br>" + esc((p.missions || []).join(", "));
@@ -64,25 +72,26 @@
         if (p.more_names > 0) { html += esc(label(context, "more", "and more") + " " + p.more_names); }
       }
       layer.bindPopup(html);
-      layer.bindTooltip(esc(p.n) + " " + esc(label(context, "experts", "experts")));
+      layer.bindTooltip(esc(count) + (p.hq ? " · " + esc(p.hq) : ""));
     },
 
-    missionPoint: function (feature, latlng) {
+    missionPoint: function (feature, latlng, context) {
       var selected = feature.properties.selected;
       return L.circleMarker(latlng, {radius: selected ? 8 : 6, color: selected ? "#b8452e" : "#222222",
-                                     weight: selected ? 3 : 2, fillColor: "#ffffff", fillOpacity: 1});
+                                     weight: selected ? 3 : 2, fillColor: "#ffffff", fillOpacity: 1,
+                                     pane: pane(context)});
     },
 
     missionEach: function (feature, layer, context) {
       var p = feature.properties;
       layer.bindTooltip(esc(p.acronym));
       layer.bindPopup("<strong>" + esc(p.acronym) + "</strong><br>" + esc(p.name) + "<br>" + esc(p.hq_city) +
-                      "<br>" + esc(p.deployed) + " " + esc(label(context, "deployedNow", "experts deployed")));
+                      "<br>" + esc(p.label || p.deployed));
     },
 
-    sitePoint: function (feature, latlng) {
+    sitePoint: function (feature, latlng, context) {
       return L.circleMarker(latlng, {radius: 5, color: "#1b6e3c", weight: 2, fillColor: "#9ad1a9",
-                                     fillOpacity: 0.9});
+                                     fillOpacity: 0.9, pane: pane(context)});
     },
 
     siteEach: function (feature, layer) {

@@ -175,6 +175,24 @@ def test_buckets_cover_the_period_without_gaps() -> None:
         assert all(b1 + timedelta(days=1) == nxt for (_, b1), (nxt, _) in pairwise(parts))
 
 
+def test_default_period_is_the_last_twelve_whole_months() -> None:
+    assert MapFilter.default(date(2026, 11, 30)).start == date(2025, 12, 1)
+    assert MapFilter.default(date(2026, 11, 30)).end == date(2026, 11, 30)
+    january = MapFilter.default(date(2026, 1, 15))
+    assert (january.start, january.end) == (date(2025, 2, 1), date(2026, 1, 31))
+    # Every monthly bucket of the default period is a whole month (the first bar was one day wide).
+    for b0, b1 in buckets(january.start, january.end):
+        assert b0.day == 1 and (b1 + timedelta(days=1)).day == 1
+
+
+@pytest.mark.parametrize("days", [1, 20, 120, 121, 400, 366 * 4 + 1, 366 * 12 + 1, 366 * 30])
+def test_buckets_stay_few_enough_to_read_at_any_period(days: int) -> None:
+    start = date(1997, 3, 17)
+    parts = buckets(start, start + timedelta(days=days - 1))
+    assert 1 <= len(parts) <= 53, (days, len(parts))
+    assert parts[0][0] == start and parts[-1][1] == start + timedelta(days=days - 1)
+
+
 def test_utilisation_is_the_share_of_time_deployed(session, naive: Naive) -> None:
     filt = MapFilter.default()
     for u in utilisation(session, filt):
@@ -185,6 +203,22 @@ def test_utilisation_is_the_share_of_time_deployed(session, naive: Naive) -> Non
                    for d in naive.deployments if d.expert_id in ids)
         assert u.pool == len(pool) and u.deployed_expert_days == days
         assert u.share == pytest.approx(days / (len(pool) * ((filt.end - filt.start).days + 1)), abs=1e-4)
+
+
+def test_utilisation_for_one_mission_is_the_share_of_time_deployed_there(session, naive: Naive) -> None:
+    """It did not change with a mission filter: it counted every deployment of the pool."""
+    mission = _busiest_mission(naive)
+    filt = MapFilter.default().with_changes(mission=(mission,))
+    whole = {u.capacity: u for u in utilisation(session, MapFilter.default())}
+    length = (filt.end - filt.start).days + 1
+    for u in utilisation(session, filt):
+        ids = {e.id for e in naive.experts.values() if naive.capacity[e.capacity_id] == u.capacity
+               and e.status != ExpertStatus.SEPARATED}
+        days = sum(max(0, (min(d.end_date, filt.end) - max(d.start_date, filt.start)).days + 1)
+                   for d in naive.in_period(filt) if d.expert_id in ids)
+        assert u.deployed_expert_days == days and u.pool == len(ids)
+        assert u.share == pytest.approx(days / (len(ids) * length), abs=1e-4)
+        assert u.deployed_expert_days < whole[u.capacity].deployed_expert_days
 
 
 # --- gender and funding -------------------------------------------------------------------------------------
@@ -329,3 +363,43 @@ def test_the_one_statement_breakdown_equals_the_separate_answers(session, naive:
         assert parts.missions == by_mission(session, filt), filt
         assert parts.gender == gender_summary(session, filt), filt
         assert parts.deployed_on_day == len(naive.on_day(filt)), filt
+
+
+# --- the map's figures (plain dicts for plotly.js) ------------------------------------------------------------
+def test_chart_layouts_are_readable(server, session) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.components import map_charts
+    from services.analytics.funding import FundingRow, FundingSummary
+    from services.analytics.gender import GenderSummary
+    from services.analytics.personnel import MissionCount, availability
+
+    with server.test_request_context():
+        # Funding: the legend sits above the plot, clear of the USD axis title below it.
+        funding = map_charts.funding_figure(FundingSummary(
+            rows=[FundingRow("Norway", FundType.EXTRABUDGETARY, Decimal(900_000), Decimal(400_000)),
+                  FundingRow("UN", FundType.REGULAR, Decimal(2_000_000), Decimal(1_500_000))],
+            committed_usd=Decimal(2_900_000), spent_usd=Decimal(1_900_000)))
+        legend = funding["layout"]["legend"]
+        assert legend["yanchor"] == "bottom" and legend["y"] >= 1
+        assert funding["layout"]["xaxis"]["title"]["text"] == "USD"
+
+        # Missions: ordered by the value drawn (experts, both capacities), the largest on top (last on a y axis).
+        rows = [MissionCount("AAA", "a", "SPC", 1, 1, 900), MissionCount("BBB", "b", "SPC", 2, 2, 10),
+                MissionCount("BBB", "b", "JCSC", 2, 2, 10), MissionCount("CCC", "c", "JCSC", 3, 3, 20)]
+        missions = map_charts.missions_figure(rows, [])
+        assert missions["data"][0]["y"] == ["AAA", "CCC", "BBB"]
+        # Head counts: whole-number ticks (plotly chose 0.5 steps for a range of 0-4).
+        assert missions["layout"]["xaxis"]["dtick"] == 1 and missions["layout"]["xaxis"]["tick0"] == 0
+        gender = map_charts.gender_figure(GenderSummary({"0": 1, "1": 2, "2": 0, "3": 1}, {}, None, 0, 0), [])
+        assert gender["layout"]["yaxis"]["dtick"] == 1
+        many = map_charts.gender_figure(GenderSummary({"0": 150, "1": 2, "2": 0, "3": 1}, {}, None, 0, 0), [])
+        assert many["layout"]["yaxis"]["tickformat"] == ",d" and "dtick" not in many["layout"]["yaxis"]
+
+        # Availability: each bar as wide as its bucket, centred on it, whatever the first bucket's length.
+        filt = MapFilter(start=date(2025, 11, 30), end=date(2026, 11, 30))
+        figure = map_charts.availability_figure(availability(session, filt))
+        trace = figure["data"][0]
+        parts = buckets(filt.start, filt.end)
+        assert len(trace["x"]) == len(parts) == 13
+        for (b0, b1), width, start in zip(parts, trace["width"], trace["customdata"], strict=True):
+            assert width == pytest.approx(((b1 - b0).days + 1) * 86_400_000 * 0.85)
+            assert start == b0.isoformat()

@@ -7,8 +7,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from models import Capacity, Deployment, Expert, Mission, SurgeRequest, Unavailability
-from models.enums import DeploymentStatus, ExpertStatus
+from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Role
+from services.access import Principal
+from services.analytics.filters import MapFilter
+from services.analytics.view import map_view
+from services.briefing.aggregates import briefing_view
 from services.key_figures import OPEN_SURGE_STATUSES, key_figures
+from tests.surge_fixtures import END, START, expert, mission_id
 
 
 def _naive(session, day: date, capacity_id: int | None):  # type: ignore[no-untyped-def]
@@ -19,8 +24,10 @@ def _naive(session, day: date, capacity_id: int | None):  # type: ignore[no-unty
     absent = {u.expert_id for u in session.scalars(select(Unavailability)) if u.start_date <= day <= u.end_date}
     requests = [r for r in session.scalars(select(SurgeRequest))
                 if r.status in OPEN_SURGE_STATUSES and (capacity_id is None or r.capacity_id == capacity_id)]
+    # Deployed: whoever a deployment covers, separated since or not (the map's and the briefing's rule too).
+    everyone = [e for e in session.scalars(select(Expert)) if capacity_id is None or e.capacity_id == capacity_id]
     return {
-        "experts_deployed": sum(e.id in deployed for e in experts),
+        "experts_deployed": sum(e.id in deployed for e in everyone),
         "experts_available": sum(e.id not in deployed and e.id not in absent and e.status == ExpertStatus.ACTIVE
                                  for e in experts),
         "experts_total": len(experts),
@@ -43,3 +50,29 @@ def test_baseline_has_people_at_work_today(session) -> None:
     assert figures.experts_total > 0
     assert figures.experts_deployed > 0
     assert figures.active_missions > 10
+
+
+def test_one_rule_for_deployed_on_a_day_on_home_map_and_briefing(session) -> None:
+    """A separated expert whose deployment still covers the day counts as deployed on home, map and briefing:
+    the deployment happened; the expert's status today does not undo it (it was 15 on home, 16 elsewhere)."""
+    day = START  # far ahead: no generated deployment reaches it, so the hand-made ones are the whole world
+    mission = mission_id(session)
+    active, separated, cancelled = (expert(session), expert(session, status=ExpertStatus.SEPARATED),
+                                    expert(session))
+    for person, status in ((active, DeploymentStatus.PLANNED), (separated, DeploymentStatus.ONGOING),
+                           (cancelled, DeploymentStatus.CANCELLED)):
+        session.add(Deployment(expert_id=person.id, mission_id=mission, role="Adviser", kind=DeploymentKind.SURGE,
+                               start_date=day - timedelta(days=10), end_date=END, status=status))
+    session.flush()
+
+    home = key_figures(session, day).experts_deployed
+    filt = MapFilter(start=day - timedelta(days=30), end=day, as_of=day)
+    viewer = Principal(0, "t-viewer", Role.VIEWER)
+    on_map = map_view(session, viewer, filt, view=None, zoom=3, usd_rates={"USD": 1.0}).figures.deployed_now
+    briefing = briefing_view(session, Principal(0, "t-briefing", Role.BRIEFING), filt, threshold=1,
+                             usd_rates={"USD": 1.0}).figures.deployed_on_day
+    assert home == on_map == briefing == 2
+    jcsc = session.scalar(select(Capacity.id).where(Capacity.code == "JCSC"))
+    spc = session.scalar(select(Capacity.id).where(Capacity.code == "SPC"))
+    assert key_figures(session, day, jcsc).experts_deployed == 2
+    assert key_figures(session, day, spc).experts_deployed == 0

@@ -9,6 +9,7 @@ so the page's click callback needs no knowledge of the chart beyond its id.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from dashboard.i18n import _
@@ -23,6 +24,8 @@ STATUS_COLOURS = {"deployed": "#1f5fa8", "deployed_elsewhere": "#8fb3db", "unava
 SOURCE_COLOURS = {FundType.REGULAR: "#4b6584", FundType.EXTRABUDGETARY: "#20a39e"}
 MARKER_COLOURS = ["#c9c9c9", "#f4c27a", "#e58a4e", "#b8452e"]
 GRID = "#e5e8ec"
+# A legend above the plot area, left-aligned: it never covers the x axis or its title.
+TOP_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
 
 Figure = dict[str, Any]
 
@@ -50,6 +53,13 @@ def _layout(fig: Any, height: int = 260, **changes: Any) -> Any:
     return fig
 
 
+def count_axis(values: Sequence[float], **axis: Any) -> dict[str, Any]:
+    """An axis of head counts: whole-number ticks only (plotly puts ticks at 0.5 for small ranges)."""
+    top = max(values, default=0)
+    ticks: dict[str, Any] = {"tick0": 0, "dtick": 1} if top <= 8 else {"tickformat": ",d"}
+    return {"gridcolor": GRID, "zerolinecolor": GRID, "rangemode": "tozero", **ticks, **axis}
+
+
 def _figure(traces: list[dict[str, Any]], **layout: Any) -> Figure:
     return {"data": traces, "layout": base_layout(**layout)}
 
@@ -69,26 +79,36 @@ def availability_figure(points: Sequence[AvailabilityPoint]) -> Figure:
         "deployed": _("Deployed (in scope)"), "deployed_elsewhere": _("Deployed elsewhere"),
         "unavailable": _("Unavailable"), "available": _("Available"),
     }
-    x = [b.isoformat() for b in buckets]
+    ends = {p.bucket: p.bucket_end for p in points}
+    # Each bar spans its own bucket: on a date axis plotly otherwise sizes every bar to the smallest gap between
+    # two x values, so one short bucket (a clipped first week) made every bar a day wide.
+    day_ms = 86_400_000
+    lengths = {b: (ends[b] - b).days + 1 for b in buckets}
+    x = [(datetime.combine(b, time()) + timedelta(days=lengths[b] / 2)).isoformat() for b in buckets]
+    widths = [lengths[b] * day_ms * 0.85 for b in buckets]
+    starts = [b.isoformat() for b in buckets]
+    hover = [f"{b.isoformat()} – {ends[b].isoformat()}" for b in buckets]
     traces = []
     for status, label in labels.items():
         totals = {b: 0.0 for b in buckets}
         for p in points:
             totals[p.bucket] += getattr(p, status)
-        traces.append({"type": "bar", "x": x, "y": [round(totals[b], 1) for b in buckets], "name": label,
-                       "marker": {"color": STATUS_COLOURS[status]}, "customdata": x,
-                       "hovertemplate": "%{x}<br>" + label + ": %{y}<extra></extra>"})
-    return _figure(traces, barmode="stack", yaxis_title=_("experts (average)"), bargap=0.15)
+        traces.append({"type": "bar", "x": x, "width": widths, "y": [round(totals[b], 1) for b in buckets],
+                       "name": label, "marker": {"color": STATUS_COLOURS[status]}, "customdata": starts,
+                       "text": hover, "textposition": "none",
+                       "hovertemplate": "%{text}<br>" + label + ": %{y}<extra></extra>"})
+    return _figure(traces, barmode="stack", yaxis_title=_("experts (average)"),
+                   xaxis={"gridcolor": GRID, "zerolinecolor": GRID, "type": "date"})
 
 
 def missions_figure(rows: Sequence[MissionCount], selected: Sequence[str]) -> Figure:
     if not rows:
         return empty_figure(_("No deployments match the filter."))
-    acronyms: list[str] = []
+    totals: dict[str, int] = {}
     for row in rows:
-        if row.acronym not in acronyms:
-            acronyms.append(row.acronym)
-    acronyms.reverse()  # horizontal bars: the busiest on top
+        totals[row.acronym] = totals.get(row.acronym, 0) + row.experts
+    # The value drawn (experts, all capacities) decides the order; horizontal bars: the largest on top.
+    acronyms = sorted(totals, key=lambda a: (-totals[a], a))[::-1]
     traces = []
     for capacity in sorted({r.capacity for r in rows}):
         by = {r.acronym: r for r in rows if r.capacity == capacity}
@@ -99,8 +119,9 @@ def missions_figure(rows: Sequence[MissionCount], selected: Sequence[str]) -> Fi
                        "line": {"color": "#111", "width": [2 if a in selected else 0 for a in acronyms]}},
             "hovertemplate": "%{y} · " + capacity + ": %{x} " + _("experts") + "<extra></extra>",
         })
-    return _figure(traces, height=max(220, 22 * len(acronyms) + 60), barmode="stack",
-                   xaxis_title=_("experts deployed"), margin={"l": 80, "r": 10, "t": 10, "b": 40})
+    return _figure(traces, height=max(220, 22 * len(acronyms) + 90), barmode="stack",
+                   xaxis=count_axis(list(totals.values()), title={"text": _("experts deployed")}),
+                   legend=TOP_LEGEND, margin={"l": 80, "r": 10, "t": 30, "b": 40})
 
 
 def funding_figure(summary: FundingSummary) -> Figure:
@@ -120,8 +141,9 @@ def funding_figure(summary: FundingSummary) -> Figure:
                            "name": names[source] + " · " + what, "opacity": opacity,
                            "marker": {"color": SOURCE_COLOURS[source]}, "customdata": [str(source)] * len(part),
                            "hovertemplate": "%{y}: %{x:$,.0f} " + what + "<extra></extra>"})
-    return _figure(traces, height=max(240, 24 * len(rows) + 70), barmode="overlay", xaxis_title="USD",
-                   margin={"l": 120, "r": 10, "t": 10, "b": 40})
+    # The legend above the plot: below it, it sat on the axis title.
+    return _figure(traces, height=max(240, 24 * len(rows) + 110), barmode="overlay", xaxis_title="USD",
+                   legend=TOP_LEGEND, margin={"l": 120, "r": 10, "t": 50, "b": 40})
 
 
 def gender_figure(summary: GenderSummary, selected: Sequence[str]) -> Figure:
@@ -133,4 +155,5 @@ def gender_figure(summary: GenderSummary, selected: Sequence[str]) -> Figure:
                                                                                for m in markers]}},
         "hovertemplate": "%{x}: %{y} " + _("deployments") + "<extra></extra>",
     }
-    return _figure([trace], height=200, yaxis_title=_("deployments"), showlegend=False)
+    return _figure([trace], height=200, showlegend=False,
+                   yaxis=count_axis(trace["y"], title={"text": _("deployments")}))

@@ -8,6 +8,7 @@ without reloading), and ``layout(**query)`` rebuilds the same view from a shared
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,12 +16,14 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import dash_leaflet as dl
+from babel.dates import format_date
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask_babel import get_locale
 
 from dashboard.components import map_charts
 from dashboard.components.key_figures import figure_card
+from dashboard.components.map_charts import CAPACITY_COLOURS, MARKER_COLOURS
 from dashboard.context import current_principal, db_session, hub
 from dashboard.i18n import _, _l, ngettext
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
@@ -77,6 +80,10 @@ class Ids:
     FILTER = "map-filter"
     PATH = "map-path"
     DOWNLOADS = "map-downloads"
+    FILTERS_TOGGLE = "map-filters-toggle"
+    FILTERS_PANEL = "map-filters-panel"
+    FILTER_COUNT = "map-filter-count"
+    LEGEND = "map-legend"
 
 
 CHIP = "map-chip"  # pattern-matching id type of the removable filter chips
@@ -92,6 +99,12 @@ MULTI_CONTROLS = {
 FIELD_CONTROL = {field: control for control, field in MULTI_CONTROLS.items()}
 DEFAULT_CENTER = [8, 18]
 DEFAULT_ZOOM = 3
+SLIDER_MARKS = 6  # at most; a phone shows every other one (assets/hub.css)
+# Leaflet panes of the map, bottom to top (z-index in assets/hub.css): the operational markers sit above every
+# GIS layer, so an uploaded polygon layer never hides an HQ, and mission HQs sit above the places drawn on them.
+PANE_BASEMAP, PANE_AREAS, PANE_SITES, PANE_PLACES, PANE_MISSIONS = (
+    "hub-basemap", "hub-areas", "hub-sites", "hub-places", "hub-missions")
+GIS_PANE_CLASS = "hub-pane-gis"
 
 
 def _labels() -> dict[str, Any]:
@@ -123,16 +136,38 @@ def _dropdown(control_id: str, options: list[dict[str, str]], value: list[str], 
                         className="hub-map-filter")
 
 
-def _slider_marks(start: date, end: date) -> dict[int, str]:
+def slider_marks(start: date, end: date, locale: str, most: int = SLIDER_MARKS) -> dict[int, str]:
+    """Marks of the as-of slider: at most ``most``, each a different text in the locale's words (Babel), at
+    firsts of months ("déc. 2025"), of years past six years, or at days for a period under two months; none
+    within 4% of either end, where its text would be cut by the edge."""
     days = (end - start).days
-    step = max(1, days // 6)
-    return {i: (start + timedelta(days=i)).strftime("%b %Y") for i in range(0, days + 1, step)}
+    if days <= 0:
+        return {}
+    margin = days * 0.04
+    if days <= 62:
+        step = max(1, math.ceil(days / most))
+        points, pattern = [start + timedelta(days=i) for i in range(0, days + 1, step)], "d MMM"
+    else:
+        years = days > 366 * 6
+        firsts: list[date] = []
+        cursor = date(start.year, 1 if years else start.month, 1)
+        while cursor <= end:
+            if cursor >= start:
+                firsts.append(cursor)
+            year, month = divmod(cursor.month - 1 + (12 if years else 1), 12)
+            cursor = date(cursor.year + year, month + 1, 1)
+        inside = [d for d in firsts if margin <= (d - start).days <= days - margin]
+        points = inside[::max(1, math.ceil(len(inside) / most))]
+        pattern = "y" if years else "LLL y"
+    return {(d - start).days: format_date(d, pattern, locale=locale) for d in points
+            if margin <= (d - start).days <= days - margin}
 
 
 def _controls(filt: MapFilter, opts: Any) -> html.Div:
     labels = _labels()
     days = (filt.end - filt.start).days
     as_of = (filt.day - filt.start).days
+    active = len(_chips(filt, filt.bbox is not None))
     return html.Div([
         dbc.Row([
             dbc.Col([
@@ -154,12 +189,19 @@ def _controls(filt: MapFilter, opts: Any) -> html.Div:
                     dbc.Button("▶", id=Ids.FORWARD, color="secondary", outline=True, size="sm",
                                title=_("One week forward")),
                 ], size="sm", className="w-auto d-inline-flex"),
-                dcc.Slider(id=Ids.AS_OF, min=0, max=days, step=1, value=as_of,
-                           marks=_slider_marks(filt.start, filt.end), updatemode="mouseup", className="mt-1"),
+                dcc.Slider(id=Ids.AS_OF, min=0, max=days, step=1, value=as_of, allow_direct_input=False,
+                           marks=slider_marks(filt.start, filt.end, str(get_locale())), updatemode="mouseup",
+                           className="mt-1 hub-map-slider"),
                 dcc.Interval(id=Ids.TICK, interval=1500, disabled=True),
             ], md=8),
         ], className="g-2"),
-        dbc.Row([
+        # On a phone the filters fold away behind this button (with the number of filters set), so the map is in
+        # the first screen; from md up the panel is always open (assets/hub.css) and the button hidden.
+        dbc.Button([_("Filters"), " ", dbc.Badge(str(active) if active else "", id=Ids.FILTER_COUNT,
+                                                 color="light", text_color="dark", className="ms-1")],
+                   id=Ids.FILTERS_TOGGLE, color="secondary", outline=True, size="sm", className="d-md-none mt-2",
+                   n_clicks=0),
+        dbc.Collapse(dbc.Row([
             dbc.Col(_dropdown(Ids.CAPACITY, [{"label": f"{c} · {n}", "value": c} for c, n in opts.capacities],
                               list(filt.capacity), _("Capacity")), md=2),
             dbc.Col(_dropdown(Ids.MISSION, [{"label": f"{a} · {n}", "value": a} for a, n in opts.missions],
@@ -181,7 +223,7 @@ def _controls(filt: MapFilter, opts: Any) -> html.Div:
             dbc.Col(dbc.Switch(id=Ids.TIE_VIEW, label=_("Charts follow the map view"), value=filt.bbox is not None),
                     md=3, className="pt-1"),
             dbc.Col(dbc.Button(_("Reset filters"), id=Ids.RESET, color="link", size="sm"), md=2),
-        ], className="g-2 mt-1"),
+        ], className="g-2 mt-1"), id=Ids.FILTERS_PANEL, is_open=False, className="hub-map-filters"),
         html.Div(id=Ids.CHIPS, className="mt-2 d-flex flex-wrap gap-1", **{"aria-live": "polite"}),
         dbc.Alert(id=Ids.ERROR, color="danger", is_open=False, className="mt-2 mb-0 py-2"),
     ], className="hub-map-controls mb-2")
@@ -199,29 +241,73 @@ def _gis_overlays(layers: list[dict[str, Any]]) -> list[dl.Overlay]:
     ]
 
 
+def _pane(name: str, layer: dl.GeoJSON) -> dl.Pane:
+    """The layer in its own Leaflet pane; the pane is also given to the layer, whose point functions pass it on to
+    the markers they make (Leaflet gives a GeoJSON layer's pane to its shapes, not to pointToLayer's markers)."""
+    layer.pane = name
+    return dl.Pane(layer, name=name, className=f"hub-pane {name}")
+
+
+def _in_gis_pane(overlay: dl.Overlay) -> dl.Overlay:
+    """A GIS layer's overlay with its layer moved into a pane under the operational markers (see PANE_*)."""
+    layer = overlay.children
+    overlay.children = dl.Pane(layer, name=f"hub-gis-{layer.id['slug']}", className=f"hub-pane {GIS_PANE_CLASS}")
+    return overlay
+
+
+def legend() -> html.Div:
+    """What the map's symbols and the gender markers mean (colours from the charts' own constants)."""
+    def swatch(colour: str, label: str, shape: str = "circle", border: str = "#ffffff") -> html.Span:
+        return html.Span([html.Span(className=f"hub-legend-swatch hub-legend-{shape}",
+                                    style={"background": colour, "borderColor": border}), label],
+                         className="hub-legend-item me-3")
+
+    markers = _labels()["marker"]
+    return html.Div([
+        html.Div([
+            html.Strong(_("Experts deployed on the day, by capacity of most of them:"), className="me-2"),
+            *(swatch(colour, code) for code, colour in CAPACITY_COLOURS.items()),
+            html.Span(_("(the larger the circle, the more experts)"), className="text-muted me-3"),
+        ]),
+        html.Div([
+            swatch("#ffffff", _("Mission headquarters (click to filter)"), border="#222222"),
+            swatch("#9ad1a9", _("Project site"), border="#1b6e3c"),
+            swatch("rgba(91, 140, 196, 0.3)", _("Host country of a mission"), "square", "#5b8cc4"),
+        ]),
+        html.Div([
+            html.Strong(_("Gender marker of a deployment or project:"), className="me-2"),
+            *(swatch(colour, str(markers[marker]), "square", colour)
+              for marker, colour in zip(GenderMarker, MARKER_COLOURS, strict=True)),
+        ]),
+    ], id=Ids.LEGEND, className="hub-map-legend small mt-1")
+
+
 def _map(filt: MapFilter, gis_layers: list[dict[str, Any]]) -> dl.Map:
     settings = hub().settings
-    labels = {"experts": _("experts"), "places": _("places"), "more": _("and more:"),
-              "deployedNow": _("experts deployed on the day")}
-    base_layers = [dl.BaseLayer(dl.GeoJSON(id=Ids.BASEMAP, url="/map/basemap.geojson",
-                                           style={"variable": "hubMap.basemapStyle"}, interactive=False),
-                                name=_("Countries (offline)"), checked=not settings.tile_url)]
+    labels = {"places": _("places"), "more": _("and more:")}
+    basemap = dl.GeoJSON(id=Ids.BASEMAP, url="/map/basemap.geojson", style={"variable": "hubMap.basemapStyle"},
+                         interactive=False)
+    base_layers = [dl.BaseLayer(_pane(PANE_BASEMAP, basemap), name=_("Countries (offline)"),
+                                checked=not settings.tile_url)]
     if settings.tile_url:
         base_layers.append(dl.BaseLayer(dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution),
                                         name=_("Tiles"), checked=True))
+    hideout = {"labels": labels, "colours": CAPACITY_COLOURS}
     overlays = [
-        dl.Overlay(dl.GeoJSON(id=Ids.AREAS, style={"variable": "hubMap.areaStyle"},
-                              onEachFeature={"variable": "hubMap.areaEach"}), name=_("Mission host countries"),
-                   checked=True),
-        dl.Overlay(dl.GeoJSON(id=Ids.SITES, pointToLayer={"variable": "hubMap.sitePoint"},
-                              onEachFeature={"variable": "hubMap.siteEach"}), name=_("Project sites"), checked=True),
-        dl.Overlay(dl.GeoJSON(id=Ids.MISSIONS, pointToLayer={"variable": "hubMap.missionPoint"},
-                              onEachFeature={"variable": "hubMap.missionEach"}, hideout={"labels": labels}),
-                   name=_("Mission headquarters"), checked=True),
-        dl.Overlay(dl.GeoJSON(id=Ids.PLACES, pointToLayer={"variable": "hubMap.placePoint"},
-                              onEachFeature={"variable": "hubMap.placeEach"}, hideout={"labels": labels}),
+        dl.Overlay(_pane(PANE_AREAS, dl.GeoJSON(id=Ids.AREAS, style={"variable": "hubMap.areaStyle"},
+                                                onEachFeature={"variable": "hubMap.areaEach"})),
+                   name=_("Mission host countries"), checked=True),
+        *(_in_gis_pane(overlay) for overlay in _gis_overlays(gis_layers)),
+        dl.Overlay(_pane(PANE_SITES, dl.GeoJSON(id=Ids.SITES, pointToLayer={"variable": "hubMap.sitePoint"},
+                                                onEachFeature={"variable": "hubMap.siteEach"})),
+                   name=_("Project sites"), checked=True),
+        dl.Overlay(_pane(PANE_PLACES, dl.GeoJSON(id=Ids.PLACES, pointToLayer={"variable": "hubMap.placePoint"},
+                                                 onEachFeature={"variable": "hubMap.placeEach"}, hideout=hideout)),
                    name=_("Deployments on the day"), checked=True),
-        *_gis_overlays(gis_layers),
+        dl.Overlay(_pane(PANE_MISSIONS, dl.GeoJSON(id=Ids.MISSIONS, pointToLayer={"variable": "hubMap.missionPoint"},
+                                                   onEachFeature={"variable": "hubMap.missionEach"},
+                                                   hideout=hideout)),
+                   name=_("Mission headquarters"), checked=True),
     ]
     view: dict[str, Any] = {"center": DEFAULT_CENTER, "zoom": DEFAULT_ZOOM}
     if filt.bbox:
@@ -287,6 +373,7 @@ def layout(**query: Any) -> html.Div:
         dbc.Row([
             dbc.Col([
                 _map(filt, gis_layers),
+                legend(),
                 html.Div(id=Ids.STATUS, className="small text-muted mt-1", **{"aria-live": "polite"}),
                 html.Div(id=Ids.DOWNLOADS, className="small mt-1"),
             ], lg=7),
@@ -306,7 +393,7 @@ def layout(**query: Any) -> html.Div:
             dbc.Col(_chart_card(_("Gender-responsiveness"), Ids.CH_GENDER, "gender",
                                 extra=html.Div(id=Ids.GENDER_TEXT, className="small px-2")), lg=3),
         ], className="g-2 mt-1"),
-    ])
+    ], id="map-page")
 
 
 # --- the filter from the controls -------------------------------------------------------------------------
@@ -381,6 +468,7 @@ def _clicked(click: Any) -> str | None:
      Output(Ids.DRAW, "editToolbar"), Output(Ids.TIE_VIEW, "value")],
     [Input(Ids.CH_MISSIONS, "clickData"), Input(Ids.CH_GENDER, "clickData"), Input(Ids.CH_FUNDING, "clickData"),
      Input(Ids.CH_AVAILABILITY, "clickData"), Input(Ids.MISSIONS, "clickData"), Input(Ids.AREAS, "clickData"),
+     Input(Ids.PLACES, "clickData"),
      Input({"type": CHIP, "field": ALL, "value": ALL}, "n_clicks"), Input(Ids.RESET, "n_clicks"),
      Input(Ids.DRAW, "geojson"), Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"),
      Input(Ids.BACK, "n_clicks"), Input(Ids.FORWARD, "n_clicks"), Input(Ids.TICK, "n_intervals")],
@@ -389,7 +477,8 @@ def _clicked(click: Any) -> str | None:
     roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
 )
 def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, availability_click: Any,
-                 mission_map_click: Any, area_map_click: Any, _chips_clicked: Any, _reset: Any, drawn: Any,
+                 mission_map_click: Any, area_map_click: Any, place_click: Any, _chips_clicked: Any, _reset: Any,
+                 drawn: Any,
                  start: str | None, end: str | None, _back: Any, _forward: Any, _tick: Any, *state: Any) -> list[Any]:
     """Turns a click on a chart, the map, a chip or a time control into new control values."""
     values = dict(zip(MULTI_CONTROLS, state[:len(MULTI_CONTROLS)], strict=True))
@@ -397,8 +486,8 @@ def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, avai
     trigger = ctx.triggered_id
     toolbar: Any = no_update
     try:
-        first = date.fromisoformat(start) if start else date.today() - timedelta(days=365)
-        last = date.fromisoformat(end) if end else date.today()
+        first = date.fromisoformat(start) if start else MapFilter.default().start
+        last = date.fromisoformat(end) if end else MapFilter.default().end
     except ValueError:
         raise PreventUpdate from None
     days = max((last - first).days, 0)
@@ -415,6 +504,9 @@ def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, avai
         as_of = min(max((clicked_day - first).days, 0), days)
     elif trigger == Ids.MISSIONS and mission_map_click:
         values[Ids.MISSION] = _toggle(values[Ids.MISSION], str(mission_map_click["properties"]["acronym"]))
+    elif trigger == Ids.PLACES and place_click and (place_click.get("properties") or {}).get("hq"):
+        # Experts at a mission's HQ are drawn over it: a click on them means that mission too.
+        values[Ids.MISSION] = _toggle(values[Ids.MISSION], str(place_click["properties"]["hq"]))
     elif trigger == Ids.AREAS and area_map_click:
         values[Ids.COUNTRY] = _toggle(values[Ids.COUNTRY], str(area_map_click["properties"]["iso3"]))
     elif isinstance(trigger, dict) and trigger.get("type") == CHIP:
@@ -442,8 +534,25 @@ def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, avai
     elif trigger in (Ids.FORWARD, Ids.TICK):
         as_of = min(as_of + STEP_DAYS, days) if trigger == Ids.FORWARD or as_of < days else 0
     # Period changes keep the as-of day inside the new period.
-    return [*values.values(), as_of, days, _slider_marks(first, last), first.isoformat(), last.isoformat(), area,
+    return [*values.values(), as_of, days, slider_marks(first, last, str(get_locale())), first.isoformat(),
+            last.isoformat(), area,
             toolbar, tied]
+
+
+@secured_callback(
+    Output(Ids.FILTERS_PANEL, "is_open"), Input(Ids.FILTERS_TOGGLE, "n_clicks"), State(Ids.FILTERS_PANEL, "is_open"),
+    roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
+)
+def toggle_filters(_n_clicks: int | None, is_open: bool | None) -> bool:
+    return not is_open
+
+
+# The number of filters set, on the phone's Filters button: one per chip, counted in the browser.
+secured_clientside_callback(
+    "function (chips) { var n = (chips || []).length; return n ? String(n) : ''; }",
+    Output(Ids.FILTER_COUNT, "children"), Input(Ids.CHIPS, "children"),
+    roles=Permission.VIEW_OPERATIONS,
+)
 
 
 @secured_callback(
@@ -510,6 +619,18 @@ def _funding_text(view: MapView) -> Any:
     return parts
 
 
+def _counted(collection: dict[str, Any], key: str, text: Any) -> dict[str, Any]:
+    """The collection with each feature's count worded in the user's language, plural forms included ("1 expert",
+    "2 experts"); copies, so that a kept answer (view_cache) is never changed in place."""
+    features = [{**f, "properties": {**f["properties"], "label": text(int(f["properties"].get(key) or 0))}}
+                for f in collection.get("features", [])]
+    return {**collection, "features": features}
+
+
+def _counted_places(places: dict[str, Any]) -> dict[str, Any]:
+    return _counted(places, "n", lambda n: ngettext("%(num)d expert", "%(num)d experts", n))
+
+
 def _downloads(query: dict[str, str]) -> list[Any]:
     links = [(_("Deployments (GeoJSON)"), _download_href("deployments", "geojson", query), "geojson"),
              (_("Deployments (GeoPackage)"), _download_href("deployments", "gpkg", query), "gpkg")]
@@ -544,7 +665,7 @@ def apply(*inputs: Any) -> list[Any]:
         with db_session() as s:
             if only_moved:
                 places = places_for(s, principal, filt, view_box, zoom)
-                return ([places] + [no_update] * (len(APPLY_OUTPUTS) - 4)
+                return ([_counted_places(places)] + [no_update] * (len(APPLY_OUTPUTS) - 4)
                         + [[no_update] * len(downloads), no_update, no_update])
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache)
@@ -555,6 +676,9 @@ def apply(*inputs: Any) -> list[Any]:
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]
+    places = _counted_places(places)
+    missions = _counted(missions, "deployed", lambda n: ngettext("%(num)d expert deployed on the day",
+                                                                 "%(num)d experts deployed on the day", n))
     query = filt.to_query()
     n_places = len(places["features"])
     experts = sum(f["properties"]["n"] for f in places["features"])

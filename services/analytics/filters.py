@@ -18,7 +18,7 @@ from services.errors import ValidationError
 
 # A chart over more than this many days would need more buckets than a chart can show.
 MAX_PERIOD_DAYS = 366 * 30
-DEFAULT_PERIOD_DAYS = 365
+DEFAULT_PERIOD_MONTHS = 12  # whole months, so that the first and last bars of a monthly chart are whole too
 MAX_VALUES = 50  # of one multi-valued filter: a URL is not a database dump
 MAX_POLYGON_VERTICES = 2000
 
@@ -73,8 +73,12 @@ class MapFilter:
 
     @classmethod
     def default(cls, today: date | None = None) -> MapFilter:
+        """The last twelve whole months, the current one included (1 Dec 2025 - 30 Nov 2026 in November 2026);
+        the map's day is today."""
         today = today or date.today()
-        return cls(start=today - timedelta(days=DEFAULT_PERIOD_DAYS), end=today)
+        start = _add_months(today.replace(day=1), 1 - DEFAULT_PERIOD_MONTHS)
+        end = _add_months(today.replace(day=1), 1) - timedelta(days=1)
+        return cls(start=start, end=end)
 
     def with_changes(self, **changes: Any) -> MapFilter:
         return replace(self, **changes)
@@ -122,6 +126,12 @@ class MapFilter:
             except ValueError:
                 raise ValidationError("area must be a GeoJSON Polygon or MultiPolygon geometry.") from None
         return cls(**values)
+
+
+def _add_months(first: date, months: int) -> date:
+    """The first of the month ``months`` after (or before) ``first``, itself a first of the month."""
+    year, month = divmod(first.month - 1 + months, 12)
+    return date(first.year + year, month + 1, 1)
 
 
 def _date(query: Mapping[str, Any], name: str) -> date | None:

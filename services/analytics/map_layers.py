@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import JSON, ColumnElement, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -46,14 +46,17 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
                       with_names: bool = False, cap: int = PLACE_CAP) -> dict[str, Any]:
     """Experts in scope deployed on the map's day, by place, as a FeatureCollection of points.
 
-    Each feature: n (experts), by_capacity, missions, place (site name or "HQ"), and names when allowed.
+    Each feature: n (experts), by_capacity, missions, place (site name or "HQ"), hq (the mission's acronym when
+    every deployment there is at that one mission's HQ: a click on it filters by the mission), and names when
+    allowed.
     ``clustered`` is true on the collection when places were merged into grid cells.
     """
     at = place().label("geom")
     base = deployments_in_scope(
         filt, at, Capacity.code.label("capacity"), Mission.acronym.label("mission"),
         func.coalesce(Site.name, Mission.acronym + " HQ").label("place_name"),
-        Deployment.expert_id, (Expert.given_name + " " + Expert.family_name).label("name"), Deployment.role,
+        Deployment.expert_id, Deployment.site_id, (Expert.given_name + " " + Expert.family_name).label("name"),
+        Deployment.role,
         when="day", lookups=False,
     )
     if view is not None:
@@ -84,6 +87,8 @@ def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_na
         func.array_agg(aggregate_order_by(func.distinct(rows.c.mission), rows.c.mission)).label("missions"),
         func.min(rows.c.place_name).label("place_name"),
         func.count(func.distinct(rows.c.place_name)).label("places"),
+        case((and_(func.count(rows.c.site_id) == 0, func.count(func.distinct(rows.c.mission)) == 1),
+              func.min(rows.c.mission)), else_=None).label("hq"),
     ).group_by(key)
     if with_names:
         person = rows.c.name + " (" + rows.c.capacity + ", " + rows.c.role + ")"
@@ -92,7 +97,7 @@ def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_na
     g = grouped.subquery("g")
     properties: list[Any] = [
         "n", g.c.n, "by_capacity", g.c.by_capacity, "missions", g.c.missions,
-        "place", case((g.c.places > 1, None), else_=g.c.place_name), "places", g.c.places,
+        "place", case((g.c.places > 1, None), else_=g.c.place_name), "places", g.c.places, "hq", g.c.hq,
     ]
     if with_names:
         properties += ["names", func.array_to_json(g.c.names[1:NAMES_PER_PLACE]),

@@ -51,30 +51,35 @@ class Utilisation:
 
 
 def bucket_unit(start: date, end: date) -> str:
+    """Weeks, months, quarters or years: at most about 50 buckets, so each bar of a chart stays readable."""
     days = (end - start).days + 1
     if days <= 120:
         return "week"
     if days <= 366 * 4:
         return "month"
-    return "quarter"
+    if days <= 366 * 12:
+        return "quarter"
+    return "year"
 
 
 def buckets(start: date, end: date) -> list[tuple[date, date]]:
-    """Calendar weeks, months or quarters covering [start, end], clipped to it."""
+    """Calendar weeks, months, quarters or years covering [start, end], clipped to it."""
     unit = bucket_unit(start, end)
     out: list[tuple[date, date]] = []
     if unit == "week":
         first = start - timedelta(days=start.weekday())
     elif unit == "month":
         first = start.replace(day=1)
-    else:
+    elif unit == "quarter":
         first = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    else:
+        first = date(start.year, 1, 1)
     b0 = first
     while b0 <= end:
         if unit == "week":
             nxt = b0 + timedelta(days=7)
         else:
-            months = 1 if unit == "month" else 3
+            months = {"month": 1, "quarter": 3, "year": 12}[unit]
             year, month = divmod(b0.month - 1 + months, 12)
             nxt = date(b0.year + year, month + 1, 1)
         out.append((max(b0, start), min(nxt - timedelta(days=1), end)))
@@ -169,7 +174,9 @@ def _utilisation(daily: _Daily, filt: MapFilter) -> list[Utilisation]:
     length = (filt.end - filt.start).days + 1
     out = []
     for code in sorted(daily.pool):
-        days = int(daily.deployed[(code, 2)].sum() + daily.deployed[(code, 3)].sum())
+        # Kind 3: deployments in scope (mission, place, kind, marker, source) of experts in the pool; with no such
+        # filter every deployment is in scope, so this is all the pool's deployed time.
+        days = int(daily.deployed[(code, 3)].sum())
         available = daily.pool[code] * length
         out.append(Utilisation(code, daily.pool[code], days, available,
                                round(days / available, 4) if available else None))
@@ -181,7 +188,14 @@ def availability(session: Session, filt: MapFilter) -> list[AvailabilityPoint]:
 
 
 def utilisation(session: Session, filt: MapFilter) -> list[Utilisation]:
-    """The share of each capacity's experts' time spent deployed in the period (any mission, any place)."""
+    """The share of each capacity's experts' time spent deployed in scope in the period.
+
+    Utilisation = expert-days of the pool's deployments in scope inside the period / (pool x days of the period).
+    The pool: the capacity's experts who are not separated and match the expert filters (gender, skill). In
+    scope: what the filter says of the deployment (mission, region, country, area, kind, gender marker, funding
+    source); so with one mission it is the share of the pool's time spent deployed to that mission, and with no
+    such filter the share of their time deployed anywhere.
+    """
     return _utilisation(_daily(session, filt), filt)
 
 

@@ -6,16 +6,20 @@ import json
 import re
 from collections import Counter
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import Capacity, Deployment, Expert, Mission, Site
-from models.enums import DeploymentKind, DeploymentStatus
+from models import Capacity, Deployment, Expert, Layer, Mission, Site, User
+from models.db import session_scope
+from models.enums import DeploymentKind, DeploymentStatus, Role
+from services import layers
+from services.access import Principal
 from tests.browser.conftest import settle
 
 pytestmark = pytest.mark.browser
@@ -79,8 +83,8 @@ def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, lo
     today = date.today()
     expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
     expect(page.locator("#map-status")).to_have_text(re.compile(rf"^{deployed_on(session, today)} experts? · "))
-    # The map draws the base map and the layers (Leaflet paths).
-    expect(page.locator(".leaflet-overlay-pane path.leaflet-interactive").first).to_be_attached()
+    # The map draws the base map and the layers (Leaflet paths in their panes).
+    expect(page.locator(".leaflet-hub-places-pane path.leaflet-interactive").first).to_be_attached()
 
     # A click on the busiest mission's bar filters the map, the figures and the other charts.
     click_largest_bar(page, "map-chart-missions")
@@ -118,8 +122,8 @@ def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, lo
 def test_clicking_a_mission_on_the_map_filters_the_charts(page: Page, login_as, session: Session) -> None:
     login_as("viewer")
     open_map(page)
-    # Mission HQ markers are white circles; click one that is in view and not covered by another marker.
-    markers = ".leaflet-overlay-pane path.leaflet-interactive[fill='#ffffff']"
+    # Mission HQ markers (their own pane, over the places); click one that is in view and not covered by another HQ.
+    markers = ".leaflet-hub-missions-pane path.leaflet-interactive"
     index = page.evaluate("""(selector) => {
         const map = document.getElementById('map-map').getBoundingClientRect();
         const all = [...document.querySelectorAll(selector)];
@@ -237,3 +241,183 @@ def test_a_drawn_rectangle_filters_the_charts(page: Page, login_as, session: Ses
     query_of(page, lacking="area")
     settle(page)
     expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, today)))
+
+
+# --- what each user saw (issue 12) --------------------------------------------------------------------------
+def bar_widths(page: Page, graph_id: str) -> list[float]:
+    expect(page.locator(f"#{graph_id} .bars path").first).to_be_attached()
+    return page.eval_on_selector_all(f"#{graph_id} .bars path", "els => els.map(e => e.getBoundingClientRect().width)")
+
+
+def test_availability_bars_are_readable_at_any_period(page: Page, login_as) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login_as("viewer")
+    open_map(page)
+    # The default period is the last twelve whole months.
+    today = date.today()
+    first = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+    expect(page.locator("#map-period")).to_have_value(first.isoformat())
+    widths = bar_widths(page, "map-chart-availability")
+    assert len(widths) >= 12 * 4 and min(widths) >= 20, widths  # 13 monthly bars of 4 statuses; they were 2 px
+    # Thirty years: yearly bars, still several pixels wide.
+    open_map(page, f"/map?start={today.year - 29}-01-01&end={today.isoformat()}")
+    widths = bar_widths(page, "map-chart-availability")
+    assert min(widths) >= 6, widths
+
+
+def test_period_calendar_opens_over_the_map_controls(page: Page, login_as) -> None:
+    login_as("viewer")
+    open_map(page)
+    page.click("#map-period")
+    calendar = page.locator(".dash-datepicker-content")
+    expect(calendar).to_be_visible()
+    cal = calendar.bounding_box()
+    assert cal
+    hits = page.evaluate("""() => {
+        const cal = document.querySelector('.dash-datepicker-content');
+        const controls = [...document.querySelectorAll('#map-map .leaflet-control-zoom a, #map-map .leaflet-draw a')];
+        const out = [];
+        for (const el of controls) {
+            const r = el.getBoundingClientRect(), c = cal.getBoundingClientRect();
+            const x = r.x + r.width / 2, y = r.y + r.height / 2;
+            if (x > c.left && x < c.right && y > c.top && y < c.bottom) {
+                out.push(cal.contains(document.elementFromPoint(x, y)));
+            }
+        }
+        return out;
+    }""")
+    assert hits, "the calendar overlaps some of the map's buttons at this size"
+    assert all(hits), "a map button is drawn over the calendar"
+
+
+def test_map_panes_keep_gis_layers_under_the_operational_markers(page: Page, login_as, server, make_user) -> None:
+    slug = "browser-cover-all"
+    username, _password = make_user("gis_editor")
+    cover = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "everything"},
+             "geometry": {"type": "Polygon", "coordinates": [[[-170, -60], [170, -60], [170, 75], [-170, 75],
+                                                              [-170, -60]]]}}]}
+    factory = server.extensions["hub"].session_factory
+    with session_scope(factory) as s:
+        editor = Principal(s.scalar(select(User.id).where(User.username == username)), username, Role.GIS_EDITOR)
+        report = layers.import_layer(s, editor, json.dumps(cover).encode(), "cover.geojson",
+                                     layers.ImportOptions(title="Cover all", slug=slug))
+        layers.publish(s, editor, report.slug)
+    try:
+        login_as("viewer")
+        open_map(page)
+        page.locator(".leaflet-control-layers").hover()
+        page.get_by_label("Cover all").check()
+        gis = page.locator(".hub-pane-gis path.leaflet-interactive")
+        expect(gis.first).to_be_attached()
+        z = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#map-map .leaflet-pane')]
+            .map(p => [p.className, Number(getComputedStyle(p).zIndex)]))""")
+        z_of = {name: next(v for k, v in z.items() if name in k.split()) for name in
+                ("hub-basemap", "hub-areas", "hub-pane-gis", "hub-sites", "hub-places", "hub-missions")}
+        assert (z_of["hub-basemap"] < z_of["hub-areas"] < z_of["hub-pane-gis"] < z_of["hub-sites"]
+                < z_of["hub-places"] < z_of["hub-missions"]), z_of
+        # Every HQ in view is still the element under the pointer at its centre (or another HQ beside it), polygon
+        # or not: the polygon covered 29 of 30.
+        page.mouse.move(5, 5)  # the layers control folds away
+        covered = page.evaluate("""() => {
+            const map = document.getElementById('map-map').getBoundingClientRect();
+            let shown = 0, hidden = 0;
+            for (const el of document.querySelectorAll('.leaflet-hub-missions-pane path.leaflet-interactive')) {
+                const r = el.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+                if (x < map.left + 60 || x > map.right - 60 || y < map.top + 130 || y > map.bottom - 30) continue;
+                const hit = document.elementFromPoint(x, y);
+                if (hit === el) shown++;
+                else if (!hit.closest('.leaflet-hub-missions-pane')) hidden++;  // not just another HQ beside it
+            }
+            return [shown, hidden];
+        }""")
+        assert covered[0] > 5 and covered[1] == 0, covered
+    finally:
+        with session_scope(factory) as s:
+            s.execute(delete(Layer).where(Layer.slug == slug))
+
+
+def test_clicking_experts_at_an_hq_filters_by_its_mission(page: Page, login_as, session: Session) -> None:
+    login_as("viewer")
+    response = _apply_response(page)
+    expect(page.locator("#map-kf-deployed")).to_be_visible()
+    features = response["map-places"]["data"]["features"]
+    # Counts are worded with plural forms: "1 expert", "2 experts".
+    assert all(f["properties"]["label"] == (f"{f['properties']['n']} expert" + ("s" if f["properties"]["n"] != 1
+                                                                                 else "")) for f in features)
+    assert any(f["properties"]["hq"] for f in features), "some experts are at a mission's HQ today"
+    open_map(page)
+    # The HQ markers are drawn over the places; hide them to click the experts' circle itself.
+    place = page.evaluate("""() => {
+        const map = document.getElementById('map-map').getBoundingClientRect();
+        const hqs = [...document.querySelectorAll('.leaflet-hub-missions-pane path.leaflet-interactive')]
+            .map(e => e.getBoundingClientRect()).map(r => [r.x + r.width / 2, r.y + r.height / 2]);
+        const places = [...document.querySelectorAll('.leaflet-hub-places-pane path.leaflet-interactive')];
+        for (const [i, el] of places.entries()) {
+            const r = el.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+            if (x < map.left + 60 || x > map.right - 60 || y < map.top + 130 || y > map.bottom - 30) continue;
+            if (hqs.some(([hx, hy]) => Math.abs(hx - x) < 1.5 && Math.abs(hy - y) < 1.5)) return i;
+        }
+        return null;
+    }""")
+    assert place is not None, "a place at a mission's HQ is in view"
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("Mission headquarters").uncheck()
+    page.mouse.move(5, 5)
+    expect(page.locator(".leaflet-hub-missions-pane path.leaflet-interactive")).to_have_count(0)
+    page.locator(".leaflet-hub-places-pane path.leaflet-interactive").nth(place).click()
+    expect(page.locator("#map-chips")).to_contain_text("Mission: ", timeout=30_000)
+    settle(page)
+    mission = query_of(page, having="mission")["mission"][0]
+    expect(page.locator("#map-kf-deployed")).to_have_text(str(deployed_on(session, date.today(), mission=mission)))
+
+
+def test_legend_explains_the_colours_and_gender_markers(page: Page, login_as) -> None:
+    login_as("viewer")
+    open_map(page)
+    legend = page.locator("#map-legend")
+    expect(legend).to_be_visible()
+    for text in ("SPC", "JCSC", "Mission headquarters", "Project site", "GM0", "GM1", "GM2", "GM3",
+                 "principal objective"):
+        expect(legend).to_contain_text(text)
+    # The legend's capacity colours are the markers' colours.
+    swatches = page.eval_on_selector_all("#map-legend .hub-legend-circle",
+                                         "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    fills = set(page.eval_on_selector_all(".leaflet-hub-places-pane path.leaflet-interactive",
+                                          "els => els.map(e => e.getAttribute('fill'))"))
+    assert fills and {_hex(c) for c in swatches} >= fills, (swatches, fills)
+
+
+def _hex(rgb: str) -> str:
+    r, g, b = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_phone_sees_the_map_in_the_first_screen_with_readable_slider_marks(page: Page, login_as, lang: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    login_as("viewer")
+    page.goto(f"/lang/{lang}?next=/map")
+    open_map(page, "/map?capacity=SPC&kind=surge")
+    # Nothing of the map's page reaches past the screen's edge (Leaflet's own panes are clipped by the map). The
+    # charts first draw at a default width and then fit their card: wait for the page to settle at the width.
+    page.wait_for_function("""() => [...document.querySelectorAll('#map-page *')]
+        .filter(e => !e.closest('.leaflet-container') && !e.closest('svg'))
+        .every(e => e.getBoundingClientRect().right <= 390)""")
+    if lang == "en":  # the French navbar's brand is wider than a phone: the navbar's own fix (issue 12)
+        page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    assert page.locator("#map-map").bounding_box()["y"] < 844  # type: ignore[index]
+    # The filters are folded behind a button that counts them; it opens them.
+    expect(page.locator("#map-filter-count")).to_have_text("2")
+    expect(page.locator("#map-capacity")).to_be_hidden()
+    page.click("#map-filters-toggle")
+    expect(page.locator("#map-capacity")).to_be_visible()
+    # Slider marks: each a different text, in the page's language, none overlapping another.
+    marks = page.eval_on_selector_all("#map-as-of .dash-slider-mark", """els => els.map(e => {
+        const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.right, r.width]; })""")
+    texts = [m[0] for m in marks]
+    assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
+    shown = sorted((m for m in marks if m[3] > 0), key=lambda m: m[1])
+    assert len(shown) >= 2 and all(a[2] <= b[1] for a, b in pairwise(shown)), shown
+    assert all(m[1] >= 0 and m[2] <= 390 for m in shown), shown
+    french = {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+    assert all((t.split()[0] in french) == (lang == "fr") for t in texts), texts
