@@ -46,7 +46,7 @@
     function style(feature, context) {
         var s = styleOf(context);
         var fill = colourFor(feature, s);
-        return {color: s.mode === "single" ? s.color : s.color, weight: s.weight, opacity: s.opacity, fill: s.fill,
+        return {color: s.color, weight: s.weight, opacity: s.opacity, fill: s.fill,
                 fillColor: fill, fillOpacity: s.fillOpacity};
     }
 
@@ -91,8 +91,14 @@
     function onEachFeature(feature, layer, context) {
         var s = styleOf(context);
         var text = label(feature, s);
-        // bindTooltip parses a string as HTML: the label is escaped first.
-        if (text) { layer.bindTooltip(escapeHtml(text), {sticky: true}); }
+        // A label is the attribute's value written on the map (a permanent tooltip, as GIS labels are),
+        // centred on an area and beside a point. bindTooltip parses a string as HTML: it is escaped first.
+        if (text) {
+            var area = /Polygon/.test((feature.geometry && feature.geometry.type) || "");
+            layer.bindTooltip(escapeHtml(text), {permanent: true, direction: area ? "center" : "right",
+                                                 offset: area ? [0, 0] : [s.radius, 0],
+                                                 className: "hub-layer-label"});
+        }
         layer.bindPopup(function () { return popupContent(feature); }, {maxHeight: 300});
     }
 

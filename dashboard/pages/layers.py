@@ -21,6 +21,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.context import current_principal, db_session, hub, request_origin
 from dashboard.i18n import _, _l
+from dashboard.roles import role_options
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LayerStatus, Role
@@ -52,6 +53,7 @@ class Ids:
     PUBLISH = "layers-publish"
     ARCHIVE = "layers-archive"
     MAP = "layers-map"
+    BASEMAP = "layers-basemap"
     PREVIEW = "layers-preview"
     GRID = "layers-grid"
     COLOR = "layers-style-color"
@@ -131,7 +133,7 @@ def _access_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2(_("Who sees it"), className="h6"),
         dbc.Checklist(id=Ids.ROLES, inline=True, value=[],
-                      options=[{"label": r.value, "value": r.value} for r in Role if r != Role.BRIEFING]),
+                      options=role_options([r for r in Role if r != Role.BRIEFING])),
         html.Div(_("None ticked: every role but briefing."), className="small text-muted"),
         dbc.Switch(id=Ids.BRIEFINGS, value=False, label=_("May appear in member-state briefings")),
         dbc.Button(_("Save visibility"), id=Ids.SAVE_VIS, size="sm"),
@@ -149,8 +151,12 @@ def _access_card() -> dbc.Card:
 
 @page_layout(PERMISSION)
 def layout(**_kwargs: object) -> html.Div:
-    tiles = [dl.TileLayer(url=hub().settings.tile_url, attribution=hub().settings.tile_attribution)] \
-        if hub().settings.tile_url else []
+    settings = hub().settings
+    # The operations map's base map: tiles when configured, else the offline Natural Earth countries, in a
+    # pane under the overlays (the countries arrive after the preview and would otherwise cover it).
+    base = dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution) if settings.tile_url else \
+        dl.Pane(dl.GeoJSON(url="/map/basemap.geojson", style={"variable": "hubMap.basemapStyle"},
+                           interactive=False, id=Ids.BASEMAP), name="layers-base", style={"zIndex": 250})
     return html.Div([
         dcc.Store(id=Ids.REFRESH, data={"n": 0}),
         dcc.Download(id=Ids.DOWNLOAD),
@@ -164,8 +170,9 @@ def layout(**_kwargs: object) -> html.Div:
                     dbc.Col([dbc.Button(_("Publish"), id=Ids.PUBLISH, color="success", size="sm", className="me-2"),
                              dbc.Button(_("Archive"), id=Ids.ARCHIVE, color="secondary", size="sm")], md=4),
                 ], className="mb-2 g-2"),
-                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, style={"height": "45vh"}, children=[
-                    *tiles,
+                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, style={"height": "45vh", "background": "#b8d3ea"},
+                       children=[
+                    base,
                     dl.GeoJSON(id=Ids.PREVIEW, data=None, hideout={"style": {}},
                                style={"variable": JS + "style"}, pointToLayer={"variable": JS + "pointToLayer"},
                                onEachFeature={"variable": JS + "onEachFeature"}),
@@ -253,6 +260,16 @@ def import_file(_n: int | None, contents: str | None, filename: str | None, titl
     return _alert(message, True), _bump(refresh, report.slug)
 
 
+# Room around the layer's extent, in screen pixels, so features at its edges are not cut by the map's frame.
+FIT_PADDING = 24
+
+
+def preview_viewport(box: list[float]) -> dict[str, Any]:
+    """The preview's view: the layer's extent (minx, miny, maxx, maxy), fitted with padding."""
+    return {"bounds": [[box[1], box[0]], [box[3], box[2]]], "transition": "fitBounds",
+            "options": {"padding": [FIT_PADDING, FIT_PADDING], "animate": False}}
+
+
 def _bump(refresh: dict[str, Any] | None, select: str | None = None) -> dict[str, Any]:
     """The refresh signal: a counter, and the layer to show (a fresh import)."""
     return {"n": int((refresh or {}).get("n", 0)) + 1, "select": select}
@@ -294,7 +311,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         table = layer_service.layer_attributes(s, principal, slug)
         history = layer_service.versions(s, principal, slug)
     box = meta["bbox"]
-    view = {"bounds": [[box[1], box[0]], [box[3], box[2]]], "transition": "fitBounds"} if box else dash.no_update
+    view = preview_viewport(box) if box else dash.no_update
     # Grid cells render values as text (no HTML renderer), so markup in attributes is shown, never run;
     # column names from the file stay plain field names (no dot paths, no functions built from them).
     columns = [{"field": "_fid", "headerName": "id", "width": 90}] + [
