@@ -1,6 +1,7 @@
 """Plotly figures of the briefing page, from the suppressed BriefingView (no queries here).
 
-A suppressed cell is not drawn (a bar of 0 would read as "none"); its bar's total label shows the mark.
+A suppressed cell is not drawn on its own (a bar of 0 would read as "none"): what the shown total holds beyond the
+shown cells is one hatched "split suppressed" segment, and a hidden total's label shows the mark.
 Funding reuses the operations map's figure: money is shown as it is.
 """
 
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 
 from dashboard.components.map_charts import CAPACITY_COLOURS, MARKER_COLOURS, _layout, empty_figure
 from dashboard.i18n import _
+from services.briefing.pack import split_hidden
 from services.briefing.suppression import SuppressedTable, shown
 
 
@@ -25,7 +27,17 @@ def missions_figure(table: SuppressedTable[str, str], top: int = 20) -> go.Figur
                     marker_color=CAPACITY_COLOURS.get(str(capacity), "#777"),
                     text=[shown(v) for v in values],
                     hovertemplate="%{y} · " + str(capacity) + ": %{text}<extra></extra>")
-    fig.add_scatter(y=rows, x=[sum(table.cell(r, c) or 0 for c in table.columns) for r in rows], mode="text",
+    # A hidden split is one hatched segment (services/briefing/pack.split_hidden says why that reveals nothing).
+    hidden = [split_hidden(table, r) for r in rows]
+    if any(hidden):
+        label = _("split suppressed")
+        fig.add_bar(y=rows, x=hidden, orientation="h", name=label,
+                    marker={"color": "#e4e7eb", "line": {"color": "#7b8794", "width": 1},
+                            "pattern": {"shape": "/", "fgcolor": "#7b8794", "size": 6}},
+                    customdata=[label] * len(rows),
+                    hovertemplate="%{y} · %{customdata}: %{x}<extra></extra>")
+    ends = [sum(table.cell(r, c) or 0 for c in table.columns) + h for r, h in zip(rows, hidden, strict=True)]
+    fig.add_scatter(y=rows, x=ends, mode="text",
                     text=[" " + shown(table.row_totals[r]) for r in rows], textposition="middle right",
                     showlegend=False, hoverinfo="skip")
     return _layout(fig, height=max(220, 22 * len(rows) + 60), barmode="stack", xaxis_title=_("experts deployed"),
