@@ -88,6 +88,32 @@
         return table;
     }
 
+    // Labels that would overlap an earlier one are hidden (as GIS labelling does), so a layer of many small
+    // features stays readable; zooming in brings them back. Leaflet has no label placement of its own.
+    function declutter(map) {
+        var kept = [];
+        map.getContainer().querySelectorAll(".leaflet-tooltip.hub-layer-label").forEach(function (el) {
+            el.style.visibility = "";
+            var r = el.getBoundingClientRect();
+            var clash = kept.some(function (k) {
+                return r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top;
+            });
+            if (clash) { el.style.visibility = "hidden"; } else { kept.push(r); }
+        });
+    }
+
+    function watchLabels(map) {
+        if (!map || map._hubLabels) { return; }
+        map._hubLabels = true;
+        var pending = null;
+        var run = function () {
+            if (pending) { window.cancelAnimationFrame(pending); }
+            pending = window.requestAnimationFrame(function () { pending = null; declutter(map); });
+        };
+        map.on("zoomend moveend layeradd layerremove", run);
+        run();
+    }
+
     function onEachFeature(feature, layer, context) {
         var s = styleOf(context);
         var text = label(feature, s);
@@ -98,6 +124,7 @@
             layer.bindTooltip(escapeHtml(text), {permanent: true, direction: area ? "center" : "right",
                                                  offset: area ? [0, 0] : [s.radius, 0],
                                                  className: "hub-layer-label"});
+            layer.once("add", function () { watchLabels(layer._map); });
         }
         layer.bindPopup(function () { return popupContent(feature); }, {maxHeight: 300});
     }

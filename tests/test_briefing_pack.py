@@ -205,9 +205,9 @@ def test_only_a_real_header_row_is_bold_in_the_pdf(packs) -> None:  # type: igno
 def test_funding_ticks_are_distinct_and_even(packs) -> None:  # type: ignore[no-untyped-def]
     from services.briefing.pack import funding_figure, money_ticks
 
-    assert money_ticks([0, 250_000, 500_000, 750_000, 1_000_000]) == ["$0.00M", "$0.25M", "$0.50M", "$0.75M",
+    assert money_ticks([0, 250_000, 500_000, 750_000, 1_000_000]) == ["$0", "$0.25M", "$0.50M", "$0.75M",
                                                                      "$1.00M"]
-    assert money_ticks([0, 2_000_000, 4_000_000]) == ["$0M", "$2M", "$4M"]
+    assert money_ticks([0, 2_000_000, 4_000_000]) == ["$0", "$2M", "$4M"]
     assert money_ticks([0, 20_000, 40_000]) == ["$0", "$20,000", "$40,000"]
     view = packs["en"]["view"]
     fig = funding_figure(view, translator("en"))
@@ -222,6 +222,7 @@ def test_funding_ticks_are_distinct_and_even(packs) -> None:  # type: ignore[no-
     step = steps.pop() / 1e6
     assert step * 10 ** -math.floor(math.log10(step)) in (1, 2, 2.5, 5)  # a "nice" step
     values = [float(label.strip("$M").replace(",", "")) * (1e6 if label.endswith("M") else 1) for label in labels]
+    assert values[0] == 0 and labels[0] == "$0"
     assert values == pytest.approx(ticks)  # each label says its tick's value
 
 

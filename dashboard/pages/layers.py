@@ -30,6 +30,9 @@ from services.access import Permission
 from services.errors import HubError, ValidationError
 
 PERMISSION = Permission.MANAGE_LAYERS
+# A layer's status as shown (its value, "draft", is an identifier).
+STATUS_LABELS = {LayerStatus.DRAFT: _l("draft"), LayerStatus.PUBLISHED: _l("published"),
+                 LayerStatus.ARCHIVED: _l("archived")}
 # Base64 makes an upload a third larger; this keeps the request under the server's 64 MB cap.
 UPLOAD_LIMIT = 40 * 1024 * 1024
 PREVIEW_LIMIT = 5000
@@ -170,7 +173,9 @@ def layout(**_kwargs: object) -> html.Div:
                     dbc.Col([dbc.Button(_("Publish"), id=Ids.PUBLISH, color="success", size="sm", className="me-2"),
                              dbc.Button(_("Archive"), id=Ids.ARCHIVE, color="secondary", size="sm")], md=4),
                 ], className="mb-2 g-2"),
-                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, style={"height": "45vh", "background": "#b8d3ea"},
+                # zoomSnap 0.25: fitting an extent lands closer to it than whole zoom levels allow.
+                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, zoomSnap=0.25,
+                       style={"height": "45vh", "background": "#b8d3ea"},
                        children=[
                     base,
                     dl.GeoJSON(id=Ids.PREVIEW, data=None, hideout={"style": {}},
@@ -270,6 +275,10 @@ def preview_viewport(box: list[float]) -> dict[str, Any]:
             "options": {"padding": [FIT_PADDING, FIT_PADDING], "animate": False}}
 
 
+def _status(value: str) -> str:
+    return str(STATUS_LABELS[LayerStatus(value)])
+
+
 def _bump(refresh: dict[str, Any] | None, select: str | None = None) -> dict[str, Any]:
     """The refresh signal: a counter, and the layer to show (a fresh import)."""
     return {"n": int((refresh or {}).get("n", 0)) + 1, "select": select}
@@ -283,7 +292,8 @@ def _bump(refresh: dict[str, Any] | None, select: str | None = None) -> dict[str
 def list_layers(refresh: dict[str, Any] | None) -> tuple[list[dict[str, str]], list[dict[str, str]], Any]:
     with db_session() as s:
         rows = layer_service.list_layers(s, current_principal())
-    options = [{"label": f"{r['title']} ({r['status']}, v{r['current_version']})", "value": r["slug"]} for r in rows]
+    options = [{"label": f"{r['title']} ({_status(r['status'])}, v{r['current_version']})", "value": r["slug"]}
+               for r in rows]
     # The options and the new value in one response: a dropdown drops a value its options lack.
     select = (refresh or {}).get("select") or dash.no_update
     return options, [{"label": r["title"], "value": r["slug"]} for r in rows], select
@@ -320,7 +330,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         row["when"] = row.pop("created_at").strftime("%Y-%m-%d %H:%M")
     style = meta["style"]
     fields = [{"label": c, "value": c} for c in table["columns"]]
-    return (data, {"style": style}, view, table["rows"], columns, meta["status"], history, fields, fields,
+    return (data, {"style": style}, view, table["rows"], columns, _status(meta["status"]), history, fields, fields,
             style.get("color"), style.get("fillColor"), style.get("weight"), style.get("radius"),
             style.get("symbol", "circle"), style.get("mode", "single"), style.get("field"), style.get("label"),
             meta["visible_to_roles"], meta["in_briefings"], meta["title"], meta["abstract"], meta["source"],

@@ -136,6 +136,13 @@ def map_image(session: Session, view: BriefingView, _: Translate) -> bytes:
     return _png(fig)
 
 
+def _whole_numbers() -> Any:
+    """A head-count axis: ticks on whole numbers only (no 2.5 experts)."""
+    from matplotlib import ticker
+
+    return ticker.MaxNLocator(integer=True)
+
+
 def _empty(message: str) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 3))
@@ -176,6 +183,7 @@ def missions_image(view: BriefingView, _: Translate, top: int = 15) -> bytes:
     for i, r in enumerate(rows):
         ax.text(left[i] + 0.3, i, shown(table.row_totals[r]), va="center", fontsize=8)
     ax.set_xlabel(_("experts deployed"))
+    ax.xaxis.set_major_locator(_whole_numbers())
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
@@ -192,6 +200,7 @@ def gender_image(view: BriefingView, _: Translate) -> bytes:
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), shown(g.by_marker[k]), ha="center",
                 va="bottom", fontsize=8)
     ax.set_ylabel(_("deployments"))
+    ax.yaxis.set_major_locator(_whole_numbers())
     ax.set_title(_("Deployments by gender marker"), fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
@@ -206,7 +215,7 @@ def money_ticks(values: list[float]) -> list[str]:
     for decimals in range(0, 4):
         if all(abs(round(m, decimals) - m) < 1e-9 for m in millions):
             break
-    return [f"${m:,.{decimals}f}M" for m in millions]
+    return ["$0" if m == 0 else f"${m:,.{decimals}f}M" for m in millions]
 
 
 def funding_figure(view: BriefingView, _: Translate, top: int = 12) -> Any:

@@ -91,6 +91,14 @@ def _continents(path) -> None:  # type: ignore[no-untyped-def]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
 
 
+def _upload_continents(page: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "Browser continents.geojson"
+    _continents(source)
+    page.set_input_files("#layers-upload input[type=file]", str(source))
+    expect(page.locator("#layers-title")).to_have_value("Browser continents")
+    page.click("#layers-import")
+
+
 def _choose(page: Page, dropdown: str, option: str) -> None:
     page.click(f"#{dropdown}")
     # Dash 4's dropdown lists its options in a popover outside the control.
@@ -114,11 +122,7 @@ def test_categorised_style_with_labels_in_preview_and_on_the_map(page: Page, log
                                                                  cleanup_styled) -> None:
     login_as("gis_editor")
     page.goto("/layers")
-    source = tmp_path / "Browser continents.geojson"
-    _continents(source)
-    page.set_input_files("#layers-upload input[type=file]", str(source))
-    expect(page.locator("#layers-title")).to_have_value("Browser continents")
-    page.click("#layers-import")
+    _upload_continents(page, tmp_path)
     expect(page.locator("#layers-alert")).to_contain_text("4 features")
     expect(page.locator("#layers-map .leaflet-overlay-pane path.leaflet-interactive")).to_have_count(4)
     assert len(_fills(page, "#layers-map")) == 1  # one colour until a style says otherwise
@@ -161,7 +165,7 @@ def test_categorised_style_with_labels_in_preview_and_on_the_map(page: Page, log
     assert len(set(fills)) >= 3, fills
 
 
-def test_who_sees_it_names_the_roles_in_the_language(page: Page, login_as) -> None:
+def test_who_sees_it_names_the_roles_in_the_language(page: Page, login_as, tmp_path, cleanup_styled) -> None:
     login_as("gis_editor")
     page.goto("/layers")
     roles = page.locator("#layers-roles")
@@ -173,3 +177,6 @@ def test_who_sees_it_names_the_roles_in_the_language(page: Page, login_as) -> No
     expect(page.locator("#layers-roles")).to_contain_text("Éditeur SIG")
     expect(page.locator("#layers-roles")).to_contain_text("Administrateur")
     assert "gis_editor" not in page.locator("#layers-roles").inner_text()
+    # A layer's status is a word of the language too, not its identifier.
+    _upload_continents(page, tmp_path)
+    expect(page.locator("#layers-status")).to_have_text("brouillon")
