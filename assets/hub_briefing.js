@@ -6,17 +6,6 @@
     return window.hubMap ? window.hubMap.esc(value) : String(value === null || value === undefined ? "" : value);
   }
 
-  // Leaflet sizes its vector renderer from the map's size and re-measures only on a window resize. The map's
-  // container settles after the page's columns and cards are laid out (no window resize), so the circles were
-  // clipped to the old, smaller renderer as half-discs until the next pan. Re-measure whenever the container's
-  // size changes, once per map.
-  function followContainer(map) {
-    if (!map || map._hubFollowsContainer || typeof ResizeObserver === "undefined") { return; }
-    map._hubFollowsContainer = true;
-    new ResizeObserver(function () { map.invalidateSize({pan: false}); }).observe(map.getContainer());
-    map.invalidateSize({pan: false});
-  }
-
   window.hubBriefing = {
     point: function (feature, latlng) {
       var p = feature.properties;
@@ -34,7 +23,6 @@
       var p = feature.properties;
       var count = p.n === null || p.n === undefined ? "*" : p.n;
       layer.bindTooltip(esc(p.label) + ": " + esc(count));
-      layer.once("add", function () { followContainer(layer._map); });
     }
   };
 })();

@@ -39,9 +39,9 @@ def missions_figure(table: SuppressedTable[str, str], top: int = 20) -> go.Figur
     ends = [sum(table.cell(r, c) or 0 for c in table.columns) + h for r, h in zip(rows, hidden, strict=True)]
     fig.add_scatter(y=rows, x=ends, mode="text",
                     text=[" " + shown(table.row_totals[r]) for r in rows], textposition="middle right",
-                    showlegend=False, hoverinfo="skip")
+                    showlegend=False, hoverinfo="skip", cliponaxis=False)  # the longest bar's total past the axis
     return _layout(fig, height=max(220, 22 * len(rows) + 60), barmode="stack", xaxis_title=_("experts deployed"),
-                   margin={"l": 90, "r": 30, "t": 10, "b": 40})
+                   margin={"l": 90, "r": 36, "t": 10, "b": 40})
 
 
 def gender_figure(by_marker: dict[str, int | None]) -> go.Figure:

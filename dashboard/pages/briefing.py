@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from flask_babel import get_locale
 
 from dashboard.components import briefing_charts, map_charts
+from dashboard.components.basemap import offline_basemap
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
 from dashboard.i18n import _, _l
@@ -118,8 +119,7 @@ def layout(**query: Any) -> html.Div:
         dbc.Row([
             dbc.Col([
                 dl.Map([
-                    dl.GeoJSON(url="/map/basemap.geojson", style={"variable": "hubMap.basemapStyle"},
-                               interactive=False),
+                    offline_basemap("briefing-base"),
                     dl.GeoJSON(id=Ids.POINTS, pointToLayer={"variable": "hubBriefing.point"},
                                onEachFeature={"variable": "hubBriefing.each"}),
                     dl.ScaleControl(position="bottomleft", imperial=False),

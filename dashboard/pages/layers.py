@@ -19,6 +19,7 @@ import dash_leaflet as dl
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.basemap import offline_basemap
 from dashboard.context import current_principal, db_session, hub, request_origin
 from dashboard.i18n import _, _l
 from dashboard.roles import role_options
@@ -155,11 +156,9 @@ def _access_card() -> dbc.Card:
 @page_layout(PERMISSION)
 def layout(**_kwargs: object) -> html.Div:
     settings = hub().settings
-    # The operations map's base map: tiles when configured, else the offline Natural Earth countries, in a
-    # pane under the overlays (the countries arrive after the preview and would otherwise cover it).
+    # The operations map's base map: tiles when configured, else the offline Natural Earth countries.
     base = dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution) if settings.tile_url else \
-        dl.Pane(dl.GeoJSON(url="/map/basemap.geojson", style={"variable": "hubMap.basemapStyle"},
-                           interactive=False, id=Ids.BASEMAP), name="layers-base", style={"zIndex": 250})
+        offline_basemap("layers-base", id=Ids.BASEMAP)
     return html.Div([
         dcc.Store(id=Ids.REFRESH, data={"n": 0}),
         dcc.Download(id=Ids.DOWNLOAD),

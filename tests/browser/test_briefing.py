@@ -115,17 +115,19 @@ def test_suppression_footnote_and_mission_total_in_both_languages(page: Page, lo
     expect(page.locator("#briefing-mission-note")).to_contain_text("paires expert–mission")
 
 
-def test_map_circles_follow_the_container_size(page: Page, login_as) -> None:
-    """Leaflet's vector renderer must cover the map when its container changes size without a window resize
-    (the page's columns settling), or the circles are clipped to half-discs."""
+BASEMAP_FILL = "#e4e7eb"  # hubMap.basemapStyle
+
+
+def test_map_circles_are_drawn_over_the_base_map(page: Page, login_as) -> None:
+    """The countries arrive after the circles: in one pane they were drawn over them, and a circle on land
+    showed as a half-disc. The base map has a pane of its own, under the circles'."""
     login_as("briefing")
     page.goto("/briefing")
-    expect(page.locator("#briefing-map .leaflet-overlay-pane path.leaflet-interactive").first).to_be_attached()
+    countries = f"#briefing-map .leaflet-map-pane path[fill='{BASEMAP_FILL}']"
+    circles = f"#briefing-map .leaflet-map-pane path:not([fill='{BASEMAP_FILL}'])"
+    page.wait_for_function(f"() => document.querySelectorAll(\"{countries}\").length > 100 "
+                           f"&& document.querySelectorAll(\"{circles}\").length > 0")
     settle(page)
-    page.eval_on_selector("#briefing-map", "e => { e.style.height = (e.offsetHeight + 300) + 'px'; }")
-    page.wait_for_function("""() => {
-        const map = document.querySelector('#briefing-map').getBoundingClientRect();
-        const svg = document.querySelector('#briefing-map .leaflet-overlay-pane svg').getBoundingClientRect();
-        return svg.top <= map.top + 1 && svg.bottom >= map.bottom - 1 && svg.left <= map.left + 1
-            && svg.right >= map.right - 1;
-    }""")
+    z = "paths => paths.map(p => Number(getComputedStyle(p.closest('.leaflet-pane')).zIndex))"
+    below, above = page.eval_on_selector_all(countries, z), page.eval_on_selector_all(circles, z)
+    assert max(below) < min(above), (set(below), set(above))
