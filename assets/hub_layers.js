@@ -46,7 +46,7 @@
     function style(feature, context) {
         var s = styleOf(context);
         var fill = colourFor(feature, s);
-        return {color: s.mode === "single" ? s.color : s.color, weight: s.weight, opacity: s.opacity, fill: s.fill,
+        return {color: s.color, weight: s.weight, opacity: s.opacity, fill: s.fill,
                 fillColor: fill, fillOpacity: s.fillOpacity};
     }
 
@@ -88,11 +88,44 @@
         return table;
     }
 
+    // Labels that would overlap an earlier one are hidden (as GIS labelling does), so a layer of many small
+    // features stays readable; zooming in brings them back. Leaflet has no label placement of its own.
+    function declutter(map) {
+        var kept = [];
+        map.getContainer().querySelectorAll(".leaflet-tooltip.hub-layer-label").forEach(function (el) {
+            el.style.visibility = "";
+            var r = el.getBoundingClientRect();
+            var clash = kept.some(function (k) {
+                return r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top;
+            });
+            if (clash) { el.style.visibility = "hidden"; } else { kept.push(r); }
+        });
+    }
+
+    function watchLabels(map) {
+        if (!map || map._hubLabels) { return; }
+        map._hubLabels = true;
+        var pending = null;
+        var run = function () {
+            if (pending) { window.cancelAnimationFrame(pending); }
+            pending = window.requestAnimationFrame(function () { pending = null; declutter(map); });
+        };
+        map.on("zoomend moveend layeradd layerremove", run);
+        run();
+    }
+
     function onEachFeature(feature, layer, context) {
         var s = styleOf(context);
         var text = label(feature, s);
-        // bindTooltip parses a string as HTML: the label is escaped first.
-        if (text) { layer.bindTooltip(escapeHtml(text), {sticky: true}); }
+        // A label is the attribute's value written on the map (a permanent tooltip, as GIS labels are),
+        // centred on an area and beside a point. bindTooltip parses a string as HTML: it is escaped first.
+        if (text) {
+            var area = /Polygon/.test((feature.geometry && feature.geometry.type) || "");
+            layer.bindTooltip(escapeHtml(text), {permanent: true, direction: area ? "center" : "right",
+                                                 offset: area ? [0, 0] : [s.radius, 0],
+                                                 className: "hub-layer-label"});
+            layer.once("add", function () { watchLabels(layer._map); });
+        }
         layer.bindPopup(function () { return popupContent(feature); }, {maxHeight: 300});
     }
 

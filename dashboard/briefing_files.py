@@ -28,6 +28,8 @@ from services.errors import HubError, ValidationError
 
 PACK_FORMATS = ("pptx", "pdf")
 TABLE_FORMATS = ("csv", "xlsx")
+
+
 def _language() -> str:
     lang = flask_request.args.get("lang") or "en"
     if lang not in LANGUAGES:
@@ -62,9 +64,11 @@ def pack(fmt: str) -> Response:
             view = _view(principal, filt, lang, s)
             body = build_pack(s, view, fmt, translator(lang, gettext))
             _record(s, principal, "pack", fmt, filt, lang)
+            # The file's name in the pack's language (ASCII, a plain filename= is enough), with the language.
+            name = gettext("briefing-pack")
     except HubError as error:
         return plain_error(error)
-    return attachment(body, "briefing", fmt)
+    return attachment(body, name, fmt, language=lang)
 
 
 def table(name: str) -> Response:
@@ -81,7 +85,7 @@ def table(name: str) -> Response:
             _record(s, principal, stem, fmt, filt, lang)
     except HubError as error:
         return plain_error(error)
-    return attachment(spreadsheet(rows, fmt, stem), f"briefing-{stem}", fmt)
+    return attachment(spreadsheet(rows, fmt, stem), f"briefing-{stem}", fmt, language=lang)
 
 
 def init_briefing_files(server: Flask) -> None:

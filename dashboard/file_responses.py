@@ -25,9 +25,12 @@ MEDIA_TYPES = {
 }
 
 
-def attachment(body: bytes, name: str, fmt: str) -> Response:
+def attachment(body: bytes, name: str, fmt: str, language: str | None = None) -> Response:
+    """``hub-NAME-DATE[-LANGUAGE].FMT``: a file in a language says which, so English and French ones differ."""
+    suffix = f"-{language}" if language else ""
     response = Response(body, mimetype=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="hub-{name}-{date.today().isoformat()}.{fmt}"'
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="hub-{name}-{date.today().isoformat()}{suffix}.{fmt}"'
     response.headers["Cache-Control"] = "private, no-store"  # role-dependent content
     return response
 

@@ -10,21 +10,11 @@ from dash import Input, Output, dcc, html
 from flask import request
 from flask_login import current_user
 
-from dashboard.i18n import LANGUAGES, _, _l
+from dashboard.i18n import LANGUAGES, _
+from dashboard.roles import role_label
 from dashboard.security.auth import csrf_token
 from dashboard.security.callbacks import secured_callback
-from models.enums import Role
 from services.access import ALL_ROLES, Permission
-
-# Role values are identifiers; the navbar shows a translated label (a literal, so pybabel extracts it).
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.GIS_EDITOR: _l("GIS editor"),
-    Role.PLANNER: _l("Planner"),
-    Role.FINANCE: _l("Programme and finance"),
-    Role.VIEWER: _l("Viewer"),
-    Role.BRIEFING: _l("Briefing"),
-}
 
 
 def _nav_items() -> list[dbc.NavItem]:
@@ -64,9 +54,9 @@ def layout() -> html.Div:
     # Built per request: the language and the user's role decide what the frame shows.
     if not current_user.is_authenticated:
         return html.Div(dcc.Location(id="shell-redirect", href="/login"))
-    role_label = ROLE_LABELS.get(current_user.role, current_user.role.value)
+    shown_role = role_label(current_user.role)
     user_menu = html.Div([
-        html.Span(f"{current_user.display_name} · {role_label}", className="navbar-text me-3", id="shell-user"),
+        html.Span(f"{current_user.display_name} · {shown_role}", className="navbar-text me-3", id="shell-user"),
         html.Form([
             dcc.Input(type="hidden", name="csrf", value=csrf_token()),
             html.Button(_("Log out"), type="submit", className="btn btn-outline-light btn-sm", id="logout"),

@@ -24,6 +24,7 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Select,
     Text,
     and_,
@@ -39,7 +40,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from geo import layer_files
@@ -455,10 +456,47 @@ def validate_style(style: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Colours a categorised or graduated style gets when it names only its attribute (the page's form does):
+# ColorBrewer's qualitative "Paired" and sequential "YlOrRd", which read apart on the grey base map.
+CATEGORY_COLOURS = ("#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#b2df8a",
+                    "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99")
+GRADUATED_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+MAX_CATEGORIES = 100
+
+
+def derive_classes(session: Session, layer_id: int, version: int, style: dict[str, Any]) -> dict[str, Any]:
+    """The style with its classes filled in from the layer's values when it gives only ``field``: a colour a
+    category (the commonest first, at most MAX_CATEGORIES), or quintile breaks of a numeric attribute.
+
+    The map's functions colour a feature from ``categories`` or ``breaks``/``colors`` (assets/hub_layers.js);
+    a style that names only the attribute would otherwise be stored as it came and drawn in one colour."""
+    mode, name = style.get("mode"), style.get("field")
+    if not name or not isinstance(name, str) or mode not in ("categorised", "graduated"):
+        return style
+    f = LayerFeature
+    value = f.properties[name].astext
+    where = (f.layer_id == layer_id, f.version == version, value.is_not(None))
+    if mode == "categorised" and not style.get("categories"):
+        values = session.scalars(select(value).where(*where).group_by(value)
+                                 .order_by(func.count().desc(), value).limit(MAX_CATEGORIES)).all()
+        if not values:
+            raise ValidationError(f"The attribute {name!r} has no values to colour by.")
+        return {**style, "categories": {v: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, v in enumerate(values)}}
+    if mode == "graduated" and not style.get("breaks"):
+        number = func.jsonb_typeof(f.properties[name]) == "number"
+        cuts = session.scalar(select(func.percentile_cont(array([0.2, 0.4, 0.6, 0.8])).within_group(
+            cast(value, Float))).where(*where, number))
+        breaks = sorted({float(c) for c in cuts or []})
+        if not breaks:
+            raise ValidationError(f"The attribute {name!r} has no numbers to grade by: choose Category.")
+        return {**style, "breaks": breaks, "colors": list(GRADUATED_COLOURS[: len(breaks) + 1])}
+    return style
+
+
 def set_style(session: Session, principal: Principal, slug: str, style: dict[str, Any],
               origin: RequestOrigin | None = None) -> dict[str, Any]:
     layer = _layer_for(session, principal, slug, manage=True)
-    layer.style = validate_style(style)
+    layer.style = validate_style(derive_classes(session, layer.id, layer.current_version, style))
     audit.record(session, "layer_style", principal=principal, entity="layer", entity_id=slug, origin=origin)
     return layer.style
 

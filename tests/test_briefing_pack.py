@@ -4,7 +4,9 @@ language, footer — and the suppression inside it."""
 from __future__ import annotations
 
 import io
+import math
 import re
+from itertools import pairwise
 
 import pytest
 from pptx import Presentation
@@ -131,3 +133,109 @@ def test_pack_download_as_briefing_user(logged_in, session) -> None:  # type: ig
                             .order_by(AuditEvent.id.desc())).first()
     assert event.detail == {"format": "pdf", "filters": {**event.detail["filters"], "capacity": "SPC"},
                             "language": "fr"}
+
+
+def test_every_picture_lies_within_its_slide(packs) -> None:  # type: ignore[no-untyped-def]
+    for lang in ("en", "fr"):
+        deck = Presentation(io.BytesIO(packs[lang]["pptx"]))
+        pictures = [shape for slide in deck.slides for shape in slide.shapes if shape.shape_type == 13]
+        assert len(pictures) == 4
+        for shape in pictures:
+            assert shape.left >= 0 and shape.top >= 0
+            assert shape.left + shape.width <= deck.slide_width, (lang, shape.name, shape.width)
+            assert shape.top + shape.height <= deck.slide_height, (lang, shape.name, shape.height)
+
+
+def _tables(data: bytes) -> dict[str, list]:  # type: ignore[type-arg]
+    deck = Presentation(io.BytesIO(data))
+    out: dict[str, list] = {}  # type: ignore[type-arg]
+    for slide in deck.slides:
+        title = next(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        out.setdefault(title, []).extend(s.table for s in slide.shapes if s.has_table)
+    return out
+
+
+def test_only_a_real_header_row_is_styled_as_one_in_the_deck(packs) -> None:  # type: ignore[no-untyped-def]
+    tables = _tables(packs["en"]["pptx"])
+
+    def styled_as_header(table, row: int) -> bool:  # type: ignore[no-untyped-def]
+        cell = table.cell(row, 0)
+        return bool(cell.text_frame.paragraphs[0].font.bold) or str(cell.fill.fore_color.rgb) == "0B3D75"
+
+    key = tables["Key figures"][0]
+    assert key.cell(0, 0).text == "Experts deployed in the period"
+    assert not key.first_row and not styled_as_header(key, 0) and not styled_as_header(key, 1)
+    summary, by_quarter = tables["Surge service level"]
+    assert summary.cell(0, 0).text == "Requests received"
+    assert not summary.first_row and not styled_as_header(summary, 0)
+    assert by_quarter.cell(0, 0).text == "Quarter" and by_quarter.first_row and styled_as_header(by_quarter, 0)
+    assert not styled_as_header(by_quarter, 1)
+    missions = tables["Experts deployed by mission"][0]
+    assert missions.cell(0, 0).text == "Mission" and styled_as_header(missions, 0)
+    assert not styled_as_header(missions, 1)
+
+
+def _fonts(page) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    """Each text run of a PDF page with the fonts it is drawn in."""
+    out: dict[str, set[str]] = {}
+
+    def visit(text, _cm, _tm, font, _size) -> None:  # type: ignore[no-untyped-def]
+        if text.strip() and font:
+            out.setdefault(text.strip(), set()).add(str(font.get("/BaseFont")))
+
+    page.extract_text(visitor_text=visit)
+    return out
+
+
+def test_only_a_real_header_row_is_bold_in_the_pdf(packs) -> None:  # type: ignore[no-untyped-def]
+    from services.briefing.pack import grid_style
+
+    assert not [c for c in grid_style(False) if c[1][1] == 0 and c[2][1] == 0]  # no command for row 0 alone
+    assert ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9) in grid_style(True)
+    reader = PdfReader(io.BytesIO(packs["en"]["pdf"]))
+    fonts: dict[str, set[str]] = {}
+    for page in reader.pages:
+        for text, used in _fonts(page).items():
+            fonts.setdefault(text, set()).update(used)
+    assert fonts["Experts deployed in the period"] == {"/Helvetica"}  # the key figures' first row: data
+    assert fonts["Requests received"] == {"/Helvetica"}  # the service level's first row: data
+    assert fonts["Quarter"] == {"/Helvetica-Bold"} and fonts["Median days"] == {"/Helvetica-Bold"}
+
+
+def test_funding_ticks_are_distinct_and_even(packs) -> None:  # type: ignore[no-untyped-def]
+    from services.briefing.pack import funding_figure, money_ticks
+
+    assert money_ticks([0, 250_000, 500_000, 750_000, 1_000_000]) == ["$0", "$0.25M", "$0.50M", "$0.75M",
+                                                                     "$1.00M"]
+    assert money_ticks([0, 2_000_000, 4_000_000]) == ["$0", "$2M", "$4M"]
+    assert money_ticks([0, 20_000, 40_000]) == ["$0", "$20,000", "$40,000"]
+    view = packs["en"]["view"]
+    fig = funding_figure(view, translator("en"))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    labels = [label.get_text() for label in ax.get_xticklabels() if low <= label.get_position()[0] <= high]
+    assert len(ticks) >= 3 and len(set(labels)) == len(labels) == len(ticks), labels
+    steps = {round(b - a, 6) for a, b in pairwise(ticks)}
+    assert len(steps) == 1, ticks
+    step = steps.pop() / 1e6
+    assert step * 10 ** -math.floor(math.log10(step)) in (1, 2, 2.5, 5)  # a "nice" step
+    values = [float(label.strip("$M").replace(",", "")) * (1e6 if label.endswith("M") else 1) for label in labels]
+    assert values[0] == 0 and labels[0] == "$0"
+    assert values == pytest.approx(ticks)  # each label says its tick's value
+
+
+def test_title_names_the_filtered_capacity_and_file_names_differ_by_language(logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in("briefing")
+    names = {}
+    for lang in ("en", "fr"):
+        response = client.get(f"/briefing/pack.pptx?lang={lang}&capacity=JCSC")
+        assert response.status_code == 200
+        names[lang] = response.headers["Content-Disposition"]
+        first = _slides(response.data)[0]
+        assert ("Justice and Corrections Standing Capacity" if lang == "en"
+                else "Capacité permanente de justice et d’administration pénitentiaire") in first
+        assert "Standing Police Capacity" not in first and "Capacité de police permanente" not in first
+    assert re.fullmatch(r'attachment; filename="hub-briefing-pack-\d{4}-\d\d-\d\d-en\.pptx"', names["en"])
+    assert re.fullmatch(r'attachment; filename="hub-dossier-information-\d{4}-\d\d-\d\d-fr\.pptx"', names["fr"])

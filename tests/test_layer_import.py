@@ -233,3 +233,23 @@ def test_hub_tables_export_within_the_role(session, tmp_path) -> None:
         layers.export(session, as_role(Role.BRIEFING), "deployments", "csv")
     blob, name, _ = layers.export(session, as_role(Role.VIEWER), "deployments", "csv")
     assert b"WKT" in blob.splitlines()[0] and b"expert" not in blob.splitlines()[0].lower()
+
+
+def test_a_style_naming_only_its_attribute_gets_its_classes(session, editor, shared_data_dir, countries) -> None:
+    """The page's form sends the attribute only: the stored style must carry what the map colours by."""
+    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+                                 layers.ImportOptions(title="classes"))
+    style = layers.set_style(session, editor, report.slug, {"mode": "categorised", "field": "CONTINENT",
+                                                            "label": "NAME"})
+    continents = set(countries["CONTINENT"])
+    assert set(style["categories"]) == continents and style["label"] == "NAME"
+    assert len(set(style["categories"].values())) == len(continents)  # 8 continents, 12 colours: all apart
+    # The commonest value first (Africa: 51 countries), so a long list keeps its biggest classes.
+    assert next(iter(style["categories"])) == countries["CONTINENT"].value_counts().index[0]
+    graded = layers.set_style(session, editor, report.slug, {"mode": "graduated", "field": "POP_EST"})
+    expected = countries["POP_EST"].quantile([0.2, 0.4, 0.6, 0.8]).tolist()
+    assert graded["breaks"] == pytest.approx(expected) and len(graded["colors"]) == 5
+    with pytest.raises(ValidationError, match="no numbers"):
+        layers.set_style(session, editor, report.slug, {"mode": "graduated", "field": "NAME"})
+    with pytest.raises(ValidationError, match="no values"):
+        layers.set_style(session, editor, report.slug, {"mode": "categorised", "field": "NOT_THERE"})

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from flask_babel import get_locale
 
 from dashboard.components import briefing_charts, map_charts
+from dashboard.components.basemap import offline_basemap
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
 from dashboard.i18n import _, _l
@@ -54,6 +55,8 @@ class Ids:
     FILTER = "briefing-filter"
     PATH = "briefing-path"
     NOTE = "briefing-note"
+    FOOTNOTE = "briefing-suppression-footnote"
+    MISSION_NOTE = "briefing-mission-note"
 
 
 CONTROLS = {Ids.CAPACITY: "capacity", Ids.MISSION: "mission", Ids.REGION: "region"}
@@ -116,17 +119,20 @@ def layout(**query: Any) -> html.Div:
         dbc.Row([
             dbc.Col([
                 dl.Map([
-                    dl.GeoJSON(url="/map/basemap.geojson", style={"variable": "hubMap.basemapStyle"},
-                               interactive=False),
+                    offline_basemap("briefing-base"),
                     dl.GeoJSON(id=Ids.POINTS, pointToLayer={"variable": "hubBriefing.point"},
                                onEachFeature={"variable": "hubBriefing.each"}),
                     dl.ScaleControl(position="bottomleft", imperial=False),
                 ], id=Ids.MAP, center=[8, 18], zoom=3, minZoom=2, maxZoom=8, worldCopyJump=True,
                     style={"height": "55vh", "background": "#b8d3ea"}),
-                _card(_("Experts deployed by mission"), html.Div(id=Ids.MISSION_TABLE)),
+                _card(_("Experts deployed by mission"), [
+                    html.Div(id=Ids.MISSION_TABLE),
+                    html.P(pack.mission_table_note(_), id=Ids.MISSION_NOTE, className="small text-muted mb-0 mt-1"),
+                ]),
             ], lg=7),
             dbc.Col([
-                dbc.Row(id=Ids.FIGURES, className="g-2 mb-2"),
+                dbc.Row(id=Ids.FIGURES, className="g-2 mb-0"),
+                html.P(suppression_footnote(), id=Ids.FOOTNOTE, className="small text-muted mb-2"),
                 _card(_("Personnel by capacity and mission"), dcc.Graph(id=Ids.CH_MISSIONS, config=GRAPH)),
                 _card(_("Gender-responsiveness"), [html.Div(id=Ids.GENDER_TEXT, className="small"),
                                                   dcc.Graph(id=Ids.CH_GENDER, config=GRAPH)]),
@@ -138,15 +144,28 @@ def layout(**query: Any) -> html.Div:
     ])
 
 
-def _table(rows: list[list[str]]) -> dbc.Table:
-    return dbc.Table([html.Thead(html.Tr([html.Th(c) for c in rows[0]])),
-                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows[1:]])],
-                     size="sm", striped=True, className="mb-0 small")
+def _table(rows: list[list[str]]) -> html.Div:
+    # In a scrolling frame: a wide table scrolls inside its card instead of widening the page on a phone.
+    return html.Div(dbc.Table([html.Thead(html.Tr([html.Th(c) for c in rows[0]])),
+                               html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows[1:]])],
+                              size="sm", striped=True, className="mb-0 small"), className="table-responsive")
+
+
+# Figures never break inside a number ("$1,234,567", hub.css .hub-figure-value), and the cards are wide enough
+# for them at each width (two across on a phone and in the side column of a laptop, three on a wide screen).
+FIGURE_WIDTHS = {"xs": 6, "md": 4, "lg": 6, "xxl": 4}
 
 
 def _figures(view: BriefingView) -> list[Any]:
-    return [figure_card(f"briefing-kf-{i}", label, value, widths={"xs": 6, "md": 4}, value_class="fs-4")
+    return [figure_card(f"briefing-kf-{i}", label, value, widths=FIGURE_WIDTHS,
+                        value_class="fs-4 hub-figure-value")
             for i, (label, value) in enumerate(pack.key_figures(view, _))]
+
+
+def suppression_footnote() -> str:
+    return _("%(mark)s hidden to protect individuals: a count under %(n)d, or one that would let a hidden count "
+             "be worked out from a total. A share (women among deployed experts) is shown only when both of its "
+             "counts are.", mark=SUPPRESSED_MARK, n=hub().settings.suppression_threshold)
 
 
 def _service(view: BriefingView) -> Any:

@@ -19,8 +19,10 @@ import dash_leaflet as dl
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.basemap import offline_basemap
 from dashboard.context import current_principal, db_session, hub, request_origin
 from dashboard.i18n import _, _l
+from dashboard.roles import role_options
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LayerStatus, Role
@@ -29,6 +31,9 @@ from services.access import Permission
 from services.errors import HubError, ValidationError
 
 PERMISSION = Permission.MANAGE_LAYERS
+# A layer's status as shown (its value, "draft", is an identifier).
+STATUS_LABELS = {LayerStatus.DRAFT: _l("draft"), LayerStatus.PUBLISHED: _l("published"),
+                 LayerStatus.ARCHIVED: _l("archived")}
 # Base64 makes an upload a third larger; this keeps the request under the server's 64 MB cap.
 UPLOAD_LIMIT = 40 * 1024 * 1024
 PREVIEW_LIMIT = 5000
@@ -52,6 +57,7 @@ class Ids:
     PUBLISH = "layers-publish"
     ARCHIVE = "layers-archive"
     MAP = "layers-map"
+    BASEMAP = "layers-basemap"
     PREVIEW = "layers-preview"
     GRID = "layers-grid"
     COLOR = "layers-style-color"
@@ -131,7 +137,7 @@ def _access_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2(_("Who sees it"), className="h6"),
         dbc.Checklist(id=Ids.ROLES, inline=True, value=[],
-                      options=[{"label": r.value, "value": r.value} for r in Role if r != Role.BRIEFING]),
+                      options=role_options([r for r in Role if r != Role.BRIEFING])),
         html.Div(_("None ticked: every role but briefing."), className="small text-muted"),
         dbc.Switch(id=Ids.BRIEFINGS, value=False, label=_("May appear in member-state briefings")),
         dbc.Button(_("Save visibility"), id=Ids.SAVE_VIS, size="sm"),
@@ -149,8 +155,10 @@ def _access_card() -> dbc.Card:
 
 @page_layout(PERMISSION)
 def layout(**_kwargs: object) -> html.Div:
-    tiles = [dl.TileLayer(url=hub().settings.tile_url, attribution=hub().settings.tile_attribution)] \
-        if hub().settings.tile_url else []
+    settings = hub().settings
+    # The operations map's base map: tiles when configured, else the offline Natural Earth countries.
+    base = dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution) if settings.tile_url else \
+        offline_basemap("layers-base", id=Ids.BASEMAP)
     return html.Div([
         dcc.Store(id=Ids.REFRESH, data={"n": 0}),
         dcc.Download(id=Ids.DOWNLOAD),
@@ -164,8 +172,11 @@ def layout(**_kwargs: object) -> html.Div:
                     dbc.Col([dbc.Button(_("Publish"), id=Ids.PUBLISH, color="success", size="sm", className="me-2"),
                              dbc.Button(_("Archive"), id=Ids.ARCHIVE, color="secondary", size="sm")], md=4),
                 ], className="mb-2 g-2"),
-                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, style={"height": "45vh"}, children=[
-                    *tiles,
+                # zoomSnap 0.25: fitting an extent lands closer to it than whole zoom levels allow.
+                dl.Map(id=Ids.MAP, center=[10, 20], zoom=2, zoomSnap=0.25,
+                       style={"height": "45vh", "background": "#b8d3ea"},
+                       children=[
+                    base,
                     dl.GeoJSON(id=Ids.PREVIEW, data=None, hideout={"style": {}},
                                style={"variable": JS + "style"}, pointToLayer={"variable": JS + "pointToLayer"},
                                onEachFeature={"variable": JS + "onEachFeature"}),
@@ -253,6 +264,20 @@ def import_file(_n: int | None, contents: str | None, filename: str | None, titl
     return _alert(message, True), _bump(refresh, report.slug)
 
 
+# Room around the layer's extent, in screen pixels, so features at its edges are not cut by the map's frame.
+FIT_PADDING = 24
+
+
+def preview_viewport(box: list[float]) -> dict[str, Any]:
+    """The preview's view: the layer's extent (minx, miny, maxx, maxy), fitted with padding."""
+    return {"bounds": [[box[1], box[0]], [box[3], box[2]]], "transition": "fitBounds",
+            "options": {"padding": [FIT_PADDING, FIT_PADDING], "animate": False}}
+
+
+def _status(value: str) -> str:
+    return str(STATUS_LABELS[LayerStatus(value)])
+
+
 def _bump(refresh: dict[str, Any] | None, select: str | None = None) -> dict[str, Any]:
     """The refresh signal: a counter, and the layer to show (a fresh import)."""
     return {"n": int((refresh or {}).get("n", 0)) + 1, "select": select}
@@ -266,7 +291,8 @@ def _bump(refresh: dict[str, Any] | None, select: str | None = None) -> dict[str
 def list_layers(refresh: dict[str, Any] | None) -> tuple[list[dict[str, str]], list[dict[str, str]], Any]:
     with db_session() as s:
         rows = layer_service.list_layers(s, current_principal())
-    options = [{"label": f"{r['title']} ({r['status']}, v{r['current_version']})", "value": r["slug"]} for r in rows]
+    options = [{"label": f"{r['title']} ({_status(r['status'])}, v{r['current_version']})", "value": r["slug"]}
+               for r in rows]
     # The options and the new value in one response: a dropdown drops a value its options lack.
     select = (refresh or {}).get("select") or dash.no_update
     return options, [{"label": r["title"], "value": r["slug"]} for r in rows], select
@@ -294,7 +320,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         table = layer_service.layer_attributes(s, principal, slug)
         history = layer_service.versions(s, principal, slug)
     box = meta["bbox"]
-    view = {"bounds": [[box[1], box[0]], [box[3], box[2]]], "transition": "fitBounds"} if box else dash.no_update
+    view = preview_viewport(box) if box else dash.no_update
     # Grid cells render values as text (no HTML renderer), so markup in attributes is shown, never run;
     # column names from the file stay plain field names (no dot paths, no functions built from them).
     columns = [{"field": "_fid", "headerName": "id", "width": 90}] + [
@@ -303,7 +329,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         row["when"] = row.pop("created_at").strftime("%Y-%m-%d %H:%M")
     style = meta["style"]
     fields = [{"label": c, "value": c} for c in table["columns"]]
-    return (data, {"style": style}, view, table["rows"], columns, meta["status"], history, fields, fields,
+    return (data, {"style": style}, view, table["rows"], columns, _status(meta["status"]), history, fields, fields,
             style.get("color"), style.get("fillColor"), style.get("weight"), style.get("radius"),
             style.get("symbol", "circle"), style.get("mode", "single"), style.get("field"), style.get("label"),
             meta["visible_to_roles"], meta["in_briefings"], meta["title"], meta["abstract"], meta["source"],

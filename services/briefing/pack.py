@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from models import Country
 from services.briefing.aggregates import BriefingView
-from services.briefing.suppression import SUPPRESSED_MARK, shown
+from services.briefing.suppression import SUPPRESSED_MARK, SuppressedTable, shown
 
 Translate = Callable[..., str]
 CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
@@ -136,6 +136,13 @@ def map_image(session: Session, view: BriefingView, _: Translate) -> bytes:
     return _png(fig)
 
 
+def _whole_numbers() -> Any:
+    """A head-count axis: ticks on whole numbers only (no 2.5 experts)."""
+    from matplotlib import ticker
+
+    return ticker.MaxNLocator(integer=True)
+
+
 def _empty(message: str) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 3))
@@ -144,8 +151,19 @@ def _empty(message: str) -> bytes:
     return _png(fig)
 
 
+def split_hidden(table: SuppressedTable[str, str], row: str) -> int:
+    """What a row's shown total holds beyond its shown cells: the part whose split by column is hidden (0 when
+    the total is hidden too). It is the total less the shown cells, which anyone can work out, so drawing it
+    reveals nothing, and a mission whose split is hidden keeps a bar of its true length."""
+    total = table.row_totals.get(row)
+    if total is None:
+        return 0
+    return max(total - sum(table.cell(row, c) or 0 for c in table.columns), 0)
+
+
 def missions_image(view: BriefingView, _: Translate, top: int = 15) -> bytes:
-    """Experts deployed by mission, stacked by capacity; a hidden cell is not drawn, its total says '*'."""
+    """Experts deployed by mission, stacked by capacity; a hidden split is one hatched segment, a hidden total
+    says '*'."""
     table = view.by_mission
     if not table.rows:
         return _empty(_("No deployments match the filter."))
@@ -157,9 +175,15 @@ def missions_image(view: BriefingView, _: Translate, top: int = 15) -> bytes:
         widths = [float(table.cell(r, capacity) or 0) for r in rows]
         ax.barh(rows, widths, left=left, color=CAPACITY_COLOURS.get(str(capacity), "#777"), label=str(capacity))
         left = [a + b for a, b in zip(left, widths, strict=True)]
+    hidden = [float(split_hidden(table, r)) for r in rows]
+    if any(hidden):
+        ax.barh(rows, hidden, left=left, color="#e4e7eb", edgecolor="#7b8794", hatch="///", linewidth=0.6,
+                label=_("split suppressed"))
+        left = [a + b for a, b in zip(left, hidden, strict=True)]
     for i, r in enumerate(rows):
         ax.text(left[i] + 0.3, i, shown(table.row_totals[r]), va="center", fontsize=8)
     ax.set_xlabel(_("experts deployed"))
+    ax.xaxis.set_major_locator(_whole_numbers())
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
@@ -176,15 +200,31 @@ def gender_image(view: BriefingView, _: Translate) -> bytes:
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), shown(g.by_marker[k]), ha="center",
                 va="bottom", fontsize=8)
     ax.set_ylabel(_("deployments"))
+    ax.yaxis.set_major_locator(_whole_numbers())
     ax.set_title(_("Deployments by gender marker"), fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def funding_image(view: BriefingView, _: Translate, top: int = 12) -> bytes:
+def money_ticks(values: list[float]) -> list[str]:
+    """Axis labels in millions of USD with as many decimals as the steps need, the same for every tick:
+    0.25M steps read $0.25M, $0.50M, $0.75M (one decimal gave $0.2M, $0.5M, $0.8M); whole dollars below 1M."""
+    millions = [v / 1e6 for v in values]
+    if max((abs(v) for v in values), default=0) < 1e5:  # a small scale reads better in dollars
+        return [f"${v:,.0f}" for v in values]
+    for decimals in range(0, 4):
+        if all(abs(round(m, decimals) - m) < 1e-9 for m in millions):
+            break
+    return ["$0" if m == 0 else f"${m:,.{decimals}f}M" for m in millions]
+
+
+def funding_figure(view: BriefingView, _: Translate, top: int = 12) -> Any:
+    """The funding chart as a matplotlib figure (None with nothing to draw)."""
+    from matplotlib import ticker
+
     rows = view.funding.rows[:top]
     if not rows:
-        return _empty(_("No funding matches the filter."))
+        return None
     plt = _pyplot()
     rows = list(reversed(rows))
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.34 * len(rows) + 1)))
@@ -195,10 +235,27 @@ def funding_image(view: BriefingView, _: Translate, top: int = 12) -> bytes:
             label=_("committed"))
     ax.barh([y - 0.2 for y in ys], [float(r.spent_usd) for r in rows], height=0.4, color=colours, label=_("spent"))
     ax.set_yticks(ys, names, fontsize=8)
-    ax.xaxis.set_major_formatter(lambda v, _pos: f"${v / 1e6:,.1f}M")
+
+    class Money(ticker.Formatter):  # matplotlib's formatters pick decimals per tick; these need one for all
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return money_ticks([x])[0]
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return money_ticks([float(v) for v in values])
+
+    # "Nice" steps (1, 2, 2.5, 5 × 10ⁿ), never more ticks than fit the width.
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
+    ax.xaxis.set_major_formatter(Money())
+    ax.set_xlim(left=0)
+    ax.set_xlabel(_("USD"))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return fig
+
+
+def funding_image(view: BriefingView, _: Translate, top: int = 12) -> bytes:
+    fig = funding_figure(view, _, top)
+    return _png(fig) if fig is not None else _empty(_("No funding matches the filter."))
 
 
 def render_images(session: Session, view: BriefingView, _: Translate) -> Images:
@@ -225,9 +282,20 @@ def scope_text(view: BriefingView, _: Translate) -> str:
     return "; ".join(parts) or _("all missions, regions and capacities")
 
 
+def capacities_title(view: BriefingView, _: Translate) -> str:
+    """The pack's subtitle: the capacity the filter keeps, or both."""
+    names = {"SPC": _("Standing Police Capacity"), "JCSC": _("Justice and Corrections Standing Capacity")}
+    chosen = [names[c] for c in view.filter.capacity if c in names]
+    if len(chosen) == 1:
+        return chosen[0]
+    return _("Standing Police Capacity and Justice and Corrections Standing Capacity")
+
+
 def key_figures(view: BriefingView, _: Translate) -> list[tuple[str, str]]:
     fig = view.figures
-    utilisation = " · ".join(f"{c} {_percent(s)}" for c, s in sorted(fig.utilisation.items())) or SUPPRESSED_MARK
+    # A no-break space inside each "SPC 45%": a narrow card wraps between capacities, not inside one.
+    utilisation = " · ".join(f"{c}\u00a0{_percent(s)}" for c, s in sorted(fig.utilisation.items())) \
+        or SUPPRESSED_MARK
     return [
         (_("Experts deployed in the period"), shown(fig.experts_deployed)),
         (_("Experts deployed on %(day)s", day=view.filter.day.isoformat()), shown(fig.deployed_on_day)),
@@ -266,9 +334,17 @@ def mission_table(view: BriefingView, _: Translate) -> list[list[str]]:
         rows.append([m, *[shown(view.by_mission.cell(m, c)) for c in view.by_mission.columns],
                      shown(view.by_mission.row_totals[m])])
     if view.by_mission.rows:
-        rows.append([_("Total"), *[shown(view.by_mission.column_totals.get(c)) for c in view.by_mission.columns],
+        # The sum of the missions' rows: an expert in two missions counts twice, so it is not the
+        # "experts deployed in the period" figure and says what it counts.
+        rows.append([_("Total (expert–mission pairs)"),
+                     *[shown(view.by_mission.column_totals.get(c)) for c in view.by_mission.columns],
                      shown(view.by_mission.total)])
     return rows
+
+
+def mission_table_note(_: Translate) -> str:
+    return _("An expert deployed to several missions counts once in each: the total counts expert–mission "
+             "pairs, not experts (see “Experts deployed in the period”).")
 
 
 def footer_text(view: BriefingView, _: Translate, today: date | None = None) -> tuple[str, str]:
@@ -285,6 +361,19 @@ def _chunks(rows: list[list[str]], size: int) -> list[list[list[str]]]:
 
 
 # --- PowerPoint ---------------------------------------------------------------------------------------------
+SLIDE_W, SLIDE_H, MARGIN = 13.333, 7.5, 0.6  # inches: a 16:9 slide
+
+
+def fit_picture(png: bytes, max_w: float, max_h: float) -> tuple[float, float, float]:
+    """(left offset, width, height) in inches of a PNG scaled to fit ``max_w`` × ``max_h``, centred across."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(png)) as img:
+        w, h = img.size
+    scale = min(max_w / w, max_h / h)
+    return (max_w - w * scale) / 2, w * scale, h * scale
+
+
 def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images | None = None) -> bytes:
     from pptx import Presentation
     from pptx.dml.color import RGBColor
@@ -292,10 +381,11 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
 
     images = images or render_images(session, view, _)
     deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    deck.slide_width, deck.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     blank = deck.slide_layouts[6]
     dated, sensitivity = footer_text(view, _)
-    navy = RGBColor(0x0B, 0x3D, 0x75)
+    navy, white = RGBColor(0x0B, 0x3D, 0x75), RGBColor(0xFF, 0xFF, 0xFF)
+    light, ink = RGBColor(0xEE, 0xF2, 0xF7), RGBColor(0x1B, 0x2A, 0x3A)
 
     def text(slide: Any, left: float, top: float, width: float, height: float, lines: list[str], size: int = 14,
              bold: bool = False, colour: Any = None) -> None:
@@ -317,20 +407,31 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
         return s
 
     def picture(s: Any, png: bytes, top: float = 1.2, height: float = 5.5) -> None:
-        s.shapes.add_picture(io.BytesIO(png), Inches(0.6), Inches(top), height=Inches(height))
+        # Fitted into the box between the title and the footer, whichever of its width or height binds first:
+        # a tall chart scaled to the height alone came out 18 in wide on a 13.3 in slide.
+        left, box_w, box_h = fit_picture(png, SLIDE_W - 2 * MARGIN, height)
+        s.shapes.add_picture(io.BytesIO(png), Inches(MARGIN + left), Inches(top), Inches(box_w), Inches(box_h))
 
-    def table(s: Any, rows: list[list[str]], left: float, top: float, width: float, size: int = 11) -> None:
+    def table(s: Any, rows: list[list[str]], left: float, top: float, width: float, size: int = 11,
+              header: bool = True) -> None:
+        """A table; ``header``: its first row is the column titles (styled apart), else every row is data."""
         shape = s.shapes.add_table(len(rows), len(rows[0]), Inches(left), Inches(top), Inches(width),
                                    Inches(0.3 * len(rows)))
+        shape.table.first_row = header  # the template's header styling, only for a real header
         for i, row in enumerate(rows):
+            head = header and i == 0
             for j, value in enumerate(row):
                 cell = shape.table.cell(i, j)
                 cell.text = value
-                cell.text_frame.paragraphs[0].font.size = Pt(size)
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = navy if head else (light if i % 2 else white)
+                font = cell.text_frame.paragraphs[0].font
+                font.size, font.bold = Pt(size), head
+                font.color.rgb = white if head else ink
 
     title = slide(_("Member-state briefing"))
     text(title, 0.5, 1.4, 12.3, 3.5, [
-        _("Standing Police Capacity and Justice and Corrections Standing Capacity"),
+        capacities_title(view, _),
         _("Period: %(start)s to %(end)s", start=view.filter.start.isoformat(), end=view.filter.end.isoformat()),
         _("Scope: %(scope)s", scope=scope_text(view, _)),
     ], size=20)
@@ -339,7 +440,7 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
     picture(s, images.map, height=5.5)
 
     s = slide(_("Key figures"))
-    table(s, [[label, value] for label, value in key_figures(view, _)], 0.8, 1.3, 11.5, size=16)
+    table(s, [[label, value] for label, value in key_figures(view, _)], 0.8, 1.3, 11.5, size=16, header=False)
 
     s = slide(_("Personnel by capacity and mission"))
     picture(s, images.missions)
@@ -358,12 +459,13 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
 
     summary, by_quarter = service_rows(view, _)
     s = slide(_("Surge service level"))
-    table(s, [[a, b] for a, b in summary], 0.6, 1.3, 6.0, size=13)
+    table(s, [[a, b] for a, b in summary], 0.6, 1.3, 6.0, size=13, header=False)
     table(s, by_quarter[:16], 7.0, 1.3, 5.8, size=10)
 
     for part in _chunks(mission_table(view, _), MISSION_ROWS_PER_SLIDE):
         s = slide(_("Experts deployed by mission"))
         table(s, part, 0.8, 1.2, 11.5, size=12)
+        text(s, 0.8, 6.3, 11.5, 0.5, [mission_table_note(_)], size=11, colour=ink)
 
     buffer = io.BytesIO()
     deck.save(buffer)
@@ -371,6 +473,23 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
 
 
 # --- PDF ----------------------------------------------------------------------------------------------------
+def grid_style(header: bool) -> list[tuple[Any, ...]]:
+    """reportlab TableStyle commands of a pack table: bold on a tinted ground for the header row only when
+    the table has one (a key-figure table's first row is data, not titles)."""
+    from reportlab.lib import colors
+
+    first = 1 if header else 0
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#c8ced6")),
+        ("ALIGN", (1, first), (-1, -1), "RIGHT"),
+    ]
+    if header:
+        commands += [("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6"))]
+    return commands
+
+
 def pdf_pack(session: Session, view: BriefingView, _: Translate, images: Images | None = None) -> bytes:
     from xml.sax.saxutils import escape  # reportlab's Paragraph reads markup: text from the database is escaped
 
@@ -409,26 +528,21 @@ def pdf_pack(session: Session, view: BriefingView, _: Translate, images: Images 
         scale = min(width / w, max_h / h)
         return Image(io.BytesIO(png), width=w * scale, height=h * scale)
 
-    def grid(rows: list[list[str]], widths: list[float] | None = None) -> Table:
-        t = Table([[escape(c) for c in row] for row in rows], colWidths=widths, repeatRows=1, hAlign="LEFT")
-        t.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-            ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#c8ced6")),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")),
-            ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-        ]))
+    def grid(rows: list[list[str]], widths: list[float] | None = None, header: bool = True) -> Table:
+        t = Table([[escape(c) for c in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0,
+                  hAlign="LEFT")
+        t.setStyle(TableStyle(grid_style(header)))
         return t
 
     story: list[Any] = [
         Spacer(1, 3 * cm), Paragraph(escape(_("Member-state briefing")), styles["Title"]),
-        Paragraph(escape(_("Standing Police Capacity and Justice and Corrections Standing Capacity")),
-                  styles["Heading2"]),
+        Paragraph(escape(capacities_title(view, _)), styles["Heading2"]),
         Paragraph(escape(_("Period: %(start)s to %(end)s", start=view.filter.start.isoformat(),
                            end=view.filter.end.isoformat())), styles["Normal"]),
         Paragraph(escape(_("Scope: %(scope)s", scope=scope_text(view, _))), styles["Normal"]), PageBreak(),
         heading(_("Where the capacities were deployed")), image(images.map), PageBreak(),
-        heading(_("Key figures")), grid([[a, b] for a, b in key_figures(view, _)], [12 * cm, 8 * cm]), PageBreak(),
+        heading(_("Key figures")),
+        grid([[a, b] for a, b in key_figures(view, _)], [12 * cm, 8 * cm], header=False), PageBreak(),
         heading(_("Personnel by capacity and mission")), image(images.missions), PageBreak(),
         heading(_("Gender-responsiveness")), image(images.gender, 10 * cm),
         Paragraph(escape(f"{_('Women among deployed experts')}: {_percent(view.gender.women_share)}"),
@@ -439,9 +553,10 @@ def pdf_pack(session: Session, view: BriefingView, _: Translate, images: Images 
         heading(_("Funding by donor and source")), image(images.funding), PageBreak(),
     ]
     summary, by_quarter = service_rows(view, _)
-    story += [heading(_("Surge service level")), grid([[a, b] for a, b in summary], [12 * cm, 4 * cm]),
+    story += [heading(_("Surge service level")), grid([[a, b] for a, b in summary], [12 * cm, 4 * cm], header=False),
               Spacer(1, 0.5 * cm), grid(by_quarter), PageBreak(),
-              heading(_("Experts deployed by mission")), grid(mission_table(view, _))]
+              heading(_("Experts deployed by mission")), grid(mission_table(view, _)), Spacer(1, 0.3 * cm),
+              Paragraph(escape(mission_table_note(_)), styles["Normal"])]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
