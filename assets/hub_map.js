@@ -5,11 +5,7 @@
   "use strict";
   var CAPACITY = {SPC: "#1f5fa8", JCSC: "#c0661b"};
 
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
+  function esc(value) { return window.hub.escapeHtml(value); }  // assets/hub.js
 
   function label(context, key, fallback) {
     var labels = (context && context.hideout && context.hideout.labels) || {};
@@ -24,9 +20,7 @@
     return best;
   }
 
-  window.hubMap = {
-    esc: esc,
-
+  window.hubMap = Object.assign({}, window.hubMap, {
     basemapStyle: function () {
       return {color: "#ffffff", weight: 0.7, fillColor: "#e4e7eb", fillOpacity: 1};
     },
@@ -94,6 +88,5 @@
       layer.bindPopup(html);
       layer.bindTooltip(esc(p.name));
     }
-  };
+  });
 })();
-
