@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import LANGUAGES, _
 from dashboard.security.callbacks import CLIENTSIDE_KEYS, roles_for
+from dashboard.security.limit_store import PostgresStorage
 from dashboard.security.users import HubUser
 from models.auth import User
 from models.settings import Settings
@@ -35,7 +36,6 @@ from services import audit, sessions, tokens, users
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 # Reachable without logging in: the login page, the language switch, static files and Dash's JS bundles.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", "static"})
@@ -106,8 +106,7 @@ def load_user_from_token(req) -> HubUser | None:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: hub().settings.login_rate_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> str | Response:  # rate-limited by init_limiter
     error = None
     notice = None
     if request.args.get("expired"):
@@ -298,10 +297,31 @@ def init_auth(server: Flask, settings: Settings) -> None:
 
     login_manager.init_app(server)
     login_manager.session_protection = "basic"
-    server.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    server.config["RATELIMIT_HEADERS_ENABLED"] = True
-    limiter.init_app(server)
     server.register_error_handler(RateLimitExceeded, _rate_limited)
     server.register_blueprint(bp)
+    init_limiter(server, settings)
     server.before_request(guard)
     server.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _login_limit() -> str:
+    return hub().settings.login_rate_limit
+
+
+def init_limiter(server: Flask, settings: Settings) -> Limiter:
+    """The login limit, counted where every worker and host sees the same counts: Redis when HUB_REDIS_URL is
+    set, else the hub's own database (dashboard/security/limit_store.py), never a worker's memory.
+
+    One Limiter per app, not a module-level one: Flask-Limiter keeps its storage on the Limiter object, so a
+    shared one would let the last app built decide every app's store."""
+    if settings.redis_url:
+        uri, options = settings.redis_url, {}
+    else:
+        # PostgresStorage registered the scheme when imported; it uses the app's engine (and its pool).
+        uri, options = f"{PostgresStorage.STORAGE_SCHEME[0]}://", {"engine": server.extensions["hub"].engine}
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri=uri, storage_options=options,
+                      strategy="fixed-window", headers_enabled=True)
+    limiter.init_app(server)
+    # The limit wraps the view here, for this app's Limiter (a decorator at import would bind one Limiter).
+    server.view_functions["auth.login"] = limiter.limit(_login_limit, methods=["POST"])(login)
+    return limiter
