@@ -19,6 +19,7 @@ from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
 from dashboard.security.auth import init_auth
+from dashboard.security.headers import init_headers
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
 from models.settings import PROJECT_ROOT, Settings
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     for module in PAGE_MODULES:
         importlib.import_module(module)
     app.layout = shell.layout
+    init_headers(app, settings)
     return app
 
 
