@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dash import Dash
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import shell
 from dashboard.api import init_api
@@ -18,6 +19,7 @@ from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
 from dashboard.security.auth import init_auth
+from dashboard.security.headers import init_headers
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
 from models.settings import PROJECT_ROOT, Settings
@@ -44,6 +46,10 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     server = Flask(__name__, static_folder=None)
     server.config["SECRET_KEY"] = _secret_key(settings)
     server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
+    if settings.trusted_proxies:
+        # Only behind proxies we were told of: the client's address (the login limit's bucket, the audit log)
+        # from X-Forwarded-For, `trusted_proxies` entries from the right; the scheme from the nearest proxy.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
     server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine),
                                           ViewCache(settings.map_cache_entries))
     init_i18n(server, settings.default_locale)
@@ -69,6 +75,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     for module in PAGE_MODULES:
         importlib.import_module(module)
     app.layout = shell.layout
+    init_headers(app, settings)
     return app
 
 

@@ -1,12 +1,10 @@
 /* The briefing page's map: aggregates only (a label and a count a point; no popup), and its URL mirror.
- * Referenced from Python as {"variable": "hubBriefing.NAME"}; text is escaped with hubMap.esc. */
+ * Referenced from Python as {"variable": "hubBriefing.NAME"}; text is escaped with hub.escapeHtml (assets/hub.js). */
 (function () {
   "use strict";
-  function esc(value) {
-    return window.hubMap ? window.hubMap.esc(value) : String(value === null || value === undefined ? "" : value);
-  }
+  function esc(value) { return window.hub.escapeHtml(value); }
 
-  window.hubBriefing = {
+  window.hubBriefing = Object.assign({}, window.hubBriefing, {
     point: function (feature, latlng) {
       var p = feature.properties;
       var mission = p.kind === "mission";
@@ -24,6 +22,5 @@
       var count = p.n === null || p.n === undefined ? "*" : p.n;
       layer.bindTooltip(esc(p.label) + ": " + esc(count));
     }
-  };
+  });
 })();
-

@@ -14,11 +14,7 @@
     var DEFAULT = {color: "#1f78b4", weight: 2, opacity: 1, fill: true, fillColor: "#1f78b4", fillOpacity: 0.3,
                    radius: 6, symbol: "circle", mode: "single"};
 
-    function escapeHtml(value) {
-        return String(value === null || value === undefined ? "" : value)
-            .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-            .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-    }
+    function escapeHtml(value) { return window.hub.escapeHtml(value); }  // assets/hub.js
 
     function styleOf(context) {
         var stored = (context && context.hideout && context.hideout.style) || {};
@@ -130,6 +126,7 @@
     }
 
     window.dashExtensions = Object.assign({}, window.dashExtensions);
-    window.dashExtensions.hubLayers = {style: style, pointToLayer: pointToLayer, onEachFeature: onEachFeature,
-                                       tooltip: label, escapeHtml: escapeHtml, colourFor: colourFor};
+    window.dashExtensions.hubLayers = Object.assign({}, window.dashExtensions.hubLayers, {
+        style: style, pointToLayer: pointToLayer, onEachFeature: onEachFeature, tooltip: label,
+        escapeHtml: escapeHtml, colourFor: colourFor});
 }());

@@ -7,11 +7,7 @@
 (function () {
   "use strict";
 
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
+  function esc(value) { return window.hub.escapeHtml(value); }  // assets/hub.js
 
   function label(context, key, fallback) {
     var labels = (context && context.hideout && context.hideout.labels) || {};
@@ -30,9 +26,7 @@
     return best;
   }
 
-  window.hubMap = {
-    esc: esc,
-
+  window.hubMap = Object.assign({}, window.hubMap, {
     basemapStyle: function () {
       return {color: "#ffffff", weight: 0.7, fillColor: "#e4e7eb", fillOpacity: 1};
     },
@@ -103,6 +97,5 @@
       layer.bindPopup(html);
       layer.bindTooltip(esc(p.name));
     }
-  };
+  });
 })();
-

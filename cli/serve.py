@@ -34,4 +34,6 @@ def serve(wsgi: Flask, host: str, port: int, workers: int = 2, threads: int = 4)
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        # gunicorn trusts X-Forwarded-Proto from 127.0.0.1 by default; the app decides (HUB_TRUSTED_PROXIES).
+        "forwarded_allow_ips": "",
     }).run()

@@ -27,6 +27,7 @@ from models.people import (
     Unavailability,
 )
 from models.projects import Activity, Milestone, Project, Result, ResultActual, project_mission, project_site
+from models.rate_limit import RateLimitCounter
 
 __all__ = [
     "Activity",
@@ -56,6 +57,7 @@ __all__ = [
     "Milestone",
     "Mission",
     "Project",
+    "RateLimitCounter",
     "Recommendation",
     "RecommendationFollowUp",
     "Result",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     # Origins (scheme://host[:port]) allowed to POST to callbacks and the API besides the hub's own.
     allowed_origins: list[str] = []
+    # How many reverse proxies in front of the hub append to X-Forwarded-For (and set X-Forwarded-Proto).
+    # 0: those headers are ignored, as any client can send them; the client is the connection's address.
+    trusted_proxies: int = Field(default=0, ge=0)
 
     default_locale: str = "en"
     demo_seed: int = 20261122

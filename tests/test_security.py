@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -144,7 +145,87 @@ def test_login_requires_the_form_token(client, make_user) -> None:
     username, password = make_user("viewer")
     client.get("/login")
     response = client.post("/login", data={"username": username, "password": password, "csrf": "forged"})
-    assert response.status_code == 401 and "form expired" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "form expired" in response.get_data(as_text=True)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize("form", [
+    {},  # no field, and (a fresh client) no cookie: compare_digest("", "") was true
+    {"csrf": ""},
+    {"csrf": "é"},  # compare_digest raises on non-ASCII text: a refusal, not a 500
+])
+def test_login_without_a_form_token_is_refused(server, make_user, form: dict[str, str]) -> None:
+    username, password = make_user("viewer")
+    client = server.test_client()
+    response = client.post("/login", data={"username": username, "password": password, **form})
+    assert response.status_code == 400 and "form expired" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers or "sid" not in (client.get_cookie("hub_session").value or "")
+    assert client.get("/_dash-layout").status_code == 401
+    # The same with a session that has a token, but a request that does not send it.
+    client.get("/login")
+    assert client.post("/login", data={"username": username, "password": password}).status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_logout_without_a_form_token_is_refused(logged_in) -> None:
+    client = logged_in("viewer")
+    assert client.post("/logout", data={}).status_code == 400
+    assert client.post("/logout", data={"csrf": ""}).status_code == 400
+    assert client.get("/_dash-layout").status_code == 200
+
+
+# ``next`` as it appears in the query string (percent-encoded), and where the hub may send the browser.
+NEXT_PAYLOADS = [
+    ("/%09/evil.example", "/"),  # tab dropped by the browser: //evil.example
+    ("/%0a/x", "/"),  # newline: was a 500 (werkzeug refuses it in a header)
+    ("/%0d/x", "/"),
+    ("%09//evil.example", "/"),
+    ("//evil.example", "/"),
+    ("%2F%2Fevil.example", "/"),
+    ("/%2F%2Fevil.example", "/"),  # ///evil.example
+    ("%5C%5Cevil.example", "/"),  # \\evil.example
+    ("/%5Cevil.example", "/"),  # /\evil.example: a backslash is a slash to the browser
+    ("%5C/evil.example", "/"),
+    ("/%09%5Cevil.example", "/"),
+    ("https:evil.example", "/"),
+    ("https://evil.example/x", "/"),
+    ("java%0ascript:alert(1)", "/"),
+    ("%20//evil.example", "/"),  # the browser trims leading spaces
+    ("/%00/evil.example", "/"),
+    ("/x%7f", "/"),
+    ("evil.example", "/"),
+    ("", "/"),
+    ("/%0d%0aSet-Cookie:%20a=b", "/Set-Cookie:%20a=b"),  # no header injection: a harmless path on the hub
+    ("/%252F%252Fevil.example", "/%2F%2Fevil.example"),  # encoded slashes stay a path on the hub
+    ("/missions?tab=1", "/missions?tab=1"),
+    ("/map%3Ffrom%3D2026-01-01", "/map?from=2026-01-01"),
+]
+
+
+def _stays_on_the_hub(location: str) -> bool:
+    """Where a browser goes with this Location: it drops tab/CR/LF, reads a backslash as a slash, joins it."""
+    read = re.sub(r"[\t\r\n]", "", location).replace("\\", "/").strip()
+    return urlsplit(urljoin("http://localhost/", read)).netloc == "localhost"
+
+
+@pytest.mark.parametrize(("payload", "expected"), NEXT_PAYLOADS)
+def test_language_switch_stays_on_the_hub(client, payload: str, expected: str) -> None:
+    response = client.get(f"/lang/fr?next={payload}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+    assert _stays_on_the_hub(response.headers["Location"])
+
+
+@pytest.mark.parametrize(("payload", "expected"), NEXT_PAYLOADS)
+def test_login_redirect_stays_on_the_hub(client, make_user, payload: str, expected: str) -> None:
+    username, password = make_user("viewer")
+    page = client.get(f"/login?next={payload}")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post(f"/login?next={payload}", data={"username": username, "password": password, "csrf": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+    assert _stays_on_the_hub(response.headers["Location"])
 
 
 def test_next_parameter_cannot_leave_the_site(client, make_user) -> None:
@@ -266,6 +347,60 @@ def test_bearer_tokens_open_the_api_but_not_the_pages(server, make_user) -> None
     assert client.get("/_dash-layout", headers=headers).status_code == 401
     assert client.post("/_dash-update-component", json={"output": "home-figures.children"},
                        headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("origin", [
+    "https://localhost",  # same host, another scheme: was taken for the hub's own
+    "http://localhost:8080",  # same host, another port
+    "https://localhost:80",
+    "http://localhost.evil.example",
+    "http://evil.example",
+    "http://localhost:notaport",
+    "localhost",
+])
+def test_only_the_hubs_exact_origin_may_write(logged_in, origin: str) -> None:
+    client = logged_in("viewer")
+    response = client.post("/_dash-update-component", json={}, headers={"Origin": origin})
+    assert response.status_code == 403 and "another site" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("origin", ["http://localhost", "http://localhost:80", "HTTP://LOCALHOST/"])
+def test_the_hubs_own_origin_may_write(logged_in, origin: str) -> None:
+    client = logged_in("viewer")
+    response = client.post("/_dash-update-component", json={"output": "nothing.children"},
+                           headers={"Origin": origin})
+    assert response.status_code == 403 and "another site" not in response.get_json()["error"]
+
+
+def test_https_hub_compares_its_own_scheme(server, make_user) -> None:
+    username, password = make_user("viewer")
+    client = server.test_client()
+    page = client.get("/login", base_url="https://hub.example").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    client.post("/login", base_url="https://hub.example", data={"username": username, "password": password,
+                                                                 "csrf": token})
+    own = client.post("/_dash-update-component", base_url="https://hub.example", json={"output": "x.children"},
+                      headers={"Origin": "https://hub.example"})
+    assert own.status_code == 403 and "another site" not in own.get_json()["error"]
+    plain = client.post("/_dash-update-component", base_url="https://hub.example", json={"output": "x.children"},
+                        headers={"Origin": "http://hub.example"})
+    assert plain.status_code == 403 and "another site" in plain.get_json()["error"]
+
+
+def test_allowed_origins_extend_the_hubs_own(server, logged_in) -> None:
+    settings = server.extensions["hub"].settings
+    original = settings.allowed_origins
+    settings.allowed_origins = ["https://gis.example:8443/"]
+    try:
+        client = logged_in("viewer")
+        allowed = client.post("/_dash-update-component", json={"output": "nothing.children"},
+                              headers={"Origin": "https://gis.example:8443"})
+        assert allowed.status_code == 403 and "another site" not in allowed.get_json()["error"]
+        for other in ("http://gis.example:8443", "https://gis.example"):
+            response = client.post("/_dash-update-component", json={}, headers={"Origin": other})
+            assert "another site" in response.get_json()["error"], other
+    finally:
+        settings.allowed_origins = original
 
 
 def test_sandboxed_null_origin_writes_are_refused(logged_in) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from html import escape as escape_html
 from typing import Any
 from urllib.parse import urlencode
 
@@ -236,7 +237,8 @@ def _gis_overlays(layers: list[dict[str, Any]]) -> list[dl.Overlay]:
                               style={"variable": LAYER_JS + "style"},
                               pointToLayer={"variable": LAYER_JS + "pointToLayer"},
                               onEachFeature={"variable": LAYER_JS + "onEachFeature"}),
-                   name=layer["title"], checked=False)
+                   # Leaflet's layers control puts the name in as HTML: the title is the user's text.
+                   name=escape_html(layer["title"]), checked=False)
         for layer in layers
     ]
 

@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import LANGUAGES, _
 from dashboard.security.callbacks import CLIENTSIDE_KEYS, roles_for
+from dashboard.security.limit_store import PostgresStorage
 from dashboard.security.users import HubUser
 from models.auth import User
 from models.settings import Settings
@@ -35,7 +36,6 @@ from services import audit, sessions, tokens, users
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 # Reachable without logging in: the login page, the language switch, static files and Dash's JS bundles.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", "static"})
@@ -52,11 +52,30 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "//evil.example" and "https://..." would leave it.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+# What a browser removes from a URL before it reads it (WHATWG URL: ASCII tab and newline, anywhere).
+_DROPPED_BY_BROWSERS = str.maketrans("", "", "\t\n\r")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site as a browser will read it (tab, CR, LF dropped, a backslash taken
+    for a slash); anything that could leave the site (``//host``, ``/\\host``, ``https:host``) or that holds other
+    control characters is replaced by ``/``."""
+    if not target:
         return "/"
-    return target
+    path = target.translate(_DROPPED_BY_BROWSERS).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or any(c < " " or c == "\x7f" for c in path):
+        return "/"
+    parts = urlsplit(path)
+    return "/" if parts.scheme or parts.netloc else path
+
+
+def form_token_ok() -> bool:
+    """The form's token is this session's. An empty token never matches (compare_digest("", "") is true), and
+    bytes are compared because compare_digest refuses non-ASCII text."""
+    sent = request.form.get("csrf", "")
+    expected = session.get("csrf", "")
+    return bool(sent and expected) and secrets.compare_digest(sent.encode(), expected.encode())
 
 
 @login_manager.user_loader
@@ -87,8 +106,7 @@ def load_user_from_token(req) -> HubUser | None:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: hub().settings.login_rate_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> str | Response:  # rate-limited by init_limiter
     error = None
     notice = None
     if request.args.get("expired"):
@@ -96,9 +114,10 @@ def login() -> str | Response:
                    minutes=hub().settings.idle_timeout_minutes)
     elif request.args.get("logged_out"):
         notice = _("You are logged out.")
+    status = 200
     if request.method == "POST":
-        if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "")):
-            error = _("The form expired. Please try again.")
+        if not form_token_ok():
+            error, status = _("The form expired. Please try again."), 400
         else:
             username = request.form.get("username", "")[:80]
             with db_session() as s:
@@ -110,7 +129,7 @@ def login() -> str | Response:
                     user = HubUser.from_row(row)
             if row is None:
                 # Same answer for an unknown user and a wrong password.
-                error = _("Unknown username or wrong password.")
+                error, status = _("Unknown username or wrong password."), 401
             else:
                 # A fresh session at login: nothing set before logging in carries over (no fixation).
                 _fresh_session()
@@ -119,8 +138,7 @@ def login() -> str | Response:
                 session.permanent = True
                 session[SEEN_KEY] = int(time.time())
                 login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error and request.method == "POST" else 200
+                return redirect(safe_next(request.args.get("next")))
     return render_template(
         "login.html", error=error, notice=notice, csrf=csrf_token(), languages=LANGUAGES,
         next=request.args.get("next", ""),
@@ -146,7 +164,7 @@ def _end_session() -> None:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "")):
+    if not form_token_ok():
         abort(400)
     _end_session()
     return redirect(url_for("auth.login", logged_out=1))
@@ -156,7 +174,7 @@ def logout() -> Response:
 def set_language(code: str) -> Response:
     if code in LANGUAGES:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/healthz")
@@ -181,12 +199,26 @@ def _unauthenticated(expired: bool = False) -> Response:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), expired=1 if expired else None))
 
 
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin, the port filled in from the scheme; None if it is not one."""
+    try:
+        parts = urlsplit(url.strip().rstrip("/"))
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return (scheme, host, port) if scheme and host and port else None
+
+
 def _foreign_origin() -> bool:
     origin = request.headers.get("Origin")
     if not origin:  # non-browser clients do not send it; browsers send it on every cross-site POST
         return False
-    allowed = {o.rstrip("/") for o in hub().settings.allowed_origins}
-    return urlsplit(origin).netloc != request.host and origin.rstrip("/") not in allowed
+    # Scheme, host and port, all three: https://127.0.0.1:PORT is another origin than http://127.0.0.1:PORT.
+    own = _origin_of(f"{request.scheme}://{request.host}")
+    allowed = {_origin_of(o) for o in hub().settings.allowed_origins} | {own}
+    sent = _origin_of(origin)
+    return sent is None or sent not in allowed
 
 
 def guard() -> Response | None:
@@ -265,10 +297,31 @@ def init_auth(server: Flask, settings: Settings) -> None:
 
     login_manager.init_app(server)
     login_manager.session_protection = "basic"
-    server.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    server.config["RATELIMIT_HEADERS_ENABLED"] = True
-    limiter.init_app(server)
     server.register_error_handler(RateLimitExceeded, _rate_limited)
     server.register_blueprint(bp)
+    init_limiter(server, settings)
     server.before_request(guard)
     server.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _login_limit() -> str:
+    return hub().settings.login_rate_limit
+
+
+def init_limiter(server: Flask, settings: Settings) -> Limiter:
+    """The login limit, counted where every worker and host sees the same counts: Redis when HUB_REDIS_URL is
+    set, else the hub's own database (dashboard/security/limit_store.py), never a worker's memory.
+
+    One Limiter per app, not a module-level one: Flask-Limiter keeps its storage on the Limiter object, so a
+    shared one would let the last app built decide every app's store."""
+    if settings.redis_url:
+        uri, options = settings.redis_url, {}
+    else:
+        # PostgresStorage registered the scheme when imported; it uses the app's engine (and its pool).
+        uri, options = f"{PostgresStorage.STORAGE_SCHEME[0]}://", {"engine": server.extensions["hub"].engine}
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri=uri, storage_options=options,
+                      strategy="fixed-window", headers_enabled=True)
+    limiter.init_app(server)
+    # The limit wraps the view here, for this app's Limiter (a decorator at import would bind one Limiter).
+    server.view_functions["auth.login"] = limiter.limit(_login_limit, methods=["POST"])(login)
+    return limiter
