@@ -52,7 +52,7 @@ def test_issue_example_within_a_table_is_protected() -> None:
     assert {d[1] for d in disclosed({"sure": pinned}, truth, T)} == {("cell", 0, "SPC"), ("cell", 0, "JCSC")}
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", range(250))
 def test_random_tables_resist_the_attacker(seed: int) -> None:
     rng = random.Random(seed)
     rows = [f"r{i}" for i in range(rng.randint(1, 6))]
@@ -172,7 +172,7 @@ def _random_world(rng: random.Random) -> tuple[_People, dict[str, str], bool]:
     return _People(experts=experts), regions, True
 
 
-@pytest.mark.parametrize("seed", range(120))
+@pytest.mark.parametrize("seed", range(80))
 def test_random_worlds_resist_the_attacker(seed: int) -> None:
     rng = random.Random(7000 + seed)
     people, regions, day_in_period = _random_world(rng)
