@@ -262,3 +262,19 @@ def test_the_demo_views_resist_the_attacker(app, logged_in, session) -> None:  #
         checked += 1
         hidden += len(found["sure"])
     assert checked == len(VIEWS) and hidden > 20  # the demo data has small counts: the attacker had work
+
+
+def test_same_hidden_numbers_in_every_worker() -> None:
+    """Workers (gunicorn's processes) hash strings each with their own seed; the hidden numbers of a view must
+    not depend on it, or two answers of two workers together would show more than either."""
+    import subprocess
+    import sys
+
+    script = ("import random, tests.test_briefing_attack as t\n"
+              "people, _r, day = t._random_world(random.Random(7034))\n"
+              "joint = t.protect_people(people, t.CAPS, t.PERIODS, day, t.T)\n"
+              "print(sorted(repr(k) for k in joint['protection'].hidden))\n")
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=str(__import__("pathlib").Path(
+                                  __file__).parents[1])).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1 and "missions" in next(iter(outputs))

@@ -1,8 +1,11 @@
 """The briefing view: what a member-state briefing may show for a filter, every count already suppressed.
 
 Counts come from the analytics services' scope (services/analytics/scope.py), so "in scope" means what it
-means on the operations map; they are grouped in SQL and then pass the suppression rule
-(services/briefing/suppression.py) before they leave this module. Money is not a person's data and is shown
+means on the operations map. The people counts (tables, map points, key figures, gender split) are counted from
+one read of the deployments in scope, expert by expert, and the requests of the service level likewise, so that
+all the numbers of a view can pass the suppression rule together (services/briefing/suppression.py: a reader
+sees them together, and they share sums) before they leave this module. ``briefing_view`` is the one function
+the page, the API, the table files and the packs call. Money is not a person's data and is shown
 as it is. The map is aggregates per mission HQ and per host-country point: no place finer than a mission HQ
 or a country, no names, no identifiers.
 
