@@ -63,6 +63,7 @@ def test_random_tables_resist_the_attacker(seed: int) -> None:
     found = attack_table(published, cols, column_totals, grand)
     assert found is not None  # the attacker's equations hold for the truth
     assert disclosed({"sure": found}, truth, threshold) == []
+    assert _determined(found) == []
 
 
 # --- worlds of several tables (pure: the audit without the database) -------------------------------------------
@@ -102,6 +103,11 @@ def _answer(joint: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict
 
 
 PERIODS = [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+
+
+def _determined(intervals: dict[Any, tuple[float, float]]) -> list[Any]:
+    """Hidden numbers the attacker's sure model pins to one value."""
+    return [name for name, (lo, hi) in intervals.items() if hi - lo < 1e-6]
 
 
 def _reveal_complements(answer: dict[str, Any], truth: dict[Any, int]) -> dict[str, Any]:
@@ -181,6 +187,7 @@ def test_random_worlds_resist_the_attacker(seed: int) -> None:
     found = attack(answer, totals, regions, day_in_period)
     assert found["sure"] is not None
     assert disclosed(found, truth, T) == []
+    assert _determined(found["sure"]) == []  # a complement the shown numbers give back is shown instead
 
 
 # --- the real tables of the demo data, through HTTP as a briefing user -------------------------------------------
@@ -257,6 +264,7 @@ def test_the_demo_views_resist_the_attacker(app, logged_in, session) -> None:  #
             truth[("req", row.period.isoformat(), row.capacity or "")] = row.level.requests
             truth[("dep", row.period.isoformat(), row.capacity or "")] = row.level.deployed
         assert disclosed(found, truth, T) == [], query
+        assert _determined(found["sure"]) == [], query
         if query == VIEWS[1]:  # the attacker has teeth on these tables too: show the complements and it wins
             assert disclosed(attack(_reveal_complements(answer, truth), totals, regions, day_in_period), truth, T)
         checked += 1

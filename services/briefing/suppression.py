@@ -319,6 +319,7 @@ class _Audit:
                     break
                 hidden.add(min(candidates, key=self._cost))
                 self._line_rule(hidden)
+        self._show_determined(hidden, set(primary))
         return Protection(values=values, hidden=frozenset(self.keys[i] for i in hidden),
                           primary=frozenset(self.keys[i] for i in primary), intervals=intervals,
                           linear_programs=self.solved)
@@ -357,42 +358,62 @@ class _Audit:
             self._cached = (key, (shown_rows, sparse.csc_matrix(a_eq), b_eq, sparse.csc_matrix(a_ub), b_ub))
         return self._cached[1]
 
+    def _solve(self, target: int, sign: float, hidden: set[int]) -> tuple[float, np.ndarray | None] | None:
+        """The target's maximum (sign -1) or minimum (+1) over the feasible set, with the duals of the shown
+        numbers' equations; None when the solver fails (the true counts are feasible, so it should not)."""
+        shown_rows, a_eq, b_eq, a_ub, b_ub = self._constraints(hidden)
+        objective = sign * self.matrix[target].toarray().ravel()
+        problem = {"A_ub": a_ub if len(b_ub) else None, "b_ub": b_ub if len(b_ub) else None,
+                   "A_eq": a_eq if len(b_eq) else None, "b_eq": b_eq if len(b_eq) else None}
+        self.solved += 1
+        res = linprog(objective, **problem, bounds=(0, None), method="highs")
+        if res.status == 2:  # the true counts are feasible: HiGHS's presolve says so of some unbounded ones
+            res = linprog(objective, **problem, bounds=(0, None), method="highs", options={"presolve": False})
+        if res.status == 3:
+            return -sign * np.inf, None
+        if res.status != 0:
+            return None
+        self.points = np.hstack([self.points, (self.matrix @ res.x).reshape(-1, 1)])
+        dual = res.eqlin.marginals[: len(shown_rows)] if len(b_eq) else np.zeros(0)
+        return sign * float(res.fun), dual
+
+    def _binding(self, dual: np.ndarray | None, hidden: set[int]) -> list[int]:
+        if dual is None:
+            return []
+        shown_rows = self._constraints(hidden)[0]
+        return [int(shown_rows[k]) for k in np.nonzero(np.abs(dual) > 1e-9)[0]]
+
     def _interval(self, target: int, hidden: set[int]) -> tuple[float, float, list[int]]:
         """[lo, hi] of the target given the shown numbers (equations), the hidden ones (>= 1) and units >= 0,
         with the shown numbers whose equations bind the bounds (non-zero duals). When hi alone proves the width
-        (hi - the true value >= T, and lo <= the true value), lo is not computed and the true value stands in."""
-        shown_rows, a_eq, b_eq, a_ub, b_ub = self._constraints(hidden)
-        objective = self.matrix[target].toarray().ravel()
-        binding: list[int] = []
-
-        def solve(sign: float) -> tuple[float, np.ndarray | None]:
-            self.solved += 1
-            problem = {"A_ub": a_ub if len(b_ub) else None, "b_ub": b_ub if len(b_ub) else None,
-                       "A_eq": a_eq if len(b_eq) else None, "b_eq": b_eq if len(b_eq) else None}
-            res = linprog(sign * objective, **problem, bounds=(0, None), method="highs")
-            if res.status == 2:  # the true counts are feasible: HiGHS's presolve says so of some unbounded ones
-                res = linprog(sign * objective, **problem, bounds=(0, None), method="highs",
-                              options={"presolve": False})
-            if res.status == 3:  # unbounded
-                return sign * -np.inf, None
-            if res.status != 0:  # the true values are feasible, so this is a solver failure: treat as exposed
-                return float(self.values[target]), None
-            self.points = np.hstack([self.points, (self.matrix @ res.x).reshape(-1, 1)])
-            return sign * float(res.fun), (res.eqlin.marginals if len(b_eq) else None)
-
-        hi, dual = solve(-1.0)
-        if dual is not None:
-            binding += [int(shown_rows[k]) for k in np.nonzero(np.abs(dual) > 1e-9)[0] if k < len(shown_rows)]
-        if hi == np.inf:
+        (hi - the true value >= T, and lo <= the true value), lo is not computed and the true value stands in.
+        A solver failure counts as exposed (the true value for both), so more is hidden: the safe side."""
+        value = float(self.values[target])
+        top = self._solve(target, -1.0, hidden)
+        if top is None:
+            return value, value, []
+        hi, dual = top
+        binding = self._binding(dual, hidden)
+        if hi == np.inf or hi - 1.0 < self.t:  # unbounded; or failing whatever lo is (lo >= 1: it is hidden)
             return 1.0, hi, binding
-        if hi - 1.0 < self.t:  # lo >= 1 (the target is hidden): failing whatever lo is
-            return 1.0, hi, binding
-        if hi - self.values[target] >= self.t:  # lo <= the true value: wide enough whatever lo is
-            return float(self.values[target]), hi, binding
-        lo, dual = solve(1.0)
-        if dual is not None:
-            binding += [int(shown_rows[k]) for k in np.nonzero(np.abs(dual) > 1e-9)[0] if k < len(shown_rows)]
-        return lo, hi, binding
+        if hi - value >= self.t:  # lo <= the true value: wide enough whatever lo is
+            return value, hi, binding
+        bottom = self._solve(target, 1.0, hidden)
+        if bottom is None:
+            return value, value, binding
+        return bottom[0], hi, binding + self._binding(bottom[1], hidden)
+
+    def _show_determined(self, hidden: set[int], primary: set[int]) -> None:
+        """Shows again the complementary numbers the shown ones determine exactly: hiding them protects nothing,
+        and showing them adds an equation the feasible set already satisfies, so no interval changes."""
+        for i in sorted(hidden - primary, key=lambda i: repr(self.keys[i])):
+            seen = self.points[i]
+            if seen.max() - seen.min() > 1e-6:
+                continue  # two feasible points disagree: not determined
+            top = self._solve(i, -1.0, hidden)
+            bottom = self._solve(i, 1.0, hidden) if top is not None else None
+            if top is not None and bottom is not None and top[0] - bottom[0] < 1e-6:
+                hidden.discard(i)
 
 
 def suppress_table(counts: Mapping[tuple[R, C], int], rows: Sequence[R], columns: Sequence[C], threshold: int,
