@@ -11,7 +11,8 @@ The rule (``threshold`` T is ``settings.suppression_threshold``, 5 by default):
   (missions, countries, regions, periods, their totals, the gender split, the map's points, the key figures,
   the service level) count the same people, so they share sums: the regions table minus the countries table
   gives a hidden country back. They are therefore protected together, as one linear system
-  (:class:`Disclosure`), not table by table:
+  (:class:`Disclosure`), not table by table (the service level's requests in a system of their own: they share
+  no unit with the people):
 
   * the **variables** are the finest cells there are: the number of people who fall in exactly the same set of
     published cells (one "pattern" per distinct combination of mission, country, region, capacity, periods,
