@@ -21,7 +21,7 @@ from flask_babel import get_locale
 from dashboard.components import briefing_charts, map_charts
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, current_locale
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from dashboard.security.pages import page_layout
 from services.access import Permission
@@ -30,6 +30,7 @@ from services.briefing import pack
 from services.briefing.aggregates import BriefingView, briefing_filter, briefing_view
 from services.briefing.suppression import SUPPRESSED_MARK
 from services.errors import HubError
+from services.formatting import percent
 
 
 class Ids:
@@ -150,14 +151,14 @@ def _figures(view: BriefingView) -> list[Any]:
 
 
 def _service(view: BriefingView) -> Any:
-    summary, by_quarter = pack.service_rows(view, _)
+    summary, by_quarter = pack.service_rows(view, _, current_locale())
     return [_table([[_("Surge service level"), ""], *[[a, b] for a, b in summary]]), html.Hr(className="my-1"),
             _table(by_quarter)]
 
 
 def _gender_text(view: BriefingView) -> Any:
     g = view.gender
-    share = f"{g.women_share:.0%}" if g.women_share is not None else SUPPRESSED_MARK
+    share = percent(g.women_share, current_locale()) if g.women_share is not None else SUPPRESSED_MARK
     return [html.Div([_("Women among deployed experts: "), html.Strong(share, id="briefing-women-share")])]
 
 

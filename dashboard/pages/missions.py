@@ -31,6 +31,10 @@ MISSION_TYPES = {
 }
 
 
+# ISO dates in the data (they sort), shown the page's language's way (assets/hub_grid.js).
+LOCAL_DATE = {"function": "localDate(params.value)"}
+
+
 def _column_defs() -> list[dict[str, object]]:
     return [
         {"field": "acronym", "headerName": _("Acronym"), "pinned": "left", "width": 130},
@@ -39,8 +43,8 @@ def _column_defs() -> list[dict[str, object]]:
         {"field": "hq_city", "headerName": _("HQ city"), "width": 130},
         {"field": "host_countries", "headerName": _("Host countries"), "flex": 1, "minWidth": 140,
          "tooltipField": "host_countries"},
-        {"field": "start", "headerName": _("Start"), "width": 125},
-        {"field": "end", "headerName": _("End"), "width": 125},
+        {"field": "start", "headerName": _("Start"), "width": 125, "valueFormatter": LOCAL_DATE},
+        {"field": "end", "headerName": _("End"), "width": 125, "valueFormatter": LOCAL_DATE},
         {"field": "active", "headerName": _("Active"), "width": 105},
         {"field": "sites", "headerName": _("Sites"), "type": "numericColumn", "width": 90},
         {"field": "deployed", "headerName": _("Experts deployed now"), "type": "numericColumn", "width": 130,

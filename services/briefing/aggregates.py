@@ -39,6 +39,7 @@ from services.briefing.suppression import (
 )
 from services.errors import ValidationError
 from services.key_figures import KeyFigures
+from services.reference_data import localized_column
 from services.surge.service_level import ServiceLevel, service_level_by_period
 
 # The filter fields a briefing accepts (query-string names); everything else is refused with a message.
@@ -254,12 +255,11 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
     check_briefing_filter(filt)
     if threshold < 1:
         raise ValidationError("The suppression threshold must be at least 1.")
-    french = locale.startswith("fr")
     capacities = _capacities(session, filt)
     base = _places(filt)
 
     missions = _grouped(session, base.c.mission, base)
-    mission_names = dict(session.execute(select(Mission.acronym, Mission.name)
+    mission_names = dict(session.execute(select(Mission.acronym, localized_column(Mission, locale))
                                          .where(Mission.acronym.in_({m for m, _c in missions}))).all())
     # Busiest first (by the true total: the order shows no more than the suppressed totals' order does,
     # ties and all, and a briefing reads best that way).
@@ -268,8 +268,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
     by_mission = suppress_table(missions, mission_rows, capacities, threshold)
 
     countries = _grouped(session, base.c.iso3, base)
-    name_col = func.coalesce(Country.name_fr, Country.name) if french else Country.name
-    country_names = dict(session.execute(select(Country.iso3, name_col)
+    country_names = dict(session.execute(select(Country.iso3, localized_column(Country, locale))
                                          .where(Country.iso3.in_({k for k, _c in countries}))).all())
     country_rows = sorted({k for k, _c in countries}, key=lambda k: country_names.get(k, k))
     by_country = suppress_table(countries, country_rows, capacities, threshold)
@@ -294,7 +293,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         outputs_delivered=suppress_count(g.outputs_delivered, threshold))
 
     rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-    funding = funding_summary(session, filt, rates)
+    funding = funding_summary(session, filt, rates, locale=locale)
 
     fig = map_figures(session, filt)
     deployed_total = session.scalar(select(func.count(func.distinct(base.c.expert)))) or 0

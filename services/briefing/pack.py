@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from models import Country
 from services.briefing.aggregates import BriefingView
 from services.briefing.suppression import SUPPRESSED_MARK, shown
+from services.formatting import decimal
 
 Translate = Callable[..., str]
 CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
@@ -241,9 +242,9 @@ def key_figures(view: BriefingView, _: Translate) -> list[tuple[str, str]]:
     ]
 
 
-def service_rows(view: BriefingView, _: Translate) -> tuple[list[tuple[str, str]], list[list[str]]]:
+def service_rows(view: BriefingView, _: Translate, locale: str = "en") -> tuple[list[tuple[str, str]], list[list[str]]]:
     sl = view.service_level
-    days = (lambda v: f"{v:.1f}" if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
+    days = (lambda v: decimal(v, locale) if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
     summary = [
         (_("Requests received"), shown(sl.requests)),
         (_("Requests deployed"), shown(sl.deployed)),
@@ -251,7 +252,7 @@ def service_rows(view: BriefingView, _: Translate) -> tuple[list[tuple[str, str]
         (_("90th percentile (days)"), days(sl.p90_days)),
         (_("Deployed within the target of %(days)s days", days=sl.target_days), shown(sl.within_target)),
     ]
-    table = [[_("Quarter"), _("Capacity"), _("Requests"), _("Deployed"), _("Median days")]]
+    table = [[_("Quarter"), _("Capacity"), _("Requests"), _("Requests deployed"), _("Median days")]]
     for p in view.service_by_period:
         quarter = f"{p.period.year} Q{(p.period.month - 1) // 3 + 1}"
         table.append([quarter, p.capacity or "", shown(p.level.requests), shown(p.level.deployed),

@@ -39,6 +39,7 @@ from services.access import Permission, Principal
 from services.audit import RequestOrigin, record
 from services.catalog import Page, Paging, count_of, find_mission_id
 from services.errors import Conflict, NotFound, ValidationError
+from services.reference_data import localized_column, localized_name
 from services.surge.matching import (
     DEFAULT_REQUIRED_CLEARANCES,
     Ranking,
@@ -582,21 +583,23 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
 def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[str, Any]]]:
     """Choices for the request form and the filters: active missions, capacities, skills, languages, clearance
     types, teams."""
-    missions = session.execute(select(Mission.acronym, Mission.name).where(Mission.active.is_(True))
-                               .order_by(Mission.acronym)).all()
+    missions = session.execute(select(Mission.acronym, localized_column(Mission, locale).label("name"))
+                               .where(Mission.active.is_(True)).order_by(Mission.acronym)).all()
     skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr).order_by(Skill.area, Skill.name)).all()
-    languages = session.execute(select(Language.code, Language.name)
+    languages = session.execute(select(Language.code, Language.name, Language.is_un_official)
                                 .order_by(Language.is_un_official.desc(), Language.name)).all()
-    capacities = session.execute(select(Capacity.code, Capacity.name).order_by(Capacity.code)).all()
-    clearance_types = session.execute(select(ClearanceType.code, ClearanceType.name).order_by(ClearanceType.name)).all()
+    capacities = session.execute(select(Capacity.code, localized_column(Capacity, locale).label("name"))
+                                 .order_by(Capacity.code)).all()
+    clearance_name = localized_column(ClearanceType, locale)
+    clearance_types = session.execute(select(ClearanceType.code, clearance_name.label("name"))
+                                      .order_by(clearance_name)).all()
     from services.surge.forecast import team_options
 
     return {
         "missions": [{"value": m.acronym, "label": f"{m.acronym} · {m.name}"} for m in missions],
         "capacities": [{"value": c.code, "label": f"{c.code} · {c.name}"} for c in capacities],
-        "skills": [{"value": s.code, "label": (s.name_fr if locale == "fr" and s.name_fr else s.name)}
-                   for s in skills],
-        "languages": [{"value": lang.code, "label": lang.name} for lang in languages],
+        "skills": [{"value": s.code, "label": localized_name(s, locale)} for s in skills],
+        "languages": [{"value": lang.code, "label": localized_name(lang._asdict(), locale)} for lang in languages],
         "clearances": [{"value": c.code, "label": c.name} for c in clearance_types],
         "teams": team_options(session),
     }
