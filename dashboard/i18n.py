@@ -91,6 +91,10 @@ def grid_locale_text() -> dict[str, str]:
     }
 
 
+# A grid column of ISO dates (they sort and filter as such) shown the language's way (assets/hub_grid.js).
+GRID_LOCAL_DATE = {"function": "localDate(params.value)"}
+
+
 def graph_locale() -> dict[str, Any]:
     """Plotly's ``config.locale``/``locales`` built from CLDR: month and day names on date axes and the
     decimal and group separators of the language (plotly.js ships locales only as separate scripts)."""

@@ -16,7 +16,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 Number = int | float | Decimal
 MISSING = "–"
 
-__all__ = ["MISSING", "day", "decimal", "integer", "language_name", "money", "month", "percent", "timestamp"]
+__all__ = ["MISSING", "day", "decimal", "integer", "language_name", "money", "month", "number", "percent",
+           "timestamp"]
 
 
 def _babel(locale: str | None) -> Locale:
@@ -34,6 +35,11 @@ def decimal(value: Number | None, locale: str | None, digits: int = 1) -> str:
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(value, format=pattern, locale=_babel(locale), decimal_quantization=True)
+
+
+def number(value: Number | None, locale: str | None) -> str:
+    """A figure with as many decimals as it has, up to three: 0.96 / 0,96; 3 / 3."""
+    return MISSING if value is None else format_decimal(value, locale=_babel(locale))
 
 
 def percent(share: Number | None, locale: str | None) -> str:

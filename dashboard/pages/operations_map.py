@@ -552,11 +552,12 @@ def apply(*inputs: Any) -> list[Any]:
                 return ([places] + [no_update] * (len(APPLY_OUTPUTS) - 4)
                         + [[no_update] * len(downloads), no_update, no_update])
             if only_day:
-                day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache)
+                day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
+                               locale=current_locale())
                 places, missions, deployed_now = day.places, day.missions, day.deployed_now
             else:
                 view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates,
-                                cache=hub().view_cache)
+                                cache=hub().view_cache, locale=current_locale())
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]

@@ -17,7 +17,7 @@ from flask_login import current_user
 from dashboard.components.key_figures import figure_card
 from dashboard.components.surge_parts import STATUS_LABELS, days_histogram, status_label, timeline_figure
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import _, _l, current_locale
+from dashboard.i18n import GRID_LOCAL_DATE, _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LanguageLevel, Priority, SurgeStatus
@@ -151,8 +151,8 @@ def _grid_columns() -> list[dict[str, Any]]:
         {"field": "mission", "headerName": _("Mission"), "width": 120},
         {"field": "capacity", "headerName": _("Capacity"), "width": 100},
         {"field": "title", "headerName": _("Title"), "flex": 2, "minWidth": 220},
-        {"field": "received_on", "headerName": _("Received"), "width": 120},
-        {"field": "wanted_start", "headerName": _("Wanted start"), "width": 130},
+        {"field": "received_on", "headerName": _("Received"), "width": 120, "valueFormatter": GRID_LOCAL_DATE},
+        {"field": "wanted_start", "headerName": _("Wanted start"), "width": 130, "valueFormatter": GRID_LOCAL_DATE},
         {"field": "team", "headerName": _("Proposed / requested"), "width": 150},
         {"field": "priority", "headerName": _("Priority"), "width": 110},
         {"field": "status", "headerName": _("Status"), "width": 170},

@@ -320,7 +320,8 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
     mission = session.get(Mission, request.mission_id)
     capacity = session.get(Capacity, request.capacity_id) if request.capacity_id else None
     target = capacity.target_days_to_deploy if capacity else DEFAULT_TARGET_DAYS
-    skills = session.execute(select(Skill.code, Skill.name, SurgeRequestSkill.weight, SurgeRequestSkill.min_level)
+    skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr, SurgeRequestSkill.weight,
+                                    SurgeRequestSkill.min_level)
                              .join(Skill, Skill.id == SurgeRequestSkill.skill_id)
                              .where(SurgeRequestSkill.request_id == request.id)
                              .order_by(SurgeRequestSkill.weight.desc(), Skill.code)).all()
@@ -337,8 +338,8 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
         "target_days": target,
         "weights": saved_weights(request).as_dict(), "weights_saved": request.score_weights is not None,
         "overdue": request.status not in CLOSED and (today - request.received_on).days > target,
-        "skills": [{"code": s.code, "name": s.name, "weight": float(s.weight), "min_level": s.min_level}
-                   for s in skills],
+        "skills": [{"code": s.code, "name": s.name, "name_fr": s.name_fr, "weight": float(s.weight),
+                    "min_level": s.min_level} for s in skills],
         "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
         "clearances": sorted(session.scalars(select(ClearanceType.code).where(

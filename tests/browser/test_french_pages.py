@@ -124,6 +124,20 @@ EVERY_PAGE = {
 }
 
 
+# Text that is not the interface's: request titles are what planners typed (the demo's are English). And two
+# parts other changes of issue 12 rework: the "as of" slider's month labels (the map's) and the ranking's
+# reasons and scores (the surge planner's); they are left out here until those land.
+NOT_CHECKED = ['.ag-cell[col-id="title"]', "#surge-req-header h1", "#map-as-of",
+               '#surge-req-candidates .ag-cell[col-id="why"]', '#surge-req-candidates .ag-cell[col-id="score"]']
+
+
+def shown_text(page: Page) -> str:
+    """The page's visible text, whitespace folded, without NOT_CHECKED (hidden, so innerText leaves it out)."""
+    page.evaluate("sel => document.querySelectorAll(sel).forEach(e => { e.style.display = 'none'; })",
+                  ", ".join(NOT_CHECKED))
+    return re.sub(r"\s+", " ", page.locator("#page").inner_text())
+
+
 @pytest.fixture
 def english_names(session: Session) -> list[str]:
     """Reference names whose French differs (missions, countries, donors, capacities, skills, clearances):
@@ -150,7 +164,7 @@ def test_every_page_in_french(in_french: Page, path: str, english_names: list[st
     expect(page.locator(EVERY_PAGE[path]).first).to_be_visible()
     settle(page)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    shown = re.sub(r"\s+", " ", page.locator("#page").inner_text())
+    shown = shown_text(page)
     left = [p for p in COMPONENT_ENGLISH if re.search(p, shown)]
     left += [n for n in english_names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", shown)]
     left += sorted(p for p in english_phrases() if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", shown))
@@ -179,11 +193,13 @@ def test_french_figures_components_and_calendar(in_french: Page) -> None:
     # The period's date picker: placeholders and the calendar in French.
     page.goto("/briefing")
     expect(page.locator("#briefing-kf-0")).to_be_visible()
-    picker = page.locator("#briefing-period")
-    placeholders = picker.locator("input").evaluate_all("els => els.map(e => e.placeholder)")
-    assert placeholders[:2] == ["Date de début", "Date de fin"], placeholders
-    picker.locator("input").first.click()
+    start = page.locator("input.dash-datepicker-start-date")
+    expect(start).to_have_attribute("placeholder", "Date de début")
+    expect(page.locator("input.dash-datepicker-end-date")).to_have_attribute("placeholder", "Date de fin")
+    start.click()
     months = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
-    calendar = page.locator(".dash-datepicker-calendar-container, [class*='datepicker'][class*='calendar']").first
+    calendar = page.locator(".dash-datepicker-calendar").first
     expect(calendar).to_be_visible()
-    expect(calendar).to_contain_text(re.compile(months))
+    expect(calendar).to_contain_text(re.compile(rf"({months}) \d{{4}}"))
+    # Weeks start on Monday, with French day names.
+    expect(calendar).to_contain_text(re.compile(r"lu\s+ma\s+me\s+je\s+ve\s+sa\s+di"))
