@@ -87,3 +87,23 @@ def test_localized_column_in_sql(session: Session) -> None:
     assert english == "United Nations Mission in the Republic of South Sudan"
     french = session.scalar(select(localized_column(Mission, "fr")).where(Mission.acronym == "UNMISS"))
     assert french == "Mission des Nations Unies au Soudan du Sud"
+
+
+def test_briefing_names_donors_and_missions_in_the_language(session: Session) -> None:
+    """The briefing page and its French pack read the donors' and missions' names through the view."""
+    from models.enums import Role
+    from services.access import Principal
+    from services.analytics.filters import MapFilter
+    from services.briefing.aggregates import briefing_view
+
+    briefer = Principal(0, "briefer", Role.BRIEFING)
+    filt = MapFilter(start=MapFilter.default().start, end=MapFilter.default().end)
+    rates = {"USD": 1.0, "EUR": 1.08}
+    views = {lang: briefing_view(session, briefer, filt, threshold=5, usd_rates=rates, locale=lang)
+             for lang in ("en", "fr")}
+    english = {r.donor for r in views["en"].funding.rows}
+    french = {r.donor for r in views["fr"].funding.rows}
+    donors = dict(session.execute(select(Donor.name, Donor.name_fr)).all())
+    assert english & set(donors), english
+    assert french == {donors.get(name) or name for name in english}
+    assert not french & {n for n, fr in donors.items() if fr and fr != n}
