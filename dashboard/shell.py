@@ -64,11 +64,13 @@ def point_language_links(pathname: str | None, search: str | None) -> list[str]:
     return [f"/lang/{code}?next={here}" for code in LANGUAGES]
 
 
-# Opening the menu is the browser's business: no round trip, and the same for every role.
+# Opening the menu is the browser's business: no round trip, and the same for every role. The toggler opens
+# and closes it; following a link closes it (Dash's page routing keeps the shell, and so the open menu).
 secured_clientside_callback(
-    "function (n, open) { return n ? !open : open; }",
-    Output(NAV_COLLAPSE, "is_open"), Input(NAV_TOGGLER, "n_clicks"), dash.State(NAV_COLLAPSE, "is_open"),
-    roles=ALL_ROLES, prevent_initial_call=True,
+    "function (n, pathname, open) {"
+    f" return window.dash_clientside.callback_context.triggered_id === '{NAV_TOGGLER}' ? !open : false; }}",
+    Output(NAV_COLLAPSE, "is_open"), Input(NAV_TOGGLER, "n_clicks"), Input("_pages_location", "pathname"),
+    dash.State(NAV_COLLAPSE, "is_open"), roles=ALL_ROLES, prevent_initial_call=True,
 )
 
 

@@ -62,6 +62,12 @@ def test_navbar_collapses_on_a_phone_and_opens_on_toggle(page: Page, login_as) -
     page.wait_for_function("document.querySelector('#shell-navbar').getBoundingClientRect().height > 200")
     toggler.click()
     expect(page.locator("#nav-home")).to_be_hidden()
+    # Following a link closes the menu: the next page starts under a one-line bar.
+    toggler.click()
+    page.click("#nav-missions")
+    expect(page.locator("h1")).to_have_text("Missions")
+    expect(page.locator("#nav-home")).to_be_hidden()
+    assert (navbar.bounding_box() or {"height": 999})["height"] < 80
 
     # On a desktop the links show, and no toggler.
     page.set_viewport_size({"width": 1440, "height": 900})
