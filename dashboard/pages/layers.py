@@ -20,13 +20,14 @@ from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.context import current_principal, db_session, hub, request_origin
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LayerStatus, Role
 from services import layers as layer_service
 from services.access import Permission
 from services.errors import HubError, ValidationError
+from services.formatting import timestamp
 
 PERMISSION = Permission.MANAGE_LAYERS
 # Base64 makes an upload a third larger; this keeps the request under the server's 64 MB cap.
@@ -300,7 +301,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
     columns = [{"field": "_fid", "headerName": "id", "width": 90}] + [
         {"field": c, "headerName": c} for c in table["columns"]]
     for row in history:
-        row["when"] = row.pop("created_at").strftime("%Y-%m-%d %H:%M")
+        row["when"] = timestamp(row.pop("created_at"), current_locale())
     style = meta["style"]
     fields = [{"label": c, "value": c} for c in table["columns"]]
     return (data, {"style": style}, view, table["rows"], columns, meta["status"], history, fields, fields,
