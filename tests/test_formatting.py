@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -107,3 +108,23 @@ def test_briefing_names_donors_and_missions_in_the_language(session: Session) ->
     assert english & set(donors), english
     assert french == {donors.get(name) or name for name in english}
     assert not french & {n for n, fr in donors.items() if fr and fr != n}
+
+
+def test_french_pack_writes_figures_the_french_way(session: Session) -> None:
+    """The pack's key figures and service level follow the view's language: decimal commas, French money."""
+    from models.enums import Role
+    from services.access import Principal
+    from services.analytics.filters import MapFilter
+    from services.briefing.aggregates import briefing_view
+    from services.briefing.pack import key_figures, service_rows, translator
+
+    filt = MapFilter(start=MapFilter.default().start, end=MapFilter.default().end)
+    view = briefing_view(session, Principal(0, "admin", Role.ADMIN), filt, threshold=1,
+                         usd_rates={"USD": 1.0, "EUR": 1.08}, locale="fr")
+    assert view.locale == "fr"
+    text = " ".join(value for _label, value in key_figures(view, translator("fr")))
+    summary, by_quarter = service_rows(view, translator("fr"))
+    text += " " + " ".join(value for _label, value in summary) + " " + " ".join(" ".join(r) for r in by_quarter)
+    assert "$US" in text and "$1" not in text, text
+    assert not re.search(r"\d\.\d", text), text
+    assert "Demandes déployées" in by_quarter[0]

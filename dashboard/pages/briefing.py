@@ -151,7 +151,7 @@ def _figures(view: BriefingView) -> list[Any]:
 
 
 def _service(view: BriefingView) -> Any:
-    summary, by_quarter = pack.service_rows(view, _, current_locale())
+    summary, by_quarter = pack.service_rows(view, _)
     return [_table([[_("Surge service level"), ""], *[[a, b] for a, b in summary]]), html.Hr(className="my-1"),
             _table(by_quarter)]
 

@@ -122,6 +122,7 @@ class BriefingView:
     service_level: BriefingServiceLevel
     service_by_period: list[ServicePeriod]
     map: dict[str, Any] = field(default_factory=dict)  # GeoJSON FeatureCollection of aggregates
+    locale: str = "en"  # the language of its names, and of the figures written from it
 
 
 # --- the rules applied to existing results --------------------------------------------------------------------
@@ -316,7 +317,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         gender=gender, funding=funding,
         service_level=overall,
         service_by_period=by_period_level,
-        map=_map(session, by_mission, by_country, country_names),
+        map=_map(session, by_mission, by_country, country_names), locale=locale,
     )
 
 

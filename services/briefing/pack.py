@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from models import Country
 from services.briefing.aggregates import BriefingView
 from services.briefing.suppression import SUPPRESSED_MARK, shown
-from services.formatting import decimal
+from services.formatting import decimal, money, percent
 
 Translate = Callable[..., str]
 CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
@@ -208,12 +208,12 @@ def render_images(session: Session, view: BriefingView, _: Translate) -> Images:
 
 
 # --- text shared by both formats ----------------------------------------------------------------------------
-def _percent(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else SUPPRESSED_MARK
+def _percent(value: float | None, locale: str) -> str:
+    return percent(value, locale) if value is not None else SUPPRESSED_MARK
 
 
-def _money(value: Any) -> str:
-    return f"${float(value):,.0f}"
+def _money(value: Any, locale: str) -> str:
+    return money(value, locale)
 
 
 def scope_text(view: BriefingView, _: Translate) -> str:
@@ -228,23 +228,24 @@ def scope_text(view: BriefingView, _: Translate) -> str:
 
 def key_figures(view: BriefingView, _: Translate) -> list[tuple[str, str]]:
     fig = view.figures
-    utilisation = " · ".join(f"{c} {_percent(s)}" for c, s in sorted(fig.utilisation.items())) or SUPPRESSED_MARK
+    utilisation = (" · ".join(f"{c} {_percent(s, view.locale)}" for c, s in sorted(fig.utilisation.items()))
+                   or SUPPRESSED_MARK)
     return [
         (_("Experts deployed in the period"), shown(fig.experts_deployed)),
         (_("Experts deployed on %(day)s", day=view.filter.day.isoformat()), shown(fig.deployed_on_day)),
         (_("Missions supported"), f"{fig.missions_supported:,}"),
         (_("Countries"), f"{fig.countries:,}"),
         (_("Open surge requests"), shown(fig.open_surge_requests)),
-        (_("Women among deployed experts"), _percent(fig.women_share)),
+        (_("Women among deployed experts"), _percent(fig.women_share, view.locale)),
         (_("Utilisation (time deployed)"), utilisation),
-        (_("Funding committed (USD)"), _money(view.funding.committed_usd)),
-        (_("Funding spent (USD)"), _money(view.funding.spent_usd)),
+        (_("Funding committed (USD)"), _money(view.funding.committed_usd, view.locale)),
+        (_("Funding spent (USD)"), _money(view.funding.spent_usd, view.locale)),
     ]
 
 
-def service_rows(view: BriefingView, _: Translate, locale: str = "en") -> tuple[list[tuple[str, str]], list[list[str]]]:
+def service_rows(view: BriefingView, _: Translate) -> tuple[list[tuple[str, str]], list[list[str]]]:
     sl = view.service_level
-    days = (lambda v: decimal(v, locale) if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
+    days = (lambda v: decimal(v, view.locale) if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
     summary = [
         (_("Requests received"), shown(sl.requests)),
         (_("Requests deployed"), shown(sl.deployed)),
@@ -349,7 +350,7 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
     picture(s, images.gender, height=4.2)
     g = view.gender
     text(s, 0.6, 5.6, 12, 1, [
-        f"{_('Women among deployed experts')}: {_percent(g.women_share)}",
+        f"{_('Women among deployed experts')}: {_percent(g.women_share, view.locale)}",
         _("Gender-specific outputs delivered: %(done)s of %(planned)s", done=shown(g.outputs_delivered),
           planned=shown(g.outputs_planned)),
     ], size=14)
@@ -432,7 +433,7 @@ def pdf_pack(session: Session, view: BriefingView, _: Translate, images: Images 
         heading(_("Key figures")), grid([[a, b] for a, b in key_figures(view, _)], [12 * cm, 8 * cm]), PageBreak(),
         heading(_("Personnel by capacity and mission")), image(images.missions), PageBreak(),
         heading(_("Gender-responsiveness")), image(images.gender, 10 * cm),
-        Paragraph(escape(f"{_('Women among deployed experts')}: {_percent(view.gender.women_share)}"),
+        Paragraph(escape(f"{_('Women among deployed experts')}: {_percent(view.gender.women_share, view.locale)}"),
                   styles["Normal"]),
         Paragraph(escape(_("Gender-specific outputs delivered: %(done)s of %(planned)s",
                            done=shown(view.gender.outputs_delivered), planned=shown(view.gender.outputs_planned))),
