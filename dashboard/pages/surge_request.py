@@ -179,7 +179,8 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
             _("%(mission)s asks for %(n)d expert(s) from %(start)s to %(end)s.", mission=detail["mission"],
               n=detail["experts_requested"], start=day(start, loc), end=day(end, loc)), html.Br(),
             _("Skills: %(skills)s", skills=skills), html.Br(), _("Languages: %(languages)s", languages=languages),
-            html.Br(), _("Required clearances: %(codes)s", codes=", ".join(detail["clearances"]) or "–"),
+            html.Br(), _("Required clearances: %(codes)s",
+                         codes=", ".join(localized_name(c, loc) for c in detail["clearance_names"]) or "–"),
             html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
         ], className="small"),
     ])

@@ -134,7 +134,7 @@ def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dic
     return session.scalar(stmt)
 
 
-def mission_areas(session: Session, filt: MapFilter) -> dict[str, Any]:
+def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
     """Host countries of the missions running in the period, each with its missions' acronyms.
 
     Missions carry no drawn area of operations yet; their host countries stand in for it.
@@ -153,7 +153,7 @@ def mission_areas(session: Session, filt: MapFilter) -> dict[str, Any]:
     feature = func.json_build_object(
         "type", "Feature", "id", Country.iso3,
         "geometry", _geojson(Country.boundary, BASEMAP_DECIMALS),
-        "properties", func.json_build_object("iso3", Country.iso3, "name", Country.name,
+        "properties", func.json_build_object("iso3", Country.iso3, "name", localized_column(Country, locale),
                                              "missions", hosts.c.missions, "selected", selected),
     )
     return session.scalar(select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)

@@ -89,7 +89,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
         return MapView(
             places=places_for(session, principal, filt, view, zoom),
             missions=map_layers.mission_points(session, filt, locale),
-            areas=map_layers.mission_areas(session, filt),
+            areas=map_layers.mission_areas(session, filt, locale),
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,

@@ -325,6 +325,10 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
                              .join(Skill, Skill.id == SurgeRequestSkill.skill_id)
                              .where(SurgeRequestSkill.request_id == request.id)
                              .order_by(SurgeRequestSkill.weight.desc(), Skill.code)).all()
+    clearances = sorted((dict(c) for c in session.execute(
+        select(ClearanceType.code, ClearanceType.name, ClearanceType.name_fr)
+        .where(ClearanceType.id.in_([c.clearance_type_id for c in request.clearances]))).mappings()),
+        key=lambda c: c["code"])
     users = dict(session.execute(select(User.id, User.username).where(
         User.id.in_([s.by_user_id for s in request.steps if s.by_user_id]))).all())
     return {
@@ -342,8 +346,8 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
                     "min_level": s.min_level} for s in skills],
         "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
-        "clearances": sorted(session.scalars(select(ClearanceType.code).where(
-            ClearanceType.id.in_([c.clearance_type_id for c in request.clearances])))),
+        "clearances": [c["code"] for c in clearances],
+        "clearance_names": clearances,
         "steps": [{"status": str(s.status), "at": s.at, "by": users.get(s.by_user_id), "note": s.note}
                   for s in request.steps],
         "next_statuses": sorted(str(s) for s in NEXT[request.status]),
