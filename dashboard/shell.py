@@ -86,8 +86,8 @@ def layout() -> html.Div:
             html.Button(_("Log out"), type="submit", className="btn btn-outline-light btn-sm", id="logout"),
         ], action="/logout", method="POST", className="d-inline"),
     ], className="d-flex align-items-center")
-    # Below the lg breakpoint the links, languages and user menu fold behind the toggler (a phone's navbar
-    # would otherwise stack to ~300 px).
+    # Below the xxl breakpoint (1400 px) the links, languages and user menu fold behind the toggler: a phone's
+    # navbar would otherwise stack to ~300 px, and below ~1400 px the French labels no longer fit on one bar.
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("Standing Capacities Hub"), href="/"),
@@ -101,7 +101,7 @@ def layout() -> html.Div:
                 user_menu,
             ], id=NAV_COLLAPSE, is_open=False, navbar=True),
         ], fluid=True),
-        color="primary", dark=True, expand="lg", className="mb-3", id="shell-navbar",
+        color="primary", dark=True, expand="xxl", className="mb-3", id="shell-navbar",
     )
     return html.Div([
         navbar,
