@@ -128,3 +128,37 @@ def test_french_pack_writes_figures_the_french_way(session: Session) -> None:
     assert "$US" in text and "$1" not in text, text
     assert not re.search(r"\d\.\d", text), text
     assert "Demandes déployées" in by_quarter[0]
+
+
+def test_page_components_get_their_words_in_the_language(server) -> None:  # type: ignore[no-untyped-def]
+    """localize_components (run on every page layout): dropdown labels, date pickers, AG Grid's texts (a page's
+    own kept), Plotly's locale; nothing added in English, where the components' defaults are English already."""
+    import dash_ag_grid as dag
+    from dash import dcc, html
+
+    from dashboard.i18n import localize_components
+
+    def layout() -> html.Div:
+        return html.Div([
+            dcc.Dropdown(id="d", options=[], multi=True),
+            dcc.DatePickerRange(id="p"),
+            dag.AgGrid(id="g", dashGridOptions={"localeText": {"noRowsToShow": "Own words"}}),
+            dcc.Graph(id="f", config={"displaylogo": False}),
+        ])
+
+    with server.test_request_context("/", headers={"Accept-Language": "fr"}):
+        french = localize_components(layout())
+        dropdown, picker, grid, graph = french.children
+        assert dropdown.labels["selected_count"] == "{num_selected} sélectionné(s)"
+        assert (picker.start_date_placeholder_text, picker.end_date_placeholder_text) == ("Date de début",
+                                                                                          "Date de fin")
+        assert picker.first_day_of_week == 1
+        assert grid.dashGridOptions["localeText"]["noRowsToShow"] == "Own words"
+        assert grid.dashGridOptions["localeText"]["contains"] == "Contient"
+        assert graph.config["displaylogo"] is False and graph.config["locale"] == "fr"
+        fmt = graph.config["locales"]["fr"]["format"]
+        assert fmt["decimal"] == "," and fmt["months"][0] == "janvier" and fmt["shortDays"][0] == "dim."
+    with server.test_request_context("/", headers={"Accept-Language": "en"}):
+        english = localize_components(layout())
+        assert english.children[1].start_date_placeholder_text == "Start date"
+        assert "locale" not in english.children[3].config
