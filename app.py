@@ -14,12 +14,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import shell
 from dashboard.api import init_api
 from dashboard.context import HubContext
-from dashboard.i18n import init_i18n
+from dashboard.i18n import init_html_lang, init_i18n
 from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
 from dashboard.security.auth import init_auth
 from dashboard.security.headers import init_headers
+from dashboard.security.pages import init_page_status
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
 from models.settings import PROJECT_ROOT, Settings
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
         importlib.import_module(module)
     app.layout = shell.layout
     init_headers(app, settings)
+    init_html_lang(app)
+    init_page_status(app)
     return app
 
 

@@ -13,8 +13,11 @@ from flask_login import current_user
 from dashboard.i18n import LANGUAGES, _
 from dashboard.roles import role_label
 from dashboard.security.auth import csrf_token
-from dashboard.security.callbacks import secured_callback
+from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from services.access import ALL_ROLES, Permission
+
+NAV_TOGGLER = "shell-nav-toggler"
+NAV_COLLAPSE = "shell-nav-collapse"
 
 
 def _nav_items() -> list[dbc.NavItem]:
@@ -50,6 +53,16 @@ def point_language_links(pathname: str | None, search: str | None) -> list[str]:
     return [f"/lang/{code}?next={here}" for code in LANGUAGES]
 
 
+# Opening the menu is the browser's business: no round trip, and the same for every role. The toggler opens
+# and closes it; following a link closes it (Dash's page routing keeps the shell, and so the open menu).
+secured_clientside_callback(
+    "function (n, pathname, open) {"
+    f" return window.dash_clientside.callback_context.triggered_id === '{NAV_TOGGLER}' ? !open : false; }}",
+    Output(NAV_COLLAPSE, "is_open"), Input(NAV_TOGGLER, "n_clicks"), Input("_pages_location", "pathname"),
+    dash.State(NAV_COLLAPSE, "is_open"), roles=ALL_ROLES, prevent_initial_call=True,
+)
+
+
 def layout() -> html.Div:
     # Built per request: the language and the user's role decide what the frame shows.
     if not current_user.is_authenticated:
@@ -62,14 +75,22 @@ def layout() -> html.Div:
             html.Button(_("Log out"), type="submit", className="btn btn-outline-light btn-sm", id="logout"),
         ], action="/logout", method="POST", className="d-inline"),
     ], className="d-flex align-items-center")
+    # Below the xxl breakpoint (1400 px) the links, languages and user menu fold behind the toggler: a phone's
+    # navbar would otherwise stack to ~300 px, and below ~1400 px the French labels no longer fit on one bar.
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("Standing Capacities Hub"), href="/"),
-            dbc.Nav(_nav_items(), navbar=True, className="me-auto"),
-            html.Div(_language_links(), className="d-flex me-3"),
-            user_menu,
+            # Bootstrap's toggler markup; dbc.NavbarToggler takes no aria-label to name it in the language.
+            html.Button(html.Span(className="navbar-toggler-icon"), id=NAV_TOGGLER, n_clicks=0, type="button",
+                        className="navbar-toggler", title=_("Menu"),
+                        **{"aria-label": _("Menu"), "aria-controls": NAV_COLLAPSE}),
+            dbc.Collapse([
+                dbc.Nav(_nav_items(), navbar=True, className="me-auto"),
+                html.Div(_language_links(), className="d-flex me-3"),
+                user_menu,
+            ], id=NAV_COLLAPSE, is_open=False, navbar=True),
         ], fluid=True),
-        color="primary", dark=True, className="mb-3",
+        color="primary", dark=True, expand="xxl", className="mb-3", id="shell-navbar",
     )
     return html.Div([
         navbar,

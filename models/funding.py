@@ -17,6 +17,7 @@ class Donor(Generated, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    name_fr: Mapped[str | None] = mapped_column(String(200))
     country_iso3: Mapped[str | None] = mapped_column(ForeignKey("country.iso3"))
     kind: Mapped[str] = mapped_column(String(40), nullable=False, default="member_state")
 

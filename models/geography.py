@@ -42,6 +42,7 @@ class Mission(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     acronym: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(250), nullable=False)
+    name_fr: Mapped[str | None] = mapped_column(String(250))
     mission_type: Mapped[MissionType] = mapped_column(enum_column(MissionType, "mission_type"), nullable=False)
     lead_department: Mapped[str | None] = mapped_column(String(20))
     hq_city: Mapped[str | None] = mapped_column(String(120))

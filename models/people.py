@@ -18,6 +18,7 @@ class Capacity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)  # SPC, JCSC
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_fr: Mapped[str | None] = mapped_column(String(200))
     duty_station: Mapped[str] = mapped_column(String(120), nullable=False, default="Brindisi")
     # Days from request to deployment the capacity aims for (JCSC: 3).
     target_days_to_deploy: Mapped[int] = mapped_column(nullable=False, default=3)
@@ -65,6 +66,7 @@ class ClearanceType(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_fr: Mapped[str | None] = mapped_column(String(200))
     is_training: Mapped[bool] = mapped_column(nullable=False, default=False)
     validity_months: Mapped[int | None]
 

@@ -949,9 +949,12 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
 def _ensure_funds_and_donors(session: Session) -> tuple[dict[str, int], dict[str, int]]:
     session.execute(insert(Fund.__table__).on_conflict_do_nothing(index_elements=["code"]),
                     [{"code": c, "name": n, "fund_type": t} for c, n, t in FUNDS])
+    # A member state's French name is its country's (Natural Earth NAME_FR).
+    french = dict(session.execute(select(Country.iso3, Country.name_fr)
+                                  .where(Country.iso3.in_([iso for _n, iso, _c in DONORS]))).all())
     session.execute(insert(Donor.__table__).on_conflict_do_nothing(index_elements=["name"]),
-                    [{"name": n, "country_iso3": iso, "kind": "member_state", "is_generated": True}
-                     for n, iso, _ in DONORS])
+                    [{"name": n, "name_fr": french.get(iso), "country_iso3": iso, "kind": "member_state",
+                      "is_generated": True} for n, iso, _ in DONORS])
     funds = dict(session.execute(select(Fund.code, Fund.id)).all())
     donors = dict(session.execute(select(Donor.name, Donor.id).where(Donor.name.in_([d[0] for d in DONORS])))
                   .all())

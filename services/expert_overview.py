@@ -27,6 +27,7 @@ from models import (
 from models.enums import DeploymentStatus, ExpertStatus
 from services.access import Permission, Principal
 from services.availability import absent_on, covers
+from services.reference_data import localized_column, localized_name
 
 
 class ExpertState(enum.StrEnum):
@@ -87,8 +88,8 @@ def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     return mission_now, state
 
 
-def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool) -> tuple[Select, tuple[str, ...]]:
-    skill_name = func.coalesce(Skill.name_fr, Skill.name) if french else Skill.name
+def _query(principal: Principal, filters: ExpertFilter, day: date, locale: str) -> tuple[Select, tuple[str, ...]]:
+    skill_name = localized_column(Skill, locale)
     skills = (
         select(func.string_agg(skill_name, literal(", ")).aggregate_order_by(skill_name))
         .select_from(ExpertSkill)
@@ -102,7 +103,7 @@ def _query(principal: Principal, filters: ExpertFilter, day: date, french: bool)
         .where(ExpertLanguage.expert_id == Expert.id)
         .scalar_subquery()
     )
-    nationality = func.coalesce(Country.name_fr, Country.name) if french else Country.name
+    nationality = localized_column(Country, locale)
     mission_now, state = _state(day)
 
     # The grid's columns in display order; services.access.EXPERT_FIELD_RULES decides which this role gets.
@@ -151,7 +152,7 @@ def expert_overview(
 ) -> ExpertTable:
     """Experts who have not separated, as of ``as_of`` (today by default). Raises Forbidden without VIEW_OPERATIONS."""
     principal.require(Permission.VIEW_OPERATIONS)
-    query, columns = _query(principal, filters or ExpertFilter(), as_of or date.today(), locale == "fr")
+    query, columns = _query(principal, filters or ExpertFilter(), as_of or date.today(), locale)
     rows = [dict(row._mapping) for row in session.execute(query)]
     for row in rows:
         row["gender"] = str(row["gender"])
@@ -159,17 +160,18 @@ def expert_overview(
 
 
 def expert_filter_options(session: Session, locale: str = "en") -> ExpertFilterOptions:
-    skill_name = func.coalesce(Skill.name_fr, Skill.name) if locale == "fr" else Skill.name
-    capacities = session.execute(select(Capacity.id, Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+    skill_name = localized_column(Skill, locale)
+    capacities = session.execute(select(Capacity.id, Capacity.code, localized_column(Capacity, locale))
+                                 .order_by(Capacity.code)).all()
     skills = session.execute(select(Skill.id, skill_name).order_by(skill_name)).all()
     # Only languages somebody speaks: the reference list is long.
     languages = session.execute(
-        select(Language.code, Language.name)
+        select(Language.code, Language.name, Language.is_un_official)
         .where(exists().where(ExpertLanguage.language_code == Language.code))
-        .order_by(Language.name)
     ).all()
     return ExpertFilterOptions(
         capacities=[Option(cid, f"{code} · {name}") for cid, code, name in capacities],
         skills=[Option(sid, name) for sid, name in skills],
-        languages=[Option(code, name) for code, name in languages],
+        languages=sorted((Option(lang.code, localized_name(lang._asdict(), locale)) for lang in languages),
+                         key=lambda o: o.label),
     )

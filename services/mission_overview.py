@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import Country, Deployment, Mission, Site, mission_host_country
 from models.enums import DeploymentStatus, MissionType
 from services.availability import covers
+from services.reference_data import localized_column
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class MissionRow:
     experts_deployed: int
 
 
-def _query(day: date, french: bool) -> Select:
-    country_name = func.coalesce(Country.name_fr, Country.name) if french else Country.name
+def _query(day: date, locale: str) -> Select:
+    country_name = localized_column(Country, locale)
     # Correlated subqueries rather than joins: three one-to-many joins would multiply each other's rows.
     hosts = (
         select(func.string_agg(country_name, literal(", ")).aggregate_order_by(country_name))
@@ -48,7 +49,7 @@ def _query(day: date, french: bool) -> Select:
         .scalar_subquery()
     )
     return select(
-        Mission.id, Mission.acronym, Mission.name, Mission.mission_type, Mission.hq_city,
+        Mission.id, Mission.acronym, localized_column(Mission, locale), Mission.mission_type, Mission.hq_city,
         func.coalesce(hosts, ""), Mission.start_date, Mission.end_date, Mission.active,
         func.coalesce(sites, 0), func.coalesce(deployed, 0),
     )
@@ -58,7 +59,7 @@ def mission_overview(
     session: Session, as_of: date | None = None, active_only: bool = False, locale: str = "en"
 ) -> list[MissionRow]:
     """Missions with their counts on ``as_of`` (today by default); active ones first, then by acronym."""
-    query = _query(as_of or date.today(), locale == "fr")
+    query = _query(as_of or date.today(), locale)
     if active_only:
         query = query.where(Mission.active.is_(True))
     query = query.order_by(Mission.active.desc(), Mission.acronym)

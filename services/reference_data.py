@@ -42,6 +42,7 @@ from models import (
     Team,
     mission_host_country,
 )
+from services.formatting import language_name
 
 GEOPKO_SOURCE = "Geo-PKO 2.3 FrontMap (Cil, Fjelde, Hultman and Nilsson 2020)"
 # A coastal site or HQ outside the 1:110m outline still belongs to the nearest country this close (degrees).
@@ -49,8 +50,10 @@ COAST_TOLERANCE_DEG = 0.5
 
 # --- controlled vocabularies ----------------------------------------------------------------------------
 CAPACITIES: list[dict[str, Any]] = [
-    {"code": "SPC", "name": "Standing Police Capacity", "duty_station": "Brindisi", "target_days_to_deploy": 7},
-    {"code": "JCSC", "name": "Justice and Corrections Standing Capacity", "duty_station": "Brindisi",
+    {"code": "SPC", "name": "Standing Police Capacity", "name_fr": "Capacité de police permanente",
+     "duty_station": "Brindisi", "target_days_to_deploy": 7},
+    {"code": "JCSC", "name": "Justice and Corrections Standing Capacity",
+     "name_fr": "Capacité permanente de justice et d’administration pénitentiaire", "duty_station": "Brindisi",
      "target_days_to_deploy": 3},
 ]
 TEAMS: dict[str, list[str]] = {
@@ -112,19 +115,78 @@ LANGUAGES: list[tuple[str, str, bool]] = [
     ("ur", "Urdu", False), ("ne", "Nepali", False), ("am", "Amharic", False), ("tr", "Turkish", False),
     ("so", "Somali", False), ("ha", "Hausa", False), ("ln", "Lingala", False), ("sg", "Sango", False),
 ]
-# (code, name, is_training, validity in months; None: does not expire)
-CLEARANCE_TYPES: list[tuple[str, str, bool, int | None]] = [
-    ("BSAFE", "BSAFE security awareness training", True, 36),
-    ("SSAFE", "Safe and Secure Approaches in Field Environments (SSAFE)", True, 36),
-    ("MEDICAL", "Medical clearance", False, 24),
-    ("SECURITY", "Security clearance", False, 60),
-    ("PSEA", "Prevention of sexual exploitation and abuse (PSEA) training", True, 36),
-    ("HARASSMENT", "Prevention of harassment, sexual harassment and abuse of authority", True, 36),
-    ("INFOSEC", "Information security awareness", True, 12),
-    ("DRIVING", "UN driving permit", False, 36),
-    ("FIRST_AID", "Field first aid", True, 36),
-    ("PDT", "Pre-deployment induction (standing capacities)", True, None),
+# (code, English, French, is_training, validity in months; None: does not expire)
+CLEARANCE_TYPES: list[tuple[str, str, str, bool, int | None]] = [
+    ("BSAFE", "BSAFE security awareness training", "Formation de sensibilisation à la sécurité BSAFE", True, 36),
+    ("SSAFE", "Safe and Secure Approaches in Field Environments (SSAFE)",
+     "Stage de sécurité en mission (SSAFE)", True, 36),
+    ("MEDICAL", "Medical clearance", "Certificat d’aptitude médicale", False, 24),
+    ("SECURITY", "Security clearance", "Habilitation de sécurité", False, 60),
+    ("PSEA", "Prevention of sexual exploitation and abuse (PSEA) training",
+     "Formation à la prévention de l’exploitation et des atteintes sexuelles", True, 36),
+    ("HARASSMENT", "Prevention of harassment, sexual harassment and abuse of authority",
+     "Prévention du harcèlement, du harcèlement sexuel et de l’abus de pouvoir", True, 36),
+    ("INFOSEC", "Information security awareness", "Sensibilisation à la sécurité de l’information", True, 12),
+    ("DRIVING", "UN driving permit", "Permis de conduire des Nations Unies", False, 36),
+    ("FIRST_AID", "Field first aid", "Premiers secours sur le terrain", True, 36),
+    ("PDT", "Pre-deployment induction (standing capacities)",
+     "Formation préalable au déploiement (capacités permanentes)", True, None),
 ]
+# The missions' official French names (UN Secretariat usage, un.org/fr); a mission not listed keeps its
+# English name in French, which is how the UN lists it where no French name is in use.
+MISSION_NAMES_FR: dict[str, str] = {
+    "MINURSO": "Mission des Nations Unies pour l’organisation d’un référendum au Sahara occidental",
+    "MINUSCA": "Mission multidimensionnelle intégrée des Nations Unies pour la stabilisation en République "
+               "centrafricaine",
+    "MONUSCO": "Mission de l’Organisation des Nations Unies pour la stabilisation en République démocratique "
+               "du Congo",
+    "UNDOF": "Force des Nations Unies chargée d’observer le dégagement",
+    "UNFICYP": "Force des Nations Unies chargée du maintien de la paix à Chypre",
+    "UNIFIL": "Force intérimaire des Nations Unies au Liban",
+    "UNISFA": "Force intérimaire de sécurité des Nations Unies pour Abyei",
+    "UNMIK": "Mission d’administration intérimaire des Nations Unies au Kosovo",
+    "UNMISS": "Mission des Nations Unies au Soudan du Sud",
+    "UNMOGIP": "Groupe d’observateurs militaires des Nations Unies dans l’Inde et le Pakistan",
+    "UNTSO": "Organisme des Nations Unies chargé de la surveillance de la trêve",
+    "UNAMA": "Mission d’assistance des Nations Unies en Afghanistan",
+    "UNAMI": "Mission d’assistance des Nations Unies pour l’Iraq",
+    "UNSMIL": "Mission d’appui des Nations Unies en Libye",
+    "UNTMIS": "Mission d’assistance transitoire des Nations Unies en Somalie",
+    "BINUH": "Bureau intégré des Nations Unies en Haïti",
+    "UNVMC": "Mission de vérification des Nations Unies en Colombie",
+    "UNOWAS": "Bureau des Nations Unies pour l’Afrique de l’Ouest et le Sahel",
+    "UNOCA": "Bureau régional des Nations Unies pour l’Afrique centrale",
+    "UNRCCA": "Centre régional des Nations Unies pour la diplomatie préventive en Asie centrale",
+    "UNSCO": "Bureau du Coordonnateur spécial des Nations Unies pour le processus de paix au Moyen-Orient",
+    "UNSCOL": "Bureau du Coordonnateur spécial des Nations Unies pour le Liban",
+    "UNMHA": "Mission des Nations Unies en appui à l’Accord sur Hodeïda",
+    "OSESGY": "Bureau de l’Envoyé spécial du Secrétaire général pour le Yémen",
+    "OSES-Syria": "Bureau de l’Envoyé spécial du Secrétaire général pour la Syrie",
+    "OSESG-GL": "Bureau de l’Envoyé spécial du Secrétaire général pour la région des Grands Lacs",
+    "OSESG-HoA": "Bureau de l’Envoyé spécial du Secrétaire général pour la Corne de l’Afrique",
+    "UNGSC-SC": "Centre de services mondial des Nations Unies – Capacité de police permanente / Capacité "
+                "permanente de justice et d’administration pénitentiaire",
+    "MINUSMA": "Mission multidimensionnelle intégrée des Nations Unies pour la stabilisation au Mali",
+    "MINUSTAH": "Mission des Nations Unies pour la stabilisation en Haïti",
+    "MINUJUSTH": "Mission des Nations Unies pour l’appui à la justice en Haïti",
+    "MONUC": "Mission de l’Organisation des Nations Unies en République démocratique du Congo",
+    "UNAMID": "Opération hybride Union africaine-Nations Unies au Darfour",
+    "UNOCI": "Opération des Nations Unies en Côte d’Ivoire",
+    "UNMIL": "Mission des Nations Unies au Libéria",
+    "UNMIT": "Mission intégrée des Nations Unies au Timor-Leste",
+    "UNMIS": "Mission des Nations Unies au Soudan",
+    "UNAMSIL": "Mission des Nations Unies en Sierra Leone",
+    "UNMEE": "Mission des Nations Unies en Éthiopie et en Érythrée",
+    "MINURCAT": "Mission des Nations Unies en République centrafricaine et au Tchad",
+    "UNSMIS": "Mission de supervision des Nations Unies en Syrie",
+    "ONUB": "Opération des Nations Unies au Burundi",
+    "UNMIBH": "Mission des Nations Unies en Bosnie-Herzégovine",
+    "UNTAET": "Administration transitoire des Nations Unies au Timor oriental",
+    "UNMISET": "Mission d’appui des Nations Unies au Timor oriental",
+    "UNAMIR": "Mission des Nations Unies pour l’assistance au Rwanda",
+    "UNPROFOR": "Force de protection des Nations Unies",
+    "UNTAC": "Autorité provisoire des Nations Unies au Cambodge",
+}
 
 
 @dataclass
@@ -148,6 +210,34 @@ class ReferenceReport:
     @property
     def changed(self) -> bool:
         return any(self.inserted.values()) or any(self.updated.values())
+
+
+# --- names in the user's language -------------------------------------------------------------------------
+def is_french(locale: str | None) -> bool:
+    return bool(locale) and str(locale).split("_")[0].split("-")[0] == "fr"
+
+
+def localized_name(obj: Any, locale: str | None) -> str:
+    """The name of a reference record (mission, country, donor, capacity, skill, clearance type, language: a
+    model, a result row or a mapping with ``name`` and ``name_fr``) in ``locale``: the French name in French
+    where there is one, else the name. A language without ``name_fr`` takes its CLDR name from its code."""
+    def field(key: str) -> Any:
+        return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+    name = field("name")
+    if not is_french(locale):
+        return str(name)
+    french = field("name_fr")
+    if french:
+        return str(french)
+    if isinstance(obj, Language) or (isinstance(obj, dict) and "is_un_official" in obj):
+        return language_name(str(field("code")), locale, str(name))
+    return str(name)
+
+
+def localized_column(model: Any, locale: str | None) -> ColumnElement[str]:
+    """The same in SQL: ``coalesce(name_fr, name)`` in French, ``name`` otherwise."""
+    return func.coalesce(model.name_fr, model.name) if is_french(locale) else model.name
 
 
 def _differs(table: Table, columns: Iterable[str], excluded: Any) -> ColumnElement[bool]:
@@ -183,7 +273,8 @@ def _point(lon: float | None, lat: float | None) -> Any:
 def _mission_row(m: MissionRecord) -> dict[str, Any]:
     return {
         "acronym": m.acronym, "name": m.name, "mission_type": m.mission_type, "lead_department": m.lead_department,
-        "hq_city": m.hq_city, "hq": _point(m.longitude, m.latitude), "start_date": m.start_date,
+        "name_fr": MISSION_NAMES_FR.get(m.acronym), "hq_city": m.hq_city, "hq": _point(m.longitude, m.latitude),
+        "start_date": m.start_date,
         "end_date": m.end_date, "active": m.active, "source": m.source,
     }
 
@@ -199,7 +290,8 @@ def _load_vocabularies(session: Session, report: ReferenceReport) -> None:
     language_rows = [{"code": c, "name": n, "is_un_official": o} for c, n, o in LANGUAGES]
     report.inserted["language"], report.updated["language"] = _upsert(
         session, Language.__table__, language_rows, ["code"])  # type: ignore[arg-type]
-    clearance_rows = [{"code": c, "name": n, "is_training": t, "validity_months": v} for c, n, t, v in CLEARANCE_TYPES]
+    clearance_rows = [{"code": c, "name": n, "name_fr": fr, "is_training": t, "validity_months": v}
+                      for c, n, fr, t, v in CLEARANCE_TYPES]
     report.inserted["clearance_type"], report.updated["clearance_type"] = _upsert(
         session, ClearanceType.__table__, clearance_rows, ["code"])  # type: ignore[arg-type]
 
@@ -356,4 +448,5 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     return report
 
 
-__all__ = ["ReferenceReport", "assign_site_countries", "load_reference"]
+__all__ = ["ReferenceReport", "assign_site_countries", "is_french", "load_reference", "localized_column",
+           "localized_name"]

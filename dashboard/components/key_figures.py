@@ -5,6 +5,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.i18n import current_locale
+from services.formatting import integer
+
 
 def figure_card(card_id: str, label: str, value: int | str, hint: str | None = None,
                 widths: dict[str, int] | None = None, value_class: str = "display-6") -> dbc.Col:
@@ -13,7 +16,9 @@ def figure_card(card_id: str, label: str, value: int | str, hint: str | None = N
         dbc.Card(
             dbc.CardBody([
                 html.Div(label, className="text-muted small text-uppercase"),
-                html.Div(str(value), className=f"{value_class} fw-semibold", id=card_id),
+                # A count gets the language's digit grouping (12 345); text (a suppressed "*") stays as is.
+                html.Div(integer(value, current_locale()) if isinstance(value, int) else str(value),
+                         className=f"{value_class} fw-semibold", id=card_id),
                 html.Div(hint, className="small text-muted") if hint else None,
             ]),
             className="h-100 shadow-sm",

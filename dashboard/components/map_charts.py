@@ -14,7 +14,7 @@ from typing import Any
 
 from dashboard.i18n import _
 from models.enums import FundType
-from services.analytics.funding import FundingSummary
+from services.analytics.funding import REGULAR_BUDGET, FundingSummary
 from services.analytics.gender import GenderSummary
 from services.analytics.personnel import AvailabilityPoint, MissionCount
 
@@ -134,7 +134,8 @@ def funding_figure(summary: FundingSummary) -> Figure:
         part = [r for r in rows if r.source == source]
         if not part:
             continue
-        donors = [r.donor for r in part]
+        # The regular budget has no donor: its row carries the (English) constant, shown in the language.
+        donors = [str(names[FundType.REGULAR]) if r.donor == REGULAR_BUDGET else r.donor for r in part]
         for what, values, opacity in ((_("committed"), [float(r.committed_usd) for r in part], 0.35),
                                       (_("spent"), [float(r.spent_usd) for r in part], 1.0)):
             traces.append({"type": "bar", "orientation": "h", "y": donors, "x": values,

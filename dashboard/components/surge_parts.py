@@ -8,8 +8,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import _, _l
+from dashboard.i18n import ABSENCE_LABELS, DEPLOYMENT_STATUS_LABELS, _, _l, current_locale
 from models.enums import LANGUAGE_LEVEL_RANK, SurgeStatus
+from services.formatting import day
 from services.surge.matching import Candidate, Need, Rule
 
 STATUS_LABELS = {
@@ -87,8 +88,16 @@ def days_histogram(rows: list[dict[str, Any]], target: int) -> go.Figure:
 TIMELINE_COLOURS = {"deployment": "#0d6efd", "proposed": "#fd7e14", "absence": "#6c757d", "free": "#ffffff"}
 
 
+def bar_label(bar: dict[str, Any]) -> str:
+    """A timeline bar's words in the language: "MINUSCA (en cours)", "Congé"."""
+    if bar["kind"] == "absence":
+        return str(ABSENCE_LABELS.get(bar["absence"], bar["absence"]))
+    return f"{bar['mission']} ({DEPLOYMENT_STATUS_LABELS.get(bar['status'], bar['status'])})"
+
+
 def timeline_figure(bars: list[dict[str, Any]], start: Any, end: Any) -> go.Figure:
     """A Gantt chart of deployments, proposals and absences per expert."""
+    locale = current_locale()
     fig = go.Figure()
     labels = {"deployment": _("Deployment"), "proposed": _("Proposed"), "absence": _("Absence")}
     for kind in ("deployment", "proposed", "absence"):
@@ -98,8 +107,9 @@ def timeline_figure(bars: list[dict[str, Any]], start: Any, end: Any) -> go.Figu
         fig.add_trace(go.Bar(
             y=[b["who"] for b in chosen], base=[b["start"].isoformat() for b in chosen],
             x=[((b["end"] - b["start"]).days + 1) * 86_400_000 for b in chosen], orientation="h",
-            name=str(labels[kind]), marker_color=TIMELINE_COLOURS[kind], text=[b["label"] for b in chosen],
-            hovertemplate="%{y}: %{text}<extra></extra>"))
+            name=str(labels[kind]), marker_color=TIMELINE_COLOURS[kind], text=[bar_label(b) for b in chosen],
+            customdata=[f"{day(b['start'], locale)} – {day(b['end'], locale)}" for b in chosen],
+            hovertemplate="%{y}: %{text}<br>%{customdata}<extra></extra>"))
     people = sorted({b["who"] for b in bars})
     fig.update_layout(barmode="overlay", height=max(160, 28 * len(people) + 80),
                       margin={"l": 10, "r": 10, "t": 10, "b": 30}, legend={"orientation": "h", "y": -0.15},

@@ -22,7 +22,7 @@ from dashboard.components import briefing_charts, map_charts
 from dashboard.components.basemap import offline_basemap
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, current_locale
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from dashboard.security.pages import page_layout
 from services.access import Permission
@@ -31,6 +31,7 @@ from services.briefing import pack
 from services.briefing.aggregates import BriefingView, briefing_filter, briefing_view
 from services.briefing.suppression import SUPPRESSED_MARK
 from services.errors import HubError
+from services.formatting import percent
 
 
 class Ids:
@@ -176,7 +177,7 @@ def _service(view: BriefingView) -> Any:
 
 def _gender_text(view: BriefingView) -> Any:
     g = view.gender
-    share = f"{g.women_share:.0%}" if g.women_share is not None else SUPPRESSED_MARK
+    share = percent(g.women_share, current_locale()) if g.women_share is not None else SUPPRESSED_MARK
     return [html.Div([_("Women among deployed experts: "), html.Strong(share, id="briefing-women-share")])]
 
 

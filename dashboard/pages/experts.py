@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -10,7 +12,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from dashboard.context import db_session
-from dashboard.i18n import _, _l, ngettext
+from dashboard.i18n import LANGUAGE_LEVEL_LABELS, _, _l, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import Gender
@@ -27,6 +29,7 @@ class Ids:
     COUNT = "experts-count"
 
 
+NATIVE = re.compile(r"\bnative\b")
 GENDERS = {
     Gender.FEMALE.value: _l("Female"),
     Gender.MALE.value: _l("Male"),
@@ -69,6 +72,8 @@ def _records(rows: list[dict[str, object]]) -> list[dict[str, object]]:
         record = {k: v for k, v in row.items() if k != "mission"}
         record["gender"] = str(GENDERS.get(str(row["gender"]), row["gender"]))
         record["status"] = _status(str(row["status"]), row["mission"])  # type: ignore[arg-type]
+        if "languages" in record:  # "FR C2, EN native": the levels are codes, "native" is a word
+            record["languages"] = NATIVE.sub(str(LANGUAGE_LEVEL_LABELS["native"]), str(record["languages"] or ""))
         out.append(record)
     return out
 

@@ -12,14 +12,16 @@ from sqlalchemy import select
 
 from dashboard.components.key_figures import figure_card
 from dashboard.context import db_session, hub
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models import Capacity
 from services.access import Permission
 from services.briefing.aggregates import suppress_key_figures
 from services.briefing.suppression import SUPPRESSED_MARK
+from services.formatting import day
 from services.key_figures import key_figures
+from services.reference_data import localized_column
 
 
 class Ids:
@@ -31,7 +33,8 @@ class Ids:
 @page_layout(Permission.VIEW_AGGREGATES)
 def layout(**_kwargs: object) -> html.Div:
     with db_session() as s:
-        capacities = s.execute(select(Capacity.id, Capacity.code, Capacity.name).order_by(Capacity.code)).all()
+        capacities = s.execute(select(Capacity.id, Capacity.code, localized_column(Capacity, current_locale()))
+                               .order_by(Capacity.code)).all()
     options = [{"label": _("Both capacities"), "value": 0}] + [
         {"label": f"{code} · {name}", "value": cid} for cid, code, name in capacities
     ]
@@ -63,7 +66,7 @@ def show_figures(capacity_id: int | None) -> tuple[list, str]:
         figure_card("kf-open-surge", _("Open surge requests"), mark(figures.open_surge_requests)),
         figure_card("kf-missions", _("Active missions"), figures.active_missions),
     ]
-    return cards, _("As of %(day)s", day=figures.as_of.isoformat())
+    return cards, _("As of %(day)s", day=day(figures.as_of, current_locale(), "long"))
 
 
 dash.register_page(__name__, layout=layout, path="/", name="Home", nav_label=_l("Home"), order=0,

@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components.basemap import offline_basemap
 from dashboard.context import current_principal, db_session, hub, request_origin
-from dashboard.i18n import _, _l
+from dashboard.i18n import _, _l, current_locale
 from dashboard.roles import role_options
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
@@ -29,6 +29,7 @@ from models.enums import LayerStatus, Role
 from services import layers as layer_service
 from services.access import Permission
 from services.errors import HubError, ValidationError
+from services.formatting import timestamp
 
 PERMISSION = Permission.MANAGE_LAYERS
 # A layer's status as shown (its value, "draft", is an identifier).
@@ -326,7 +327,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
     columns = [{"field": "_fid", "headerName": "id", "width": 90}] + [
         {"field": c, "headerName": c} for c in table["columns"]]
     for row in history:
-        row["when"] = row.pop("created_at").strftime("%Y-%m-%d %H:%M")
+        row["when"] = timestamp(row.pop("created_at"), current_locale())
     style = meta["style"]
     fields = [{"label": c, "value": c} for c in table["columns"]]
     return (data, {"style": style}, view, table["rows"], columns, _status(meta["status"]), history, fields, fields,

@@ -9,7 +9,7 @@ from dash import Input, Output, Patch, html
 from flask_babel import get_locale
 
 from dashboard.context import db_session
-from dashboard.i18n import _, _l, ngettext
+from dashboard.i18n import GRID_LOCAL_DATE, _, _l, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import MissionType
@@ -39,8 +39,8 @@ def _column_defs() -> list[dict[str, object]]:
         {"field": "hq_city", "headerName": _("HQ city"), "width": 130},
         {"field": "host_countries", "headerName": _("Host countries"), "flex": 1, "minWidth": 140,
          "tooltipField": "host_countries"},
-        {"field": "start", "headerName": _("Start"), "width": 125},
-        {"field": "end", "headerName": _("End"), "width": 125},
+        {"field": "start", "headerName": _("Start"), "width": 125, "valueFormatter": GRID_LOCAL_DATE},
+        {"field": "end", "headerName": _("End"), "width": 125, "valueFormatter": GRID_LOCAL_DATE},
         {"field": "active", "headerName": _("Active"), "width": 105},
         {"field": "sites", "headerName": _("Sites"), "type": "numericColumn", "width": 90},
         {"field": "deployed", "headerName": _("Experts deployed now"), "type": "numericColumn", "width": 130,

@@ -1,17 +1,19 @@
-"""The 404 page, in the hub's shell."""
+"""The 404 page, in the hub's shell: Dash shows it for any path no page serves, and the index answers 404."""
 
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import html
 
 from dashboard.i18n import _
+from dashboard.security.pages import NOT_FOUND_MODULE, not_found_notice
 
 
-def layout(**_kwargs: object) -> dbc.Alert:
-    return dbc.Alert([html.H4(_("Page not found"), className="alert-heading"),
-                      html.A(_("Back to the home page"), href="/")], color="secondary", id="page-not-found")
+def layout(**_kwargs: object) -> object:
+    return not_found_notice()
 
 
-dash.register_page(__name__, layout=layout, path="/404", name="Not found")
+def title(**_kwargs: object) -> str:
+    return _("Page not found") + " · " + _("Standing Capacities Hub")
+
+
+dash.register_page(NOT_FOUND_MODULE, layout=layout, path="/404", name="Not found", title=title)

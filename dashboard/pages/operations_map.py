@@ -26,7 +26,7 @@ from dashboard.components import map_charts
 from dashboard.components.key_figures import figure_card
 from dashboard.components.map_charts import CAPACITY_COLOURS, MARKER_COLOURS
 from dashboard.context import current_principal, db_session, hub
-from dashboard.i18n import _, _l, ngettext
+from dashboard.i18n import _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from dashboard.security.pages import page_layout
 from models.enums import DeploymentKind, FundType, Gender, GenderMarker
@@ -37,6 +37,7 @@ from services.analytics.options import filter_options
 from services.analytics.view import MapView, day_view, map_view, places_for
 from services.catalog import BBox
 from services.errors import HubError
+from services.formatting import decimal, money, percent
 
 
 class Ids:
@@ -582,8 +583,10 @@ def _period_figures(view: MapView) -> list[Any]:
     """The key figures of the period (the day's head count is updated on its own, see apply)."""
     fig = view.figures
     sl = fig.service_level
-    median = _("%(days).1f days", days=sl.median_days) if sl.median_days is not None else "–"
-    utilisation = " · ".join(f"{u.capacity} {u.share:.0%}" for u in fig.utilisation if u.share is not None) or "–"
+    loc = current_locale()
+    median = _("%(days)s days", days=decimal(sl.median_days, loc)) if sl.median_days is not None else "–"
+    utilisation = " · ".join(f"{u.capacity} {percent(u.share, loc)}" for u in fig.utilisation
+                             if u.share is not None) or "–"
     return [
         figure_card("map-kf-surge", _("Open surge requests"), fig.open_surge_requests, **KEY_FIGURE_STYLE),
         figure_card("map-kf-median", _("Median days from request to deployment"), median,
@@ -595,7 +598,7 @@ def _period_figures(view: MapView) -> list[Any]:
 
 def _gender_text(view: MapView) -> Any:
     g = view.gender
-    share = f"{g.women_share:.0%}" if g.women_share is not None else "–"
+    share = percent(g.women_share, current_locale())
     return html.Div([
         html.Div([_("Women among deployed experts: "), html.Strong(share, id="map-women-share")]),
         html.Div([_("Gender-specific outputs delivered: "),
@@ -607,14 +610,16 @@ def _funding_text(view: MapView) -> Any:
     f = view.funding
     if f is None:
         return None
-    parts = [html.Div([_("Committed %(committed)s · spent %(spent)s", committed=f"${f.committed_usd:,.0f}",
-                         spent=f"${f.spent_usd:,.0f}"), " · ", _("burn rate "),
-                       html.Strong(f"{f.burn_rate:.0%}" if f.burn_rate is not None else "–", id="map-burn-rate")])]
+    loc = current_locale()
+    parts = [html.Div([_("Committed %(committed)s · spent %(spent)s", committed=money(f.committed_usd, loc),
+                         spent=money(f.spent_usd, loc)), " · ", _("burn rate "),
+                       html.Strong(percent(f.burn_rate, loc), id="map-burn-rate")])]
     names = _labels()["source"]
     for source, totals in f.by_source().items():
         rate = totals["spent_usd"] / totals["committed_usd"] if totals["committed_usd"] else None
-        parts.append(html.Div(f"{names[FundType(source)]}: ${totals['spent_usd']:,.0f} / "
-                              f"${totals['committed_usd']:,.0f}" + (f" ({rate:.0%})" if rate is not None else "")))
+        parts.append(html.Div(f"{names[FundType(source)]}: {money(totals['spent_usd'], loc)} / "
+                              f"{money(totals['committed_usd'], loc)}"
+                              + (f" ({percent(rate, loc)})" if rate is not None else "")))
     if f.unconverted:
         parts.append(html.Div(_("Not counted (no exchange rate): %(codes)s", codes=", ".join(f.unconverted)),
                               className="text-warning"))
@@ -670,11 +675,12 @@ def apply(*inputs: Any) -> list[Any]:
                 return ([_counted_places(places)] + [no_update] * (len(APPLY_OUTPUTS) - 4)
                         + [[no_update] * len(downloads), no_update, no_update])
             if only_day:
-                day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache)
+                day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
+                               locale=current_locale())
                 places, missions, deployed_now = day.places, day.missions, day.deployed_now
             else:
                 view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates,
-                                cache=hub().view_cache)
+                                cache=hub().view_cache, locale=current_locale())
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]

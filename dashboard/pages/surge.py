@@ -17,13 +17,14 @@ from flask_login import current_user
 from dashboard.components.key_figures import figure_card
 from dashboard.components.surge_parts import STATUS_LABELS, days_histogram, status_label, timeline_figure
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import _, _l
+from dashboard.i18n import GRID_LOCAL_DATE, _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
 from services.catalog import Paging
 from services.errors import HubError
+from services.formatting import decimal
 from services.surge import forecast, requests
 from services.surge.matching import DEFAULT_REQUIRED_CLEARANCES
 from services.surge.service_level import request_days, service_level
@@ -150,8 +151,8 @@ def _grid_columns() -> list[dict[str, Any]]:
         {"field": "mission", "headerName": _("Mission"), "width": 120},
         {"field": "capacity", "headerName": _("Capacity"), "width": 100},
         {"field": "title", "headerName": _("Title"), "flex": 2, "minWidth": 220},
-        {"field": "received_on", "headerName": _("Received"), "width": 120},
-        {"field": "wanted_start", "headerName": _("Wanted start"), "width": 130},
+        {"field": "received_on", "headerName": _("Received"), "width": 120, "valueFormatter": GRID_LOCAL_DATE},
+        {"field": "wanted_start", "headerName": _("Wanted start"), "width": 130, "valueFormatter": GRID_LOCAL_DATE},
         {"field": "team", "headerName": _("Proposed / requested"), "width": 150},
         {"field": "priority", "headerName": _("Priority"), "width": 110},
         {"field": "status", "headerName": _("Status"), "width": 170},
@@ -211,9 +212,9 @@ def show_service_level(capacity: str | None) -> tuple[list[Any], Any]:
     widths = {"xs": 6, "lg": 3}
     cards = [
         figure_card("surge-sl-median", _("Median days to deploy"),
-                    "–" if level.median_days is None else f"{level.median_days:.1f}",
+                    decimal(level.median_days, current_locale()),
                     _("target %(n)d days", n=level.target_days), widths),
-        figure_card("surge-sl-p90", _("90th percentile"), "–" if level.p90_days is None else f"{level.p90_days:.1f}",
+        figure_card("surge-sl-p90", _("90th percentile"), decimal(level.p90_days, current_locale()),
                     None, widths),
         figure_card("surge-sl-within", _("Deployed within target"), f"{level.within_target} / {level.deployed}",
                     None, widths),

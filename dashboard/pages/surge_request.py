@@ -21,12 +21,14 @@ from dashboard.components.surge_parts import (
     why,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import _
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import SurgeStatus
 from services.access import Permission
 from services.errors import HubError
+from services.formatting import day, number, timestamp
+from services.reference_data import localized_name
 from services.surge import forecast
 from services.surge import requests as surge
 from services.surge.matching import COMPONENTS, Weights
@@ -166,24 +168,27 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
     badges = [dbc.Badge(status_label(detail["status"]), color="info", id="surge-req-status", className="me-2")]
     if detail["overdue"]:
         badges.append(dbc.Badge(_("Overdue: target %(n)d days", n=detail["target_days"]), color="danger"))
-    skills = ", ".join(f"{s['name']} ({_('weight')} {s['weight']:g}, {_('min.')} {s['min_level']})"
-                       for s in detail["skills"]) or "–"
+    loc = current_locale()
+    skills = ", ".join(f"{localized_name(s, loc)} ({_('weight')} {number(s['weight'], loc)}, {_('min.')} "
+                       f"{s['min_level']})" for s in detail["skills"]) or "–"
     languages = ", ".join(f"{lang['code']} ≥ {lang['min_level']}" for lang in detail["languages"]) or "–"
     header = html.Div([
         html.H1([detail["reference"], " · ", detail["title"]], className="h4"),
         html.Div(badges, className="mb-2"),
         html.P([
             _("%(mission)s asks for %(n)d expert(s) from %(start)s to %(end)s.", mission=detail["mission"],
-              n=detail["experts_requested"], start=start.isoformat(), end=end.isoformat()), html.Br(),
+              n=detail["experts_requested"], start=day(start, loc), end=day(end, loc)), html.Br(),
             _("Skills: %(skills)s", skills=skills), html.Br(), _("Languages: %(languages)s", languages=languages),
-            html.Br(), _("Required clearances: %(codes)s", codes=", ".join(detail["clearances"]) or "–"),
+            html.Br(), _("Required clearances: %(codes)s",
+                         codes=", ".join(localized_name(c, loc) for c in detail["clearance_names"]) or "–"),
             html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
         ], className="small"),
     ])
-    steps = html.Ul([html.Li(f"{status_label(s['status'])}: {s['at']:%Y-%m-%d %H:%M} · {s['by'] or '–'}")
+    steps = html.Ul([html.Li(f"{status_label(s['status'])}: {timestamp(s['at'], loc)} · {s['by'] or '–'}")
                      for s in detail["steps"]], className="small", id="surge-req-step-list")
     team = html.Ul([html.Li(f"{m.get('expert_name', '–')} · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
-                            f"{m['status']}") for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
+                            f"{DEPLOYMENT_STATUS_LABELS.get(m['status'], m['status'])}")
+                    for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
                    className="small", id="surge-req-team-list")
     allowed = set(detail["next_statuses"])
     disabled = [status not in allowed for status in ACTIONS]

@@ -22,6 +22,7 @@ from models import Allocation, Deployment, Donor, Expenditure, Fund, Grant, Proj
 from models.enums import FundType
 from services.analytics.filters import MapFilter
 from services.analytics.scope import day_range, deployments_in_scope, period_of, project_conditions
+from services.reference_data import localized_column
 
 REGULAR_BUDGET = "Regular budget"
 
@@ -63,7 +64,8 @@ def _restricts_deployments(filt: MapFilter) -> bool:
                 or filt.kind or filt.marker or filt.bbox or filt.area)
 
 
-def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decimal]) -> FundingSummary:
+def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decimal],
+                    locale: str = "en") -> FundingSummary:
     """A few grouped queries by allocation (there are tens of allocations, not thousands), combined here:
     a subquery of the deployments in scope tested per expenditure cost seconds at 100,000 deployments."""
     in_period = Expenditure.spent_on.between(filt.start, filt.end)
@@ -91,7 +93,7 @@ def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decim
     grant_running = day_range(Grant.start_date, Grant.end_date).bool_op("&&")(period_of(filt))
     allocations = session.execute(
         select(Allocation.id, Allocation.project_id, Allocation.amount, Allocation.currency,
-               func.coalesce(Donor.name, REGULAR_BUDGET), Fund.fund_type, grant_running)
+               func.coalesce(localized_column(Donor, locale), REGULAR_BUDGET), Fund.fund_type, grant_running)
         .join(Grant, Grant.id == Allocation.grant_id).join(Fund, Fund.id == Grant.fund_id)
         .outerjoin(Donor, Donor.id == Grant.donor_id)
     ).all()

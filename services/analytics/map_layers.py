@@ -19,6 +19,7 @@ from models import Capacity, Country, Deployment, Expert, Mission, Project, Site
 from services.analytics.filters import MapFilter
 from services.analytics.scope import day_range, deployments_in_scope, period_of, place, project_conditions
 from services.catalog import BBox
+from services.reference_data import localized_column
 
 # Above this many places in view, places merge into grid cells.
 PLACE_CAP = 1500
@@ -114,7 +115,7 @@ def _running(start: ColumnElement[Any], end: ColumnElement[Any], filt: MapFilter
         period_of(filt))
 
 
-def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
+def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
     """HQs of the missions running in the period, with the experts in scope deployed there on the day."""
     # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
     counts = (
@@ -130,7 +131,7 @@ def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
         "type", "Feature", "id", Mission.acronym,
         "geometry", _geojson(Mission.hq),
         "properties", func.json_build_object(
-            "acronym", Mission.acronym, "name", Mission.name, "type", Mission.mission_type,
+            "acronym", Mission.acronym, "name", localized_column(Mission, locale), "type", Mission.mission_type,
             "hq_city", Mission.hq_city, "active", Mission.active, "deployed", deployed, "selected", selected),
     )
     stmt = select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
@@ -138,7 +139,7 @@ def mission_points(session: Session, filt: MapFilter) -> dict[str, Any]:
     return session.scalar(stmt)
 
 
-def mission_areas(session: Session, filt: MapFilter) -> dict[str, Any]:
+def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
     """Host countries of the missions running in the period, each with its missions' acronyms.
 
     Missions carry no drawn area of operations yet; their host countries stand in for it.
@@ -157,7 +158,7 @@ def mission_areas(session: Session, filt: MapFilter) -> dict[str, Any]:
     feature = func.json_build_object(
         "type", "Feature", "id", Country.iso3,
         "geometry", _geojson(Country.boundary, BASEMAP_DECIMALS),
-        "properties", func.json_build_object("iso3", Country.iso3, "name", Country.name,
+        "properties", func.json_build_object("iso3", Country.iso3, "name", localized_column(Country, locale),
                                              "missions", hosts.c.missions, "selected", selected),
     )
     return session.scalar(select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)

@@ -8,6 +8,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from models import Capacity, Country, Deployment, Mission, Skill
+from services.reference_data import localized_column
 
 
 @dataclass(frozen=True)
@@ -20,13 +21,13 @@ class FilterOptions:
 
 
 def filter_options(session: Session, locale: str = "en") -> FilterOptions:
-    french = locale.startswith("fr")
-    skill_name = func.coalesce(Skill.name_fr, Skill.name) if french else Skill.name
-    country_name = func.coalesce(Country.name_fr, Country.name) if french else Country.name
+    skill_name = localized_column(Skill, locale)
+    country_name = localized_column(Country, locale)
     return FilterOptions(
-        capacities=[(c, n) for c, n in session.execute(select(Capacity.code, Capacity.name).order_by(Capacity.code))],
+        capacities=[(c, n) for c, n in session.execute(
+            select(Capacity.code, localized_column(Capacity, locale)).order_by(Capacity.code))],
         missions=[(a, n) for a, n in session.execute(
-            select(Mission.acronym, Mission.name)
+            select(Mission.acronym, localized_column(Mission, locale))
             .where(Mission.active.is_(True) | exists().where(Deployment.mission_id == Mission.id))
             .order_by(Mission.acronym))],
         regions=[r for (r,) in session.execute(

@@ -59,23 +59,23 @@ class DayView:
 
 
 def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             cache: ViewCache | None = None) -> DayView:
+             cache: ViewCache | None = None, locale: str = "en") -> DayView:
     """The day's layers and head count: the charts over the period stay as they are, so replaying a period
     reads only the deployments of each day (an index scan) instead of every deployment of the period."""
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> DayView:
         return DayView(places=places_for(session, principal, filt, view, zoom),
-                       missions=map_layers.mission_points(session, filt),
+                       missions=map_layers.mission_points(session, filt, locale),
                        deployed_now=deployed_on_day(session, filt))
 
     if cache is None:
         return compute()
-    return cache.get_or_compute(session, _key("day", principal, filt, view, zoom), compute)
+    return cache.get_or_compute(session, {**_key("day", principal, filt, view, zoom), "locale": locale}, compute)
 
 
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             usd_rates: Mapping[str, float], cache: ViewCache | None = None) -> MapView:
+             usd_rates: Mapping[str, float], cache: ViewCache | None = None, locale: str = "en") -> MapView:
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
@@ -88,19 +88,22 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
         parts = breakdown(session, filt)
         return MapView(
             places=places_for(session, principal, filt, view, zoom),
-            missions=map_layers.mission_points(session, filt),
-            areas=map_layers.mission_areas(session, filt),
+            missions=map_layers.mission_points(session, filt, locale),
+            areas=map_layers.mission_areas(session, filt, locale),
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,
-            funding=funding_summary(session, filt, rates) if principal.can(Permission.VIEW_FUNDING) else None,
+            funding=(funding_summary(session, filt, rates, locale=locale)
+                     if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
             figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
         )
 
     if cache is None:
         return compute()
-    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "rates": dict(usd_rates)},
+    # The names in the answer (missions, donors) are in the request's language.
+    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "rates": dict(usd_rates),
+                                          "locale": locale},
                                 compute)
 
 

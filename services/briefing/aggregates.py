@@ -46,6 +46,7 @@ from services.briefing.suppression import (
 )
 from services.errors import ValidationError
 from services.key_figures import KeyFigures
+from services.reference_data import localized_column
 from services.surge.service_level import ServiceLevel, _days_select, service_level_by_period
 
 # The filter fields a briefing accepts (query-string names); everything else is refused with a message.
@@ -129,6 +130,7 @@ class BriefingView:
     service_by_period: list[ServicePeriod]
     map: dict[str, Any] = field(default_factory=dict)  # GeoJSON FeatureCollection of aggregates
     audit: AuditSummary | None = None  # what the suppression cost (for the bench), never shown
+    locale: str = "en"  # the language of its names, and of the figures written from it
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,7 @@ def protect_view(session: Session, filt: MapFilter, capacities: list[str], thres
     deployments by gender marker. One audit (suppression.Disclosure) over all of them, because a reader sees
     them all at once."""
     people = _people(session, filt)
-    name_col = func.coalesce(Country.name_fr, Country.name) if french else Country.name
+    name_col = localized_column(Country, "fr" if french else "en")
     iso3s = {k for k, _c in people.table(1)}
     country_names = dict(session.execute(select(Country.iso3, name_col).where(Country.iso3.in_(iso3s))).all())
     joint = protect_people(people, capacities, [p[0] for p in buckets(filt.start, filt.end)],
@@ -441,7 +443,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
     people: _People = joint["people"]
     protection: Protection = joint["protection"]
     by_mission: SuppressedTable[str, str] = joint["missions"]
-    mission_names = dict(session.execute(select(Mission.acronym, Mission.name)
+    mission_names = dict(session.execute(select(Mission.acronym, localized_column(Mission, locale))
                                          .where(Mission.acronym.in_(by_mission.rows))).all())
 
     markers = {str(m): protection.shown(("marker", str(m))) for m in GenderMarker}
@@ -457,7 +459,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         outputs_delivered=suppress_count(people.outputs_delivered, threshold))
 
     rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-    funding = funding_summary(session, filt, rates)
+    funding = funding_summary(session, filt, rates, locale=locale)
 
     fig = map_figures(session, filt, deployed_now=sum(1 for e in people.experts.values() if e.on_day))
     figures = BriefingFigures(
@@ -485,7 +487,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         service_level=overall,
         service_by_period=by_period_level,
         map=_map(session, by_mission, joint["countries"], joint["country_names"]),
-        audit=audit,
+        audit=audit, locale=locale,
     )
 
 

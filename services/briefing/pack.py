@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from models import Country
 from services.briefing.aggregates import BriefingView
 from services.briefing.suppression import SUPPRESSED_MARK, SuppressedTable, shown
+from services.formatting import decimal, money, percent
 
 Translate = Callable[..., str]
 CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
@@ -264,12 +265,12 @@ def render_images(session: Session, view: BriefingView, _: Translate) -> Images:
 
 
 # --- text shared by both formats ----------------------------------------------------------------------------
-def _percent(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else SUPPRESSED_MARK
+def _percent(value: float | None, locale: str) -> str:
+    return percent(value, locale) if value is not None else SUPPRESSED_MARK
 
 
-def _money(value: Any) -> str:
-    return f"${float(value):,.0f}"
+def _money(value: Any, locale: str) -> str:
+    return money(value, locale)
 
 
 def scope_text(view: BriefingView, _: Translate) -> str:
@@ -294,7 +295,7 @@ def capacities_title(view: BriefingView, _: Translate) -> str:
 def key_figures(view: BriefingView, _: Translate) -> list[tuple[str, str]]:
     fig = view.figures
     # A no-break space inside each "SPC 45%": a narrow card wraps between capacities, not inside one.
-    utilisation = " · ".join(f"{c}\u00a0{_percent(s)}" for c, s in sorted(fig.utilisation.items())) \
+    utilisation = " · ".join(f"{c}\u00a0{_percent(s, view.locale)}" for c, s in sorted(fig.utilisation.items())) \
         or SUPPRESSED_MARK
     return [
         (_("Experts deployed in the period"), shown(fig.experts_deployed)),
@@ -302,16 +303,16 @@ def key_figures(view: BriefingView, _: Translate) -> list[tuple[str, str]]:
         (_("Missions supported"), f"{fig.missions_supported:,}"),
         (_("Countries"), f"{fig.countries:,}"),
         (_("Open surge requests"), shown(fig.open_surge_requests)),
-        (_("Women among deployed experts"), _percent(fig.women_share)),
+        (_("Women among deployed experts"), _percent(fig.women_share, view.locale)),
         (_("Utilisation (time deployed)"), utilisation),
-        (_("Funding committed (USD)"), _money(view.funding.committed_usd)),
-        (_("Funding spent (USD)"), _money(view.funding.spent_usd)),
+        (_("Funding committed (USD)"), _money(view.funding.committed_usd, view.locale)),
+        (_("Funding spent (USD)"), _money(view.funding.spent_usd, view.locale)),
     ]
 
 
 def service_rows(view: BriefingView, _: Translate) -> tuple[list[tuple[str, str]], list[list[str]]]:
     sl = view.service_level
-    days = (lambda v: f"{v:.1f}" if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
+    days = (lambda v: decimal(v, view.locale) if v is not None else SUPPRESSED_MARK)  # noqa: E731 - a one-line formatter
     summary = [
         (_("Requests received"), shown(sl.requests)),
         (_("Requests deployed"), shown(sl.deployed)),
@@ -319,7 +320,7 @@ def service_rows(view: BriefingView, _: Translate) -> tuple[list[tuple[str, str]
         (_("90th percentile (days)"), days(sl.p90_days)),
         (_("Deployed within the target of %(days)s days", days=sl.target_days), shown(sl.within_target)),
     ]
-    table = [[_("Quarter"), _("Capacity"), _("Requests"), _("Deployed"), _("Median days")]]
+    table = [[_("Quarter"), _("Capacity"), _("Requests"), _("Requests deployed"), _("Median days")]]
     for p in view.service_by_period:
         quarter = f"{p.period.year} Q{(p.period.month - 1) // 3 + 1}"
         table.append([quarter, p.capacity or "", shown(p.level.requests), shown(p.level.deployed),
@@ -449,7 +450,7 @@ def pptx_pack(session: Session, view: BriefingView, _: Translate, images: Images
     picture(s, images.gender, height=4.2)
     g = view.gender
     text(s, 0.6, 5.6, 12, 1, [
-        f"{_('Women among deployed experts')}: {_percent(g.women_share)}",
+        f"{_('Women among deployed experts')}: {_percent(g.women_share, view.locale)}",
         _("Gender-specific outputs delivered: %(done)s of %(planned)s", done=shown(g.outputs_delivered),
           planned=shown(g.outputs_planned)),
     ], size=14)
@@ -545,7 +546,7 @@ def pdf_pack(session: Session, view: BriefingView, _: Translate, images: Images 
         grid([[a, b] for a, b in key_figures(view, _)], [12 * cm, 8 * cm], header=False), PageBreak(),
         heading(_("Personnel by capacity and mission")), image(images.missions), PageBreak(),
         heading(_("Gender-responsiveness")), image(images.gender, 10 * cm),
-        Paragraph(escape(f"{_('Women among deployed experts')}: {_percent(view.gender.women_share)}"),
+        Paragraph(escape(f"{_('Women among deployed experts')}: {_percent(view.gender.women_share, view.locale)}"),
                   styles["Normal"]),
         Paragraph(escape(_("Gender-specific outputs delivered: %(done)s of %(planned)s",
                            done=shown(view.gender.outputs_delivered), planned=shown(view.gender.outputs_planned))),

@@ -39,6 +39,7 @@ from services.access import Permission, Principal
 from services.audit import RequestOrigin, record
 from services.catalog import Page, Paging, count_of, find_mission_id
 from services.errors import Conflict, NotFound, ValidationError
+from services.reference_data import localized_column, localized_name
 from services.surge.matching import (
     DEFAULT_REQUIRED_CLEARANCES,
     Ranking,
@@ -319,10 +320,15 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
     mission = session.get(Mission, request.mission_id)
     capacity = session.get(Capacity, request.capacity_id) if request.capacity_id else None
     target = capacity.target_days_to_deploy if capacity else DEFAULT_TARGET_DAYS
-    skills = session.execute(select(Skill.code, Skill.name, SurgeRequestSkill.weight, SurgeRequestSkill.min_level)
+    skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr, SurgeRequestSkill.weight,
+                                    SurgeRequestSkill.min_level)
                              .join(Skill, Skill.id == SurgeRequestSkill.skill_id)
                              .where(SurgeRequestSkill.request_id == request.id)
                              .order_by(SurgeRequestSkill.weight.desc(), Skill.code)).all()
+    clearances = sorted((dict(c) for c in session.execute(
+        select(ClearanceType.code, ClearanceType.name, ClearanceType.name_fr)
+        .where(ClearanceType.id.in_([c.clearance_type_id for c in request.clearances]))).mappings()),
+        key=lambda c: c["code"])
     users = dict(session.execute(select(User.id, User.username).where(
         User.id.in_([s.by_user_id for s in request.steps if s.by_user_id]))).all())
     return {
@@ -336,12 +342,12 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
         "target_days": target,
         "weights": saved_weights(request).as_dict(), "weights_saved": request.score_weights is not None,
         "overdue": request.status not in CLOSED and (today - request.received_on).days > target,
-        "skills": [{"code": s.code, "name": s.name, "weight": float(s.weight), "min_level": s.min_level}
-                   for s in skills],
+        "skills": [{"code": s.code, "name": s.name, "name_fr": s.name_fr, "weight": float(s.weight),
+                    "min_level": s.min_level} for s in skills],
         "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
-        "clearances": sorted(session.scalars(select(ClearanceType.code).where(
-            ClearanceType.id.in_([c.clearance_type_id for c in request.clearances])))),
+        "clearances": [c["code"] for c in clearances],
+        "clearance_names": clearances,
         "steps": [{"status": str(s.status), "at": s.at, "by": users.get(s.by_user_id), "note": s.note}
                   for s in request.steps],
         "next_statuses": sorted(str(s) for s in NEXT[request.status]),
@@ -582,21 +588,23 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
 def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[str, Any]]]:
     """Choices for the request form and the filters: active missions, capacities, skills, languages, clearance
     types, teams."""
-    missions = session.execute(select(Mission.acronym, Mission.name).where(Mission.active.is_(True))
-                               .order_by(Mission.acronym)).all()
+    missions = session.execute(select(Mission.acronym, localized_column(Mission, locale).label("name"))
+                               .where(Mission.active.is_(True)).order_by(Mission.acronym)).all()
     skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr).order_by(Skill.area, Skill.name)).all()
-    languages = session.execute(select(Language.code, Language.name)
+    languages = session.execute(select(Language.code, Language.name, Language.is_un_official)
                                 .order_by(Language.is_un_official.desc(), Language.name)).all()
-    capacities = session.execute(select(Capacity.code, Capacity.name).order_by(Capacity.code)).all()
-    clearance_types = session.execute(select(ClearanceType.code, ClearanceType.name).order_by(ClearanceType.name)).all()
+    capacities = session.execute(select(Capacity.code, localized_column(Capacity, locale).label("name"))
+                                 .order_by(Capacity.code)).all()
+    clearance_name = localized_column(ClearanceType, locale)
+    clearance_types = session.execute(select(ClearanceType.code, clearance_name.label("name"))
+                                      .order_by(clearance_name)).all()
     from services.surge.forecast import team_options
 
     return {
         "missions": [{"value": m.acronym, "label": f"{m.acronym} · {m.name}"} for m in missions],
         "capacities": [{"value": c.code, "label": f"{c.code} · {c.name}"} for c in capacities],
-        "skills": [{"value": s.code, "label": (s.name_fr if locale == "fr" and s.name_fr else s.name)}
-                   for s in skills],
-        "languages": [{"value": lang.code, "label": lang.name} for lang in languages],
+        "skills": [{"value": s.code, "label": localized_name(s, locale)} for s in skills],
+        "languages": [{"value": lang.code, "label": localized_name(lang._asdict(), locale)} for lang in languages],
         "clearances": [{"value": c.code, "label": c.name} for c in clearance_types],
         "teams": team_options(session),
     }

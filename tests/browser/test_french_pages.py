@@ -1,6 +1,6 @@
-"""The new pages in French: an administrator switches the language, then opens the operations map, the surge
-planner, the GIS layers and the briefing page, and finds their headings, labels and buttons in French and none
-of their English left."""
+"""The pages in French: an administrator switches the language, then opens every page and finds its headings,
+labels and buttons in French, and none of its English left: neither the catalogue's, nor the reused components'
+(date pickers, dropdowns, AG Grid, Plotly), nor the reference data's names; decimals with a comma; <html lang>."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from functools import cache
 import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dashboard.i18n import TRANSLATIONS_DIR
+from models import Capacity, ClearanceType, Country, Donor, Mission, Skill, SurgeRequest
 from tests.browser.conftest import settle
 
 pytestmark = pytest.mark.browser
@@ -104,3 +107,99 @@ def test_page_is_french(in_french: Page, path: str) -> None:
     shown = re.sub(r"\s+", " ", content.inner_text())
     left = sorted(p for p in english_phrases() if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", shown))
     assert not left, f"English on {path}: {left}"
+
+
+# --- every page as an administrator in French: no English from outside the catalogue either ------------------
+# The words of reused components (dcc, AG Grid, Plotly) and of the domain's codes that once stayed English.
+COMPONENT_ENGLISH = [
+    r"\bStart Date\b", r"\bEnd Date\b", r"\bNo Rows To Show\b", r"\bLoading\.\.\.", r"\b\d+ selected\b",
+    r"\(ongoing\)", r"\(planned\)", r"\(completed\)", r"\bnative\b", r"\bSelect All\b", r"\bNo options found\b",
+    r"\bJan\b", r"\bFeb\b", r"\bApr\b", r"\bMay\b", r"\bJun\b", r"\bJul\b", r"\bAug\b", r"\bOct\b", r"\bDec\b",
+]
+# path -> an element that shows the page's callbacks have answered
+EVERY_PAGE = {
+    "/": "#kf-deployed", "/map": "#map-kf-deployed", "/surge": "#surge-sl-median", "/layers": "#layers-upload",
+    "/briefing": "#briefing-kf-0", "/experts": "#experts-grid .ag-row", "/missions": "#missions-grid .ag-row",
+    "/surge/requests/{reference}": "#surge-req-candidates .ag-row",
+}
+
+
+# Text that is not the interface's: request titles are what planners typed (the demo's are English). And two
+# parts other changes of issue 12 rework: the "as of" slider's month labels (the map's) and the ranking's
+# reasons and scores (the surge planner's); they are left out here until those land.
+NOT_CHECKED = ['.ag-cell[col-id="title"]', "#surge-req-header h1", "#map-as-of",
+               '#surge-req-candidates .ag-cell[col-id="why"]', '#surge-req-candidates .ag-cell[col-id="score"]']
+
+
+def shown_text(page: Page) -> str:
+    """The page's visible text, whitespace folded, without NOT_CHECKED (hidden, so innerText leaves it out)."""
+    page.evaluate("sel => document.querySelectorAll(sel).forEach(e => { e.style.display = 'none'; })",
+                  ", ".join(NOT_CHECKED))
+    return re.sub(r"\s+", " ", page.locator("#page").inner_text())
+
+
+@pytest.fixture
+def english_names(session: Session) -> list[str]:
+    """Reference names whose French differs (missions, countries, donors, capacities, skills, clearances):
+    none of them may show in French, wherever the page lists them."""
+    names: set[str] = set()
+    for model in (Mission, Country, Donor, Capacity, Skill, ClearanceType):
+        rows = session.execute(select(model.name, model.name_fr).where(model.name_fr.is_not(None))).all()
+        # Short names ("Mali", "Kenya") read the same in both; a longer English one is a leftover.
+        names |= {n for n, fr in rows if n != fr and len(n) >= 8 and n != fr.replace("’", "'")}
+    return sorted(names)
+
+
+@pytest.fixture
+def surge_reference(session: Session) -> str:
+    reference = session.scalar(select(SurgeRequest.reference).order_by(SurgeRequest.id).limit(1))
+    assert reference, "no surge request in the demo data"
+    return reference
+
+
+@pytest.mark.parametrize("path", list(EVERY_PAGE))
+def test_every_page_in_french(in_french: Page, path: str, english_names: list[str], surge_reference: str) -> None:
+    page = in_french
+    page.goto(path.format(reference=surge_reference))
+    expect(page.locator(EVERY_PAGE[path]).first).to_be_visible()
+    settle(page)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    shown = shown_text(page)
+    left = [p for p in COMPONENT_ENGLISH if re.search(p, shown)]
+    left += [n for n in english_names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", shown)]
+    left += sorted(p for p in english_phrases() if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", shown))
+    assert not left, f"English on {path}: {left}"
+    # Decimals take a comma in French: no "7.9" anywhere (dates are written out, never with dots between digits).
+    assert not re.search(r"\d\.\d", shown), re.findall(r".{20}\d\.\d.{20}", shown)
+
+
+def test_french_figures_components_and_calendar(in_french: Page) -> None:
+    page = in_french
+    # A decimal in a key figure: "7,9" (or the dash when no request was deployed).
+    page.goto("/surge")
+    expect(page.locator("#surge-sl-median")).to_have_text(re.compile(r"^(\d+,\d|–)$"))
+    # dcc.Dropdown's summary of a multiple choice (the two clearances chosen by default).
+    expect(page.locator(".dash-dropdown", has=page.locator("#surge-form-clearances")).or_(
+        page.locator("#surge-form-clearances")).first).to_contain_text("2 sélectionné(s)")
+
+    # AG Grid's own words: the column filter menu.
+    page.goto("/experts")
+    expect(page.locator("#experts-grid .ag-row").first).to_be_visible()
+    page.locator('#experts-grid .ag-header-cell[col-id="grade"] .ag-header-cell-filter-button, '
+                 '#experts-grid .ag-header-cell[col-id="grade"] .ag-header-icon').first.click()
+    expect(page.locator(".ag-filter, .ag-menu").first).to_be_visible()
+    expect(page.locator(".ag-filter, .ag-menu").first).to_contain_text("Contient")
+
+    # The period's date picker: placeholders and the calendar in French.
+    page.goto("/briefing")
+    expect(page.locator("#briefing-kf-0")).to_be_visible()
+    start = page.locator("input.dash-datepicker-start-date")
+    expect(start).to_have_attribute("placeholder", "Date de début")
+    expect(page.locator("input.dash-datepicker-end-date")).to_have_attribute("placeholder", "Date de fin")
+    start.click()
+    months = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    calendar = page.locator(".dash-datepicker-calendar").first
+    expect(calendar).to_be_visible()
+    expect(calendar).to_contain_text(re.compile(rf"({months}) \d{{4}}"))
+    # Weeks start on Monday, with French day names.
+    expect(calendar.get_by_role("row").nth(1)).to_have_text(re.compile(r"^\s*lu\s*ma\s*me\s*je\s*ve\s*sa\s*di\s*$"))

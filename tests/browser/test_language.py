@@ -42,3 +42,48 @@ def test_switching_to_french_and_back(page: Page, login_as) -> None:
     expect(page).to_have_url(f"{page.url.split('/experts')[0]}/experts")
     expect(page.locator("#nav-home")).to_have_text("Home")
     expect(page.locator('.ag-header-cell[col-id="status"]')).to_contain_text("Status today")
+
+
+def test_navbar_collapses_on_a_phone_and_opens_on_toggle(page: Page, login_as) -> None:
+    login_as("admin")
+    page.set_viewport_size({"width": 390, "height": 844})
+    navbar = page.locator("#shell-navbar")
+    toggler = page.locator("#shell-nav-toggler")
+    expect(toggler).to_be_visible()
+    expect(page.locator("#nav-home")).to_be_hidden()
+    collapsed = navbar.bounding_box()
+    assert collapsed is not None and collapsed["height"] < 80, collapsed
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    toggler.click()
+    expect(page.locator("#nav-home")).to_be_visible()
+    expect(page.locator("#logout")).to_be_visible()
+    expect(page.locator("#lang-fr")).to_be_visible()
+    page.wait_for_function("document.querySelector('#shell-navbar').getBoundingClientRect().height > 200")
+    toggler.click()
+    expect(page.locator("#nav-home")).to_be_hidden()
+    # Following a link closes the menu: the next page starts under a one-line bar.
+    toggler.click()
+    page.click("#nav-missions")
+    expect(page.locator("h1")).to_have_text("Missions")
+    expect(page.locator("#nav-home")).to_be_hidden()
+    assert (navbar.bounding_box() or {"height": 999})["height"] < 80
+
+    # On a desktop the links show, and no toggler.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    expect(page.locator("#nav-home")).to_be_visible()
+    expect(toggler).to_be_hidden()
+
+
+@pytest.mark.parametrize(("role", "path", "status", "notice", "text"), [
+    ("viewer", "/layers", 403, "#page-forbidden", "Not available to your role"),
+    ("viewer", "/no-such-page", 404, "#page-not-found", "Page not found"),
+])
+def test_refused_and_unknown_pages_answer_their_status_with_the_friendly_page(
+        page: Page, login_as, role: str, path: str, status: int, notice: str, text: str) -> None:
+    login_as(role)
+    response = page.goto(path)
+    assert response is not None and response.status == status
+    expect(page.locator(notice)).to_contain_text(text)
+    expect(page.locator(notice).get_by_role("link")).to_have_attribute("href", "/")
+    expect(page.locator("#nav-home")).to_be_visible()  # in the hub's frame, not a bare error

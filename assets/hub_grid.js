@@ -1,0 +1,12 @@
+/* Functions the AG Grids call by name (dash-ag-grid evaluates {"function": "..."} against this namespace). */
+window.dashAgGridFunctions = window.dashAgGridFunctions || {};
+
+/* An ISO date (the value the grid sorts and filters on) shown the way the page's language writes dates:
+   Apr 29, 1991 / 29 avr. 1991. The language is the server's, in <html lang>. */
+window.dashAgGridFunctions.localDate = function (value) {
+  if (!value) { return ""; }
+  var parsed = new Date(String(value).slice(0, 10) + "T00:00:00");
+  if (isNaN(parsed.getTime())) { return String(value); }
+  return parsed.toLocaleDateString(document.documentElement.lang || "en",
+                                   {year: "numeric", month: "short", day: "numeric"});
+};
