@@ -3,7 +3,6 @@
  * Every text that came from the database is escaped before it reaches a popup or tooltip. */
 (function () {
   "use strict";
-  var CAPACITY = {SPC: "#1f5fa8", JCSC: "#c0661b"};
 
   function esc(value) {
     return String(value === null || value === undefined ? "" : value)
@@ -42,9 +41,11 @@
       layer.bindTooltip(esc(p.name) + ": " + esc((p.missions || []).join(", ")), {sticky: true});
     },
 
-    placePoint: function (feature, latlng) {
+    placePoint: function (feature, latlng, context) {
       var p = feature.properties;
-      var colour = CAPACITY[majority(p.by_capacity)] || "#555";
+      // The hub's palette (services/palette.py), passed in the layer's hideout: one definition for all.
+      var palette = (context && context.hideout && context.hideout.capacityColours) || {};
+      var colour = palette[majority(p.by_capacity)] || palette._other || "#777777";
       return L.circleMarker(latlng, {radius: 5 + 3 * Math.sqrt(p.n || 1), color: "#ffffff", weight: 1.5,
                                      fillColor: colour, fillOpacity: 0.85});
     },

@@ -20,5 +20,10 @@ def capacity_colour(code: str | None) -> str:
     return CAPACITY_COLOURS.get(str(code), OTHER_CAPACITY)
 
 
+def capacity_palette() -> dict[str, str]:
+    """The capacity colours as the map's JavaScript reads them from a layer's hideout (``_other``: the rest)."""
+    return {**CAPACITY_COLOURS, "_other": OTHER_CAPACITY}
+
+
 __all__ = ["CAPACITY_COLOURS", "GENDER_COLOURS", "MARKER_COLOURS", "OTHER_CAPACITY", "SOURCE_COLOURS",
-           "capacity_colour"]
+           "capacity_colour", "capacity_palette"]

@@ -33,6 +33,7 @@ from services.analytics.options import filter_options
 from services.analytics.view import MapView, day_view, map_view, places_for
 from services.catalog import BBox
 from services.errors import HubError
+from services.palette import capacity_palette
 
 
 class Ids:
@@ -219,7 +220,8 @@ def _map(filt: MapFilter, gis_layers: list[dict[str, Any]]) -> dl.Map:
                               onEachFeature={"variable": "hubMap.missionEach"}, hideout={"labels": labels}),
                    name=_("Mission headquarters"), checked=True),
         dl.Overlay(dl.GeoJSON(id=Ids.PLACES, pointToLayer={"variable": "hubMap.placePoint"},
-                              onEachFeature={"variable": "hubMap.placeEach"}, hideout={"labels": labels}),
+                              onEachFeature={"variable": "hubMap.placeEach"},
+                              hideout={"labels": labels, "capacityColours": capacity_palette()}),
                    name=_("Deployments on the day"), checked=True),
         *_gis_overlays(gis_layers),
     ]

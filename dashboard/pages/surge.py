@@ -126,21 +126,22 @@ ROW_SLOTS = {("skills", "code"): Ids.skill, ("skills", "weight"): Ids.weight, ("
 
 
 def _feedback(component_id: str) -> dbc.FormFeedback:
-    return dbc.FormFeedback(id=Ids.feedback(component_id), className="d-block")
+    return dbc.FormFeedback(id=Ids.feedback(component_id), type="invalid", className="d-block")
 
 
 def _form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
+    # The number inputs carry no min/max: out of range, Dash would send None ("required"), not the value the rule
+    # book names the problem of; the limits are the rule book's (services.surge.rules.RULES), shown under the field.
     level_options = [{"label": v.value, "value": v.value} for v in LanguageLevel]
-    weight, level = RULES.weight, RULES.level
     skill_rows = [dbc.Row([
         dbc.Col([dcc.Dropdown(id=Ids.skill(k), options=options["skills"], placeholder=_("Skill")),
                  _feedback(Ids.skill(k))], md=5),
         dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("weight")),
-                                 dbc.Input(id=Ids.weight(k), type="number", min=0.1, max=weight.high, step=0.1,
-                                           value=1)]), _feedback(Ids.weight(k))], xs=6, md=2),
+                                 dbc.Input(id=Ids.weight(k), type="number", step=0.1, value=1)]),
+                 _feedback(Ids.weight(k))], xs=6, md=2),
         dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("min. level")),
-                                 dbc.Input(id=Ids.min_level(k), type="number", min=level.low, max=level.high,
-                                           step=1, value=3)]), _feedback(Ids.min_level(k))], xs=6, md=3),
+                                 dbc.Input(id=Ids.min_level(k), type="number", step=1, value=3)]),
+                 _feedback(Ids.min_level(k))], xs=6, md=3),
         dbc.Col(dbc.Checkbox(id=Ids.required(k), label=_("required"), value=True), md=2, className="pt-md-2"),
     ], className="g-2 mb-2") for k in range(SKILL_ROWS)]
     language_rows = [dbc.Row([
@@ -166,11 +167,9 @@ def _form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
                      dbc.Input(id=Ids.START, type="date", value=(date.today() + timedelta(days=7)).isoformat()),
                      _feedback(Ids.START)], md=3),
             dbc.Col([dbc.Label(_("Duration (days)"), html_for=Ids.DURATION),
-                     dbc.Input(id=Ids.DURATION, type="number", min=RULES.duration.low, max=RULES.duration.high,
-                               value=60), _feedback(Ids.DURATION)], md=2),
+                     dbc.Input(id=Ids.DURATION, type="number", value=60), _feedback(Ids.DURATION)], md=2),
             dbc.Col([dbc.Label(_("Number of experts"), html_for=Ids.EXPERTS),
-                     dbc.Input(id=Ids.EXPERTS, type="number", min=RULES.experts.low, max=RULES.experts.high,
-                               value=2), _feedback(Ids.EXPERTS)], md=2),
+                     dbc.Input(id=Ids.EXPERTS, type="number", value=2), _feedback(Ids.EXPERTS)], md=2),
             dbc.Col([dbc.Label(_("Priority"), html_for=Ids.PRIORITY),
                      dcc.Dropdown(id=Ids.PRIORITY, value=Priority.HIGH.value, clearable=False,
                                   options=[{"label": str(v), "value": k} for k, v in PRIORITIES.items()]),
