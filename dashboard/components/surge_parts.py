@@ -67,8 +67,9 @@ def lack_text(lack: Lack) -> str:
     if lack.kind == "skill" and lack.skill is not None:
         return _("%(skill)s %(have)d/5, needs %(need)d", skill=skill_name(lack.skill), have=lack.have,
                  need=lack.need)
-    return _("%(language)s %(have)s, needs %(need)s", language=lack.code,
-             have=LEVEL_OF_RANK.get(int(lack.have), _("none")), need=LEVEL_OF_RANK.get(int(lack.need), lack.need))
+    have = LEVEL_OF_RANK.get(int(lack.have)) or _("none")
+    return _("%(language)s %(have)s, needs %(need)s", language=lack.code, have=have,
+             need=LEVEL_OF_RANK.get(int(lack.need), lack.need))
 
 
 def miss_text(miss: Miss) -> str:
@@ -77,6 +78,9 @@ def miss_text(miss: Miss) -> str:
 
 def too_few_text(eligible: int, wanted: int) -> str:
     """Says that fewer experts pass the hard rules than the request still wants."""
+    if not eligible:
+        return ngettext("No expert meets the hard rules (%(num)d wanted).",
+                        "No expert meets the hard rules (%(num)d wanted).", wanted)
     return ngettext("Only %(num)d expert meets the hard rules", "Only %(num)d experts meet the hard rules",
                     eligible) + " " + ngettext("(%(num)d wanted).", "(%(num)d wanted).", wanted)
 

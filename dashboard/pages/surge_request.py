@@ -10,6 +10,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
+from flask_babel import format_decimal
 from flask_login import current_user
 
 from dashboard.components.surge_parts import (
@@ -280,7 +281,8 @@ def _misses(ranking: Any, misses: list[Any], names: dict[int, str]) -> Any:
 def _cards(rows: list[dict[str, Any]]) -> Any:
     return [dbc.Card(dbc.CardBody([
         html.Div([html.Strong(f"#{r['rank']} {r['name']}"),
-                  html.Span(_("Score %(score)s", score=f"{r['score']:.2f}"), className="badge bg-primary ms-2")]),
+                  html.Span(_("Score %(score)s", score=format_decimal(r["score"], "0.00")),
+                            className="badge bg-primary ms-2")]),
         html.Div(f"{r['capacity'] or '–'} · {r['gender']}", className="small text-muted"),
         html.Div(r["why"], className="small"),
     ], className="py-2 px-3"), className="mb-2 surge-card") for r in rows]
