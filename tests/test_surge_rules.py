@@ -114,3 +114,29 @@ def test_a_problem_with_no_field_on_the_form_is_still_shown(app, form_page) -> N
     ids = form_page.Ids
     assert at == {ids.MISSION: [unknown], ids.skill(2): ["Unknown: b."]}
     assert elsewhere == ["site_id: This place is not a site of the requesting mission."]
+
+
+def test_the_ranking_text_is_french_with_plural_forms(session, app) -> None:
+    """Issue 12: skill names in the ranking's reasons were English in the French interface, and counts said
+    "1 experts"."""
+    from dashboard.components.surge_parts import lack_text, miss_text, too_few_text, why
+    from services.surge.matching import Need, SkillNeed, rank
+    from tests.surge_fixtures import END, START, capacity_id, expert, mission_id, skill
+
+    s = skill(session, "french", name_fr="Compétence d’essai")
+    e = expert(session, skills={s.id: 2}, capacity="SPC", languages={"fr": "native"})
+    need = Need(start=START, end=END, mission_id=mission_id(session), skills=(
+        SkillNeed(s.id, s.code, s.name, 1.0, 3, required=True, name_fr=s.name_fr),),
+        capacity_id=capacity_id(session, "SPC"), capacity_code="SPC", experts_requested=2)
+    ranking = rank(session, need)
+    miss = next(m for m in ranking.nearest_misses(1000) if m.candidate.expert_id == e.id)
+    with app.server.test_request_context():
+        with force_locale("fr"):
+            assert "Compétence d’essai 2/5" in why(ranking.explain(e.id), need)
+            assert miss_text(miss) == "Compétence d’essai 2/5, niveau 3 requis"
+            assert too_few_text(1, 2) == ("Seul 1 expert satisfait aux règles impératives (2 souhaités).")
+            assert too_few_text(0, 1) == "Aucun expert ne satisfait aux règles impératives (1 souhaité)."
+        with force_locale("en"):
+            assert lack_text(miss.lacks[0]) == "Test french 2/5, needs 3"
+            assert too_few_text(1, 2) == "Only 1 expert meets the hard rules (2 wanted)."
+            assert too_few_text(3, 5) == "Only 3 experts meet the hard rules (5 wanted)."

@@ -44,6 +44,15 @@ COMPONENT_LABELS = {
 }
 GENDER_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"), "undisclosed": _l("Undisclosed")}
 LEVEL_OF_RANK = {rank: level.value for level, rank in LANGUAGE_LEVEL_RANK.items()}
+NATIVE = _l("native")
+
+
+def level_label(rank: int, none: str = "-") -> str:
+    """A language level for the page: the CEFR code, "native" translated, ``none`` below A1."""
+    level = LEVEL_OF_RANK.get(int(rank))
+    if level is None:
+        return none
+    return str(NATIVE) if level == "native" else level
 
 
 def locale() -> str:
@@ -67,9 +76,9 @@ def lack_text(lack: Lack) -> str:
     if lack.kind == "skill" and lack.skill is not None:
         return _("%(skill)s %(have)d/5, needs %(need)d", skill=skill_name(lack.skill), have=lack.have,
                  need=lack.need)
-    have = LEVEL_OF_RANK.get(int(lack.have)) or _("none")
-    return _("%(language)s %(have)s, needs %(need)s", language=lack.code, have=have,
-             need=LEVEL_OF_RANK.get(int(lack.need), lack.need))
+    none = _("none")  # outside the call below: pybabel does not extract a message nested in another's arguments
+    return _("%(language)s %(have)s, needs %(need)s", language=lack.code, have=level_label(lack.have, none),
+             need=level_label(lack.need))
 
 
 def miss_text(miss: Miss) -> str:
@@ -102,7 +111,7 @@ def why(candidate: Candidate, need: Need) -> str:
             text += " " + _("(below %(min)d)", min=s.min_level)
         parts.append(text if s.required else text + " " + _("(desirable)"))
     for lang, r in zip(need.languages, candidate.language_ranks, strict=True):
-        parts.append(f"{lang.code} {LEVEL_OF_RANK.get(r, '-')}")
+        parts.append(f"{lang.code} {level_label(r)}")
     if candidate.experience:
         parts.append(ngettext("%(num)d earlier deployment here", "%(num)d earlier deployments here",
                               candidate.experience))

@@ -138,10 +138,10 @@ def _form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
                  _feedback(Ids.skill(k))], md=5),
         dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("weight")),
                                  dbc.Input(id=Ids.weight(k), type="number", step=0.1, value=1)]),
-                 _feedback(Ids.weight(k))], xs=6, md=2),
+                 _feedback(Ids.weight(k))], xs=12, sm=6, md=2),
         dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("min. level")),
                                  dbc.Input(id=Ids.min_level(k), type="number", step=1, value=3)]),
-                 _feedback(Ids.min_level(k))], xs=6, md=3),
+                 _feedback(Ids.min_level(k))], xs=12, sm=6, md=3),
         dbc.Col(dbc.Checkbox(id=Ids.required(k), label=_("required"), value=True), md=2, className="pt-md-2"),
     ], className="g-2 mb-2") for k in range(SKILL_ROWS)]
     language_rows = [dbc.Row([

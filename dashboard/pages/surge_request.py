@@ -3,6 +3,7 @@ expert looked up with the rule that excluded them, a suggested team, proposing, 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -88,7 +89,10 @@ def _columns() -> list[dict[str, Any]]:
     return [
         {"field": "rank", "headerName": "#", "width": 80, "checkboxSelection": True, "pinned": "left"},
         {"field": "name", "headerName": _("Name"), "minWidth": 170, "pinned": "left"},
-        {"field": "score", "headerName": _("Score"), "width": 90},
+        {"field": "score", "headerName": _("Score"), "width": 90, "type": "numericColumn",
+         # The page's language's decimal mark (the value stays a number, so it sorts as one).
+         "valueFormatter": {"function": f"Number(params.value).toLocaleString({json.dumps(locale())}, "
+                                        "{minimumFractionDigits: 3, maximumFractionDigits: 3})"}},
         {"field": "why", "headerName": _("Why this rank"), "flex": 3, "minWidth": 420, "tooltipField": "why"},
         {"field": "capacity", "headerName": _("Capacity"), "width": 100},
         {"field": "gender", "headerName": _("Gender"), "width": 110},
