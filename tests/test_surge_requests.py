@@ -260,3 +260,14 @@ def test_the_request_keeps_its_step_times_whoever_writes_the_steps(session) -> N
     midnight = session.scalar(select(cast(literal(t0.date()), DateTime(timezone=True))))
     expected = round((deployed - midnight).total_seconds() / 86400, 2)
     assert service_level(session, capacity_codes=["JCSC"], start=t0.date(), end=t0.date()).median_days == expected
+
+
+def test_proposing_an_expert_the_new_rules_exclude_is_refused_with_the_reason(session) -> None:
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)  # JCSC, prison security >= 3
+    police = qualified(session, capacity="SPC")
+    novice = expert(session)  # JCSC, without the skill
+    with pytest.raises(Conflict, match="is of the other capacity"):
+        surge.propose(session, principal, request.id, [police.id])
+    with pytest.raises(Conflict, match="below a required skill's minimum level"):
+        surge.propose(session, principal, request.id, [novice.id])

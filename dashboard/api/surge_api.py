@@ -213,6 +213,7 @@ class CandidateSchema(Schema):
     expert_id = fields.Integer()
     expert_name = fields.String()
     gender = fields.String()
+    capacity = fields.String(allow_none=True, metadata={"description": "The expert's capacity code."})
     score = fields.Float()
     components = fields.Dict(metadata={"description": "Each score component, from 0 to 1."})
     contributions = fields.Dict(metadata={"description": "Component x weight: the score is their sum."})

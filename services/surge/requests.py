@@ -437,6 +437,8 @@ RULE_WORDS = {
     Rule.ABSENT: "is on leave, training or medical absence during the period",
     Rule.PROPOSED_ELSEWHERE: "is already proposed for another request over those dates",
     Rule.DEPLOYED: "is deployed over those dates",
+    Rule.CAPACITY: "is of the other capacity (the request does not accept either)",
+    Rule.SKILL: "is below a required skill's minimum level",
     Rule.LANGUAGE: "does not meet a required language level",
     Rule.CLEARANCE: "lacks a required clearance valid for the whole period",
 }
