@@ -271,3 +271,17 @@ def test_proposing_an_expert_the_new_rules_exclude_is_refused_with_the_reason(se
         surge.propose(session, principal, request.id, [police.id])
     with pytest.raises(Conflict, match="below a required skill's minimum level"):
         surge.propose(session, principal, request.id, [novice.id])
+
+
+def test_a_request_may_accept_either_capacity_and_desirable_skills(session) -> None:
+    principal = planner(session)
+    form = _form(session, accept_any_capacity=True,
+                 skills=(SkillWanted("prison_security", 3, 3), SkillWanted("investigations", 1, 4, required=False)))
+    request = surge.create_request(session, principal, form, today=TODAY)
+    detail = surge.get_request(session, principal, request.id)
+    assert detail["accept_any_capacity"] and [s["required"] for s in detail["skills"]] == [True, False]
+    police = qualified(session, capacity="SPC")  # the request says JCSC, but accepts either
+    ranking = surge.candidates(session, principal, request.id)
+    assert ranking.explain(police.id).eligible  # and without investigations, only desirable
+    assert [(s.code, s.required) for s in ranking.need.skills] == [("prison_security", True),
+                                                                   ("investigations", False)]
