@@ -140,3 +140,14 @@ def test_the_ranking_text_is_french_with_plural_forms(session, app) -> None:
             assert lack_text(miss.lacks[0]) == "Test french 2/5, needs 3"
             assert too_few_text(1, 2) == "Only 1 expert meets the hard rules (2 wanted)."
             assert too_few_text(3, 5) == "Only 3 experts meet the hard rules (5 wanted)."
+
+
+def test_the_timeline_and_figures_speak_french(app) -> None:
+    """Issue 12: "(ongoing)", "(planned)" and absence kinds were English in the French interface."""
+    from dashboard.components.surge_parts import bar_label
+
+    with app.server.test_request_context(), force_locale("fr"):
+        assert bar_label({"mission": "MINUSCA", "status": "ongoing", "label": "MINUSCA (ongoing)"}) == \
+            "MINUSCA (en cours)"
+        assert bar_label({"mission": "UNMISS", "status": "planned"}) == "UNMISS (prévu)"
+        assert bar_label({"absence": "leave", "label": "leave"}) == "congé"

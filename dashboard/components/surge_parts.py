@@ -42,6 +42,9 @@ COMPONENT_LABELS = {
     "rotation": _l("Time since last deployment"),
     "gender": _l("Gender balance of the team"),
 }
+DEPLOYMENT_STATUS_LABELS = {"planned": _l("planned"), "ongoing": _l("ongoing"), "completed": _l("completed"),
+                            "cancelled": _l("cancelled")}
+ABSENCE_LABELS = {"leave": _l("leave"), "training": _l("training"), "medical": _l("medical"), "other": _l("other")}
 GENDER_LABELS = {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"), "undisclosed": _l("Undisclosed")}
 LEVEL_OF_RANK = {rank: level.value for level, rank in LANGUAGE_LEVEL_RANK.items()}
 NATIVE = _l("native")
@@ -145,6 +148,17 @@ def days_histogram(rows: list[dict[str, Any]], target: int) -> go.Figure:
 TIMELINE_COLOURS = {"deployment": "#0d6efd", "proposed": "#fd7e14", "absence": "#6c757d", "free": "#ffffff"}
 
 
+def bar_label(bar: dict[str, Any]) -> str:
+    """A timeline bar's text in the page's language: "MINUSCA (ongoing)", "leave"."""
+    if bar.get("absence"):
+        return str(ABSENCE_LABELS.get(bar["absence"], bar["absence"]))
+    if bar.get("mission"):
+        status = bar.get("status", "")
+        return _("%(mission)s (%(status)s)", mission=bar["mission"],
+                 status=str(DEPLOYMENT_STATUS_LABELS.get(status, status)))
+    return str(bar.get("label", ""))
+
+
 def timeline_figure(bars: list[dict[str, Any]], start: Any, end: Any) -> go.Figure:
     """A Gantt chart of deployments, proposals and absences per expert."""
     fig = go.Figure()
@@ -156,7 +170,7 @@ def timeline_figure(bars: list[dict[str, Any]], start: Any, end: Any) -> go.Figu
         fig.add_trace(go.Bar(
             y=[b["who"] for b in chosen], base=[b["start"].isoformat() for b in chosen],
             x=[((b["end"] - b["start"]).days + 1) * 86_400_000 for b in chosen], orientation="h",
-            name=str(labels[kind]), marker_color=TIMELINE_COLOURS[kind], text=[b["label"] for b in chosen],
+            name=str(labels[kind]), marker_color=TIMELINE_COLOURS[kind], text=[bar_label(b) for b in chosen],
             hovertemplate="%{y}: %{text}<extra></extra>"))
     people = sorted({b["who"] for b in bars})
     fig.update_layout(barmode="overlay", height=max(160, 28 * len(people) + 80),

@@ -12,7 +12,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
 from dashboard.components.key_figures import figure_card
@@ -263,10 +263,10 @@ def show_service_level(capacity: str | None) -> tuple[list[Any], Any]:
     widths = {"xs": 6, "lg": 3}
     cards = [
         figure_card("surge-sl-median", _("Median days to deploy"),
-                    "–" if level.median_days is None else f"{level.median_days:.1f}",
+                    "–" if level.median_days is None else format_decimal(level.median_days, "0.0"),
                     ngettext("target %(num)d day", "target %(num)d days", level.target_days), widths),
-        figure_card("surge-sl-p90", _("90th percentile"), "–" if level.p90_days is None else f"{level.p90_days:.1f}",
-                    None, widths),
+        figure_card("surge-sl-p90", _("90th percentile"),
+                    "–" if level.p90_days is None else format_decimal(level.p90_days, "0.0"), None, widths),
         figure_card("surge-sl-within", _("Deployed within target"), f"{level.within_target} / {level.deployed}",
                     None, widths),
         figure_card("surge-sl-requests", _("Requests received"), level.requests, None, widths),

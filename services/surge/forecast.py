@@ -133,7 +133,8 @@ def timeline(session: Session, principal: Principal, *, expert_ids: Sequence[int
     for d in deployments:
         bars.append({"who": who[d.expert_id], "start": max(d.start_date, start), "end": min(d.end_date, end),
                      "kind": "proposed" if d.status == DeploymentStatus.PLANNED and d.surge_request_id else
-                     "deployment", "label": f"{d.acronym} ({d.status.value})"})
+                     "deployment", "label": f"{d.acronym} ({d.status.value})", "mission": d.acronym,
+                     "status": d.status.value})
     if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
         absences = session.execute(
             select(Unavailability.expert_id, Unavailability.start_date, Unavailability.end_date, Unavailability.kind)
@@ -141,7 +142,7 @@ def timeline(session: Session, principal: Principal, *, expert_ids: Sequence[int
                    Unavailability.start_date <= end, Unavailability.end_date >= start))
         for a in absences:
             bars.append({"who": who[a.expert_id], "start": max(a.start_date, start), "end": min(a.end_date, end),
-                         "kind": "absence", "label": a.kind.value})
+                         "kind": "absence", "label": a.kind.value, "absence": a.kind.value})
     # Experts with nothing planned still get a row (an empty bar of zero length would not show).
     busy = {b["who"] for b in bars}
     bars += [{"who": name, "start": start, "end": start, "kind": "free", "label": ""}
