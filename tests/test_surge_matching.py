@@ -18,6 +18,7 @@ from services.surge.matching import (
     Rule,
     SkillNeed,
     Weights,
+    capacity_codes,
     facts_statement,
     fetch_facts,
     need_for_request,
@@ -31,7 +32,8 @@ ONLY_SKILLS = Weights(skills=10, languages=0, experience=0, region=0, rotation=0
 
 
 def _need(session, skills=(), **kw) -> Need:
-    return Need(start=START, end=END, mission_id=mission_id(session), skills=tuple(skills), **kw)
+    return Need(start=START, end=END, mission_id=mission_id(session), skills=tuple(skills),
+                capacity_codes=capacity_codes(session), **kw)
 
 
 def _deployment(session, expert_id: int, start: date, end: date, status=DeploymentStatus.PLANNED,

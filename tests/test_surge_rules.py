@@ -120,14 +120,15 @@ def test_the_ranking_text_is_french_with_plural_forms(session, app) -> None:
     """Issue 12: skill names in the ranking's reasons were English in the French interface, and counts said
     "1 experts"."""
     from dashboard.components.surge_parts import lack_text, miss_text, too_few_text, why
-    from services.surge.matching import Need, SkillNeed, rank
+    from services.surge.matching import Need, SkillNeed, capacity_codes, rank
     from tests.surge_fixtures import END, START, capacity_id, expert, mission_id, skill
 
     s = skill(session, "french", name_fr="Compétence d’essai")
     e = expert(session, skills={s.id: 2}, capacity="SPC", languages={"fr": "native"})
     need = Need(start=START, end=END, mission_id=mission_id(session), skills=(
         SkillNeed(s.id, s.code, s.name, 1.0, 3, required=True, name_fr=s.name_fr),),
-        capacity_id=capacity_id(session, "SPC"), capacity_code="SPC", experts_requested=2)
+        capacity_id=capacity_id(session, "SPC"), capacity_code="SPC", experts_requested=2,
+        capacity_codes=capacity_codes(session))
     ranking = rank(session, need)
     miss = next(m for m in ranking.nearest_misses(1000) if m.candidate.expert_id == e.id)
     with app.server.test_request_context():

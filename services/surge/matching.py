@@ -179,6 +179,8 @@ class Need:
     capacity_id: int | None = None
     capacity_code: str | None = None
     accept_any_capacity: bool = False
+    # Every capacity's (id, code): candidates and near misses name the expert's capacity.
+    capacity_codes: tuple[tuple[int, str], ...] = ()
     # Genders of the team already proposed for this request (the gender component balances against it).
     team_genders: tuple[str, ...] = ()
 
@@ -257,7 +259,6 @@ class Ranking:
     failed: np.ndarray  # experts x Rule, True where the rule excludes
     order: np.ndarray  # indices of eligible experts, best first
     capacities: np.ndarray  # capacity id per expert
-    capacity_codes: dict[int, str] = field(default_factory=dict)
     _position: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -285,7 +286,7 @@ class Ranking:
             last_end=None if last < 0 else _from_day(int(last)),
             region_match=bool(self.facts["region"][index]),
             language_zone=bool(self.facts["zone"][index]),
-            capacity=self.capacity_codes.get(int(self.capacities[index])),
+            capacity=dict(self.need.capacity_codes).get(int(self.capacities[index])),
         )
 
     def top(self, n: int | None = None, offset: int = 0) -> list[Candidate]:
@@ -386,8 +387,7 @@ def need_for_request(session: Session, request: SurgeRequest, clearances: Sequen
                   bool(s.required), names[s.skill_id].name_fr)
         for s in sorted(request.skills, key=lambda s: (not s.required, -float(s.weight), s.skill_id))
     )
-    capacity_code = (session.scalar(select(Capacity.code).where(Capacity.id == request.capacity_id))
-                     if request.capacity_id is not None else None)
+    codes = capacity_codes(session)
     languages = tuple(LanguageNeed(lang.language_code, LanguageLevel(lang.min_level))
                       for lang in sorted(request.languages, key=lambda x: x.language_code))
     return Need(start=start, end=end, mission_id=request.mission_id, skills=skills, languages=languages,
@@ -396,7 +396,8 @@ def need_for_request(session: Session, request: SurgeRequest, clearances: Sequen
                 balance_gender=request.balance_gender,
                 experts_requested=request.experts_requested, request_id=request.id,
                 team_genders=team_genders(session, request.id), capacity_id=request.capacity_id,
-                capacity_code=capacity_code, accept_any_capacity=bool(request.accept_any_capacity))
+                capacity_code=dict(codes).get(request.capacity_id) if request.capacity_id is not None else None,
+                accept_any_capacity=bool(request.accept_any_capacity), capacity_codes=codes)
 
 
 # --- facts, in one statement ---------------------------------------------------------------------------
@@ -611,14 +612,12 @@ def gender_component(gender: str, team: Sequence[str], balance: bool) -> float:
 
 def rank(session: Session, need: Need, weights: Weights | None = None) -> Ranking:
     """Every expert against the need: eligible ones ordered best first (score, then id: deterministic)."""
-    ranking = rank_facts(need, weights or Weights(), fetch_facts(session, need))
-    ranking.capacity_codes = capacity_codes(session)
-    return ranking
+    return rank_facts(need, weights or Weights(), fetch_facts(session, need))
 
 
-def capacity_codes(session: Session) -> dict[int, str]:
-    """Capacity id -> code (two rows): near misses and candidates name the expert's capacity."""
-    return {int(i): str(c) for i, c in session.execute(select(Capacity.id, Capacity.code))}
+def capacity_codes(session: Session) -> tuple[tuple[int, str], ...]:
+    """Every capacity's (id, code), two rows."""
+    return tuple((int(i), str(c)) for i, c in session.execute(select(Capacity.id, Capacity.code).order_by(Capacity.id)))
 
 
 def rank_facts(need: Need, weights: Weights, facts: dict[str, np.ndarray]) -> Ranking:
