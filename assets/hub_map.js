@@ -3,7 +3,7 @@
  * Every text that came from the database is escaped before it reaches a popup or tooltip.
  * Each layer sits in its own pane (operations_map.PANE_*), given as `context.pane`: Leaflet does not pass a
  * GeoJSON layer's pane on to the markers pointToLayer makes, so each function here does. Capacity colours come
- * in `hideout.colours` from the charts' constants (one palette for the map and the charts). */
+ * in `hideout.capacityColours` from services/palette.py (one palette for the map and the charts). */
 (function () {
   "use strict";
 
@@ -44,8 +44,9 @@
 
     placePoint: function (feature, latlng, context) {
       var p = feature.properties;
-      var colours = (context && context.hideout && context.hideout.colours) || {};
-      var colour = colours[majority(p.by_capacity)] || "#555";
+      // The hub's palette (services/palette.py), passed in the layer's hideout: one definition for all.
+      var palette = (context && context.hideout && context.hideout.capacityColours) || {};
+      var colour = palette[majority(p.by_capacity)] || palette._other || "#777777";
       return L.circleMarker(latlng, {radius: 5 + 3 * Math.sqrt(p.n || 1), color: "#ffffff", weight: 1.5,
                                      fillColor: colour, fillOpacity: 0.85, pane: pane(context)});
     },

@@ -15,8 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -57,6 +59,8 @@ class SurgeRequest(Generated, Timestamped, Base):
     gender_considerations: Mapped[str | None] = mapped_column(Text)
     # Ask the matcher for a gender-balanced team.
     balance_gender: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # The request's capacity is a hard rule of the matcher unless the planner accepts either capacity.
+    accept_any_capacity: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
     # The matcher's weights a planner saved for this request (services.surge.matching.Weights as a dict); NULL:
     # the defaults. Everyone who ranks this request, in the page or the API, then ranks it the same way.
@@ -98,6 +102,8 @@ class SurgeRequestSkill(Base):
     skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id"), primary_key=True)
     weight: Mapped[float] = mapped_column(Numeric(4, 2), nullable=False, default=1)
     min_level: Mapped[int] = mapped_column(nullable=False, default=1)
+    # Required: below min_level an expert is not eligible (a hard rule). Desirable (False): scored only.
+    required: Mapped[bool] = mapped_column(nullable=False, default=True, server_default=true())
 
     request: Mapped[SurgeRequest] = relationship(back_populates="skills")
 

@@ -739,7 +739,7 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         "wanted_start", "duration_days", "priority", "gender_considerations", "balance_gender", "notes", "status",
         "version", "is_generated")}
     steps: list[tuple[int, str, str, str | None]] = []
-    req_skills: list[tuple[int, int, str, int]] = []
+    req_skills: list[tuple[int, int, str, int, bool]] = []
     req_langs: list[tuple[int, str, str]] = []
     link_id = np.zeros(len(dep), dtype=np.int64)
     priorities = [str(p) for p in Priority]
@@ -830,7 +830,10 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         for k, skill_id in enumerate(sorted(chosen)):
             weight = 3.0 if skill_id == main_skill else round(float(rng.uniform(0.5, 2.5)), 2)
             min_level = 3 if skill_id == main_skill else int(rng.integers(1, 4))
-            req_skills.append((rid, int(skill_id), f"{weight:.2f}", min_level if k < 10 else 1))
+            # The main skill is required (a hard rule); every other extra one is only desirable (scored), chosen
+            # without drawing from rng so the rest of the data set stays as it was.
+            required = skill_id == main_skill or (rid + k) % 2 == 0
+            req_skills.append((rid, int(skill_id), f"{weight:.2f}", min_level if k < 10 else 1, required))
         req_langs.append((rid, "fr" if acronym in FRANCOPHONE_MISSIONS else "en", "B2"))
         if acronym in ARABIC_MISSIONS and rng.random() < 0.4:
             req_langs.append((rid, "ar", "B1"))
@@ -838,7 +841,8 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
     return {
         "surge_request": pd.DataFrame(req).astype({"site_id": "Int64"}),
         "surge_request_step": pd.DataFrame(steps, columns=["request_id", "status", "at", "note"]),
-        "surge_request_skill": pd.DataFrame(req_skills, columns=["request_id", "skill_id", "weight", "min_level"]),
+        "surge_request_skill": pd.DataFrame(req_skills,
+                                            columns=["request_id", "skill_id", "weight", "min_level", "required"]),
         "surge_request_language": pd.DataFrame(req_langs, columns=["request_id", "language_code", "min_level"]),
         # Every generated request requires the form's default clearances (MEDICAL and SECURITY).
         "surge_request_clearance": pd.DataFrame(

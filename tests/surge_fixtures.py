@@ -40,9 +40,13 @@ def mission_id(session: Session) -> int:
                           .where(Mission.active.is_(True)).order_by(Mission.acronym).limit(1))
 
 
-def skill(session: Session, code: str) -> Skill:
+def capacity_id(session: Session, code: str) -> int:
+    return session.scalar(select(Capacity.id).where(Capacity.code == code))
+
+
+def skill(session: Session, code: str, name_fr: str | None = None) -> Skill:
     """A skill no generated expert has, so only hand-made experts score on it."""
-    row = Skill(code=f"t_{code}_{secrets.token_hex(3)}", name=f"Test {code}", area="cross_cutting")
+    row = Skill(code=f"t_{code}_{secrets.token_hex(3)}", name=f"Test {code}", name_fr=name_fr, area="cross_cutting")
     session.add(row)
     session.flush()
     return row
@@ -50,8 +54,9 @@ def skill(session: Session, code: str) -> Skill:
 
 def expert(session: Session, *, gender: Gender = Gender.FEMALE, skills: dict[int, int] | None = None,
            languages: dict[str, str] | None = None, status: ExpertStatus = ExpertStatus.ACTIVE,
-           clearances: dict[str, tuple[date, date | None]] | None = None, nationality: str | None = None) -> Expert:
-    capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == "JCSC"))
+           clearances: dict[str, tuple[date, date | None]] | None = None, nationality: str | None = None,
+           capacity: str = "JCSC") -> Expert:
+    capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == capacity))
     row = Expert(staff_number=f"T-{secrets.token_hex(5)}", given_name="Test", family_name=secrets.token_hex(4),
                  gender=gender, capacity_id=capacity_id, contract_type=ContractType.FIXED_TERM, status=status,
                  nationality_iso3=nationality)

@@ -17,8 +17,8 @@ from models import Deployment, Expert, SurgeRequest, User
 from models.enums import DeploymentStatus
 from services.errors import Conflict
 from services.surge import requests as surge
-from tests.surge_fixtures import expert, planner
-from tests.test_surge_requests import TODAY, _form
+from tests.surge_fixtures import planner
+from tests.test_surge_requests import TODAY, _form, qualified
 
 
 def test_double_assignment_one_wins_the_other_is_told_why(engine) -> None:
@@ -26,7 +26,7 @@ def test_double_assignment_one_wins_the_other_is_told_why(engine) -> None:
         principal = planner(setup)
         first = surge.create_request(setup, principal, _form(setup, title="Race A"), today=TODAY).id
         second = surge.create_request(setup, principal, _form(setup, title="Race B"), today=TODAY).id
-        expert_id = expert(setup).id
+        expert_id = qualified(setup).id
     outcome: dict[str, object] = {}
     try:
         winner = Session(engine)

@@ -3,6 +3,7 @@ deterministic; a team proposal balances gender and complements skills; SQL and t
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from services.surge.matching import (
     Rule,
     SkillNeed,
     Weights,
+    capacity_codes,
     facts_statement,
     fetch_facts,
     need_for_request,
@@ -24,13 +26,14 @@ from services.surge.matching import (
     rank,
 )
 from services.surge.reference import reference_rank
-from tests.surge_fixtures import END, START, expert, mission_id, skill
+from tests.surge_fixtures import END, START, capacity_id, expert, mission_id, skill
 
 ONLY_SKILLS = Weights(skills=10, languages=0, experience=0, region=0, rotation=0, gender=0)
 
 
 def _need(session, skills=(), **kw) -> Need:
-    return Need(start=START, end=END, mission_id=mission_id(session), skills=tuple(skills), **kw)
+    return Need(start=START, end=END, mission_id=mission_id(session), skills=tuple(skills),
+                capacity_codes=capacity_codes(session), **kw)
 
 
 def _deployment(session, expert_id: int, start: date, end: date, status=DeploymentStatus.PLANNED,
@@ -94,7 +97,7 @@ def test_a_cancelled_deployment_or_the_requests_own_team_does_not_block(session)
 def test_score_follows_skill_levels_and_is_explained(session) -> None:
     s = skill(session, "score")
     high, mid, below = (expert(session, skills={s.id: lvl}) for lvl in (5, 3, 2))
-    need = _need(session, [SkillNeed(s.id, s.code, s.name, 2.0, 3)])
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 2.0, 3, required=False)])
     ranking = rank(session, need, ONLY_SKILLS)
     ids = ranking.ranked_ids
     assert ids.index(high.id) < ids.index(mid.id) < ids.index(below.id)
@@ -102,6 +105,7 @@ def test_score_follows_skill_levels_and_is_explained(session) -> None:
     assert top.rank == 1 and top.components["skills"] == 1.0 and top.contributions["skills"] == 10.0
     assert top.score == pytest.approx(sum(top.contributions.values()))
     assert ranking.explain(mid.id).components["skills"] == pytest.approx(0.6)
+    # A desirable skill below its level counts half; it does not exclude.
     assert ranking.explain(below.id).components["skills"] == pytest.approx(0.4 * BELOW_MINIMUM_CREDIT)
 
 
@@ -144,8 +148,9 @@ def test_team_prefers_complementary_skills(session) -> None:
     e1 = expert(session, skills={a.id: 5})
     expert(session, skills={a.id: 5})
     e3 = expert(session, skills={b.id: 5})
-    need = _need(session, [SkillNeed(a.id, a.code, a.name, 2.0, 1), SkillNeed(b.id, b.code, b.name, 1.5, 1)],
-                 experts_requested=2)
+    # Both desirable: a team's skills complement each other only where no single skill is a hard rule.
+    need = _need(session, [SkillNeed(a.id, a.code, a.name, 2.0, 1, required=False),
+                           SkillNeed(b.id, b.code, b.name, 1.5, 1, required=False)], experts_requested=2)
     ranking = rank(session, need, ONLY_SKILLS)
     assert ranking.ranked_ids[2] == e3.id  # third on individual score...
     team = propose_team(ranking)
@@ -223,3 +228,94 @@ def test_absences_and_clearances_have_covering_indexes(session) -> None:
     assert "(end_date) INCLUDE (start_date, expert_id)" in definitions["ix_unavailability_end_date_cover"]
     assert ("(clearance_type_id, obtained_on) INCLUDE (valid_until, expert_id)"
             in definitions["ix_expert_clearance_type_cover"])
+
+
+# --- the request's capacity and required skills are hard rules (issue 12) -----------------------------------
+def _world_clearance(session) -> tuple[int, dict]:
+    """A clearance only this test's experts hold: every generated expert fails it (a rule a planner cannot
+    relax), so the ranking and the near misses are this small world's alone."""
+    code = f"T{secrets.token_hex(4).upper()}"
+    row = ClearanceType(code=code, name="Test clearance")
+    session.add(row)
+    session.flush()
+    return row.id, {code: (date(2030, 1, 1), None)}
+
+
+def test_the_request_capacity_is_a_hard_rule_unless_either_is_accepted(session) -> None:
+    s = skill(session, "capacity")
+    clearance, held = _world_clearance(session)
+    spc = expert(session, skills={s.id: 3}, capacity="SPC", clearances=held)
+    jcsc = expert(session, skills={s.id: 5}, capacity="JCSC", clearances=held)  # better, other capacity
+    skills = [SkillNeed(s.id, s.code, s.name, 1.0, 1)]
+    need = _need(session, skills, clearance_type_ids=(clearance,), capacity_id=capacity_id(session, "SPC"),
+                 capacity_code="SPC")
+    ranking = rank(session, need, ONLY_SKILLS)
+    assert ranking.ranked_ids == [spc.id]
+    assert ranking.explain(jcsc.id).excluded_by == (Rule.CAPACITY,)
+    assert ranking.explain(spc.id).capacity == "SPC"
+    _, excluded = reference_rank(session, need, ONLY_SKILLS)
+    assert excluded[jcsc.id] == (Rule.CAPACITY,) and spc.id not in excluded
+    either = Need(**{**need.__dict__, "accept_any_capacity": True})
+    assert rank(session, either, ONLY_SKILLS).ranked_ids == [jcsc.id, spc.id]
+    assert jcsc.id not in reference_rank(session, either, ONLY_SKILLS)[1]
+
+
+def test_a_required_skill_below_its_minimum_level_excludes(session) -> None:
+    s = skill(session, "required")
+    clearance, held = _world_clearance(session)
+    at_min, above = expert(session, skills={s.id: 3}, clearances=held), expert(session, skills={s.id: 5},
+                                                                                clearances=held)
+    below, without = expert(session, skills={s.id: 2}, clearances=held), expert(session, skills={}, clearances=held)
+    need = _need(session, [SkillNeed(s.id, s.code, s.name, 1.0, 3)], clearance_type_ids=(clearance,))
+    ranking = rank(session, need, ONLY_SKILLS)
+    assert ranking.ranked_ids == [above.id, at_min.id]
+    assert ranking.explain(below.id).excluded_by == ranking.explain(without.id).excluded_by == (Rule.SKILL,)
+    slow, excluded = reference_rank(session, need, ONLY_SKILLS)
+    assert [e for e, _score in slow] == [above.id, at_min.id]
+    assert excluded[below.id] == excluded[without.id] == (Rule.SKILL,)
+
+
+def test_a_desirable_skill_is_scored_but_not_required(session) -> None:
+    core, extra = skill(session, "core"), skill(session, "nice")
+    clearance, held = _world_clearance(session)
+    plain = expert(session, skills={core.id: 4}, clearances=held)
+    rounded = expert(session, skills={core.id: 4, extra.id: 4}, clearances=held)
+    need = _need(session, [SkillNeed(core.id, core.code, core.name, 2.0, 3),
+                           SkillNeed(extra.id, extra.code, extra.name, 1.0, 3, required=False)],
+                 clearance_type_ids=(clearance,))
+    ranking = rank(session, need, ONLY_SKILLS)
+    assert ranking.ranked_ids == [rounded.id, plain.id]  # both eligible: the desirable skill only adds
+    assert ranking.explain(rounded.id).score > ranking.explain(plain.id).score
+    assert [e for e, _score in reference_rank(session, need, ONLY_SKILLS)[0]] == [rounded.id, plain.id]
+
+
+def test_police_request_ranks_only_police_experts_with_the_skills_and_names_the_near_misses(session) -> None:
+    """Issue 12: an SPC request for community policing >= 3 and criminal investigations >= 3 ranked justice
+    experts at 0/5 on both, the top one on rotation and region alone; the suggested team had none of the skills."""
+    policing, investigations = skill(session, "policing"), skill(session, "investigations")
+    clearance, held = _world_clearance(session)
+    qualified = expert(session, capacity="SPC", skills={policing.id: 3, investigations.id: 4}, clearances=held)
+    # Justice experts with no skill, long home and from the region: they led the ranking before.
+    home = session.scalar(text("SELECT c.iso3 FROM country c JOIN mission_host_country h ON h.country_iso3 = c.iso3 "
+                               "WHERE h.mission_id = :m LIMIT 1"), {"m": mission_id(session)})
+    justice = [expert(session, capacity="JCSC", nationality=home, clearances=held) for _ in range(3)]
+    almost = expert(session, capacity="SPC", skills={policing.id: 1, investigations.id: 3}, clearances=held)
+    busy = expert(session, capacity="SPC", skills={policing.id: 1}, clearances=held)
+    _deployment(session, busy.id, START, END)
+    need = _need(session, [SkillNeed(policing.id, policing.code, policing.name, 2.0, 3),
+                           SkillNeed(investigations.id, investigations.code, investigations.name, 2.0, 3)],
+                 clearance_type_ids=(clearance,), capacity_id=capacity_id(session, "SPC"), capacity_code="SPC",
+                 experts_requested=3)
+    ranking = rank(session, need)
+    assert ranking.ranked_ids == [qualified.id]
+    team = propose_team(ranking)
+    assert [m.candidate.expert_id for m in team] == [qualified.id]  # only eligible experts, even if too few
+    assert ranking.too_few
+    misses = ranking.nearest_misses()
+    # The SPC expert one requirement short comes first; the justice experts lack three; the busy one is no miss.
+    assert [m.candidate.expert_id for m in misses] == [almost.id, *sorted(e.id for e in justice)]
+    lacks = misses[0].lacks
+    assert [(lack.kind, lack.code, lack.have, lack.need) for lack in lacks] == [("skill", policing.code, 1, 3)]
+    assert [(lack.kind, lack.have, lack.need) for lack in misses[1].lacks] == [
+        ("capacity", "JCSC", "SPC"), ("skill", 0, 3), ("skill", 0, 3)]
+    assert busy.id not in {m.candidate.expert_id for m in misses}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import DateTime, cast, literal, select
 
-from models import AuditEvent, Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
+from models import AuditEvent, Capacity, Deployment, Mission, Skill, SurgeRequest, SurgeRequestStep
 from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
 from services.access import Principal
 from services.errors import Conflict, Forbidden, ValidationError
@@ -30,6 +31,12 @@ def _form(session, **kw) -> RequestForm:
     return RequestForm(**{**base, **kw})
 
 
+def qualified(session, **kw) -> Any:
+    """A JCSC expert at level 4 in prison security: meets the hard rules of ``_form``'s request."""
+    skill_id = session.scalar(select(Skill.id).where(Skill.code == "prison_security"))
+    return expert(session, skills={skill_id: 4}, **kw)
+
+
 def test_the_form_lists_every_problem(session) -> None:
     principal = planner(session)
     bad = _form(session, mission="NOPE", title=" ", experts_requested=0, wanted_start=date(2031, 1, 1),
@@ -37,10 +44,14 @@ def test_the_form_lists_every_problem(session) -> None:
                 languages=(LanguageWanted("en", "Z9"),))
     with pytest.raises(ValidationError) as error:
         surge.create_request(session, principal, bad, today=TODAY)
-    text = str(error.value)
-    for part in ("no mission with acronym 'NOPE'", "a title is required", "number of experts",
-                 "wanted start is before", "no skill with code 'no_such_skill'", "weight of skill",
-                 "minimum level of skill", "level of language 'en'"):
+    found = {p.as_tuple() for p in error.value.problems}
+    assert found == {("mission", "unknown"), ("title", "required"), ("experts_requested", "range"),
+                     ("wanted_start", "past"), ("skills.0.code", "unknown"), ("skills.1.weight", "range"),
+                     ("skills.1.min_level", "range"), ("languages.0.min_level", "one_of")}
+    text = str(error.value)  # in English, each problem with its field
+    for part in ("mission: Unknown: NOPE.", "title: This field is required.",
+                 "experts_requested: At least 1 expert, at most 50.", "wanted_start: The start cannot be in the past.",
+                 "skills.1.weight: Above 0 and at most 10."):
         assert part in text, part
 
 
@@ -53,8 +64,8 @@ def test_request_goes_from_received_to_deployed_with_dated_attributed_steps(sess
     principal = planner(session)
     request = surge.create_request(session, principal, _form(session), today=TODAY)
     assert request.reference.startswith("SR-2031-") and request.status == SurgeStatus.RECEIVED
-    a = expert(session, gender=Gender.FEMALE, languages={"en": "C1"})
-    b = expert(session, gender=Gender.MALE, languages={"en": "C1"})
+    a = qualified(session, gender=Gender.FEMALE, languages={"en": "C1"})
+    b = qualified(session, gender=Gender.MALE, languages={"en": "C1"})
     ranking = surge.candidates(session, principal, request.id)
     assert ranking.explain(a.id).eligible and ranking.explain(b.id).eligible
 
@@ -87,7 +98,7 @@ def test_an_excluded_or_busy_expert_is_refused_with_the_reason(session) -> None:
     principal = planner(session)
     first = surge.create_request(session, principal, _form(session), today=TODAY)
     second = surge.create_request(session, principal, _form(session, title="Second"), today=TODAY)
-    e = expert(session)
+    e = qualified(session)
     surge.propose(session, principal, first.id, [e.id])
     with pytest.raises(Conflict, match="already proposed for another request.*" + first.reference):
         surge.propose(session, principal, second.id, [e.id])
@@ -106,22 +117,22 @@ def test_each_request_requires_its_own_clearances(session) -> None:
     assert surge.get_request(session, principal, default.id, today=TODAY)["clearances"] == ["MEDICAL", "SECURITY"]
     assert surge.get_request(session, principal, field.id, today=TODAY)["clearances"] == ["MEDICAL", "SSAFE"]
     assert surge.get_request(session, principal, desk.id, today=TODAY)["clearances"] == []
-    holder = expert(session, languages={"en": "C1"})  # MEDICAL and SECURITY, no SSAFE
-    none = expert(session, languages={"en": "C1"}, clearances={})
+    holder = qualified(session, languages={"en": "C1"})  # MEDICAL and SECURITY, no SSAFE
+    none = qualified(session, languages={"en": "C1"}, clearances={})
     assert surge.candidates(session, principal, default.id).explain(holder.id).eligible
     assert Rule.CLEARANCE in surge.candidates(session, principal, field.id).explain(holder.id).excluded_by
     assert Rule.CLEARANCE in surge.candidates(session, principal, default.id).explain(none.id).excluded_by
     assert surge.candidates(session, principal, desk.id).explain(none.id).eligible
-    with pytest.raises(ValidationError, match="no clearance type with code 'NOPE'"):
+    with pytest.raises(ValidationError, match=r"clearances\.0: Unknown: NOPE"):
         surge.create_request(session, principal, _form(session, clearances=("NOPE",)), today=TODAY)
-    with pytest.raises(ValidationError, match="a clearance is listed twice"):
+    with pytest.raises(ValidationError, match=r"clearances\.1: Listed twice"):
         surge.create_request(session, principal, _form(session, clearances=("MEDICAL", "MEDICAL")), today=TODAY)
 
 
 def test_weights_saved_for_a_request_rank_it_for_everyone(session) -> None:
     principal = planner(session)
     request = surge.create_request(session, principal, _form(session), today=TODAY)
-    expert(session, languages={"en": "C1"})
+    qualified(session, languages={"en": "C1"})
     detail = surge.get_request(session, principal, request.id, today=TODAY)
     assert detail["weights"] == Weights().as_dict() and not detail["weights_saved"]
     assert surge.candidates(session, principal, request.id).weights == Weights()
@@ -156,7 +167,7 @@ def test_the_database_has_the_last_word_on_overlaps(session) -> None:
     """Rules checked, then someone else's deployment lands: the constraint refuses, the message explains."""
     principal = planner(session)
     request = surge.create_request(session, principal, _form(session), today=TODAY)
-    e = expert(session)
+    e = qualified(session)
     real_rank = surge.rank
 
     def stale_rank(s, need, weights=None):  # the ranking was computed before the other write
@@ -249,3 +260,28 @@ def test_the_request_keeps_its_step_times_whoever_writes_the_steps(session) -> N
     midnight = session.scalar(select(cast(literal(t0.date()), DateTime(timezone=True))))
     expected = round((deployed - midnight).total_seconds() / 86400, 2)
     assert service_level(session, capacity_codes=["JCSC"], start=t0.date(), end=t0.date()).median_days == expected
+
+
+def test_proposing_an_expert_the_new_rules_exclude_is_refused_with_the_reason(session) -> None:
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)  # JCSC, prison security >= 3
+    police = qualified(session, capacity="SPC")
+    novice = expert(session)  # JCSC, without the skill
+    with pytest.raises(Conflict, match="is of the other capacity"):
+        surge.propose(session, principal, request.id, [police.id])
+    with pytest.raises(Conflict, match="below a required skill's minimum level"):
+        surge.propose(session, principal, request.id, [novice.id])
+
+
+def test_a_request_may_accept_either_capacity_and_desirable_skills(session) -> None:
+    principal = planner(session)
+    form = _form(session, accept_any_capacity=True,
+                 skills=(SkillWanted("prison_security", 3, 3), SkillWanted("investigations", 1, 4, required=False)))
+    request = surge.create_request(session, principal, form, today=TODAY)
+    detail = surge.get_request(session, principal, request.id)
+    assert detail["accept_any_capacity"] and [s["required"] for s in detail["skills"]] == [True, False]
+    police = qualified(session, capacity="SPC")  # the request says JCSC, but accepts either
+    ranking = surge.candidates(session, principal, request.id)
+    assert ranking.explain(police.id).eligible  # and without investigations, only desirable
+    assert [(s.code, s.required) for s in ranking.need.skills] == [("prison_security", True),
+                                                                   ("investigations", False)]

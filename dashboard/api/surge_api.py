@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from dashboard.api.guard import require
+from dashboard.api.problems import problem
 from dashboard.api.schemas import (
     DATE_ERRORS,
     QUERY_ARGS,
@@ -23,12 +24,14 @@ from dashboard.api.schemas import (
     paging,
     problems,
 )
+from dashboard.components.surge_parts import lack_text, problem_text
 from dashboard.context import db_session, hub, request_origin
 from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
 from services.surge import requests as surge
 from services.surge.explain import english, factors
-from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Weights
+from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Miss, Weights
+from services.surge.rules import RULES, RequestProblems
 from services.surge.service_level import service_level
 
 blp = Blueprint(
@@ -49,15 +52,27 @@ class RequestQuery(PagingQuery):
         "description": "Only open requests older than their capacity's target days to deploy."})
 
 
+# The limits of a request's fields are the rule book's (services.surge.rules): the service checks them and a
+# refusal lists every problem at its field (problem+json ``errors``), the same codes as the page's form.
+def _limits(bounds: Any, what: str) -> dict[str, Any]:
+    low = f"above {bounds.low:g}" if not bounds.low_inclusive else f"from {bounds.low:g}"
+    return {"description": f"{what}: {low} to {bounds.high:g}.", "minimum": bounds.low, "maximum": bounds.high,
+            "exclusiveMinimum": not bounds.low_inclusive}
+
+
 class SkillInSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
-    min_level = fields.Integer(load_default=1, validate=validate.Range(min=1, max=5))
+    weight = fields.Float(load_default=1.0, metadata=_limits(RULES.weight, "Weight in the skill fit"))
+    min_level = fields.Integer(load_default=1, metadata=_limits(RULES.level, "Minimum level"))
+    required = fields.Boolean(load_default=True, metadata={
+        "description": "True (default): a hard rule, an expert below min_level is not eligible. False: desirable, "
+                       "only scored (below min_level it counts half)."})
 
 
 class LanguageInSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,3}$"))
-    min_level = fields.String(load_default="B2", validate=validate.OneOf([v.value for v in LanguageLevel]))
+    min_level = fields.String(load_default="B2", metadata={
+        "description": "One of " + ", ".join(v.value for v in LanguageLevel) + "."})
 
 
 class RequestInSchema(Schema):
@@ -66,18 +81,25 @@ class RequestInSchema(Schema):
 
     mission = fields.String(required=True, validate=validate.Length(min=1, max=40),
                             metadata={"description": "Requesting mission's acronym."})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
-    wanted_start = fields.Date(required=True, error_messages=DATE_ERRORS)
-    duration_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730))
-    experts_requested = fields.Integer(load_default=1, validate=validate.Range(min=1, max=50))
-    capacity = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+    title = fields.String(required=True, metadata={"description": f"At most {RULES.title_max} characters.",
+                                                   "maxLength": RULES.title_max})
+    wanted_start = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={
+        "description": "Not before the day received (today unless received_on is given)."})
+    duration_days = fields.Integer(required=True, metadata=_limits(RULES.duration, "Days"))
+    experts_requested = fields.Integer(load_default=1, metadata=_limits(RULES.experts, "Experts"))
+    capacity = fields.String(load_default=None, validate=validate.Length(min=1, max=20), metadata={
+        "description": "SPC or JCSC: only its experts are eligible, unless accept_any_capacity."})
+    accept_any_capacity = fields.Boolean(load_default=False, metadata={
+        "description": "True: experts of either capacity are eligible (the capacity is then not a hard rule)."})
     site_id = fields.Integer(load_default=None)
     skills = fields.List(fields.Nested(SkillInSchema), load_default=list)
     languages = fields.List(fields.Nested(LanguageInSchema), load_default=list)
-    priority = fields.String(load_default="medium", validate=validate.OneOf([p.value for p in Priority]))
-    gender_considerations = fields.String(load_default=None, validate=validate.Length(max=2000))
+    priority = fields.String(load_default="medium", metadata={
+        "description": "One of " + ", ".join(p.value for p in Priority) + "."})
+    gender_considerations = fields.String(load_default=None, metadata={
+        "description": f"At most {RULES.gender_considerations_max} characters."})
     balance_gender = fields.Boolean(load_default=False)
-    notes = fields.String(load_default=None, validate=validate.Length(max=4000))
+    notes = fields.String(load_default=None, metadata={"description": f"At most {RULES.notes_max} characters."})
     received_on = fields.Date(load_default=None, error_messages=DATE_ERRORS)
     clearances = fields.List(fields.String(validate=validate.Length(min=1, max=30)),
                              load_default=lambda: list(DEFAULT_REQUIRED_CLEARANCES),
@@ -118,6 +140,7 @@ class RequestSchema(Schema):
     priority = fields.String()
     status = fields.String()
     balance_gender = fields.Boolean()
+    accept_any_capacity = fields.Boolean(metadata={"description": "Experts of either capacity are eligible."})
     version = fields.Integer(metadata={"description": "Send it back with a change: a stale one gets 409."})
     days_open = fields.Integer()
     target_days = fields.Integer()
@@ -190,6 +213,7 @@ class CandidateSchema(Schema):
     expert_id = fields.Integer()
     expert_name = fields.String()
     gender = fields.String()
+    capacity = fields.String(allow_none=True, metadata={"description": "The expert's capacity code."})
     score = fields.Float()
     components = fields.Dict(metadata={"description": "Each score component, from 0 to 1."})
     contributions = fields.Dict(metadata={"description": "Component x weight: the score is their sum."})
@@ -198,10 +222,31 @@ class CandidateSchema(Schema):
     reasons = fields.List(fields.String())
 
 
+class LackSchema(Schema):
+    kind = fields.String(metadata={"description": "capacity, skill or language."})
+    code = fields.String(allow_none=True, metadata={"description": "The skill's or language's code."})
+    have = fields.Raw(metadata={"description": "The expert's capacity code, skill level (0-5) or language level."})
+    need = fields.Raw(metadata={"description": "What the request asks for."})
+    message = fields.String(metadata={"description": "In words, e.g. 'JCSC, not SPC'."})
+
+
+class MissSchema(Schema):
+    expert_id = fields.Integer()
+    expert_name = fields.String()
+    capacity = fields.String(allow_none=True)
+    score = fields.Float()
+    lacks = fields.List(fields.Nested(LackSchema))
+
+
 class CandidatePageSchema(PageSchema):
     weights = fields.Dict()
     eligible = fields.Integer()
     excluded = fields.Integer()
+    wanted = fields.Integer(metadata={"description": "Experts still wanted (requested less those proposed)."})
+    too_few = fields.Boolean(metadata={"description": "Fewer experts pass the hard rules than are wanted."})
+    nearest_misses = fields.List(fields.Nested(MissSchema), metadata={
+        "description": "When too_few: the experts who fail only the request's capacity, skill or language "
+                       "levels, fewest unmet first, with what each lacks."})
     items = fields.List(fields.Nested(CandidateSchema), required=True)
 
 
@@ -236,8 +281,18 @@ def _weights(query: dict[str, Any]) -> dict[str, float]:
     return {k: query[k] for k in COMPONENTS if query.get(k) is not None}
 
 
+def _miss(miss: Miss, names: dict[int, str]) -> dict[str, Any]:
+    c = miss.candidate
+    out = {"expert_id": c.expert_id, "capacity": c.capacity, "score": c.score,
+           "lacks": [{"kind": lack.kind, "code": lack.code, "have": lack.have, "need": lack.need,
+                      "message": lack_text(lack)} for lack in miss.lacks]}
+    if c.expert_id in names:
+        out["expert_name"] = names[c.expert_id]
+    return out
+
+
 def _candidate(c: Any, need: Any, names: dict[int, str]) -> dict[str, Any]:
-    out = {"rank": c.rank, "expert_id": c.expert_id, "gender": c.gender, "score": c.score,
+    out = {"rank": c.rank, "expert_id": c.expert_id, "gender": c.gender, "score": c.score, "capacity": c.capacity,
            "components": c.components, "contributions": c.contributions,
            "excluded_by": [r.value for r in c.excluded_by], "factors": factors(c, need), "reasons": english(c, need)}
     if c.expert_id in names:
@@ -272,9 +327,15 @@ class Requests(MethodView):
             languages=tuple(surge.LanguageWanted(**lang) for lang in body["languages"]),
             clearances=tuple(code.strip().upper() for code in body["clearances"]),
         )
-        with db_session() as s:
-            request = surge.create_request(s, principal, form, origin=request_origin())
-            return surge.get_request(s, principal, request.id)
+        try:
+            with db_session() as s:
+                request = surge.create_request(s, principal, form, origin=request_origin())
+                return surge.get_request(s, principal, request.id)
+        except RequestProblems as error:
+            # Every problem at its field, in the caller's language; the codes are the page form's.
+            found = [{"field": p.field, "code": p.code, "message": problem_text(p)} for p in error.problems]
+            return problem(422, "Invalid input", " ".join(f"{e['field']}: {e['message']}" for e in found),
+                           errors=found)
 
 
 @blp.route("/service-level")
@@ -355,10 +416,14 @@ class Candidates(MethodView):
         with db_session() as s:
             ranking = surge.candidates(s, principal, key, _weights(query))
             chosen = ranking.top(page.limit, page.offset)
-            names = surge.expert_names(s, principal, [c.expert_id for c in chosen])
+            misses = ranking.nearest_misses() if ranking.too_few else []
+            names = surge.expert_names(s, principal, [c.expert_id for c in chosen]
+                                       + [m.candidate.expert_id for m in misses])
         return {"items": [_candidate(c, ranking.need, names) for c in chosen], "total": ranking.eligible_count,
                 "limit": page.limit, "offset": page.offset, "weights": ranking.weights.as_dict(),
-                "eligible": ranking.eligible_count, "excluded": int(len(ranking.ids) - ranking.eligible_count)}
+                "eligible": ranking.eligible_count, "excluded": int(len(ranking.ids) - ranking.eligible_count),
+                "wanted": ranking.need.still_wanted, "too_few": ranking.too_few,
+                "nearest_misses": [_miss(m, names) for m in misses]}
 
 
 @blp.route("/<string:key>/candidates/<int:expert_id>")

@@ -11,10 +11,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.components.map_charts import CAPACITY_COLOURS, MARKER_COLOURS, _layout, empty_figure
+from dashboard.components.map_charts import _layout, empty_figure
 from dashboard.i18n import _
 from services.briefing.pack import split_hidden
 from services.briefing.suppression import SuppressedTable, shown
+from services.palette import MARKER_COLOURS, capacity_colour
 
 
 def missions_figure(table: SuppressedTable[str, str], top: int = 20) -> go.Figure:
@@ -26,7 +27,7 @@ def missions_figure(table: SuppressedTable[str, str], top: int = 20) -> go.Figur
     for capacity in table.columns:
         values = [table.cell(r, capacity) for r in rows]
         fig.add_bar(y=rows, x=[v if v is not None else 0 for v in values], orientation="h", name=str(capacity),
-                    marker_color=CAPACITY_COLOURS.get(str(capacity), "#777"),
+                    marker_color=capacity_colour(capacity),
                     text=[shown(v) for v in values],
                     hovertemplate="%{y} · " + str(capacity) + ": %{text}<extra></extra>")
     # A hidden split is one hatched segment (services/briefing/pack.split_hidden says why that reveals nothing).

@@ -17,12 +17,11 @@ from models.enums import FundType
 from services.analytics.funding import REGULAR_BUDGET, FundingSummary
 from services.analytics.gender import GenderSummary
 from services.analytics.personnel import AvailabilityPoint, MissionCount
+from services.palette import MARKER_COLOURS, SOURCE_COLOURS, capacity_colour
 
-CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
+# Capacity, gender-marker and funding-source colours are the hub's one palette (services/palette.py).
 STATUS_COLOURS = {"deployed": "#1f5fa8", "deployed_elsewhere": "#8fb3db", "unavailable": "#b9b9b9",
                   "available": "#3a9d5d"}
-SOURCE_COLOURS = {FundType.REGULAR: "#4b6584", FundType.EXTRABUDGETARY: "#20a39e"}
-MARKER_COLOURS = ["#c9c9c9", "#f4c27a", "#e58a4e", "#b8452e"]
 GRID = "#e5e8ec"
 # A legend above the plot area, left-aligned: it never covers the x axis or its title.
 TOP_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
@@ -115,7 +114,7 @@ def missions_figure(rows: Sequence[MissionCount], selected: Sequence[str]) -> Fi
         traces.append({
             "type": "bar", "orientation": "h", "y": acronyms, "x": [by[a].experts if a in by else 0 for a in acronyms],
             "name": capacity, "customdata": acronyms,
-            "marker": {"color": CAPACITY_COLOURS.get(capacity, "#777"),
+            "marker": {"color": capacity_colour(capacity),
                        "line": {"color": "#111", "width": [2 if a in selected else 0 for a in acronyms]}},
             "hovertemplate": "%{y} · " + capacity + ": %{x} " + _("experts") + "<extra></extra>",
         })

@@ -24,7 +24,6 @@ from flask_babel import get_locale
 
 from dashboard.components import map_charts
 from dashboard.components.key_figures import figure_card
-from dashboard.components.map_charts import CAPACITY_COLOURS, MARKER_COLOURS
 from dashboard.context import current_principal, db_session, hub
 from dashboard.i18n import _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
@@ -38,6 +37,7 @@ from services.analytics.view import MapView, day_view, map_view, places_for
 from services.catalog import BBox
 from services.errors import HubError
 from services.formatting import decimal, money, percent
+from services.palette import CAPACITY_COLOURS, MARKER_COLOURS, capacity_palette
 
 
 class Ids:
@@ -295,7 +295,7 @@ def _map(filt: MapFilter, gis_layers: list[dict[str, Any]]) -> dl.Map:
     if settings.tile_url:
         base_layers.append(dl.BaseLayer(dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution),
                                         name=_("Tiles"), checked=True))
-    hideout = {"labels": labels, "colours": CAPACITY_COLOURS}
+    hideout = {"labels": labels, "capacityColours": capacity_palette()}
     overlays = [
         dl.Overlay(_pane(PANE_AREAS, dl.GeoJSON(id=Ids.AREAS, style={"variable": "hubMap.areaStyle"},
                                                 onEachFeature={"variable": "hubMap.areaEach"})),

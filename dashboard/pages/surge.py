@@ -4,6 +4,7 @@ page, ``/surge/requests/<reference>`` (dashboard/pages/surge_request.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,9 +16,15 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from dashboard.components.key_figures import figure_card
-from dashboard.components.surge_parts import STATUS_LABELS, days_histogram, status_label, timeline_figure
+from dashboard.components.surge_parts import (
+    STATUS_LABELS,
+    days_histogram,
+    problem_text,
+    status_label,
+    timeline_figure,
+)
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import GRID_LOCAL_DATE, _, _l, current_locale
+from dashboard.i18n import GRID_LOCAL_DATE, _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import LanguageLevel, Priority, SurgeStatus
@@ -27,6 +34,7 @@ from services.errors import HubError
 from services.formatting import decimal
 from services.surge import forecast, requests
 from services.surge.matching import DEFAULT_REQUIRED_CLEARANCES
+from services.surge.rules import RULES, Problem, RequestProblems, validate
 from services.surge.service_level import request_days, service_level
 
 SKILL_ROWS = 3
@@ -52,6 +60,7 @@ class Ids:
     GENDER_NOTE = "surge-form-gender-note"
     NOTES = "surge-form-notes"
     CLEARANCES = "surge-form-clearances"
+    ANY_CAPACITY = "surge-form-any-capacity"
     SUBMIT = "surge-form-submit"
     FORM_MESSAGE = "surge-form-message"
     # the list
@@ -80,6 +89,14 @@ class Ids:
         return f"surge-form-skill-min-{k}"
 
     @staticmethod
+    def required(k: int) -> str:
+        return f"surge-form-skill-required-{k}"
+
+    @staticmethod
+    def feedback(component_id: str) -> str:
+        return f"{component_id}-feedback"
+
+    @staticmethod
     def language(k: int) -> str:
         return f"surge-form-language-{k}"
 
@@ -92,52 +109,87 @@ PRIORITIES = {Priority.LOW.value: _l("Low"), Priority.MEDIUM.value: _l("Medium")
               Priority.CRITICAL.value: _l("Critical")}
 
 
+# Every field a problem can be shown at: its component and whether it is a dbc input ("invalid" state) or a
+# dropdown (an "is-invalid" class). Its feedback sits under it, id Ids.feedback(component id).
+SLOTS: list[tuple[str, str]] = [
+    (Ids.MISSION, "dropdown"), (Ids.CAPACITY, "dropdown"), (Ids.TITLE, "input"), (Ids.START, "input"),
+    (Ids.DURATION, "input"), (Ids.EXPERTS, "input"), (Ids.PRIORITY, "dropdown"),
+    *[(i, kind) for k in range(SKILL_ROWS)
+      for i, kind in ((Ids.skill(k), "dropdown"), (Ids.weight(k), "input"), (Ids.min_level(k), "input"))],
+    *[(i, "dropdown") for k in range(LANGUAGE_ROWS) for i in (Ids.language(k), Ids.language_level(k))],
+    (Ids.CLEARANCES, "dropdown"), (Ids.GENDER_NOTE, "input"), (Ids.NOTES, "input"),
+]
+FIELD_SLOTS = {"mission": Ids.MISSION, "capacity": Ids.CAPACITY, "title": Ids.TITLE, "wanted_start": Ids.START,
+               "duration_days": Ids.DURATION, "experts_requested": Ids.EXPERTS, "priority": Ids.PRIORITY,
+               "clearances": Ids.CLEARANCES, "gender_considerations": Ids.GENDER_NOTE, "notes": Ids.NOTES}
+ROW_SLOTS = {("skills", "code"): Ids.skill, ("skills", "weight"): Ids.weight, ("skills", "min_level"): Ids.min_level,
+             ("languages", "code"): Ids.language, ("languages", "min_level"): Ids.language_level}
+
+
+def _feedback(component_id: str) -> dbc.FormFeedback:
+    return dbc.FormFeedback(id=Ids.feedback(component_id), type="invalid", className="d-block")
+
+
 def _form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
+    # The number inputs carry no min/max: out of range, Dash would send None ("required"), not the value the rule
+    # book names the problem of; the limits are the rule book's (services.surge.rules.RULES), shown under the field.
     level_options = [{"label": v.value, "value": v.value} for v in LanguageLevel]
     skill_rows = [dbc.Row([
-        dbc.Col(dcc.Dropdown(id=Ids.skill(k), options=options["skills"], placeholder=_("Skill")), md=6),
-        dbc.Col(dbc.InputGroup([dbc.InputGroupText(_("weight")),
-                                dbc.Input(id=Ids.weight(k), type="number", min=0.1, max=10, step=0.1, value=1)]),
-                md=3),
-        dbc.Col(dbc.InputGroup([dbc.InputGroupText(_("min. level")),
-                                dbc.Input(id=Ids.min_level(k), type="number", min=1, max=5, step=1, value=3)]),
-                md=3),
+        dbc.Col([dcc.Dropdown(id=Ids.skill(k), options=options["skills"], placeholder=_("Skill")),
+                 _feedback(Ids.skill(k))], md=5),
+        dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("weight")),
+                                 dbc.Input(id=Ids.weight(k), type="number", step=0.1, value=1)]),
+                 _feedback(Ids.weight(k))], xs=12, sm=6, md=2),
+        dbc.Col([dbc.InputGroup([dbc.InputGroupText(_("min. level")),
+                                 dbc.Input(id=Ids.min_level(k), type="number", step=1, value=3)]),
+                 _feedback(Ids.min_level(k))], xs=12, sm=6, md=3),
+        dbc.Col(dbc.Checkbox(id=Ids.required(k), label=_("required"), value=True), md=2, className="pt-md-2"),
     ], className="g-2 mb-2") for k in range(SKILL_ROWS)]
     language_rows = [dbc.Row([
-        dbc.Col(dcc.Dropdown(id=Ids.language(k), options=options["languages"], placeholder=_("Language")), md=6),
-        dbc.Col(dcc.Dropdown(id=Ids.language_level(k), options=level_options, value="B2", clearable=False), md=3),
+        dbc.Col([dcc.Dropdown(id=Ids.language(k), options=options["languages"], placeholder=_("Language")),
+                 _feedback(Ids.language(k))], md=6),
+        dbc.Col([dcc.Dropdown(id=Ids.language_level(k), options=level_options, value="B2", clearable=False),
+                 _feedback(Ids.language_level(k))], md=3),
     ], className="g-2 mb-2") for k in range(LANGUAGE_ROWS)]
     return dbc.Card(dbc.CardBody([
         html.H2(_("Record a surge request"), className="h5"),
         dbc.Row([
             dbc.Col([dbc.Label(_("Requesting mission"), html_for=Ids.MISSION),
-                     dcc.Dropdown(id=Ids.MISSION, options=options["missions"])], md=4),
+                     dcc.Dropdown(id=Ids.MISSION, options=options["missions"]), _feedback(Ids.MISSION)], md=4),
             dbc.Col([dbc.Label(_("Capacity"), html_for=Ids.CAPACITY),
-                     dcc.Dropdown(id=Ids.CAPACITY, options=options["capacities"])], md=2),
-            dbc.Col([dbc.Label(_("Title"), html_for=Ids.TITLE), dbc.Input(id=Ids.TITLE, maxLength=250)], md=6),
+                     dcc.Dropdown(id=Ids.CAPACITY, options=options["capacities"]), _feedback(Ids.CAPACITY),
+                     dbc.Checkbox(id=Ids.ANY_CAPACITY, label=_("accept either capacity"), value=False,
+                                  className="small")], md=3),
+            dbc.Col([dbc.Label(_("Title"), html_for=Ids.TITLE), dbc.Input(id=Ids.TITLE, maxLength=RULES.title_max),
+                     _feedback(Ids.TITLE)], md=5),
         ], className="g-2 mb-2"),
         dbc.Row([
             dbc.Col([dbc.Label(_("Wanted start"), html_for=Ids.START),
-                     dbc.Input(id=Ids.START, type="date", value=(date.today() + timedelta(days=7)).isoformat())],
-                    md=3),
+                     dbc.Input(id=Ids.START, type="date", value=(date.today() + timedelta(days=7)).isoformat()),
+                     _feedback(Ids.START)], md=3),
             dbc.Col([dbc.Label(_("Duration (days)"), html_for=Ids.DURATION),
-                     dbc.Input(id=Ids.DURATION, type="number", min=1, max=730, value=60)], md=2),
+                     dbc.Input(id=Ids.DURATION, type="number", value=60), _feedback(Ids.DURATION)], md=2),
             dbc.Col([dbc.Label(_("Number of experts"), html_for=Ids.EXPERTS),
-                     dbc.Input(id=Ids.EXPERTS, type="number", min=1, max=50, value=2)], md=2),
+                     dbc.Input(id=Ids.EXPERTS, type="number", value=2), _feedback(Ids.EXPERTS)], md=2),
             dbc.Col([dbc.Label(_("Priority"), html_for=Ids.PRIORITY),
                      dcc.Dropdown(id=Ids.PRIORITY, value=Priority.HIGH.value, clearable=False,
-                                  options=[{"label": str(v), "value": k} for k, v in PRIORITIES.items()])], md=2),
+                                  options=[{"label": str(v), "value": k} for k, v in PRIORITIES.items()]),
+                     _feedback(Ids.PRIORITY)], md=2),
             dbc.Col(dbc.Checkbox(id=Ids.BALANCE, label=_("Gender-balanced team"), value=False), md=3,
                     className="pt-4"),
         ], className="g-2 mb-2"),
-        dbc.Label(_("Skills (weight and minimum level 1-5)")), *skill_rows,
+        dbc.Label(_("Skills (weight and minimum level 1-5; a required skill is a hard rule, a desirable one is "
+                    "only scored)")), *skill_rows,
         dbc.Label(_("Languages (minimum level)")), *language_rows,
         dbc.Label(_("Required clearances, valid for the whole period"), html_for=Ids.CLEARANCES),
         dcc.Dropdown(id=Ids.CLEARANCES, options=options["clearances"], multi=True,
-                     value=list(DEFAULT_REQUIRED_CLEARANCES), className="mb-2"),
+                     value=list(DEFAULT_REQUIRED_CLEARANCES)),
+        html.Div(_feedback(Ids.CLEARANCES), className="mb-2"),
         dbc.Row([
-            dbc.Col(dbc.Textarea(id=Ids.GENDER_NOTE, placeholder=_("Gender considerations"), maxLength=2000), md=6),
-            dbc.Col(dbc.Textarea(id=Ids.NOTES, placeholder=_("Notes"), maxLength=4000), md=6),
+            dbc.Col([dbc.Textarea(id=Ids.GENDER_NOTE, placeholder=_("Gender considerations"),
+                                  maxLength=RULES.gender_considerations_max), _feedback(Ids.GENDER_NOTE)], md=6),
+            dbc.Col([dbc.Textarea(id=Ids.NOTES, placeholder=_("Notes"), maxLength=RULES.notes_max),
+                     _feedback(Ids.NOTES)], md=6),
         ], className="g-2 mb-2"),
         dbc.Button(_("Record request"), id=Ids.SUBMIT, color="primary"),
         html.Div(id=Ids.FORM_MESSAGE, className="mt-2"),
@@ -213,7 +265,7 @@ def show_service_level(capacity: str | None) -> tuple[list[Any], Any]:
     cards = [
         figure_card("surge-sl-median", _("Median days to deploy"),
                     decimal(level.median_days, current_locale()),
-                    _("target %(n)d days", n=level.target_days), widths),
+                    ngettext("target %(num)d day", "target %(num)d days", level.target_days), widths),
         figure_card("surge-sl-p90", _("90th percentile"), decimal(level.p90_days, current_locale()),
                     None, widths),
         figure_card("surge-sl-within", _("Deployed within target"), f"{level.within_target} / {level.deployed}",
@@ -223,55 +275,139 @@ def show_service_level(capacity: str | None) -> tuple[list[Any], Any]:
     return cards, days_histogram(days, level.target_days)
 
 
+# --- the form: raw values -> the rule book's data -> problems at their fields (pure, tested on their own) ----
+@dataclass(frozen=True)
+class FormValues:
+    """What the form holds when "Record request" is clicked, as Dash sends it (text, numbers or None)."""
+
+    mission: str | None = None
+    capacity: str | None = None
+    accept_any_capacity: bool | None = False
+    title: str | None = None
+    start: str | None = None
+    duration: Any = None
+    experts: Any = None
+    priority: str | None = None
+    balance: bool | None = False
+    gender_note: str | None = None
+    notes: str | None = None
+    skills: tuple[Any, ...] = ()  # per row: (code, weight, min level, required)
+    languages: tuple[Any, ...] = ()  # per row: (code, level)
+    clearances: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormData:
+    data: dict[str, Any]  # as services.surge.rules.validate reads it
+    skill_rows: list[int]  # the form row of each skill in data (rows with no skill chosen are left out)
+    language_rows: list[int]
+
+
+def form_data(values: FormValues) -> FormData:
+    skill_rows = [k for k, row in enumerate(values.skills) if row[0]]
+    language_rows = [k for k, row in enumerate(values.languages) if row[0]]
+    return FormData({
+        "mission": values.mission, "capacity": values.capacity or None,
+        "accept_any_capacity": bool(values.accept_any_capacity), "title": values.title,
+        "wanted_start": values.start, "duration_days": values.duration, "experts_requested": values.experts,
+        "priority": values.priority, "balance_gender": bool(values.balance),
+        "gender_considerations": values.gender_note, "notes": values.notes,
+        "skills": [{"code": values.skills[k][0], "weight": values.skills[k][1], "min_level": values.skills[k][2],
+                    "required": bool(values.skills[k][3])} for k in skill_rows],
+        "languages": [{"code": values.languages[k][0], "min_level": values.languages[k][1]} for k in language_rows],
+        "clearances": list(values.clearances),
+    }, skill_rows, language_rows)
+
+
+def slot_of(field_name: str, form: FormData) -> str | None:
+    """The component a problem's field is shown at (None: no such field on the form, e.g. site_id)."""
+    if field_name in FIELD_SLOTS:
+        return FIELD_SLOTS[field_name]
+    parts = field_name.split(".")
+    if parts[0] == "clearances":
+        return Ids.CLEARANCES
+    if len(parts) == 3 and (parts[0], parts[2]) in ROW_SLOTS:
+        rows = form.skill_rows if parts[0] == "skills" else form.language_rows
+        return ROW_SLOTS[(parts[0], parts[2])](rows[int(parts[1])])
+    if len(parts) == 2 and parts[0] in ("skills", "languages"):  # "skills.1": listed twice
+        rows = form.skill_rows if parts[0] == "skills" else form.language_rows
+        return ROW_SLOTS[(parts[0], "code")](rows[int(parts[1])])
+    return None
+
+
+def feedback(problems: list[Problem], form: FormData) -> tuple[dict[str, list[str]], list[str]]:
+    """Each problem's message at its component, and those with no place on the form."""
+    at: dict[str, list[str]] = {}
+    elsewhere = []
+    for problem in problems:
+        slot = slot_of(problem.field, form)
+        if slot is None:
+            elsewhere.append(f"{problem.field}: {problem_text(problem)}")
+        else:
+            at.setdefault(slot, []).append(problem_text(problem))
+    return at, elsewhere
+
+
+def check_form(values: FormValues, today: date) -> tuple[FormData, list[Problem]]:
+    """The rule book's problems of the form's values (the service checks the same, and what needs the database)."""
+    form = form_data(values)
+    return form, validate(form.data, today)
+
+
+def _slot_outputs(at: dict[str, list[str]]) -> list[Any]:
+    states = [bool(at.get(i)) if kind == "input" else ("is-invalid" if at.get(i) else "")
+              for i, kind in SLOTS]
+    return [*states, *[" ".join(at.get(i, [])) or None for i, _kind in SLOTS]]
+
+
 @secured_callback(
     Output(Ids.FORM_MESSAGE, "children"), Output(Ids.REFRESH, "data"),
+    *[Output(i, "invalid" if kind == "input" else "className") for i, kind in SLOTS],
+    *[Output(Ids.feedback(i), "children") for i, _kind in SLOTS],
     Input(Ids.SUBMIT, "n_clicks"),
-    State(Ids.MISSION, "value"), State(Ids.CAPACITY, "value"), State(Ids.TITLE, "value"), State(Ids.START, "value"),
+    State(Ids.MISSION, "value"), State(Ids.CAPACITY, "value"), State(Ids.ANY_CAPACITY, "value"),
+    State(Ids.TITLE, "value"), State(Ids.START, "value"),
     State(Ids.DURATION, "value"), State(Ids.EXPERTS, "value"), State(Ids.PRIORITY, "value"),
     State(Ids.BALANCE, "value"), State(Ids.GENDER_NOTE, "value"), State(Ids.NOTES, "value"),
     *[State(Ids.skill(k), "value") for k in range(SKILL_ROWS)],
     *[State(Ids.weight(k), "value") for k in range(SKILL_ROWS)],
     *[State(Ids.min_level(k), "value") for k in range(SKILL_ROWS)],
+    *[State(Ids.required(k), "value") for k in range(SKILL_ROWS)],
     *[State(Ids.language(k), "value") for k in range(LANGUAGE_ROWS)],
     *[State(Ids.language_level(k), "value") for k in range(LANGUAGE_ROWS)],
     State(Ids.CLEARANCES, "value"), State(Ids.REFRESH, "data"),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
-def record_request(_clicks: int | None, mission: str | None, capacity: str | None, title: str | None,
-                   start: str | None, duration: Any, experts: Any, priority: str | None, balance: bool | None,
-                   gender_note: str | None, notes: str | None, *rest: Any) -> tuple[Any, int]:
-    skills, weights, mins = rest[:SKILL_ROWS], rest[SKILL_ROWS:2 * SKILL_ROWS], rest[2 * SKILL_ROWS:3 * SKILL_ROWS]
-    langs = rest[3 * SKILL_ROWS:3 * SKILL_ROWS + LANGUAGE_ROWS]
-    levels = rest[3 * SKILL_ROWS + LANGUAGE_ROWS:3 * SKILL_ROWS + 2 * LANGUAGE_ROWS]
-    clearances = tuple(rest[-2] or ())
+def record_request(_clicks: int | None, mission: str | None, capacity: str | None, any_capacity: bool | None,
+                   title: str | None, start: str | None, duration: Any, experts: Any, priority: str | None,
+                   balance: bool | None, gender_note: str | None, notes: str | None, *rest: Any) -> tuple[Any, ...]:
+    n = SKILL_ROWS
+    skills = tuple(zip(rest[:n], rest[n:2 * n], rest[2 * n:3 * n], rest[3 * n:4 * n], strict=True))
+    langs = tuple(zip(rest[4 * n:4 * n + LANGUAGE_ROWS], rest[4 * n + LANGUAGE_ROWS:4 * n + 2 * LANGUAGE_ROWS],
+                      strict=True))
     refresh = int(rest[-1] or 0)
+    values = FormValues(mission=mission, capacity=capacity, accept_any_capacity=any_capacity, title=title,
+                        start=start, duration=duration, experts=experts, priority=priority, balance=balance,
+                        gender_note=gender_note, notes=notes, skills=skills, languages=langs,
+                        clearances=tuple(rest[-2] or ()))
+    form, problems = check_form(values, date.today())
     try:
-        wanted_start = date.fromisoformat(start) if start else None
-    except ValueError:
-        wanted_start = None
-    if wanted_start is None or duration in (None, "") or experts in (None, ""):
-        return dbc.Alert(_("Give the wanted start (a date), the duration and the number of experts."),
-                         color="danger"), refresh
-    form = requests.RequestForm(
-        mission=mission or "", title=title or "", wanted_start=wanted_start, duration_days=int(float(duration)),
-        experts_requested=int(float(experts)), capacity=capacity or None, priority=priority or "medium",
-        balance_gender=bool(balance), gender_considerations=gender_note, notes=notes,
-        skills=tuple(requests.SkillWanted(code, float(w or 1), int(m or 1))
-                     for code, w, m in zip(skills, weights, mins, strict=True) if code),
-        languages=tuple(requests.LanguageWanted(code, level or "B2")
-                        for code, level in zip(langs, levels, strict=True) if code),
-        clearances=clearances,
-    )
-    try:
-        with db_session() as s:
-            request = requests.create_request(s, current_user.principal, form, origin=request_origin())
-            reference = request.reference
+        if not problems:
+            with db_session() as s:
+                reference = requests.create_request(s, current_user.principal, requests.form_from_data(form.data),
+                                                    origin=request_origin()).reference
+    except RequestProblems as error:
+        problems = error.problems
     except HubError as error:
-        return dbc.Alert(str(error), color="danger", id="surge-form-error"), refresh
-    return dbc.Alert([_("Request %(ref)s recorded. ", ref=reference),
-                      dcc.Link(_("Open it to see the candidates"), href=f"/surge/requests/{reference}",
-                               id="surge-form-open")],
-                     color="success"), refresh + 1
+        return dbc.Alert(str(error), color="danger", id="surge-form-error"), refresh, *_slot_outputs({})
+    if problems:
+        at, elsewhere = feedback(problems, form)
+        return (dbc.Alert([_("The request was not recorded: correct the fields marked in red."),
+                           *[html.Div(text) for text in elsewhere]], color="danger", id="surge-form-error"),
+                refresh, *_slot_outputs(at))
+    return (dbc.Alert([_("Request %(ref)s recorded. ", ref=reference),
+                       dcc.Link(_("Open it to see the candidates"), href=f"/surge/requests/{reference}",
+                                id="surge-form-open")], color="success"), refresh + 1, *_slot_outputs({}))
 
 
 @secured_callback(
@@ -289,9 +425,10 @@ def show_requests(status: str | None, overdue_only: bool | None, _refresh: int) 
         "capacity": r["capacity"], "title": r["title"], "received_on": r["received_on"].isoformat(),
         "wanted_start": r["wanted_start"].isoformat(), "team": f"{r['experts_proposed']} / {r['experts_requested']}",
         "priority": str(PRIORITIES.get(r["priority"], r["priority"])), "status": status_label(r["status"]),
-        "overdue": _("%(n)d days open", n=r["days_open"]) if r["overdue"] else "",
+        "overdue": ngettext("%(num)d day open", "%(num)d days open", r["days_open"]) if r["overdue"] else "",
     } for r in page.items]
-    shown = _("%(shown)d of %(total)d requests", shown=len(rows), total=page.total)
+    shown = ngettext("%(shown)d of %(num)d request", "%(shown)d of %(num)d requests", page.total,
+                     shown=len(rows))
     return rows, shown
 
 
@@ -315,7 +452,8 @@ def show_forecast(skill: str | None, language: str | None, team: int | None) -> 
         return [dbc.Alert(str(error), color="danger")], dash.no_update
     widths = {"xs": 6, "lg": 3}
     cards = [figure_card("surge-fc-matching", _("Active experts matching"), result.matching, None, widths)]
-    cards += [figure_card(f"surge-fc-free-{h}", _("Free the next %(n)d days", n=h), result.free[h], None, widths)
+    cards += [figure_card(f"surge-fc-free-{h}", ngettext("Free the next %(num)d day", "Free the next %(num)d days", h),
+                          result.free[h], None, widths)
               for h in result.horizons]
     return cards, timeline_figure(bars, today, end)
 

@@ -3,6 +3,7 @@ expert looked up with the rule that excluded them, a suggested team, proposing, 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,18 +11,21 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
+from flask_babel import format_decimal
 from flask_login import current_user
 
 from dashboard.components.surge_parts import (
     COMPONENT_LABELS,
     GENDER_LABELS,
+    miss_text,
     rules_text,
     status_label,
     timeline_figure,
+    too_few_text,
     why,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, current_locale
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import SurgeStatus
@@ -34,6 +38,7 @@ from services.surge import requests as surge
 from services.surge.matching import COMPONENTS, Weights
 
 CANDIDATES_SHOWN = 100
+CARDS_SHOWN = 20  # on a phone the candidates are cards (the grid's columns do not fit 390 px)
 
 
 class Ids:
@@ -46,6 +51,8 @@ class Ids:
     VERSION = "surge-req-version"
     GRID = "surge-req-candidates"
     COUNT = "surge-req-count"
+    MISSES = "surge-req-misses"
+    CARDS = "surge-req-cards"
     EXCLUDED = "surge-req-excluded"
     EXCLUDED_WHY = "surge-req-excluded-why"
     SUGGEST = "surge-req-suggest"
@@ -82,10 +89,14 @@ def _action_label(status: str) -> str:
 def _columns() -> list[dict[str, Any]]:
     return [
         {"field": "rank", "headerName": "#", "width": 80, "checkboxSelection": True, "pinned": "left"},
-        {"field": "name", "headerName": _("Name"), "minWidth": 190, "pinned": "left"},
-        {"field": "gender", "headerName": _("Gender"), "width": 110},
-        {"field": "score", "headerName": _("Score"), "width": 100},
+        {"field": "name", "headerName": _("Name"), "minWidth": 170, "pinned": "left"},
+        {"field": "score", "headerName": _("Score"), "width": 90, "type": "numericColumn",
+         # The page's language's decimal mark (the value stays a number, so it sorts as one).
+         "valueFormatter": {"function": f"Number(params.value).toLocaleString({json.dumps(current_locale())}, "
+                                        "{minimumFractionDigits: 3, maximumFractionDigits: 3})"}},
         {"field": "why", "headerName": _("Why this rank"), "flex": 3, "minWidth": 420, "tooltipField": "why"},
+        {"field": "capacity", "headerName": _("Capacity"), "width": 100},
+        {"field": "gender", "headerName": _("Gender"), "width": 110},
     ]
 
 
@@ -131,12 +142,16 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
                      dbc.Button(_("Propose selected"), id=Ids.PROPOSE, color="primary")], md=6,
                     className="text-md-end"),
         ], className="mb-2"),
+        html.Div(id=Ids.MISSES),
+        # Below the md breakpoint the candidates show as cards (rank, name, score, reasons); the grid, which keeps
+        # the selection "Suggest a team" makes, is for wider screens.
+        html.Div(id=Ids.CARDS, className="d-md-none mb-3"),
         dag.AgGrid(id=Ids.GRID, columnDefs=_columns(), rowData=[], getRowId="params.data.expert_id",
                    defaultColDef={"sortable": True, "resizable": True},
                    dashGridOptions={"rowSelection": "multiple", "suppressRowClickSelection": True,
                                     "animateRows": False, "tooltipShowDelay": 300,
                                     "localeText": {"noRowsToShow": _("No expert meets the hard rules.")}},
-                   style={"height": "50vh"}, className="mb-3"),
+                   style={"height": "50vh"}, className="mb-3 d-none d-md-block"),
         html.H2(_("Why is an expert not in the list?"), className="h6"),
         dcc.Dropdown(id=Ids.EXCLUDED, placeholder=_("Look up an excluded expert")),
         html.Div(id=Ids.EXCLUDED_WHY, className="mt-2 mb-4"),
@@ -167,17 +182,26 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
                 None, *[True for _status in ACTIONS])
     badges = [dbc.Badge(status_label(detail["status"]), color="info", id="surge-req-status", className="me-2")]
     if detail["overdue"]:
-        badges.append(dbc.Badge(_("Overdue: target %(n)d days", n=detail["target_days"]), color="danger"))
+        badges.append(dbc.Badge(ngettext("Overdue: target %(num)d day", "Overdue: target %(num)d days",
+                                         detail["target_days"]), color="danger"))
     loc = current_locale()
-    skills = ", ".join(f"{localized_name(s, loc)} ({_('weight')} {number(s['weight'], loc)}, {_('min.')} "
-                       f"{s['min_level']})" for s in detail["skills"]) or "–"
+    kinds = {True: _("required"), False: _("desirable")}
+    weight = _("weight")
+    skills = ", ".join(
+        f"{localized_name(s, loc)} ≥ {s['min_level']} "
+        f"({kinds[bool(s['required'])]}, {weight} {number(s['weight'], loc)})"
+        for s in detail["skills"]) or "–"
+    capacity = (_("either capacity") if detail["accept_any_capacity"] or not detail["capacity"]
+                else _("%(capacity)s only", capacity=detail["capacity"]))
     languages = ", ".join(f"{lang['code']} ≥ {lang['min_level']}" for lang in detail["languages"]) or "–"
     header = html.Div([
         html.H1([detail["reference"], " · ", detail["title"]], className="h4"),
         html.Div(badges, className="mb-2"),
         html.P([
-            _("%(mission)s asks for %(n)d expert(s) from %(start)s to %(end)s.", mission=detail["mission"],
-              n=detail["experts_requested"], start=day(start, loc), end=day(end, loc)), html.Br(),
+            ngettext("%(mission)s asks for %(num)d expert from %(start)s to %(end)s.",
+                     "%(mission)s asks for %(num)d experts from %(start)s to %(end)s.", detail["experts_requested"],
+                     mission=detail["mission"], start=day(start, loc), end=day(end, loc)), html.Br(),
+            _("Capacity: %(capacity)s", capacity=capacity), html.Br(),
             _("Skills: %(skills)s", skills=skills), html.Br(), _("Languages: %(languages)s", languages=languages),
             html.Br(), _("Required clearances: %(codes)s",
                          codes=", ".join(localized_name(c, loc) for c in detail["clearance_names"]) or "–"),
@@ -221,28 +245,55 @@ def save_weights(_clicks: int | None, reference: str | None, version: int | None
 
 @secured_callback(
     Output(Ids.GRID, "rowData"), Output(Ids.COUNT, "children"), Output(Ids.EXCLUDED, "options"),
+    Output(Ids.MISSES, "children"), Output(Ids.CARDS, "children"),
     Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
     *[Input(Ids.weight(name), "value") for name in COMPONENTS],
     roles=Permission.MANAGE_SURGE,
 )
-def show_candidates(reference: str | None, _refresh: int, *weights: Any) -> tuple[Any, Any, Any]:
+def show_candidates(reference: str | None, _refresh: int, *weights: Any) -> tuple[Any, ...]:
     try:
         with db_session() as s:
             ranking = surge.candidates(s, current_user.principal, reference or "", _weights(weights))
             top = ranking.top(CANDIDATES_SHOWN)
             excluded = ranking.excluded()
+            misses = ranking.nearest_misses() if ranking.too_few else []
             names = surge.expert_names(s, current_user.principal,
                                        [c.expert_id for c in top] + [c.expert_id for c in excluded])
     except HubError as error:
-        return [], dbc.Alert(str(error), color="danger", className="py-1"), []
+        return [], dbc.Alert(str(error), color="danger", className="py-1"), [], None, None
     rows = [{"expert_id": c.expert_id, "rank": c.rank, "name": names.get(c.expert_id, "–"),
-             "gender": str(GENDER_LABELS.get(c.gender, c.gender)), "score": round(c.score, 3),
-             "why": why(c, ranking.need)} for c in top]
-    count = _("%(eligible)d eligible of %(total)d experts; %(excluded)d excluded by a hard rule",
-              eligible=ranking.eligible_count, total=len(ranking.ids), excluded=len(excluded))
+             "capacity": c.capacity, "gender": str(GENDER_LABELS.get(c.gender, c.gender)),
+             "score": round(c.score, 3), "why": why(c, ranking.need)} for c in top]
+    count = ngettext("%(eligible)d eligible of %(num)d expert; %(excluded)d excluded by a hard rule",
+                     "%(eligible)d eligible of %(num)d experts; %(excluded)d excluded by a hard rule",
+                     len(ranking.ids), eligible=ranking.eligible_count, excluded=len(excluded))
     options = [{"label": f"{names.get(c.expert_id, c.expert_id)} — {rules_text(c.excluded_by[:1])}",
                 "value": c.expert_id} for c in excluded]
-    return rows, count, options
+    return rows, count, options, _misses(ranking, misses, names), _cards(rows[:CARDS_SHOWN])
+
+
+def _misses(ranking: Any, misses: list[Any], names: dict[int, str]) -> Any:
+    """When too few pass: says so, and who nearly did with what each lacks."""
+    if not ranking.too_few:
+        return None
+    items = [html.Li([html.Strong(names.get(m.candidate.expert_id, f"#{m.candidate.expert_id}")),
+                      f" ({m.candidate.capacity or '–'}): ", miss_text(m)]) for m in misses]
+    return dbc.Alert([
+        html.Div(too_few_text(ranking.eligible_count, ranking.need.still_wanted), className="fw-bold"),
+        html.Div(_("Nearest misses, and what each lacks:") if items
+                 else _("Nobody else is free and meets the other rules."), className="small mt-1"),
+        html.Ul(items, className="small mb-0", id="surge-req-miss-list") if items else None,
+    ], color="warning", id="surge-req-too-few", className="py-2")
+
+
+def _cards(rows: list[dict[str, Any]]) -> Any:
+    return [dbc.Card(dbc.CardBody([
+        html.Div([html.Strong(f"#{r['rank']} {r['name']}"),
+                  html.Span(_("Score %(score)s", score=format_decimal(r["score"], "0.00")),
+                            className="badge bg-primary ms-2")]),
+        html.Div(f"{r['capacity'] or '–'} · {r['gender']}", className="small text-muted"),
+        html.Div(r["why"], className="small"),
+    ], className="py-2 px-3"), className="mb-2 surge-card") for r in rows]
 
 
 @secured_callback(
@@ -274,6 +325,7 @@ def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> t
     try:
         with db_session() as s:
             ranking, team = surge.suggested_team(s, current_user.principal, reference or "", _weights(weights))
+            names = surge.expert_names(s, current_user.principal, [m.candidate.expert_id for m in team])
     except HubError as error:
         return dash.no_update, dbc.Alert(str(error), color="danger")
     if not team:
@@ -281,6 +333,8 @@ def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> t
                                       color="info")
     note = _("Suggested as a team: skills that complement each other%(gender)s. Review, then propose.",
              gender=_(" and gender balance") if ranking.need.balance_gender else "")
+    if names:  # on a phone the grid's selection is not shown: say who
+        note += " " + ", ".join(names.get(m.candidate.expert_id, "–") for m in team)
     return {"ids": [str(m.candidate.expert_id) for m in team]}, dbc.Alert(note, color="info")
 
 
@@ -301,7 +355,8 @@ def act(*args: Any) -> tuple[Any, int]:
                 ids = [int(row["expert_id"]) for row in (selected or [])]
                 made = surge.propose(s, current_user.principal, reference or "", ids, version=version,
                                      origin=request_origin())
-                message = _("%(n)d expert(s) proposed: planned deployments created.", n=len(made))
+                message = ngettext("%(num)d expert proposed: a planned deployment created.",
+                                   "%(num)d experts proposed: planned deployments created.", len(made))
             else:
                 status = str(trigger).removeprefix(Ids.action(""))
                 surge.advance(s, current_user.principal, reference or "", status, version=version,

@@ -33,11 +33,9 @@ from models import Country
 from services.briefing.aggregates import BriefingView
 from services.briefing.suppression import SUPPRESSED_MARK, SuppressedTable, shown
 from services.formatting import decimal, money, percent
+from services.palette import MARKER_COLOURS, OTHER_CAPACITY, SOURCE_COLOURS, capacity_colour
 
 Translate = Callable[..., str]
-CAPACITY_COLOURS = {"SPC": "#1f5fa8", "JCSC": "#c0661b"}
-SOURCE_COLOURS = {"regular_budget": "#4b6584", "extrabudgetary": "#20a39e"}
-MARKER_COLOURS = ["#c9c9c9", "#f4c27a", "#e58a4e", "#b8452e"]
 MISSION_ROWS_PER_SLIDE = 14
 DPI = 150
 
@@ -174,7 +172,7 @@ def missions_image(view: BriefingView, _: Translate, top: int = 15) -> bytes:
     left = [0.0] * len(rows)
     for capacity in table.columns:
         widths = [float(table.cell(r, capacity) or 0) for r in rows]
-        ax.barh(rows, widths, left=left, color=CAPACITY_COLOURS.get(str(capacity), "#777"), label=str(capacity))
+        ax.barh(rows, widths, left=left, color=capacity_colour(capacity), label=str(capacity))
         left = [a + b for a, b in zip(left, widths, strict=True)]
     hidden = [float(split_hidden(table, r)) for r in rows]
     if any(hidden):
@@ -231,7 +229,7 @@ def funding_figure(view: BriefingView, _: Translate, top: int = 12) -> Any:
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.34 * len(rows) + 1)))
     names = [r.donor if r.donor != "Regular budget" else _("Regular budget") for r in rows]
     ys = list(range(len(rows)))
-    colours = [SOURCE_COLOURS.get(str(r.source), "#777") for r in rows]
+    colours = [SOURCE_COLOURS.get(str(r.source), OTHER_CAPACITY) for r in rows]
     ax.barh([y + 0.2 for y in ys], [float(r.committed_usd) for r in rows], height=0.4, color=colours, alpha=0.35,
             label=_("committed"))
     ax.barh([y - 0.2 for y in ys], [float(r.spent_usd) for r in rows], height=0.4, color=colours, label=_("spent"))

@@ -17,7 +17,7 @@ LEVEL_OF_RANK = {rank: level.value for level, rank in LANGUAGE_LEVEL_RANK.items(
 def factors(candidate: Candidate, need: Need) -> list[dict[str, Any]]:
     """Per component: its value in [0, 1], the weighted contribution, and the facts behind it."""
     detail: dict[str, Any] = {
-        "skills": {s.code: {"level": lvl, "min_level": s.min_level, "weight": s.weight}
+        "skills": {s.code: {"level": lvl, "min_level": s.min_level, "weight": s.weight, "required": s.required}
                    for s, lvl in zip(need.skills, candidate.skill_levels, strict=True)},
         "languages": {lang.code: {"level": LEVEL_OF_RANK.get(r), "min_level": lang.min_level.value}
                       for lang, r in zip(need.languages, candidate.language_ranks, strict=True)},
@@ -36,11 +36,12 @@ def english(candidate: Candidate, need: Need) -> list[str]:
     out = []
     for s, lvl in zip(need.skills, candidate.skill_levels, strict=True):
         mark = "" if lvl >= s.min_level else f", below the minimum {s.min_level}"
-        out.append(f"{s.name}: level {lvl}/5{mark}")
+        out.append(f"{s.name}: level {lvl}/5{mark}" + ("" if s.required else " (desirable)"))
     for lang, r in zip(need.languages, candidate.language_ranks, strict=True):
         out.append(f"{lang.code}: {LEVEL_OF_RANK.get(r, 'none')} (needs {lang.min_level.value})")
     if candidate.experience:
-        out.append(f"{candidate.experience} earlier deployment(s) to this mission")
+        out.append(f"{candidate.experience} earlier deployment{'' if candidate.experience == 1 else 's'} "
+                   "to this mission")
     if candidate.region_match:
         out.append("from the mission's region")
     elif candidate.language_zone:

@@ -8,6 +8,11 @@ Nothing loops over experts in Python: 10,000 experts rank in well under 100 ms o
 (``bench/bench_matching.py`` prints the figures, by part, with the load average).
 ``services.surge.reference`` is the same ranking written as a plain loop; the tests hold the two equal.
 
+Hard rules: active, free for the whole period, not proposed elsewhere, of the request's capacity (unless it
+accepts either), each required skill at its minimum level, each language at its level, the clearances. A
+desirable skill is only scored. When too few pass, ``Ranking.nearest_misses`` names who failed only the
+request's own requirements and what each lacks.
+
 The score is a weighted sum of components, each in [0, 1], so each candidate's rank is explained by its
 components (``Candidate.contributions``) and every excluded expert by the rules that excluded them.
 """
@@ -40,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from models import (
+    Capacity,
     ClearanceType,
     Country,
     Deployment,
@@ -69,7 +75,7 @@ MAX_LEVEL = 5  # skills: 1 basic ... 5 authority in the field
 MAX_RANK = max(LANGUAGE_LEVEL_RANK.values())  # languages: A1 = 1 ... native = 7
 EXPERIENCE_CAP = 3  # deployments to the same mission after which experience stops adding
 ROTATION_CAP_DAYS = 365  # a year or more since the last deployment earns the full rotation component
-BELOW_MINIMUM_CREDIT = 0.5  # a skill below the requested minimum level counts half
+BELOW_MINIMUM_CREDIT = 0.5  # a desirable skill below its level counts half (a required one excludes)
 TEAM_POOL = 200  # the team proposal considers the best this many eligible candidates
 # Requests whose planned deployments are proposals, not decisions: their members are "proposed elsewhere".
 OPEN_STATUSES = (SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED)
@@ -82,9 +88,16 @@ class Rule(enum.StrEnum):
     ABSENT = "absent"  # leave, training, medical during the period
     PROPOSED_ELSEWHERE = "proposed_elsewhere"  # in another open request's proposed team, overlapping
     DEPLOYED = "deployed"  # a deployment (planned, ongoing) overlapping the period
+    CAPACITY = "capacity"  # of the other capacity, unless the request accepts either
+    SKILL = "skill"  # below a required skill's minimum level (desirable skills are only scored)
     LANGUAGE = "language"  # below a required language level
     CLEARANCE = "clearance"  # a required clearance missing or not valid for the whole period
 
+
+# The rules a planner could relax (the request's own requirements): an expert who fails only these is a
+# "near miss", listed with what they lack when too few experts pass.
+REQUIREMENT_RULES = (Rule.CAPACITY, Rule.SKILL, Rule.LANGUAGE)
+NEAREST_MISSES = 5
 
 COMPONENTS = ("skills", "languages", "experience", "region", "rotation", "gender")
 
@@ -132,6 +145,11 @@ class SkillNeed:
     name: str
     weight: float
     min_level: int
+    required: bool = True  # a hard rule at min_level; False: desirable, scored only
+    name_fr: str | None = None
+
+    def label(self, locale: str = "en") -> str:
+        return self.name_fr if locale == "fr" and self.name_fr else self.name
 
 
 @dataclass(frozen=True)
@@ -157,12 +175,27 @@ class Need:
     balance_gender: bool = False
     experts_requested: int = 1
     request_id: int | None = None
+    # The request's capacity: a hard rule unless accept_any_capacity (None: the request names none).
+    capacity_id: int | None = None
+    capacity_code: str | None = None
+    accept_any_capacity: bool = False
+    # Every capacity's (id, code): candidates and near misses name the expert's capacity.
+    capacity_codes: tuple[tuple[int, str], ...] = ()
     # Genders of the team already proposed for this request (the gender component balances against it).
     team_genders: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValidationError("the period ends before it starts.")
+
+    @property
+    def capacity_rule(self) -> bool:
+        return self.capacity_id is not None and not self.accept_any_capacity
+
+    @property
+    def still_wanted(self) -> int:
+        """Experts still wanted: those requested less those already proposed or deployed."""
+        return max(self.experts_requested - len(self.team_genders), 0)
 
 
 @dataclass(frozen=True)
@@ -183,10 +216,31 @@ class Candidate:
     last_end: date | None
     region_match: bool
     language_zone: bool
+    capacity: str | None = None  # the expert's capacity code
 
     @property
     def eligible(self) -> bool:
         return not self.excluded_by
+
+
+@dataclass(frozen=True)
+class Lack:
+    """One requirement a near miss does not meet: ``kind`` capacity (have/need are codes), skill (levels 0-5)
+    or language (ranks, 0 = none; ``code`` names the skill or language)."""
+
+    kind: str
+    code: str | None
+    have: Any
+    need: Any
+    skill: SkillNeed | None = None
+
+
+@dataclass(frozen=True)
+class Miss:
+    """An expert excluded only by the request's own requirements, and what they lack."""
+
+    candidate: Candidate
+    lacks: tuple[Lack, ...]
 
 
 @dataclass
@@ -204,6 +258,7 @@ class Ranking:
     scores: np.ndarray
     failed: np.ndarray  # experts x Rule, True where the rule excludes
     order: np.ndarray  # indices of eligible experts, best first
+    capacities: np.ndarray  # capacity id per expert
     _position: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -231,6 +286,7 @@ class Ranking:
             last_end=None if last < 0 else _from_day(int(last)),
             region_match=bool(self.facts["region"][index]),
             language_zone=bool(self.facts["zone"][index]),
+            capacity=dict(self.need.capacity_codes).get(int(self.capacities[index])),
         )
 
     def top(self, n: int | None = None, offset: int = 0) -> list[Candidate]:
@@ -240,6 +296,45 @@ class Ranking:
     def excluded(self) -> list[Candidate]:
         indices = np.nonzero(self.failed.any(axis=1))[0]
         return [self.candidate_at(int(i)) for i in indices[np.argsort(self.ids[indices], kind="stable")]]
+
+    @property
+    def too_few(self) -> bool:
+        """Fewer experts pass the hard rules than the request still wants."""
+        return self.eligible_count < self.need.still_wanted
+
+    def nearest_misses(self, n: int = NEAREST_MISSES) -> list[Miss]:
+        """The experts who fail only the request's requirements (capacity, skill or language levels), fewest
+        unmet requirements first, then fewest levels short, then best score: who could be asked for if the
+        planner relaxed a requirement, with what each lacks."""
+        requirement = np.array([rule in REQUIREMENT_RULES for rule in Rule])
+        near = self.failed[:, requirement].any(axis=1) & ~self.failed[:, ~requirement].any(axis=1)
+        index = np.nonzero(near)[0]
+        need = self.need
+        wrong_capacity = (self.capacities[index] != need.capacity_id) if need.capacity_rule \
+            else np.zeros(len(index), bool)
+        skill_gap = np.zeros((len(index), len(need.skills)), np.int64)
+        if need.skills:
+            mins = np.array([s.min_level if s.required else 0 for s in need.skills])
+            skill_gap = np.clip(mins[None, :] - self.skill_levels[index], 0, None)
+        language_gap = np.zeros((len(index), len(need.languages)), np.int64)
+        if need.languages:
+            ranks = np.array([lang.min_rank for lang in need.languages])
+            language_gap = np.clip(ranks[None, :] - self.language_ranks[index], 0, None)
+        unmet = wrong_capacity + (skill_gap > 0).sum(axis=1) + (language_gap > 0).sum(axis=1)
+        short = skill_gap.sum(axis=1) + language_gap.sum(axis=1)
+        chosen = np.lexsort((self.ids[index], -self.scores[index], short, unmet))[:n]
+        misses = []
+        for k in chosen:
+            candidate = self.candidate_at(int(index[k]))
+            lacks: list[Lack] = []
+            if wrong_capacity[k]:
+                lacks.append(Lack("capacity", None, candidate.capacity, need.capacity_code))
+            lacks += [Lack("skill", s.code, int(candidate.skill_levels[j]), s.min_level, s)
+                      for j, s in enumerate(need.skills) if skill_gap[k, j] > 0]
+            lacks += [Lack("language", lang.code, int(candidate.language_ranks[j]), lang.min_rank)
+                      for j, lang in enumerate(need.languages) if language_gap[k, j] > 0]
+            misses.append(Miss(candidate, tuple(lacks)))
+        return misses
 
     def explain(self, expert_id: int) -> Candidate:
         """Any expert, ranked or excluded, with the reasons: the page's and the API's lookup."""
@@ -283,13 +378,16 @@ def need_for_request(session: Session, request: SurgeRequest, clearances: Sequen
     """What the request needs; ``clearances`` (codes) replaces the request's own required clearances."""
     start, end = period_of(request)
     skill_rows = session.execute(
-        select(Skill.id, Skill.code, Skill.name).where(Skill.id.in_([s.skill_id for s in request.skills]))
+        select(Skill.id, Skill.code, Skill.name, Skill.name_fr)
+        .where(Skill.id.in_([s.skill_id for s in request.skills]))
     ).all()
-    names = {r.id: (r.code, r.name) for r in skill_rows}
+    names = {r.id: r for r in skill_rows}
     skills = tuple(
-        SkillNeed(s.skill_id, names[s.skill_id][0], names[s.skill_id][1], float(s.weight), int(s.min_level))
-        for s in sorted(request.skills, key=lambda s: (-float(s.weight), s.skill_id))
+        SkillNeed(s.skill_id, names[s.skill_id].code, names[s.skill_id].name, float(s.weight), int(s.min_level),
+                  bool(s.required), names[s.skill_id].name_fr)
+        for s in sorted(request.skills, key=lambda s: (not s.required, -float(s.weight), s.skill_id))
     )
+    codes = capacity_codes(session)
     languages = tuple(LanguageNeed(lang.language_code, LanguageLevel(lang.min_level))
                       for lang in sorted(request.languages, key=lambda x: x.language_code))
     return Need(start=start, end=end, mission_id=request.mission_id, skills=skills, languages=languages,
@@ -297,7 +395,9 @@ def need_for_request(session: Session, request: SurgeRequest, clearances: Sequen
                                     if clearances is None else clearance_ids(session, clearances)),
                 balance_gender=request.balance_gender,
                 experts_requested=request.experts_requested, request_id=request.id,
-                team_genders=team_genders(session, request.id))
+                team_genders=team_genders(session, request.id), capacity_id=request.capacity_id,
+                capacity_code=dict(codes).get(request.capacity_id) if request.capacity_id is not None else None,
+                accept_any_capacity=bool(request.accept_any_capacity), capacity_codes=codes)
 
 
 # --- facts, in one statement ---------------------------------------------------------------------------
@@ -380,7 +480,7 @@ def _facts_statement(skills: bool, languages: bool, clearances: bool, ignores_re
     home = select(Country.iso3).where(Country.region.in_(regions))
     experts = _arrays(
         select(Expert.id.label("id"), cast(Expert.gender, Text).label("gender"),
-               (Expert.status == ExpertStatus.ACTIVE).label("active"),
+               (Expert.status == ExpertStatus.ACTIVE).label("active"), Expert.capacity_id.label("capacity"),
                func.coalesce(Expert.nationality_iso3.in_(home), False).label("region")))
     # The deployments blocking the period, one row each (the availability rule's own condition decides
     # "busy"), and those that ended in the year before it (rotation). Both are ranges of end dates in the
@@ -463,6 +563,7 @@ def fetch_facts(session: Session, need: Need) -> dict[str, np.ndarray]:
         "gender": _array(row["gender"], str)[order],
         "active": _array(row["active"], bool)[order],
         "region": _array(row["region"], bool)[order],
+        "capacity": _array(row["capacity"])[order],
     }
     where = at("b_id")
     facts["deployed"] = np.zeros(n, bool)
@@ -514,6 +615,11 @@ def rank(session: Session, need: Need, weights: Weights | None = None) -> Rankin
     return rank_facts(need, weights or Weights(), fetch_facts(session, need))
 
 
+def capacity_codes(session: Session) -> tuple[tuple[int, str], ...]:
+    """Every capacity's (id, code), two rows."""
+    return tuple((int(i), str(c)) for i, c in session.execute(select(Capacity.id, Capacity.code).order_by(Capacity.id)))
+
+
 def rank_facts(need: Need, weights: Weights, facts: dict[str, np.ndarray]) -> Ranking:
     """The numpy half of ``rank``: rules and scores from ``fetch_facts``'s arrays (timed apart by the bench)."""
     n, n_s, n_l = len(facts["id"]), len(need.skills), len(need.languages)
@@ -525,18 +631,22 @@ def rank_facts(need: Need, weights: Weights, facts: dict[str, np.ndarray]) -> Ra
     return score_arrays(need, weights, ids=ids, genders=genders, active=active, absent=absent,
                         elsewhere=elsewhere, deployed=deployed, skill_levels=skill_levels,
                         language_ranks=language_ranks, missing=missing, experience=experience,
-                        last_end=last_end, region=region)
+                        last_end=last_end, region=region, capacity=facts["capacity"])
 
 
 def score_arrays(need: Need, weights: Weights, *, ids: np.ndarray, genders: np.ndarray, active: np.ndarray,
                  absent: np.ndarray, elsewhere: np.ndarray, deployed: np.ndarray, skill_levels: np.ndarray,
                  language_ranks: np.ndarray, missing: np.ndarray, experience: np.ndarray, last_end: np.ndarray,
-                 region: np.ndarray) -> Ranking:
+                 region: np.ndarray, capacity: np.ndarray) -> Ranking:
     n = len(ids)
     min_ranks = np.array([lang.min_rank for lang in need.languages], dtype=np.int64)
     language_short = (language_ranks < min_ranks[None, :]).any(axis=1) if len(min_ranks) else np.zeros(n, bool)
-    failed = np.column_stack([~active, absent, elsewhere, deployed & ~elsewhere, language_short, missing > 0]) \
-        if n else np.zeros((0, len(Rule)), bool)
+    wrong_capacity = capacity != need.capacity_id if need.capacity_rule else np.zeros(n, bool)
+    required = np.array([s.min_level if s.required else 0 for s in need.skills], dtype=np.int64)
+    skill_short = (skill_levels < required[None, :]).any(axis=1) if len(required) else np.zeros(n, bool)
+    # Columns in Rule's order.
+    failed = np.column_stack([~active, absent, elsewhere, deployed & ~elsewhere, wrong_capacity, skill_short,
+                              language_short, missing > 0]) if n else np.zeros((0, len(Rule)), bool)
 
     comp = np.zeros((n, len(COMPONENTS)))
     if need.skills:
@@ -565,7 +675,7 @@ def score_arrays(need: Need, weights: Weights, *, ids: np.ndarray, genders: np.n
                    facts={"missing_clearances": missing, "experience": experience, "last_end": last_end,
                           "region": region, "zone": zone},
                    skill_levels=skill_levels, language_ranks=language_ranks, components=comp, scores=scores,
-                   failed=failed, order=order)
+                   failed=failed, order=order, capacities=capacity)
 
 
 # --- the team ---------------------------------------------------------------------------------------------
@@ -635,7 +745,7 @@ def propose_team(ranking: Ranking, size: int | None = None) -> list[TeamMember]:
 
 
 __all__ = [
-    "COMPONENTS", "DEFAULT_REQUIRED_CLEARANCES", "Candidate", "LanguageNeed", "Need", "Ranking", "Rule",
+    "COMPONENTS", "DEFAULT_REQUIRED_CLEARANCES", "Candidate", "Lack", "LanguageNeed", "Miss", "Need", "Ranking", "Rule",
     "SkillNeed", "TeamMember", "Weights", "facts_statement", "fetch_facts", "need_for_request", "propose_team", "rank",
     "rank_facts",
 ]

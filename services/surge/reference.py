@@ -46,7 +46,7 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
                    ) -> tuple[list[tuple[int, float]], dict[int, tuple[Rule, ...]]]:
     """(expert id, score) best first, and the rules excluding each excluded expert."""
     weights = weights or Weights()
-    experts = session.execute(select(Expert.id, Expert.gender, Expert.status, Country.region)
+    experts = session.execute(select(Expert.id, Expert.gender, Expert.status, Country.region, Expert.capacity_id)
                               .outerjoin(Country, Country.iso3 == Expert.nationality_iso3)).all()
     skills: dict[int, dict[int, int]] = defaultdict(dict)
     for e, s, level in session.execute(select(ExpertSkill.expert_id, ExpertSkill.skill_id, ExpertSkill.level)):
@@ -74,7 +74,7 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
 
     ranked: list[tuple[int, float]] = []
     excluded: dict[int, tuple[Rule, ...]] = {}
-    for expert_id, gender, status, region in experts:
+    for expert_id, gender, status, region, capacity_id in experts:
         failed: list[Rule] = []
         if status != ExpertStatus.ACTIVE:
             failed.append(Rule.INACTIVE)
@@ -87,6 +87,10 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
             failed.append(Rule.PROPOSED_ELSEWHERE)
         elif busy:
             failed.append(Rule.DEPLOYED)
+        if need.capacity_rule and capacity_id != need.capacity_id:
+            failed.append(Rule.CAPACITY)
+        if any(s.required and skills[expert_id].get(s.skill_id, 0) < s.min_level for s in need.skills):
+            failed.append(Rule.SKILL)
         mine = languages[expert_id]
         if any(mine.get(lang.code, 0) < lang.min_rank for lang in need.languages):
             failed.append(Rule.LANGUAGE)

@@ -9,7 +9,7 @@ them, never a traceback. The request's ``version`` (optimistic lock) catches two
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -51,6 +51,7 @@ from services.surge.matching import (
     propose_team,
     rank,
 )
+from services.surge.rules import Problem, RequestProblems, as_date, validate
 
 DEFAULT_TARGET_DAYS = 3
 CLOSED = (SurgeStatus.DEPLOYED, SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN)
@@ -74,6 +75,7 @@ class SkillWanted:
     code: str
     weight: float = 1.0
     min_level: int = 1
+    required: bool = True  # False: desirable, scored but not a hard rule
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class RequestForm:
     duration_days: int
     experts_requested: int = 1
     capacity: str | None = None  # SPC, JCSC
+    accept_any_capacity: bool = False  # the capacity is then a preference of the record, not a hard rule
     site_id: int | None = None
     skills: tuple[SkillWanted, ...] = ()
     languages: tuple[LanguageWanted, ...] = ()
@@ -102,43 +105,23 @@ class RequestForm:
     clearances: tuple[str, ...] = DEFAULT_REQUIRED_CLEARANCES
 
 
-def _problems(form: RequestForm, today: date) -> list[str]:
-    problems: list[str] = []
-    if not form.mission or not form.mission.strip():
-        problems.append("the requesting mission is required")
-    if not form.title or not form.title.strip():
-        problems.append("a title is required")
-    elif len(form.title) > 250:
-        problems.append("the title is longer than 250 characters")
-    if not 1 <= int(form.experts_requested) <= 50:
-        problems.append("the number of experts must be from 1 to 50")
-    if not 1 <= int(form.duration_days) <= 730:
-        problems.append("the duration must be from 1 to 730 days")
-    received = form.received_on or today
-    if received > today:
-        problems.append("the date received cannot be in the future")
-    if form.wanted_start < received:
-        problems.append("the wanted start is before the date the request was received")
-    if form.priority not in {p.value for p in Priority}:
-        problems.append(f"priority must be one of {', '.join(p.value for p in Priority)}")
-    codes = [s.code for s in form.skills]
-    if len(codes) != len(set(codes)):
-        problems.append("a skill is listed twice")
-    for s in form.skills:
-        if not 0 < float(s.weight) <= 10:
-            problems.append(f"the weight of skill {s.code!r} must be above 0 and at most 10")
-        if not 1 <= int(s.min_level) <= 5:
-            problems.append(f"the minimum level of skill {s.code!r} must be from 1 to 5")
-    langs = [lang.code for lang in form.languages]
-    if len(langs) != len(set(langs)):
-        problems.append("a language is listed twice")
-    if len(form.clearances) != len(set(form.clearances)):
-        problems.append("a clearance is listed twice")
-    for lang in form.languages:
-        if lang.min_level not in {v.value for v in LanguageLevel}:
-            problems.append(f"the level of language {lang.code!r} must be one of "
-                            f"{', '.join(v.value for v in LanguageLevel)}")
-    return problems
+def form_data(form: RequestForm) -> dict[str, Any]:
+    """The form as the rule book reads it (``services.surge.rules.validate``)."""
+    return asdict(form)
+
+
+def form_from_data(data: Mapping[str, Any]) -> RequestForm:
+    """A RequestForm from the rule book's data once ``validate`` found no problem (the page's form sends text)."""
+    return RequestForm(
+        mission=str(data["mission"]).strip(), title=str(data["title"]), wanted_start=as_date(data["wanted_start"]),
+        duration_days=int(float(data["duration_days"])), experts_requested=int(float(data["experts_requested"])),
+        capacity=data.get("capacity") or None, accept_any_capacity=bool(data.get("accept_any_capacity")),
+        priority=str(data["priority"]), balance_gender=bool(data.get("balance_gender")),
+        gender_considerations=data.get("gender_considerations"), notes=data.get("notes"),
+        skills=tuple(SkillWanted(s["code"], float(s["weight"]), int(float(s["min_level"])), bool(s["required"]))
+                     for s in data.get("skills", ())),
+        languages=tuple(LanguageWanted(lang["code"], lang["min_level"]) for lang in data.get("languages", ())),
+        clearances=tuple(data.get("clearances", ())))
 
 
 def _next_reference(session: Session, year: int) -> str:
@@ -159,44 +142,48 @@ def create_request(session: Session, principal: Principal, form: RequestForm, *,
     """Records a request (status received, first step dated and attributed). ValidationError lists every problem."""
     principal.require(Permission.MANAGE_SURGE)
     today = today or date.today()
-    problems = _problems(form, today)
+    problems = validate(form_data(form), today)
     mission_id = None
     if form.mission and form.mission.strip():
         try:
             mission_id = find_mission_id(session, form.mission)
         except NotFound:
-            problems.append(f"no mission with acronym {form.mission!r}")
+            problems.append(Problem("mission", "unknown", {"value": form.mission}))
     capacity_id = None
     if form.capacity:
         capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == form.capacity.strip().upper()))
         if capacity_id is None:
-            problems.append(f"no capacity with code {form.capacity!r}")
+            problems.append(Problem("capacity", "unknown", {"value": form.capacity}))
     if form.site_id is not None and mission_id is not None:
         site_mission = session.scalar(select(Site.mission_id).where(Site.id == form.site_id))
         if site_mission != mission_id:
-            problems.append("the place is not a site of the requesting mission")
+            problems.append(Problem("site_id", "not_of_mission"))
     skill_ids = dict(session.execute(
         select(Skill.code, Skill.id).where(Skill.code.in_([s.code for s in form.skills]))).all())
-    problems += [f"no skill with code {s.code!r}" for s in form.skills if s.code not in skill_ids]
+    problems += [Problem(f"skills.{k}.code", "unknown", {"value": s.code})
+                 for k, s in enumerate(form.skills) if s.code not in skill_ids]
     known_langs = set(session.scalars(select(Language.code).where(
         Language.code.in_([lang.code for lang in form.languages]))))
-    problems += [f"no language with code {lang.code!r}" for lang in form.languages if lang.code not in known_langs]
+    problems += [Problem(f"languages.{k}.code", "unknown", {"value": lang.code})
+                 for k, lang in enumerate(form.languages) if lang.code not in known_langs]
     clearance_ids = dict(session.execute(
         select(ClearanceType.code, ClearanceType.id).where(ClearanceType.code.in_(list(form.clearances)))).all())
-    problems += [f"no clearance type with code {code!r}" for code in form.clearances if code not in clearance_ids]
+    problems += [Problem(f"clearances.{k}", "unknown", {"value": code})
+                 for k, code in enumerate(form.clearances) if code not in clearance_ids]
     if problems:
-        raise ValidationError("The request cannot be recorded: " + "; ".join(problems) + ".")
+        raise RequestProblems(problems)
     received = form.received_on or today
     request = SurgeRequest(
         reference=_next_reference(session, received.year), mission_id=mission_id, site_id=form.site_id,
-        capacity_id=capacity_id, title=form.title.strip(), received_on=received,
+        capacity_id=capacity_id, accept_any_capacity=bool(form.accept_any_capacity), title=form.title.strip(),
+        received_on=received,
         experts_requested=int(form.experts_requested), wanted_start=form.wanted_start,
         duration_days=int(form.duration_days), priority=Priority(form.priority),
         gender_considerations=(form.gender_considerations or "").strip() or None,
         balance_gender=bool(form.balance_gender), notes=(form.notes or "").strip() or None,
         status=SurgeStatus.RECEIVED,
-        skills=[SurgeRequestSkill(skill_id=skill_ids[s.code], weight=float(s.weight), min_level=int(s.min_level))
-                for s in form.skills],
+        skills=[SurgeRequestSkill(skill_id=skill_ids[s.code], weight=float(s.weight), min_level=int(s.min_level),
+                                  required=bool(s.required)) for s in form.skills],
         languages=[SurgeRequestLanguage(language_code=lang.code, min_level=LanguageLevel(lang.min_level))
                    for lang in form.languages],
         clearances=[SurgeRequestClearance(clearance_type_id=clearance_ids[code]) for code in set(form.clearances)],
@@ -321,10 +308,11 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
     capacity = session.get(Capacity, request.capacity_id) if request.capacity_id else None
     target = capacity.target_days_to_deploy if capacity else DEFAULT_TARGET_DAYS
     skills = session.execute(select(Skill.code, Skill.name, Skill.name_fr, SurgeRequestSkill.weight,
-                                    SurgeRequestSkill.min_level)
+                                    SurgeRequestSkill.min_level, SurgeRequestSkill.required)
                              .join(Skill, Skill.id == SurgeRequestSkill.skill_id)
                              .where(SurgeRequestSkill.request_id == request.id)
-                             .order_by(SurgeRequestSkill.weight.desc(), Skill.code)).all()
+                             .order_by(SurgeRequestSkill.required.desc(), SurgeRequestSkill.weight.desc(),
+                                       Skill.code)).all()
     clearances = sorted((dict(c) for c in session.execute(
         select(ClearanceType.code, ClearanceType.name, ClearanceType.name_fr)
         .where(ClearanceType.id.in_([c.clearance_type_id for c in request.clearances]))).mappings()),
@@ -342,8 +330,9 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
         "target_days": target,
         "weights": saved_weights(request).as_dict(), "weights_saved": request.score_weights is not None,
         "overdue": request.status not in CLOSED and (today - request.received_on).days > target,
+        "accept_any_capacity": request.accept_any_capacity,
         "skills": [{"code": s.code, "name": s.name, "name_fr": s.name_fr, "weight": float(s.weight),
-                    "min_level": s.min_level} for s in skills],
+                    "min_level": s.min_level, "required": s.required} for s in skills],
         "languages": [{"code": lang.language_code, "min_level": str(lang.min_level)}
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
         "clearances": [c["code"] for c in clearances],
@@ -453,6 +442,8 @@ RULE_WORDS = {
     Rule.ABSENT: "is on leave, training or medical absence during the period",
     Rule.PROPOSED_ELSEWHERE: "is already proposed for another request over those dates",
     Rule.DEPLOYED: "is deployed over those dates",
+    Rule.CAPACITY: "is of the other capacity (the request does not accept either)",
+    Rule.SKILL: "is below a required skill's minimum level",
     Rule.LANGUAGE: "does not meet a required language level",
     Rule.CLEARANCE: "lacks a required clearance valid for the whole period",
 }
