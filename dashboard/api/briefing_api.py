@@ -20,7 +20,7 @@ from dashboard.api.schemas import (
     DATE_ERRORS,
     GEOJSON_MEDIA_TYPE,
     QUERY_ARGS,
-    FeatureCollectionSchema,
+    FilteredCollectionSchema,
     _listed,
     geojson_response,
     problems,
@@ -127,7 +127,7 @@ class BriefingTable(MethodView):
 @blp.route("/map")
 class BriefingMap(MethodView):
     @blp.arguments(BriefingQuery, **QUERY_ARGS)
-    @blp.response(200, FeatureCollectionSchema, content_type=GEOJSON_MEDIA_TYPE,
+    @blp.response(200, FilteredCollectionSchema, content_type=GEOJSON_MEDIA_TYPE,
                   description="Points: mission HQs and host countries, each with kind, label and n (experts "
                               "deployed in the period; null when suppressed). No other properties.")
     @problems(blp, 401, 403)

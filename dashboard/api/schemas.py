@@ -13,6 +13,7 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from dashboard.api.input_guard import DbInteger
 from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, MissionType, SiteKind
 from services import errors
 from services.catalog import DEFAULT_PAGE_SIZE, BBox, Paging
@@ -23,6 +24,10 @@ PROBLEM_DESCRIPTIONS = {
     401: "Not logged in and no valid personal access token.",
     403: "Your role does not allow this.",
     404: "No such record (the detail names what was asked).",
+    409: "The record's state refuses this (the detail says why); also a stale `version` in the body.",
+    412: "The `If-Match` ETag is not the record's current one: someone changed it; reload and retry.",
+    422: "Invalid input: the detail and `errors` name each parameter or field and what is wrong.",
+    428: "A change needs the record's version: send `If-Match` with the ETag from GET, or `version`.",
 }
 
 
@@ -55,12 +60,12 @@ DATE_ERRORS = {"invalid": "Not a valid date: use YYYY-MM-DD, e.g. 2030-02-15."}
 
 # --- queries --------------------------------------------------------------------------------------------
 class PagingQuery(Schema):
-    limit = fields.Integer(
+    limit = DbInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1),
         metadata={"description": "Page size; larger values are capped at the server's maximum page size "
                                  "(HUB_API_MAX_PAGE_SIZE, 1000 by default)."},
     )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    offset = DbInteger(load_default=0, validate=validate.Range(min=0),
                             metadata={"description": "Rows to skip."})
 
 
@@ -85,7 +90,7 @@ class CountryDetailQuery(Schema):
 
 
 class SiteQuery(PagingQuery):
-    limit = fields.Integer(
+    limit = DbInteger(
         load_default=500, validate=validate.Range(min=1),
         metadata={"description": "Features per page; larger values are capped at the server's maximum."},
     )
@@ -169,7 +174,7 @@ class AnalyticsQuery(Schema):
 
 class AnalyticsMapQuery(AnalyticsQuery):
     view = BBoxField(load_default=None)
-    zoom = fields.Integer(load_default=3, validate=validate.Range(min=0, max=20), metadata={
+    zoom = DbInteger(load_default=3, validate=validate.Range(min=0, max=20), metadata={
         "description": "The map's zoom: past a cap, places merge into grid cells sized for it."})
 
 
@@ -202,6 +207,24 @@ class FeatureCollectionSchema(Schema):
     numberReturned = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+class FilteredCollectionSchema(FeatureCollectionSchema):
+    filter = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "The filter applied, as query parameters (defaults filled)."})
+
+
+class PlacesCollectionSchema(FilteredCollectionSchema):
+    clustered = fields.Boolean(metadata={"description": "True when places were merged into grid cells."})
+    day = fields.Date(metadata={"description": "The day the places are counted on (the filter's as_of)."})
+
+
+class Money(fields.Decimal):
+    """An amount as a decimal string ("5188371.54"): exact, where a JSON number would pass through a binary
+    float in most clients. Documented as ``type: string, format: decimal``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(as_string=True, **kwargs)
 
 
 class FeatureSchema(Schema):

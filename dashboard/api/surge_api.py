@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from dashboard.api.guard import require
+from dashboard.api.input_guard import DbInteger
 from dashboard.api.schemas import (
     DATE_ERRORS,
     QUERY_ARGS,
@@ -52,7 +53,7 @@ class RequestQuery(PagingQuery):
 class SkillInSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=60))
     weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=10, min_inclusive=False))
-    min_level = fields.Integer(load_default=1, validate=validate.Range(min=1, max=5))
+    min_level = DbInteger(load_default=1, validate=validate.Range(min=1, max=5))
 
 
 class LanguageInSchema(Schema):
@@ -68,10 +69,10 @@ class RequestInSchema(Schema):
                             metadata={"description": "Requesting mission's acronym."})
     title = fields.String(required=True, validate=validate.Length(min=1, max=250))
     wanted_start = fields.Date(required=True, error_messages=DATE_ERRORS)
-    duration_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730))
-    experts_requested = fields.Integer(load_default=1, validate=validate.Range(min=1, max=50))
+    duration_days = DbInteger(required=True, validate=validate.Range(min=1, max=730))
+    experts_requested = DbInteger(load_default=1, validate=validate.Range(min=1, max=50))
     capacity = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
-    site_id = fields.Integer(load_default=None)
+    site_id = DbInteger(load_default=None)
     skills = fields.List(fields.Nested(SkillInSchema), load_default=list)
     languages = fields.List(fields.Nested(LanguageInSchema), load_default=list)
     priority = fields.String(load_default="medium", validate=validate.OneOf([p.value for p in Priority]))
@@ -151,7 +152,7 @@ class StepInSchema(Schema):
 
     status = fields.String(required=True, validate=validate.OneOf(
         [s.value for s in SurgeStatus if s not in (SurgeStatus.RECEIVED, SurgeStatus.CANDIDATES_PROPOSED)]))
-    version = fields.Integer(load_default=None)
+    version = DbInteger(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -182,7 +183,7 @@ class WeightsInSchema(WeightsQuery):
     class Meta:
         unknown = RAISE
 
-    version = fields.Integer(load_default=None, metadata={"description": "The request's version: stale gets 409."})
+    version = DbInteger(load_default=None, metadata={"description": "The request's version: stale gets 409."})
 
 
 class CandidateSchema(Schema):
@@ -214,8 +215,8 @@ class ProposalInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    expert_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
-    version = fields.Integer(load_default=None)
+    expert_ids = fields.List(DbInteger(), required=True, validate=validate.Length(min=1, max=50))
+    version = DbInteger(load_default=None)
     role = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
@@ -294,7 +295,7 @@ class ServiceLevelView(MethodView):
         return level
 
 
-@blp.route("/<string:key>")
+@blp.route("/<key:key>")
 class RequestDetail(MethodView):
     @blp.response(200, RequestDetailSchema)
     @problems(blp, 401, 403, 404)
@@ -305,7 +306,7 @@ class RequestDetail(MethodView):
             return surge.get_request(s, principal, key)
 
 
-@blp.route("/<string:key>/steps")
+@blp.route("/<key:key>/steps")
 class Steps(MethodView):
     @blp.response(200, StepsSchema)
     @problems(blp, 401, 403, 404)
@@ -327,7 +328,7 @@ class Steps(MethodView):
             return surge.get_request(s, principal, request.id)
 
 
-@blp.route("/<string:key>/weights")
+@blp.route("/<key:key>/weights")
 class SavedWeights(MethodView):
     @blp.arguments(WeightsInSchema)
     @blp.response(200, RequestDetailSchema)
@@ -343,7 +344,7 @@ class SavedWeights(MethodView):
             return surge.get_request(s, principal, request.id)
 
 
-@blp.route("/<string:key>/candidates")
+@blp.route("/<key:key>/candidates")
 class Candidates(MethodView):
     @blp.arguments(CandidateQuery, **QUERY_ARGS)
     @blp.response(200, CandidatePageSchema)
@@ -361,7 +362,7 @@ class Candidates(MethodView):
                 "eligible": ranking.eligible_count, "excluded": int(len(ranking.ids) - ranking.eligible_count)}
 
 
-@blp.route("/<string:key>/candidates/<int:expert_id>")
+@blp.route("/<key:key>/candidates/<int:expert_id>")
 class CandidateDetail(MethodView):
     @blp.arguments(WeightsQuery, **QUERY_ARGS)
     @blp.response(200, CandidateSchema)
@@ -376,7 +377,7 @@ class CandidateDetail(MethodView):
         return _candidate(candidate, ranking.need, names)
 
 
-@blp.route("/<string:key>/proposals")
+@blp.route("/<key:key>/proposals")
 class Proposals(MethodView):
     @blp.arguments(WeightsQuery, **QUERY_ARGS)
     @blp.response(200, ProposalSchema)
