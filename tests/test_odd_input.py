@@ -94,6 +94,39 @@ def test_the_battery_s_own_examples(logged_in) -> None:
     assert client.get("/map?mission=%00").status_code == 400
 
 
+FAR_PERIOD = "start=9999-01-01&end=9999-12-31"
+
+
+def test_a_period_past_any_plan_is_refused_not_a_crash(logged_in) -> None:
+    """Weekly and quarterly buckets of a period in year 9999 stepped past Python's last year: 500s."""
+    client = logged_in("admin")
+    for url in ("/api/v1/analytics/availability", "/api/v1/briefing", "/api/v1/analytics/key-figures"):
+        response = client.get(f"{url}?{FAR_PERIOD}")
+        assert response.status_code == 422 and response.mimetype == PROBLEM, (url, response.status_code)
+        assert "2100-12-31" in response.get_json()["detail"]
+    for url in ("/map/download/availability.csv", "/briefing/table/periods.csv"):
+        assert client.get(f"{url}?{FAR_PERIOD}").status_code == 400, url
+
+
+def _page(client, path: str, search: str) -> str:
+    """The page's layout as Dash builds it from the URL (the pages' own callback)."""
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, (path, search, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def test_the_pages_say_which_parameter_is_wrong(logged_in) -> None:
+    client = logged_in("admin")
+    assert "NUL character" in _page(client, "/map", "?mission=%00")
+    assert "2100-12-31" in _page(client, "/map", "?" + FAR_PERIOD)
+    assert "NUL character" in _page(client, "/briefing", "?country=%00")
+
+
 def test_a_nul_in_a_json_body_is_refused_before_the_database(logged_in) -> None:
     client = logged_in("planner")
     response = client.post("/api/v1/surge-requests", json={"mission": "UNMISS", "title": "a\x00b",

@@ -6,6 +6,7 @@ principal may not see, and marshmallow skips a missing key instead of inventing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -138,10 +139,15 @@ class DeploymentQuery(PagingQuery):
 
 
 def _listed(description: str, allowed: Any = None) -> fields.String:
-    """A multi-valued filter, comma-separated (checked by MapFilter.from_query, which names a bad value)."""
+    """A multi-valued filter, comma-separated (checked by MapFilter.from_query, which names a bad value).
+    With ``allowed`` (an enum) the document also says which values, as a pattern a client can check."""
+    checks: list[Any] = [validate.Length(min=1, max=2000)]
     if allowed is not None:
-        description += " One or more of: " + ", ".join(str(v.value) for v in allowed) + "."
-    return fields.String(load_default=None, validate=validate.Length(min=1, max=2000),
+        values = [str(v.value) for v in allowed]
+        description += " One or more of: " + ", ".join(values) + "."
+        one = "(" + "|".join(re.escape(v) for v in values) + ")"
+        checks.append(validate.Regexp(f"^{one}(,{one})*$", error="Not one of: " + ", ".join(values) + "."))
+    return fields.String(load_default=None, validate=checks,
                          metadata={"description": description + " Comma-separated for several."})
 
 
