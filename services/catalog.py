@@ -235,6 +235,11 @@ def get_mission(session: Session, acronym: str) -> dict[str, Any]:
 
 
 # --- countries ----------------------------------------------------------------------------------------
+def country_codes(session: Session) -> dict[str, str]:
+    """Natural Earth's key -> the ISO 3166-1 alpha-3 code the edges give out (Country.code)."""
+    return {key: code for key, code in session.execute(select(Country.iso3, Country.code))}
+
+
 def _country_where(stmt: Select[Any], region: str | None) -> Select[Any]:
     if region:
         stmt = stmt.where(func.lower(Country.region) == region.strip().lower())

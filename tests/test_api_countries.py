@@ -60,6 +60,27 @@ def test_mission_hosts_sites_and_ogc_speak_iso(logged_in, session) -> None:
     assert "SDS" not in {f["properties"]["country_iso3"] for f in ogc}
 
 
+def test_experts_nationality_is_iso(logged_in, session) -> None:
+    from models import Expert
+
+    expert_id = session.scalar(select(Expert.id).order_by(Expert.id).limit(1))
+    saved = session.scalar(select(Expert.nationality_iso3).where(Expert.id == expert_id))
+    client = logged_in("admin")
+    # Committed by the app's own session: set a South Sudanese nationality for the test, then put it back.
+    from models.db import session_scope
+
+    factory = client.application.extensions["hub"].session_factory
+    with session_scope(factory) as s:
+        s.get(Expert, expert_id).nationality_iso3 = "SDS"
+    try:
+        assert client.get(f"/api/v1/experts/{expert_id}").get_json()["nationality_iso3"] == "SSD"
+        page = client.get("/api/v1/experts?limit=1000").get_json()["items"]
+        assert {e["nationality_iso3"] for e in page if e["id"] == expert_id} == {"SSD"}
+    finally:
+        with session_scope(factory) as s:
+            s.get(Expert, expert_id).nationality_iso3 = saved
+
+
 def test_analytics_filter_and_downloads_take_and_give_iso(logged_in) -> None:
     client = logged_in("admin")
     by_iso = client.get(f"/api/v1/analytics/missions?{WIDE}&country=SSD").get_json()

@@ -14,7 +14,6 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from dashboard.api.guard import require
 from dashboard.api.schemas import (
@@ -27,9 +26,9 @@ from dashboard.api.schemas import (
     problems,
 )
 from dashboard.context import db_session, hub
-from models import Country
 from services.access import Permission, Principal
 from services.briefing.aggregates import TABLES, BriefingView, briefing_filter, briefing_view, table_rows
+from services.catalog import country_codes
 
 blp = Blueprint(
     "briefing", __name__,
@@ -79,7 +78,7 @@ def _principal_and_view() -> tuple[Principal, BriefingView, dict[str, str]]:
     with db_session() as s:
         view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
                              usd_rates=settings.usd_rates, locale=request.args.get("lang", "en"))
-        codes = {key: code for key, code in s.execute(select(Country.iso3, Country.code))}
+        codes = country_codes(s)
     return principal, view, codes
 
 
