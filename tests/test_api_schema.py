@@ -32,7 +32,7 @@ from models.db import session_scope
 from services import tokens
 from services.users import create_user
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection]
 CONFIG = schemathesis.Config.from_dict({
