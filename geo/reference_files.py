@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -47,6 +48,7 @@ GEOPKO_EXTRA_MISSIONS: dict[str, tuple[str, MissionType, str, date, date]] = {
 
 # ISO 3166 codes that Natural Earth keys differently (ADM0_A3) and that its ISO_A3 column cannot map.
 ISO_TO_ADM0_EXTRA = {"XKX": "KOS", "XKO": "KOS"}
+KOSOVO_ISO = "XKX"  # user-assigned in ISO 3166; the UN and the EU use it for Kosovo
 
 # Distance within which a point counts as "on land" at 1:110m (coastal capitals fall in the sea otherwise).
 _LAND_TOLERANCE_DEG = 0.3
@@ -101,7 +103,7 @@ class ReferencePaths:
 @dataclass(frozen=True)
 class CountryRecord:
     iso3: str  # Natural Earth ADM0_A3
-    iso_a3: str | None  # ISO 3166 alpha-3 when Natural Earth has one (None for -99)
+    iso_a3: str | None  # ISO 3166-1 alpha-3 (see _iso3166); None where ISO has none
     name: str
     name_fr: str | None
     region: str | None
@@ -275,10 +277,9 @@ def read_countries(path: Path) -> list[CountryRecord]:
         multi = _to_multipolygon(geom)
         if multi.is_empty:
             raise ReferenceFileError(path, f"{code} has no polygon geometry", feature)
-        iso = _text(row.ISO_A3)
         out.append(CountryRecord(
             iso3=code,
-            iso_a3=iso if iso and re.fullmatch(r"[A-Z]{3}", iso) else None,
+            iso_a3=_iso3166(row, code),
             name=_text(row.NAME) or code,
             name_fr=_text(row.NAME_FR) if has_fr else None,
             region=_text(row.REGION_UN),
@@ -287,6 +288,21 @@ def read_countries(path: Path) -> list[CountryRecord]:
             geometry=multi,
         ))
     return out
+
+
+def _iso3166(row: Any, adm0: str) -> str | None:
+    """A Natural Earth row's ISO 3166-1 alpha-3 code. ISO_A3 is -99 for France and Norway; ISO_A3_EH
+    ("except historical") has FRA but -99 for Norway, where ADM0_A3_IS (Natural Earth's ISO-ish key) is
+    its own NOR. ADM0_A3_IS is taken only when it equals ADM0_A3: for Northern Cyprus, Somaliland and Western
+    Sahara it names the state ISO counts them in (CYP, SOM, MAR). Kosovo has no ISO code: XKX, as the UN and
+    the EU use. Otherwise None (Northern Cyprus, Somaliland)."""
+    for column in ("ISO_A3", "ISO_A3_EH"):
+        value = _text(getattr(row, column, None))
+        if value and re.fullmatch(r"[A-Z]{3}", value):
+            return value
+    if adm0 == "KOS":  # before ADM0_A3_IS, which is KOS too
+        return KOSOVO_ISO
+    return adm0 if _text(getattr(row, "ADM0_A3_IS", None)) == adm0 else None
 
 
 def iso_aliases(countries: Iterable[CountryRecord]) -> dict[str, str]:

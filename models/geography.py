@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ColumnElement, Date, ForeignKey, String, Table, Text, func, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Generated, Timestamped, enum_column
@@ -21,16 +23,36 @@ mission_host_country = Table(
 
 class Country(Base):
     __tablename__ = "country"
-    __table_args__ = (CheckConstraint("iso3 ~ '^[A-Z]{3}$'", name="iso3_format"),)
+    __table_args__ = (CheckConstraint("iso3 ~ '^[A-Z]{3}$'", name="iso3_format"),
+                      CheckConstraint("iso_a3 ~ '^[A-Z]{3}$'", name="iso_a3_format"))
 
-    # Natural Earth's ADM0_A3 (ISO_A3 is -99 for France, Norway and Kosovo).
+    # The key inside: Natural Earth's ADM0_A3 (SDS for South Sudan; ISO_A3 is -99 for France, Norway, Kosovo).
     iso3: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # What the edges speak: ISO 3166-1 alpha-3 (SSD); XKX for Kosovo as the UN and EU use; null where ISO has
+    # none (Northern Cyprus, Somaliland), and then ``code`` falls back to Natural Earth's (migration 0012).
+    iso_a3: Mapped[str | None] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     name_fr: Mapped[str | None] = mapped_column(String(120))
     region: Mapped[str | None] = mapped_column(String(60))
     subregion: Mapped[str | None] = mapped_column(String(60))
     continent: Mapped[str | None] = mapped_column(String(60))
     boundary: Mapped[WKBElement | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
+
+    @hybrid_property
+    def code(self) -> str:
+        """The code a client sees and sends: ISO 3166-1 alpha-3, else Natural Earth's."""
+        return self.iso_a3 or self.iso3
+
+    @code.inplace.expression
+    @classmethod
+    def _code(cls) -> ColumnElement[str]:
+        return func.coalesce(cls.iso_a3, cls.iso3)
+
+    @classmethod
+    def named_by(cls, codes: Any) -> ColumnElement[bool]:
+        """Countries a filter names. ISO codes, and also the Natural Earth keys that the map page's host-country
+        clicks and links saved before 0012 carry (no Natural Earth key is another country's ISO code)."""
+        return or_(func.coalesce(cls.iso_a3, cls.iso3).in_(codes), cls.iso3.in_(codes))
 
 
 class Mission(Timestamped, Base):

@@ -148,7 +148,8 @@ class MissionFilter:
 def _host_countries_iso3() -> ColumnElement[Any]:
     mhc = mission_host_country.c
     return (
-        select(func.coalesce(func.json_agg(aggregate_order_by(mhc.country_iso3, mhc.country_iso3)), EMPTY_JSON_ARRAY))
+        select(func.coalesce(func.json_agg(aggregate_order_by(Country.code, Country.code)), EMPTY_JSON_ARRAY))
+        .select_from(mission_host_country).join(Country, Country.iso3 == mhc.country_iso3)
         .where(mhc.mission_id == Mission.id)
         .scalar_subquery()
     )
@@ -217,7 +218,7 @@ def get_mission(session: Session, acronym: str) -> dict[str, Any]:
     data["host_countries"] = [
         {"iso3": iso3, "name": name}
         for iso3, name in session.execute(
-            select(Country.iso3, Country.name)
+            select(Country.code, Country.name)
             .join(mission_host_country, mission_host_country.c.country_iso3 == Country.iso3)
             .where(mission_host_country.c.mission_id == mission_id)
             .order_by(Country.name)
@@ -234,6 +235,11 @@ def get_mission(session: Session, acronym: str) -> dict[str, Any]:
 
 
 # --- countries ----------------------------------------------------------------------------------------
+def country_codes(session: Session) -> dict[str, str]:
+    """Natural Earth's key -> the ISO 3166-1 alpha-3 code the edges give out (Country.code)."""
+    return {key: code for key, code in session.execute(select(Country.iso3, Country.code))}
+
+
 def _country_where(stmt: Select[Any], region: str | None) -> Select[Any]:
     if region:
         stmt = stmt.where(func.lower(Country.region) == region.strip().lower())
@@ -241,15 +247,16 @@ def _country_where(stmt: Select[Any], region: str | None) -> Select[Any]:
 
 
 def list_countries(session: Session, region: str | None = None) -> list[dict[str, Any]]:
-    stmt = _country_where(select(Country.iso3, Country.name, Country.name_fr, Country.region), region)
+    # "iso3" at the edge is ISO 3166-1 alpha-3 (Country.code); Natural Earth's key stays inside.
+    stmt = _country_where(select(Country.code.label("iso3"), Country.name, Country.name_fr, Country.region), region)
     return [dict(r) for r in session.execute(stmt.order_by(Country.name)).mappings()]
 
 
 def countries_feature_collection(session: Session, region: str | None = None) -> dict[str, Any]:
     base = _country_where(
         select(
-            Country.iso3, Country.name, Country.name_fr, Country.region, Country.subregion, Country.continent,
-            geojson(Country.boundary).label("geometry"),
+            Country.code.label("iso3"), Country.name, Country.name_fr, Country.region, Country.subregion,
+            Country.continent, geojson(Country.boundary).label("geometry"),
             func.row_number().over(order_by=Country.name).label("_seq"),
         ),
         region,
@@ -263,23 +270,28 @@ def countries_feature_collection(session: Session, region: str | None = None) ->
 
 
 def get_country(session: Session, iso3: str, with_geometry: bool = False) -> dict[str, Any]:
+    """By ISO 3166-1 alpha-3 (SSD). Natural Earth's own key (SDS) is a 404 that names the ISO code."""
     code = iso3.strip().upper()
     columns: list[ColumnElement[Any]] = [
-        Country.iso3, Country.name, Country.name_fr, Country.region, Country.subregion, Country.continent,
+        Country.code.label("iso3"), Country.iso3.label("key"), Country.name, Country.name_fr, Country.region,
+        Country.subregion, Country.continent,
         geojson(func.ST_Envelope(Country.boundary)).label("extent"),
     ]
     if with_geometry:
         columns.append(geojson(Country.boundary).label("geometry"))
-    row = session.execute(select(*columns).where(Country.iso3 == code)).mappings().one_or_none()
+    row = session.execute(select(*columns).where(Country.code == code)).mappings().one_or_none()
     if row is None:
-        raise NotFound(f"No country with ISO3 code {iso3!r}. GET /api/v1/countries lists them.")
+        iso = session.scalar(select(Country.iso_a3).where(Country.iso3 == code, Country.iso_a3.is_not(None)))
+        hint = f" {code} is Natural Earth's code; the ISO 3166-1 alpha-3 code is {iso}." if iso else ""
+        raise NotFound(f"No country with ISO3 code {iso3!r}.{hint} GET /api/v1/countries lists them.")
     data = dict(row)
+    key = data.pop("key")
     data["missions"] = [
         {"acronym": acronym, "name": name, "active": active}
         for acronym, name, active in session.execute(
             select(Mission.acronym, Mission.name, Mission.active)
             .join(mission_host_country, mission_host_country.c.mission_id == Mission.id)
-            .where(mission_host_country.c.country_iso3 == code)
+            .where(mission_host_country.c.country_iso3 == key)
             .order_by(Mission.active.desc(), Mission.acronym)
         )
     ]
@@ -301,10 +313,10 @@ SITE_PROPERTIES = ["id", "name", "kind", "mission", "country_iso3", "first_year"
 def sites_feature_collection(session: Session, filt: SiteFilter) -> dict[str, Any]:
     """One page of sites as a FeatureCollection; numberMatched says how many match in all."""
     stmt = select(
-        Site.id, Site.name, Site.kind, Mission.acronym.label("mission"), Site.country_iso3,
+        Site.id, Site.name, Site.kind, Mission.acronym.label("mission"), Country.code.label("country_iso3"),
         Site.first_year, Site.last_year, Site.source,
         geojson(Site.location).label("geometry"),
-    ).outerjoin(Mission, Site.mission_id == Mission.id)
+    ).outerjoin(Mission, Site.mission_id == Mission.id).outerjoin(Country, Country.iso3 == Site.country_iso3)
     if filt.mission:
         stmt = stmt.where(Site.mission_id == find_mission_id(session, filt.mission))
     if filt.kind is not None:

@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from geo import layer_files
-from models import Deployment, Layer, LayerFeature, LayerVersion, Mission, Site
+from models import Country, Deployment, Layer, LayerFeature, LayerVersion, Mission, Site
 from models.enums import GeometryType, LayerStatus, Role
 from services import audit
 from services.access import Permission, Principal
@@ -639,8 +639,10 @@ def _hub_select(cid: str) -> tuple[Select[Any], Any, Any, Any, Any]:
         return stmt, Mission.id, Mission.hq, Mission.start_date, Mission.end_date
     if cid == "sites":
         stmt = (select(Site.id.label("id"), Site.name, Site.kind, Mission.acronym.label("mission"),
-                       Site.country_iso3, Site.first_year, Site.last_year, Site.location.label("geom"))
-                .outerjoin(Mission, Mission.id == Site.mission_id))
+                       Country.code.label("country_iso3"), Site.first_year, Site.last_year,
+                       Site.location.label("geom"))
+                .outerjoin(Mission, Mission.id == Site.mission_id)
+                .outerjoin(Country, Country.iso3 == Site.country_iso3))  # ISO 3166 out, Natural Earth's key in
         start = func.make_date(Site.first_year, 1, 1)
         end = func.make_date(Site.last_year, 12, 31)
         return stmt, Site.id, Site.location, start, end

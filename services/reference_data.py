@@ -394,12 +394,12 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     data = read_all(source_dir)
     report = ReferenceReport(repairs=list(data.repairs), source_dir=str(data.paths.countries.parent.parent))
 
-    country_rows = [{"iso3": c.iso3, "name": c.name, "name_fr": c.name_fr, "region": c.region,
+    country_rows = [{"iso3": c.iso3, "iso_a3": c.iso_a3, "name": c.name, "name_fr": c.name_fr, "region": c.region,
                      "subregion": c.subregion, "continent": c.continent,
                      "boundary": from_shape(c.geometry, srid=4326)} for c in data.countries]
     table: Table = Country.__table__  # type: ignore[assignment]
     stmt = insert(table)
-    plain = ["name", "name_fr", "region", "subregion", "continent"]
+    plain = ["iso_a3", "name", "name_fr", "region", "subregion", "continent"]
     # Geometries are compared as EWKB bytes: exact, and independent of PostGIS's '=' semantics.
     changed = or_(_differs(table, plain, stmt.excluded),
                   func.ST_AsEWKB(table.c.boundary).is_distinct_from(func.ST_AsEWKB(stmt.excluded.boundary)))

@@ -42,7 +42,8 @@ def test_planner_records_ranks_proposes_and_approves(logged_in, session, engine)
         assert proposed.status_code == 201, proposed.get_json()
         detail = proposed.get_json()["request"]
         assert detail["status"] == "candidates_proposed" and {m["expert_id"] for m in detail["team"]} == set(ids)
-        again = client.post(f"/api/v1/surge-requests/{ref}/proposals", json={"expert_ids": ids[:1]})
+        again = client.post(f"/api/v1/surge-requests/{ref}/proposals",
+                            json={"expert_ids": ids[:1], "version": proposed.get_json()["request"]["version"]})
         assert again.status_code == 409 and again.mimetype == "application/problem+json"
         assert "already in this request's team" in again.get_json()["detail"]
         stale = client.post(f"/api/v1/surge-requests/{ref}/steps", json={"status": "approved", "version": 1})

@@ -21,7 +21,8 @@ from dashboard.api.schemas import (
     QUERY_ARGS,
     AnalyticsMapQuery,
     AnalyticsQuery,
-    FeatureCollectionSchema,
+    Money,
+    PlacesCollectionSchema,
     ServiceLevelSchema,
     geojson_response,
     problems,
@@ -89,15 +90,15 @@ class MissionsSchema(_Answer):
 class FundingRowSchema(Schema):
     donor = fields.String()
     source = fields.String()
-    committed_usd = fields.Decimal(as_string=True)
-    spent_usd = fields.Decimal(as_string=True)
+    committed_usd = Money()
+    spent_usd = Money()
     burn_rate = fields.Float(allow_none=True)
 
 
 class FundingSchema(_Answer):
     rows = fields.List(fields.Nested(FundingRowSchema))
-    committed_usd = fields.Decimal(as_string=True)
-    spent_usd = fields.Decimal(as_string=True)
+    committed_usd = Money()
+    spent_usd = Money()
     burn_rate = fields.Float(allow_none=True)
     unconverted = fields.List(fields.String(), metadata={"description": "Currencies without a USD rate, left out."})
 
@@ -203,7 +204,7 @@ class KeyFigures(MethodView):
 @blp.route("/map")
 class MapPlaces(MethodView):
     @blp.arguments(AnalyticsMapQuery, **QUERY_ARGS)
-    @blp.response(200, FeatureCollectionSchema, content_type=GEOJSON_MEDIA_TYPE,
+    @blp.response(200, PlacesCollectionSchema, content_type=GEOJSON_MEDIA_TYPE,
                   description="Points: n (experts), by_capacity, missions, place; names only for roles that may "
                               "see them; clustered=true when places were merged on a grid for the zoom.")
     @problems(blp, 401, 403)

@@ -3,6 +3,7 @@ experts page reads too), applied in services.personnel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask.views import MethodView
@@ -13,6 +14,7 @@ from dashboard.api.schemas import QUERY_ARGS, ExpertPageSchema, ExpertQuery, Exp
 from dashboard.context import db_session, hub
 from services import personnel
 from services.access import Permission
+from services.catalog import country_codes
 
 blp = Blueprint(
     "experts", __name__,
@@ -21,6 +23,13 @@ blp = Blueprint(
                 "email, skills, languages and clearances need personnel detail, and so does filtering by skill or "
                 "language (403 otherwise); the briefing role gets 403.",
 )
+
+
+def _iso_nationality(expert: dict[str, Any], codes: dict[str, str]) -> dict[str, Any]:
+    """nationality_iso3 as ISO 3166-1 alpha-3 (SSD), not Natural Earth's key (SDS) the column holds."""
+    if expert.get("nationality_iso3"):
+        return {**expert, "nationality_iso3": codes.get(expert["nationality_iso3"], expert["nationality_iso3"])}
+    return expert
 
 
 @blp.route("")
@@ -37,7 +46,9 @@ class Experts(MethodView):
             paging=paging(query, hub().settings.api_max_page_size),
         )
         with db_session() as s:
-            return personnel.list_experts(s, principal, filt)
+            page = personnel.list_experts(s, principal, filt)
+            codes = country_codes(s)
+        return replace(page, items=[_iso_nationality(e, codes) for e in page.items])
 
 
 @blp.route("/<int:expert_id>")
@@ -48,4 +59,4 @@ class ExpertDetail(MethodView):
         """One expert; the fields depend on your role."""
         principal = require(Permission.VIEW_OPERATIONS)
         with db_session() as s:
-            return personnel.get_expert(s, principal, expert_id)
+            return _iso_nationality(personnel.get_expert(s, principal, expert_id), country_codes(s))

@@ -9,6 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from dashboard.api.guard import require
+from dashboard.api.input_guard import DbInteger
+from dashboard.api.schemas import DATE_ERRORS, QUERY_ARGS, problems
 from dashboard.context import db_session, hub
 from services.access import Permission
 from services.briefing.aggregates import suppress_key_figures
@@ -18,8 +20,9 @@ blp = Blueprint("key_figures", __name__, description="Headline numbers")
 
 
 class KeyFiguresQuery(Schema):
-    as_of = fields.Date(load_default=None, metadata={"description": "Day to count for (default: today)."})
-    capacity_id = fields.Integer(load_default=None)
+    as_of = fields.Date(load_default=None, error_messages=DATE_ERRORS,
+                        metadata={"description": "Day to count for (default: today)."})
+    capacity_id = DbInteger(load_default=None, metadata={"description": "Only this capacity (its id)."})
 
 
 _SUPPRESSED = ("null when suppressed for a role that sees aggregates only (briefing): a count from 1 to the "
@@ -37,8 +40,9 @@ class KeyFiguresSchema(Schema):
 
 @blp.route("")
 class KeyFigures(MethodView):
-    @blp.arguments(KeyFiguresQuery, location="query")
+    @blp.arguments(KeyFiguresQuery, **QUERY_ARGS)
     @blp.response(200, KeyFiguresSchema)
+    @problems(blp, 401, 403)
     def get(self, query: dict) -> object:
         principal = require(Permission.VIEW_AGGREGATES)
         with db_session() as s:

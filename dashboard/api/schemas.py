@@ -6,6 +6,7 @@ principal may not see, and marshmallow skips a missing key instead of inventing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from dashboard.api.input_guard import DbInteger
 from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, MissionType, SiteKind
 from services import errors
 from services.catalog import DEFAULT_PAGE_SIZE, BBox, Paging
@@ -23,6 +25,10 @@ PROBLEM_DESCRIPTIONS = {
     401: "Not logged in and no valid personal access token.",
     403: "Your role does not allow this.",
     404: "No such record (the detail names what was asked).",
+    409: "The record's state refuses this (the detail says why); also a stale `version` in the body.",
+    412: "The `If-Match` ETag is not the record's current one: someone changed it; reload and retry.",
+    422: "Invalid input: the detail and `errors` name each parameter or field and what is wrong.",
+    428: "A change needs the record's version: send `If-Match` with the ETag from GET, or `version`.",
 }
 
 
@@ -55,12 +61,12 @@ DATE_ERRORS = {"invalid": "Not a valid date: use YYYY-MM-DD, e.g. 2030-02-15."}
 
 # --- queries --------------------------------------------------------------------------------------------
 class PagingQuery(Schema):
-    limit = fields.Integer(
+    limit = DbInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1),
         metadata={"description": "Page size; larger values are capped at the server's maximum page size "
                                  "(HUB_API_MAX_PAGE_SIZE, 1000 by default)."},
     )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    offset = DbInteger(load_default=0, validate=validate.Range(min=0),
                             metadata={"description": "Rows to skip."})
 
 
@@ -85,7 +91,7 @@ class CountryDetailQuery(Schema):
 
 
 class SiteQuery(PagingQuery):
-    limit = fields.Integer(
+    limit = DbInteger(
         load_default=500, validate=validate.Range(min=1),
         metadata={"description": "Features per page; larger values are capped at the server's maximum."},
     )
@@ -133,10 +139,15 @@ class DeploymentQuery(PagingQuery):
 
 
 def _listed(description: str, allowed: Any = None) -> fields.String:
-    """A multi-valued filter, comma-separated (checked by MapFilter.from_query, which names a bad value)."""
+    """A multi-valued filter, comma-separated (checked by MapFilter.from_query, which names a bad value).
+    With ``allowed`` (an enum) the document also says which values, as a pattern a client can check."""
+    checks: list[Any] = [validate.Length(min=1, max=2000)]
     if allowed is not None:
-        description += " One or more of: " + ", ".join(str(v.value) for v in allowed) + "."
-    return fields.String(load_default=None, validate=validate.Length(min=1, max=2000),
+        values = [str(v.value) for v in allowed]
+        description += " One or more of: " + ", ".join(values) + "."
+        one = "(" + "|".join(re.escape(v) for v in values) + ")"
+        checks.append(validate.Regexp(f"^{one}(,{one})*$", error="Not one of: " + ", ".join(values) + "."))
+    return fields.String(load_default=None, validate=checks,
                          metadata={"description": description + " Comma-separated for several."})
 
 
@@ -169,7 +180,7 @@ class AnalyticsQuery(Schema):
 
 class AnalyticsMapQuery(AnalyticsQuery):
     view = BBoxField(load_default=None)
-    zoom = fields.Integer(load_default=3, validate=validate.Range(min=0, max=20), metadata={
+    zoom = DbInteger(load_default=3, validate=validate.Range(min=0, max=20), metadata={
         "description": "The map's zoom: past a cap, places merge into grid cells sized for it."})
 
 
@@ -202,6 +213,24 @@ class FeatureCollectionSchema(Schema):
     numberReturned = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+class FilteredCollectionSchema(FeatureCollectionSchema):
+    filter = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "The filter applied, as query parameters (defaults filled)."})
+
+
+class PlacesCollectionSchema(FilteredCollectionSchema):
+    clustered = fields.Boolean(metadata={"description": "True when places were merged into grid cells."})
+    day = fields.Date(metadata={"description": "The day the places are counted on (the filter's as_of)."})
+
+
+class Money(fields.Decimal):
+    """An amount as a decimal string ("5188371.54"): exact, where a JSON number would pass through a binary
+    float in most clients. Documented as ``type: string, format: decimal``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(as_string=True, **kwargs)
 
 
 class FeatureSchema(Schema):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from dashboard.api.guard import require
-from dashboard.api.problems import problem
+from dashboard.api.input_guard import DbInteger
+from dashboard.api.problems import PreconditionFailed, PreconditionRequired, problem
 from dashboard.api.schemas import (
     DATE_ERRORS,
     QUERY_ARGS,
@@ -91,7 +93,7 @@ class RequestInSchema(Schema):
         "description": "SPC or JCSC: only its experts are eligible, unless accept_any_capacity."})
     accept_any_capacity = fields.Boolean(load_default=False, metadata={
         "description": "True: experts of either capacity are eligible (the capacity is then not a hard rule)."})
-    site_id = fields.Integer(load_default=None)
+    site_id = DbInteger(load_default=None)
     skills = fields.List(fields.Nested(SkillInSchema), load_default=list)
     languages = fields.List(fields.Nested(LanguageInSchema), load_default=list)
     priority = fields.String(load_default="medium", metadata={
@@ -141,7 +143,8 @@ class RequestSchema(Schema):
     status = fields.String()
     balance_gender = fields.Boolean()
     accept_any_capacity = fields.Boolean(metadata={"description": "Experts of either capacity are eligible."})
-    version = fields.Integer(metadata={"description": "Send it back with a change: a stale one gets 409."})
+    version = fields.Integer(metadata={"description": "Send it back with a change (or If-Match the ETag): a stale "
+                                                      "one gets 409, none 428."})
     days_open = fields.Integer()
     target_days = fields.Integer()
     overdue = fields.Boolean()
@@ -174,7 +177,7 @@ class StepInSchema(Schema):
 
     status = fields.String(required=True, validate=validate.OneOf(
         [s.value for s in SurgeStatus if s not in (SurgeStatus.RECEIVED, SurgeStatus.CANDIDATES_PROPOSED)]))
-    version = fields.Integer(load_default=None)
+    version = DbInteger(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -205,7 +208,7 @@ class WeightsInSchema(WeightsQuery):
     class Meta:
         unknown = RAISE
 
-    version = fields.Integer(load_default=None, metadata={"description": "The request's version: stale gets 409."})
+    version = DbInteger(load_default=None, metadata={"description": "The request's version: stale gets 409."})
 
 
 class CandidateSchema(Schema):
@@ -259,8 +262,8 @@ class ProposalInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    expert_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
-    version = fields.Integer(load_default=None)
+    expert_ids = fields.List(DbInteger(), required=True, validate=validate.Length(min=1, max=50))
+    version = DbInteger(load_default=None)
     role = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
@@ -273,6 +276,54 @@ class ServiceLevelQuery(Schema):
     capacity = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=list)
     start = fields.Date(load_default=None, error_messages=DATE_ERRORS)
     end = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+
+
+# --- optimistic concurrency ------------------------------------------------------------------------------------
+# Every change to a request names the version it was made against, so two writers cannot both win: the
+# ETag from GET in If-Match (412 when stale, RFC 9110) or `version` in the body (409 when stale, as the
+# planner's page). Neither: 428 Precondition Required (RFC 6585).
+ETAG_HEADER = {"ETag": {"description": "The request's version, for If-Match on a change.",
+                        "schema": {"type": "string", "example": '"v3"'}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "The ETag from GET (e.g. \"v3\"); or send `version` in the body. One of them is "
+                           "required: without both, 428; stale If-Match, 412; stale version, 409."}
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def _etag_versions() -> list[int] | None:
+    """The versions If-Match names; None without the header. '*' or a weak or foreign tag names none."""
+    if "If-Match" not in http_request.headers:
+        return None
+    tags = http_request.if_match
+    if tags.star_tag:
+        raise PreconditionRequired("If-Match: * names no version: send the ETag you read (e.g. \"v3\").")
+    return [int(t[1:]) for t in tags.as_set() if t[:1] == "v" and t[1:].isascii() and t[1:].isdigit()
+            and len(t) < 12]
+
+
+def expected_version(session: Any, key: int | str, body: dict[str, Any]) -> int:
+    """The version the change was made against; PreconditionRequired or PreconditionFailed otherwise."""
+    current = surge.load_request(session, key).version  # an unknown key is a 404 before anything else
+    versions = _etag_versions()
+    if versions is None:
+        if body.get("version") is None:
+            raise PreconditionRequired(
+                "A change to a surge request needs the version you read: send If-Match with the ETag of "
+                "GET /api/v1/surge-requests/<key> (e.g. If-Match: \"v3\"), or `version` in the body.")
+        return int(body["version"])
+    if current not in versions:
+        raise PreconditionFailed(f"The request is at version {current} ({etag(current)}), not the one If-Match "
+                                 "names: someone changed it since you read it. Reload it and try again.")
+    if body.get("version") is not None and int(body["version"]) != current:
+        raise PreconditionFailed(f"If-Match and version disagree (version {body['version']}, now {current}).")
+    return current
+
+
+def _with_etag(detail: dict[str, Any], status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return detail, status, {"ETag": etag(detail["version"])}
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -316,8 +367,8 @@ class Requests(MethodView):
             return surge.list_requests(s, principal, filt)
 
     @blp.arguments(RequestInSchema)
-    @blp.response(201, RequestDetailSchema)
-    @problems(blp, 401, 403, 404)
+    @blp.response(201, RequestDetailSchema, headers=ETAG_HEADER)
+    @problems(blp, 401, 403, 404, 409)
     def post(self, body: dict[str, Any]) -> object:
         """Record a surge request (status received, dated and attributed to you)."""
         principal = require(Permission.MANAGE_SURGE)
@@ -330,7 +381,7 @@ class Requests(MethodView):
         try:
             with db_session() as s:
                 request = surge.create_request(s, principal, form, origin=request_origin())
-                return surge.get_request(s, principal, request.id)
+                return _with_etag(surge.get_request(s, principal, request.id), 201)
         except RequestProblems as error:
             # Every problem at its field, in the caller's language; the codes are the page form's.
             found = [{"field": p.field, "code": p.code, "message": problem_text(p)} for p in error.problems]
@@ -355,56 +406,59 @@ class ServiceLevelView(MethodView):
         return level
 
 
-@blp.route("/<string:key>")
+@blp.route("/<key:key>")
 class RequestDetail(MethodView):
-    @blp.response(200, RequestDetailSchema)
+    @blp.response(200, RequestDetailSchema, headers=ETAG_HEADER)
     @problems(blp, 401, 403, 404)
     def get(self, key: str) -> object:
-        """One request by reference (or id): skills, languages, steps, team."""
+        """One request by reference (or id): skills, languages, steps, team. Its ETag is for If-Match."""
         principal = require(Permission.VIEW_OPERATIONS)
         with db_session() as s:
-            return surge.get_request(s, principal, key)
+            return _with_etag(surge.get_request(s, principal, key))
 
 
-@blp.route("/<string:key>/steps")
+@blp.route("/<key:key>/steps")
 class Steps(MethodView):
-    @blp.response(200, StepsSchema)
+    @blp.response(200, StepsSchema, headers=ETAG_HEADER)
     @problems(blp, 401, 403, 404)
     def get(self, key: str) -> object:
         """The request's steps, each dated and attributed."""
         principal = require(Permission.VIEW_OPERATIONS)
         with db_session() as s:
-            return surge.get_request(s, principal, key)
+            return _with_etag(surge.get_request(s, principal, key))
 
     @blp.arguments(StepInSchema)
-    @blp.response(201, RequestDetailSchema)
-    @problems(blp, 401, 403, 404)
+    @blp.response(201, RequestDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
     def post(self, body: dict[str, Any], key: str) -> object:
         """Move the request on: under_review, approved, deployed, declined or withdrawn (409 when not allowed)."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            request = surge.advance(s, principal, key, body["status"], version=body["version"], note=body["note"],
+            version = expected_version(s, key, body)
+            request = surge.advance(s, principal, key, body["status"], version=version, note=body["note"],
                                     origin=request_origin())
-            return surge.get_request(s, principal, request.id)
+            return _with_etag(surge.get_request(s, principal, request.id), 201)
 
 
-@blp.route("/<string:key>/weights")
+@blp.route("/<key:key>/weights")
 class SavedWeights(MethodView):
     @blp.arguments(WeightsInSchema)
-    @blp.response(200, RequestDetailSchema)
-    @problems(blp, 401, 403, 404)
+    @blp.response(200, RequestDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
     def put(self, body: dict[str, Any], key: str) -> object:
         """Save the weights the request's candidates are ranked with, for everyone (a weight not given keeps its
         default; all defaults clear them). 409 for a stale version or a closed request."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
+            version = expected_version(s, key, body)
             weights = Weights.from_mapping({k: body.get(k) for k in COMPONENTS})
-            request = surge.save_weights(s, principal, key, weights, version=body["version"],
-                                         origin=request_origin())
-            return surge.get_request(s, principal, request.id)
+            request = surge.save_weights(s, principal, key, weights, version=version, origin=request_origin())
+            return _with_etag(surge.get_request(s, principal, request.id))
 
 
-@blp.route("/<string:key>/candidates")
+@blp.route("/<key:key>/candidates")
 class Candidates(MethodView):
     @blp.arguments(CandidateQuery, **QUERY_ARGS)
     @blp.response(200, CandidatePageSchema)
@@ -426,7 +480,7 @@ class Candidates(MethodView):
                 "nearest_misses": [_miss(m, names) for m in misses]}
 
 
-@blp.route("/<string:key>/candidates/<int:expert_id>")
+@blp.route("/<key:key>/candidates/<int:expert_id>")
 class CandidateDetail(MethodView):
     @blp.arguments(WeightsQuery, **QUERY_ARGS)
     @blp.response(200, CandidateSchema)
@@ -441,7 +495,7 @@ class CandidateDetail(MethodView):
         return _candidate(candidate, ranking.need, names)
 
 
-@blp.route("/<string:key>/proposals")
+@blp.route("/<key:key>/proposals")
 class Proposals(MethodView):
     @blp.arguments(WeightsQuery, **QUERY_ARGS)
     @blp.response(200, ProposalSchema)
@@ -457,12 +511,15 @@ class Proposals(MethodView):
              **_candidate(m.candidate, ranking.need, names)} for m in team]}
 
     @blp.arguments(ProposalInSchema)
-    @blp.response(201, ProposedSchema)
-    @problems(blp, 401, 403, 404)
+    @blp.response(201, ProposedSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
     def post(self, body: dict[str, Any], key: str) -> object:
         """Propose experts: planned deployments over the wanted period (409 with the reason when refused)."""
         principal = require(Permission.MANAGE_SURGE)
         with db_session() as s:
-            made = surge.propose(s, principal, key, body["expert_ids"], version=body["version"], role=body["role"],
+            version = expected_version(s, key, body)
+            made = surge.propose(s, principal, key, body["expert_ids"], version=version, role=body["role"],
                                  origin=request_origin())
-            return {"deployment_ids": made, "request": surge.get_request(s, principal, key)}
+            detail = surge.get_request(s, principal, key)
+            return {"deployment_ids": made, "request": detail}, 201, {"ETag": etag(detail["version"])}

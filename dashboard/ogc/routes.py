@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from dashboard.api.input_guard import INT_MAX
 from dashboard.api.problems import problem
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import _
@@ -103,6 +104,8 @@ def _int_arg(name: str, default: int, low: int) -> int:
             from None
     if value < low:
         raise ValidationError(_("%(name)s must be at least %(low)d.", name=name, low=low))
+    if value > INT_MAX:  # past PostgreSQL's integer no row can be reached; refused before the query
+        raise ValidationError(_("%(name)s must be at most %(high)d.", name=name, high=INT_MAX))
     return value
 
 

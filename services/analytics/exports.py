@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Numeric, cast, func, literal_column, selec
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from models import Allocation, Capacity, Deployment, Donor, Expert, Fund, Grant, Mission, Site
+from models import Allocation, Capacity, Country, Deployment, Donor, Expert, Fund, Grant, Mission, Site
 from services import audit
 from services.access import Permission, Principal
 from services.analytics.filters import MapFilter
@@ -77,7 +77,8 @@ def _deployment_columns(principal: Principal) -> list[ColumnElement[Any]]:
         Mission.acronym.label("mission"),
         func.coalesce(Site.name, Mission.acronym + " HQ").label("place"),
         Site.kind.label("site_kind"),
-        place_country().label("country"),
+        # ISO 3166-1 alpha-3 leaves the hub; place_country() is Natural Earth's key.
+        select(Country.code).where(Country.iso3 == place_country()).scalar_subquery().label("country"),
         Capacity.code.label("capacity"),
         Deployment.role.label("role"),
         Deployment.kind.label("kind"),

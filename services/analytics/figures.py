@@ -35,7 +35,7 @@ def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
         if filt.region:
             hosts = hosts.where(Country.region.in_(filt.region))
         if filt.country:
-            hosts = hosts.where(Country.iso3.in_(filt.country))
+            hosts = hosts.where(Country.named_by(filt.country))
         stmt = stmt.where(Mission.id.in_(hosts))
     # -1 matches nothing: a filter that names no existing mission must not widen to every mission.
     return list(session.scalars(stmt)) or [-1]

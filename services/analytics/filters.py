@@ -21,6 +21,9 @@ MAX_PERIOD_DAYS = 366 * 30
 DEFAULT_PERIOD_MONTHS = 12  # whole months, so that the first and last bars of a monthly chart are whole too
 MAX_VALUES = 50  # of one multi-valued filter: a URL is not a database dump
 MAX_POLYGON_VERTICES = 2000
+# Days a filter may name: from the first peacekeeping operation (1948) to a horizon no plan reaches. Past it,
+# weekly and quarterly buckets would step beyond Python's year 9999 (an odd link was a server error).
+FIRST_DAY, LAST_DAY = date(1948, 1, 1), date(2100, 12, 31)
 
 # Query-string names of the tuple-valued fields, and the type each value must parse as.
 _MULTI: dict[str, type] = {
@@ -51,6 +54,11 @@ class MapFilter:
     area: dict[str, Any] | None = field(default=None, hash=False, compare=True)
 
     def __post_init__(self) -> None:
+        for name in ("start", "end", "as_of"):
+            day = getattr(self, name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise ValidationError(f"{name} must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()} "
+                                      f"(got {day.isoformat()}).")
         if self.end < self.start:
             raise ValidationError(
                 f"The period ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()}): "
@@ -106,6 +114,8 @@ class MapFilter:
     def from_query(cls, query: Mapping[str, Any], today: date | None = None) -> MapFilter:
         """Parses query parameters; raises ValidationError naming the parameter and what it expects."""
         base = cls.default(today)
+        if any("\x00" in str(v) for v in query.values()):  # the pages parse their URL themselves
+            raise ValidationError("A filter value contains a NUL character (U+0000), which no text may hold.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(query) - known)
         if unknown:

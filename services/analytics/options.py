@@ -32,7 +32,7 @@ def filter_options(session: Session, locale: str = "en") -> FilterOptions:
             .order_by(Mission.acronym))],
         regions=[r for (r,) in session.execute(
             select(func.distinct(Country.region)).where(Country.region.is_not(None)).order_by(Country.region))],
-        countries=[(i, n) for i, n in session.execute(select(Country.iso3, country_name).order_by(country_name))],
+        countries=[(i, n) for i, n in session.execute(select(Country.code, country_name).order_by(country_name))],
         skills=[(c, n, a) for c, n, a in session.execute(
             select(Skill.code, skill_name, Skill.area).order_by(Skill.area, skill_name))],
     )

@@ -132,8 +132,8 @@ def _place_conditions(filt: MapFilter) -> list[ColumnElement[bool]]:
     if filt.mission:
         conditions.append(Deployment.mission_id.in_(
             select(Mission.id).where(Mission.acronym.in_(filt.mission)).correlate(None)))
-    if filt.country:
-        conditions.append(_place_country_in(list(filt.country)))
+    if filt.country:  # ISO 3166-1 alpha-3 at the edge, Natural Earth's key inside (Country.named_by)
+        conditions.append(_place_country_in(select(Country.iso3).where(Country.named_by(filt.country))))
     if filt.region:
         conditions.append(_place_country_in(select(Country.iso3).where(Country.region.in_(filt.region))))
     geometry = area_geometry(filt)
