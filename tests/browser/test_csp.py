@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 # Each page, and what shows that it has drawn (its charts, map or grid rows come from scripts and callbacks).
 PAGES = {
     "/": ["#home-figures .card"],
-    "/map": ["#map-chart-missions .main-svg", "#map-map .leaflet-overlay-pane svg path"],
+    "/map": ["#map-chart-missions .main-svg", "#map-map .leaflet-hub-missions-pane svg path"],
     # The grid's cell style is a {"function": ...} string: dash-ag-grid must not need eval for it.
     "/surge": ["#surge-sl-chart .main-svg", "#surge-list-grid .ag-row"],
     "/layers": ["#layers-upload", "#layers-map .leaflet-control-zoom"],

@@ -160,7 +160,7 @@ def test_categorised_style_with_labels_in_preview_and_on_the_map(page: Page, log
     expect(page.locator("#map-map .leaflet-tooltip.hub-layer-label", has_text="Nepal")).to_be_visible()
     expect(page.locator("#map-map .leaflet-tooltip.hub-layer-label")).to_have_count(4)
     fills = page.eval_on_selector_all(
-        "#map-map .leaflet-overlay-pane path.leaflet-interactive",
+        "#map-map .hub-pane-gis path.leaflet-interactive",
         "paths => paths.filter(p => p.getAttribute('fill-opacity') === '0.3').map(p => p.getAttribute('fill'))")
     assert len(set(fills)) >= 3, fills
 
