@@ -8,6 +8,8 @@ SimpleCache drops the oldest entries past its threshold); each worker keeps its 
 
 from __future__ import annotations
 
+from typing import Any
+
 from cachelib import SimpleCache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,14 +28,17 @@ def version_id(session: Session, layer_id: int, version: int) -> int | None:
                                                         LayerVersion.version == version))
 
 
-def compute_extent(session: Session, layer_id: int, version: int) -> list[float] | None:
-    """[minx, miny, maxx, maxy] of a layer version's features in degrees, by PostGIS (None: no features)."""
-    box = func.ST_Extent(LayerFeature.geom)
-    row = session.execute(
-        select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
-        .where(LayerFeature.layer_id == layer_id, LayerFeature.version == version)
-    ).one()
+def extent_of(session: Session, geom: Any, *where: Any) -> list[float] | None:
+    """[minx, miny, maxx, maxy] of a geometry column (where ``where`` holds), by PostGIS; None: no rows."""
+    box = func.ST_Extent(geom)
+    row = session.execute(select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
+                          .where(*where)).one()
     return None if row[0] is None else [float(v) for v in row]
+
+
+def compute_extent(session: Session, layer_id: int, version: int) -> list[float] | None:
+    """A layer version's extent in degrees, computed (None: no features)."""
+    return extent_of(session, LayerFeature.geom, LayerFeature.layer_id == layer_id, LayerFeature.version == version)
 
 
 def layer_extent(session: Session, layer_id: int, version: int, row_id: int | None = None) -> list[float] | None:

@@ -20,7 +20,7 @@ from services.access import Permission, Principal
 from services.catalog import GEOJSON_DECIMALS, BBox, Paging
 from services.errors import Forbidden, NotFound
 from services.layers.access import published_layer_for, visible_clause
-from services.layers.extents import layer_extent, version_id
+from services.layers.extents import extent_of, layer_extent, version_id
 from services.layers.geojson import feature_collection, props_object
 from services.layers.hub_tables import HUB_TABLES, hub_select
 from services.layers.intervals import Interval
@@ -139,11 +139,7 @@ class HubTableSource:
                           extent=self.extent())
 
     def extent(self) -> list[float] | None:
-        sub = hub_select(self._cid)[0].subquery()
-        box = func.ST_Extent(sub.c.geom)
-        row = self._session.execute(select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box),
-                                           func.ST_YMax(box))).one()
-        return None if row[0] is None else [float(v) for v in row]
+        return extent_of(self._session, hub_select(self._cid)[0].subquery().c.geom)
 
     def _rows(self, stmt: Select[Any]) -> Select[Any]:
         """(id, properties as one JSON object, geom) of a hub table's select."""
