@@ -212,3 +212,44 @@ def test_an_import_loads_every_row_of_a_file_with_properties(session: Session, e
     assert layers.get_layer(session, editor, slug)["feature_count"] == 7
     names = [f["properties"]["name"] for f in layers.items(session, VIEWER, slug)["features"]]
     assert names == [f"p{i}" for i in range(7)]
+
+
+# --- the package's shape ---------------------------------------------------------------------------------
+def _package_imports() -> dict[str, set[str]]:
+    """Each module of services/layers and every module it imports (from its source, statically)."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(layers.__file__).parent
+    found: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names |= {f"{node.module}.{alias.name}" for alias in node.names}
+        found[f"services.layers.{path.stem}" if path.stem != "__init__" else "services.layers"] = names
+    return found
+
+
+def test_the_layer_package_imports_no_web_code_and_has_no_cycle() -> None:
+    imports = _package_imports()
+    assert {"services.layers.sources", "services.layers.importing", "services.layers.copy_binary"} <= set(imports)
+    for module, names in imports.items():
+        assert not {n for n in names if n.split(".")[0] in ("dash", "dashboard", "flask", "flask_login")}, module
+    # Inside the package, the modules import one another without a cycle (the package's __init__ aside).
+    inner = {m: {n for n in names if n in imports and n != "services.layers"}
+             for m, names in imports.items() if m != "services.layers"}
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module not in done:
+            for other in inner[module]:
+                visit(other, (*path, module))
+            done.add(module)
+
+    for module in inner:
+        visit(module, ())
