@@ -60,7 +60,7 @@ class LayerFeature(Base):
     """Features of every version of every layer; the map shows those of the layer's current version."""
 
     __tablename__ = "layer_feature"
-    # One partition per layer version (migration 0004, services/layers.py makes them): every read asks for
+    # One partition per layer version (migration 0004, services/layers/partitions.py makes them): every read asks for
     # one version of one layer, and an import builds its partition's indexes once instead of row by row.
     __table_args__ = ({"postgresql_partition_by": "RANGE (layer_id, version)"},)
 

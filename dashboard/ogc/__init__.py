@@ -5,7 +5,7 @@ Flask/Starlette with a YAML resource list, tipg on FastAPI/asyncpg) and no notio
 session cookies or personal access tokens; collections here depend on who asks (a layer's visible roles,
 the briefing role, drafts). Serving them behind our guard would mean a second app and a second database
 layer to keep in step. The few documents Core needs are small, so this blueprint builds them from
-services/layers.py, whose SQL builds the GeoJSON in PostGIS, behind the same request guard as every route.
+services/layers/sources.py, whose SQL builds the GeoJSON in PostGIS, behind the same request guard as every route.
 """
 
 from __future__ import annotations

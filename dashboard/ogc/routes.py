@@ -1,5 +1,7 @@
 """The OGC API - Features routes: landing page, conformance, collections, items (bbox, datetime, limit,
 offset, next links), one item, and vector tiles of layers. Thin: parse, one session, a service, JSON out.
+Every collection is a ``FeatureSource`` (services/layers/sources.py): the routes open one, which checks
+access, and ask it; they never branch on whether it is a layer or one of the hub's tables.
 
 Login is enforced by the request guard (session or 'Authorization: Bearer <token>'); errors are
 application/problem+json.
@@ -17,9 +19,11 @@ from dashboard.api.input_guard import INT_MAX
 from dashboard.api.problems import problem
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import _
-from services import audit, layers
+from services import audit
 from services.catalog import BBox, Paging
 from services.errors import HubError, ValidationError
+from services.layers.intervals import Interval
+from services.layers.sources import Collection, feature_source, feature_sources
 
 OGC_PREFIX = "/ogc"
 DEFAULT_LIMIT = 100
@@ -61,7 +65,7 @@ def conformance() -> Response:
     return _json({"conformsTo": CONFORMANCE})
 
 
-def _collection_doc(coll: layers.Collection) -> dict[str, Any]:
+def _collection_doc(coll: Collection) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": coll.id, "title": coll.title, "description": coll.description, "itemType": "feature",
         "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
@@ -81,7 +85,7 @@ def _collection_doc(coll: layers.Collection) -> dict[str, Any]:
 @bp.route("/collections")
 def collections_() -> Response:
     with db_session() as s:
-        found = layers.collections(s, current_user.principal)
+        found = [source.describe() for source in feature_sources(s, current_user.principal)]
     return _json({"links": [_link("ogc.collections_", "self", JSON, _("Collections"))],
                   "collections": [_collection_doc(c) for c in found]})
 
@@ -89,7 +93,7 @@ def collections_() -> Response:
 @bp.route("/collections/<cid>")
 def collection_(cid: str) -> Response:
     with db_session() as s:
-        coll = layers.collection(s, current_user.principal, cid)
+        coll = feature_source(s, current_user.principal, cid).describe()
     return _json(_collection_doc(coll))
 
 
@@ -114,9 +118,9 @@ def items_(cid: str) -> Response:
     limit = min(_int_arg("limit", DEFAULT_LIMIT, 1), hub().settings.api_max_page_size)
     offset = _int_arg("offset", 0, 0)
     bbox = BBox.parse(request.args["bbox"]) if request.args.get("bbox") else None
-    interval = layers.Interval.parse(request.args["datetime"]) if request.args.get("datetime") else None
+    interval = Interval.parse(request.args["datetime"]) if request.args.get("datetime") else None
     with db_session() as s:
-        result = layers.items(s, current_user.principal, cid, bbox, interval, Paging(limit, offset))
+        result = feature_source(s, current_user.principal, cid).features(bbox, interval, Paging(limit, offset))
         if offset == 0:  # one audit line a read, not one a page
             audit.record(s, "ogc_read", principal=current_user.principal, entity="collection", entity_id=cid,
                          origin=request_origin())
@@ -137,7 +141,7 @@ def items_(cid: str) -> Response:
 @bp.route("/collections/<cid>/items/<int:fid>")
 def item_(cid: str, fid: int) -> Response:
     with db_session() as s:
-        feature = layers.item(s, current_user.principal, cid, fid)
+        feature = feature_source(s, current_user.principal, cid).feature(fid)
     feature["links"] = [_link("ogc.item_", "self", GEOJSON, _("This feature"), cid=cid, fid=fid),
                         _link("ogc.collection_", "collection", JSON, _("The collection"), cid=cid)]
     return _json(feature, GEOJSON)
@@ -147,7 +151,7 @@ def item_(cid: str, fid: int) -> Response:
 def tile_(cid: str, z: int, y: int, x: int) -> Response:
     """Mapbox vector tiles of a published layer (OGC API - Tiles' path layout: zoom/row/column)."""
     with db_session() as s:
-        data = layers.tile(s, current_user.principal, cid, z, x, y)
+        data = feature_source(s, current_user.principal, cid).tile(z, x, y)
     response = Response(data, mimetype="application/vnd.mapbox-vector-tile")
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
