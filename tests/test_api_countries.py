@@ -95,3 +95,16 @@ def test_analytics_filter_and_downloads_take_and_give_iso(logged_in) -> None:
     assert countries == {"SSD"}
     table = client.get(f"/api/v1/briefing/tables/countries?{WIDE}").get_json()["rows"]
     assert "SSD" in {r["iso3"] for r in table} and "SDS" not in {r["iso3"] for r in table}
+
+
+def test_briefing_files_give_iso_like_the_api(logged_in) -> None:
+    import csv
+    import io
+
+    client = logged_in("admin")
+    api = client.get(f"/api/v1/briefing/tables/countries?{WIDE}").get_json()["rows"]
+    response = client.get(f"/briefing/table/countries.csv?{WIDE}")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["iso3"] for r in rows] == [r["iso3"] for r in api]
+    assert "SSD" in {r["iso3"] for r in rows} and "SDS" not in {r["iso3"] for r in rows}

@@ -28,7 +28,6 @@ from dashboard.api.schemas import (
 from dashboard.context import db_session, hub
 from services.access import Permission, Principal
 from services.briefing.aggregates import TABLES, BriefingView, briefing_filter, briefing_view, table_rows
-from services.catalog import country_codes
 
 blp = Blueprint(
     "briefing", __name__,
@@ -69,8 +68,8 @@ class TableSchema(Schema):
     rows = fields.List(fields.Dict())
 
 
-def _principal_and_view() -> tuple[Principal, BriefingView, dict[str, str]]:
-    """The principal, the view, and Natural Earth's key -> the ISO 3166 code the API gives out."""
+def _principal_and_view() -> tuple[Principal, BriefingView]:
+    """The principal and the view."""
     principal = require(Permission.VIEW_AGGREGATES)
     # The raw query string: one parser (MapFilter.from_query behind briefing_filter) for page, files and API.
     filt = briefing_filter({k: v for k, v in request.args.items() if k != "lang"})
@@ -78,15 +77,11 @@ def _principal_and_view() -> tuple[Principal, BriefingView, dict[str, str]]:
     with db_session() as s:
         view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
                              usd_rates=settings.usd_rates, locale=request.args.get("lang", "en"))
-        codes = country_codes(s)
-    return principal, view, codes
+    return principal, view
 
 
-def _rows(view: BriefingView, name: str, codes: dict[str, str]) -> Any:
-    rows = _jsonable(table_rows(view, name))
-    if name == "countries":  # ISO 3166-1 alpha-3 at the edge (SSD), not Natural Earth's key (SDS)
-        rows = [{**r, "iso3": codes.get(r["iso3"], r["iso3"])} for r in rows]
-    return rows
+def _rows(view: BriefingView, name: str) -> Any:
+    return _jsonable(table_rows(view, name))  # countries by ISO 3166-1 alpha-3, as in the files
 
 
 def _jsonable(value: Any) -> Any:
@@ -106,7 +101,7 @@ class Briefing(MethodView):
     @problems(blp, 401, 403)
     def get(self, _query: dict[str, Any]) -> object:
         """The briefing view: key figures, service level, gender, funding and the tables, suppressed."""
-        _principal, view, codes = _principal_and_view()
+        _principal, view = _principal_and_view()
         funding = view.funding
         return {
             "filter": view.filter.to_query(), "threshold": view.threshold, "data_as_of": view.data_as_of,
@@ -114,7 +109,7 @@ class Briefing(MethodView):
             "gender": asdict(view.gender),
             "funding": _jsonable({"committed_usd": funding.committed_usd, "spent_usd": funding.spent_usd,
                                   "rows": table_rows(view, "funding"), "unconverted": funding.unconverted}),
-            "tables": {name: _rows(view, name, codes)
+            "tables": {name: _rows(view, name)
                        for name in ("missions", "countries", "regions", "periods", "service_level")},
         }
 
@@ -130,8 +125,8 @@ class BriefingTable(MethodView):
             from services.errors import NotFound
 
             raise NotFound(f"No briefing table {name!r}; choose one of {', '.join(TABLES)}.")
-        _principal, view, codes = _principal_and_view()
-        return {"filter": view.filter.to_query(), "rows": _rows(view, name, codes)}
+        _principal, view = _principal_and_view()
+        return {"filter": view.filter.to_query(), "rows": _rows(view, name)}
 
 
 @blp.route("/map")
@@ -143,5 +138,5 @@ class BriefingMap(MethodView):
     @problems(blp, 401, 403)
     def get(self, _query: dict[str, Any]) -> object:
         """The briefing map's aggregates as GeoJSON."""
-        _principal, view, _codes = _principal_and_view()
+        _principal, view = _principal_and_view()
         return geojson_response({**view.map, "filter": view.filter.to_query()})

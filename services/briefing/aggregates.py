@@ -121,6 +121,7 @@ class BriefingView:
     mission_names: dict[str, str]
     by_country: SuppressedTable[str, str]  # ISO3 x capacity
     country_names: dict[str, str]
+    country_codes: dict[str, str]  # Natural Earth's key -> ISO 3166-1 alpha-3, what the tables give out
     by_region: SuppressedTable[str, str]  # region x capacity
     by_period: SuppressedTable[date, str]  # first day of week/month/quarter x capacity (no column totals)
     period_unit: str
@@ -403,11 +404,13 @@ def protect_view(session: Session, filt: MapFilter, capacities: list[str], thres
     people = _people(session, filt)
     name_col = localized_column(Country, "fr" if french else "en")
     iso3s = {k for k, _c in people.table(1)}
-    country_names = dict(session.execute(select(Country.iso3, name_col).where(Country.iso3.in_(iso3s))).all())
+    rows = session.execute(select(Country.iso3, Country.code, name_col).where(Country.iso3.in_(iso3s))).all()
+    country_names = {key: name for key, _code, name in rows}
     joint = protect_people(people, capacities, [p[0] for p in buckets(filt.start, filt.end)],
                            filt.start <= filt.day <= filt.end, threshold,
                            country_order=lambda k: country_names.get(k, k))
-    return {**joint, "country_names": country_names}
+    # ISO 3166-1 alpha-3 (SSD) is what leaves the hub; Natural Earth's key (SDS) stays inside.
+    return {**joint, "country_names": country_names, "country_codes": {key: code for key, code, _n in rows}}
 
 
 def protect_people(people: _People, capacities: list[str], period_rows: list[date], day_in_period: bool,
@@ -482,6 +485,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         capacities=capacities, figures=figures,
         by_mission=by_mission, mission_names=mission_names,
         by_country=joint["countries"], country_names=joint["country_names"],
+        country_codes=joint["country_codes"],
         by_region=joint["regions"], by_period=joint["periods"], period_unit=bucket_unit(filt.start, filt.end),
         gender=gender, funding=funding,
         service_level=overall,
@@ -498,7 +502,8 @@ def table_rows(view: BriefingView, name: str) -> list[dict[str, Any]]:
         return [{"mission": r["mission"], "name": view.mission_names.get(r["mission"], ""), **{
             k: v for k, v in r.items() if k != "mission"}} for r in view.by_mission.as_rows("mission")]
     if name == "countries":
-        return [{"iso3": r["iso3"], "country": view.country_names.get(r["iso3"], r["iso3"]), **{
+        return [{"iso3": view.country_codes.get(r["iso3"], r["iso3"]),
+                 "country": view.country_names.get(r["iso3"], r["iso3"]), **{
             k: v for k, v in r.items() if k != "iso3"}} for r in view.by_country.as_rows("iso3")]
     if name == "regions":
         return view.by_region.as_rows("region")
