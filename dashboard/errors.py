@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 import psycopg
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
@@ -56,6 +56,9 @@ def _outage_response(error: Exception) -> Response | tuple[str, int]:
         raise error  # Flask answers it as any other unhandled error: a logged 500
     log.warning("database unreachable on %s %s: %s", request.method, request.path,
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+    # The user could not be loaded: answer as nobody, or reading the language (i18n.select_locale) would try the
+    # database again. The language comes from the session's choice or the browser.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     path = request.path
     if path.startswith(("/api/", "/ogc/")) or path == "/ogc":
         from dashboard.api.problems import problem

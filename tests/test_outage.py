@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import create_engine, func, pool, select
 
 from models import AuditEvent, migrate
-from models.db import make_engine, make_session_factory, session_scope
+from models.db import make_session_factory, session_scope
 from models.embedded_pg import APP_ROLE, EmbeddedPostgres
 from models.enums import Role
 from models.settings import Settings
@@ -31,18 +31,19 @@ UNREACHABLE_EN = "The database is not reachable; try again in a minute."
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
     cluster = EmbeddedPostgres(tmp_path_factory.mktemp("outage") / "data")
-    cluster.start()
-    cluster.ensure_database("hub")
-    migrate.upgrade(cluster.url(), app_role=APP_ROLE)
-    engine = make_engine(cluster.app_url(), poolclass=pool.NullPool)
-    with session_scope(make_session_factory(engine)) as s:
-        create_user(s, "outage-admin", Role.ADMIN, PASSWORD, display_name="Outage admin")
-    engine.dispose()
-    yield cluster
-    cluster.stop()
-    home = cluster.home
-    if home != cluster.data_dir:  # the cluster lived outside the temporary folder (see EmbeddedPostgres._home)
-        shutil.rmtree(home, ignore_errors=True)
+    try:
+        cluster.start()
+        cluster.ensure_database("hub")
+        migrate.upgrade(cluster.url(), app_role=APP_ROLE)
+        engine = create_engine(cluster.app_url(), poolclass=pool.NullPool)
+        with session_scope(make_session_factory(engine)) as s:
+            create_user(s, "outage-admin", Role.ADMIN, PASSWORD, display_name="Outage admin")
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+        if cluster.home != cluster.data_dir:  # it lived outside the temporary folder (EmbeddedPostgres._home)
+            shutil.rmtree(cluster.home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
