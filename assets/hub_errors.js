@@ -12,8 +12,9 @@
       box = document.createElement("div");
       box.id = BANNER_ID;
       box.setAttribute("role", "alert");
-      box.className = "alert alert-danger shadow position-fixed top-0 start-50 translate-middle-x mt-2";
-      document.body.appendChild(box);
+      // A full-width strip above the page (outside Dash's React tree), so it hides none of the page's controls.
+      box.className = "alert alert-danger rounded-0 border-0 mb-0 py-2 text-center";
+      document.body.prepend(box);
     }
     box.textContent = message; // textContent: the server's message is shown, never parsed as HTML
   }
