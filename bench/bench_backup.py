@@ -4,14 +4,16 @@
 
 Loads the reference data and the demo data at that size into a scratch database of its own (bench/scratch_db.py;
 with --keep a database kept by an earlier run is reused, which saves the load), backs it up with `hub db
-backup`'s code, restores the file into a second, empty database, and compares every table's row count and md5
-of its ordered rows. Prints the times, the file's size and the comparison; exits 1 if any table differs. Drops the
-restored database at the end (and the source one unless --keep).
+backup`'s code, restores the file into a fresh cluster of its own (initdb'd for the run, as a new server would
+be), and compares every table's row count and md5 of its ordered rows. Prints the times, the file's size and the
+comparison; exits 1 if any table differs. Removes the fresh cluster at the end (and the source database unless
+--keep).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -22,12 +24,12 @@ from sqlalchemy.orm import Session
 
 from bench.scratch_db import scratch_database
 from models import DataLoad, backup
-from models.embedded_pg import EmbeddedPostgres, find_pg_bin
+from models.embedded_pg import APP_ROLE, EmbeddedPostgres, find_pg_bin
 from models.settings import Settings
 from services.demo_data import load_demo
 from services.reference_data import load_reference
 
-SOURCE, TARGET = "hub_bench_backup_src", "hub_bench_backup_dst"
+SOURCE, TARGET = "hub_bench_backup_src", "hub"
 
 
 def _load(url: str, experts: int, deployments: int) -> float:
@@ -50,7 +52,6 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the loaded source database")
     args = parser.parse_args()
     settings = Settings()
-    cluster = EmbeddedPostgres(settings.data_dir)
     with scratch_database(SOURCE, settings, keep=args.keep) as source, tempfile.TemporaryDirectory() as tmp:
         loaded = _load(source, args.experts, args.deployments)
         print(f"data set: {args.experts:,} experts, {args.deployments:,} deployments (load {loaded:.1f} s)")
@@ -60,19 +61,24 @@ def main() -> int:
         took_backup = time.perf_counter() - started
         print(f"backup:  {took_backup:6.1f} s  {archive.stat().st_size / 1e6:7.1f} MB  (hub {info.version}, "
               f"schema {info.head})")
-        cluster.drop_database(TARGET)
-        cluster.ensure_database(TARGET)
-        target = cluster.url(TARGET)
+        fresh = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="bench-restore-", dir=settings.data_dir)))
         try:
             started = time.perf_counter()
-            backup.restore(archive, target, "hub_app", bin_dir=find_pg_bin())
+            fresh.start()
+            fresh.ensure_database(TARGET)
+            print(f"fresh cluster: {time.perf_counter() - started:6.1f} s  (initdb and start)")
+            target = fresh.url(TARGET)
+            started = time.perf_counter()
+            backup.restore(archive, target, APP_ROLE, bin_dir=find_pg_bin())
             took_restore = time.perf_counter() - started
-            print(f"restore: {took_restore:6.1f} s  (pg_restore --jobs=2, then migrate to head and grant hub_app)")
+            print(f"restore: {took_restore:6.1f} s  (pg_restore --jobs=2, then migrate to head and grant {APP_ROLE})")
             started = time.perf_counter()
             before, after = backup.table_fingerprints(source), backup.table_fingerprints(target)
             print(f"compare: {time.perf_counter() - started:6.1f} s  ({len(before)} tables, counts and md5 of rows)")
         finally:
-            cluster.drop_database(TARGET)
+            fresh.stop()
+            shutil.rmtree(fresh.home, ignore_errors=True)
+            shutil.rmtree(fresh.data_dir, ignore_errors=True)
     differ = sorted(t for t in before.keys() | after.keys() if before.get(t) != after.get(t))
     rows = sum(n for n, _ in before.values())
     for table in sorted(before, key=lambda t: -before[t][0])[:8]:

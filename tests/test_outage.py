@@ -150,3 +150,22 @@ def test_a_failing_statement_is_not_an_outage() -> None:
     assert is_outage(OperationalError("connect", {}, psycopg.OperationalError("connection refused")))
     assert is_outage(psycopg.errors.AdminShutdown("terminating connection due to administrator command"))
 
+
+
+def test_readyz_reports_an_unreachable_redis(settings: Settings, db_url: str, server: Flask) -> None:
+    import socket
+
+    from app import create_app
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server.test_client().get("/healthz")  # the session's app takes Dash's global callbacks first
+    built = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"}), url=db_url).server
+    try:
+        ready = built.test_client().get("/readyz")
+        assert ready.status_code == 503
+        assert ready.get_json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unreachable"}}
+        assert built.test_client().get("/healthz").status_code == 200
+    finally:
+        built.extensions["hub"].engine.dispose()
