@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, pool, text
+from sqlalchemy import Engine, create_engine, make_url, pool, text
 
 from models import migrate
 from models.errors import HubError
@@ -135,7 +135,7 @@ def backup(owner_url: str, target: Path, bin_dir: Path | None = None) -> BackupI
     return info
 
 
-def _write_info(engine) -> BackupInfo:  # type: ignore[no-untyped-def]
+def _write_info(engine: Engine) -> BackupInfo:
     with engine.begin() as conn:
         head = None
         if conn.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar():
