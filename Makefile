@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint format bench psql stop system-deps browser-deps clean-data help
+.PHONY: run test lint format bench psql stop backup system-deps browser-deps clean-data help
 
 help:
 	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
 	@echo "make test   run the whole test suite (PostGIS and headless Chromium included)"
 	@echo "make lint   ruff;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
 	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
+	@echo "make backup back up the hub's database to backups/hub-<UTC time>.dump (hub db restore FILE)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ bench: system-deps $(STAMP)
 
 psql: system-deps $(STAMP)
 	psql "$$($(BIN)/hub db url | sed 's/+psycopg//')"
+
+backup: system-deps $(STAMP)
+	$(BIN)/hub db backup
 
 stop: $(STAMP)
 	$(BIN)/hub db stop

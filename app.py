@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import shell
 from dashboard.api import init_api
 from dashboard.context import HubContext
+from dashboard.errors import init_errors
 from dashboard.i18n import init_html_lang, init_i18n
 from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine),
                                           ViewCache(settings.map_cache_entries))
     init_i18n(server, settings.default_locale)
+    init_errors(server)
     init_auth(server, settings)
     init_api(server, settings)
     init_ogc(server)

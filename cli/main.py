@@ -192,6 +192,44 @@ def db_stop(ctx: HubContextObj) -> None:
     click.echo("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
 
 
+def _bin_dir(ctx: HubContextObj) -> Path | None:
+    """The embedded cluster's own programs (its server's version); None for a configured server."""
+    from models.embedded_pg import find_pg_bin
+
+    return None if ctx.settings.database_url or ctx.settings.migration_database_url else find_pg_bin()
+
+
+@db.command("backup", help="Back up the database to FILE (pg_dump's custom format, with the hub's version and "
+                           "schema revision inside), as the owner. Without FILE: backups/hub-<UTC time>.dump.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@pass_ctx
+def db_backup(ctx: HubContextObj, file: Path | None) -> None:
+    from models import backup
+    from models.settings import PROJECT_ROOT
+
+    target = file or backup.default_file(PROJECT_ROOT / "backups")
+    info = backup.backup(ctx.owner_url, target, _bin_dir(ctx))
+    click.echo(f"Backed up to {target} ({target.stat().st_size:,} bytes; hub {info.version}, "
+               f"schema {info.head or 'empty'}).")
+
+
+@db.command("restore", help="Restore FILE (made by `hub db backup`) into the hub's database, which must be empty "
+                            "(or --force), then migrate it to this hub's schema and grant the app's role. A file "
+                            "from a newer hub is refused and nothing is changed.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Drop the hub's schemas in a non-empty database first (its data is lost).")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Parallel pg_restore jobs.")
+@pass_ctx
+def db_restore(ctx: HubContextObj, file: Path, force: bool, jobs: int) -> None:
+    from models import backup, migrate
+
+    owner = ctx.owner_url
+    info = backup.restore(file, owner, migrate.app_role_of(ctx.url, owner), force=force, bin_dir=_bin_dir(ctx),
+                          jobs=jobs)
+    click.echo(f"Restored {file} (hub {info.version}, taken {info.taken_at:%Y-%m-%d %H:%M} UTC); schema now at "
+               f"{migrate.current_revision(owner)}.")
+
+
 @db.command("url", help="Print the database URL the app uses (starting the embedded cluster if needed).")
 @pass_ctx
 def db_url(ctx: HubContextObj) -> None:

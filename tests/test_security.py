@@ -16,7 +16,7 @@ from models.enums import Role
 from services.users import deactivate, reset_password
 from tests.conftest import login
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "auth.health"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "auth.health", "errors.ready"}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 
 

@@ -37,8 +37,9 @@ from services import audit, sessions, tokens, users
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
 
-# Reachable without logging in: the login page, the language switch, static files and Dash's JS bundles.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", "static"})
+# Reachable without logging in: the login page, the language switch, the liveness and readiness checks, static
+# files and Dash's JS bundles.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "auth.health", "errors.ready", "static"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = frozenset({"/_favicon.ico", "/favicon.ico"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
