@@ -59,7 +59,7 @@ def test_navbar_collapses_on_a_phone_and_opens_on_toggle(page: Page, login_as) -
     expect(page.locator("#nav-home")).to_be_visible()
     expect(page.locator("#logout")).to_be_visible()
     expect(page.locator("#lang-fr")).to_be_visible()
-    page.wait_for_function("document.querySelector('#shell-navbar').getBoundingClientRect().height > 200")
+    page.wait_for_function("() => document.querySelector('#shell-navbar').getBoundingClientRect().height > 200")
     toggler.click()
     expect(page.locator("#nav-home")).to_be_hidden()
     # Following a link closes the menu: the next page starts under a one-line bar.

@@ -404,7 +404,7 @@ def test_phone_sees_the_map_in_the_first_screen_with_readable_slider_marks(page:
         .filter(e => !e.closest('.leaflet-container') && !e.closest('svg'))
         .every(e => e.getBoundingClientRect().right <= 390)""")
     if lang == "en":  # the French navbar's brand is wider than a phone: the navbar's own fix (issue 12)
-        page.wait_for_function("document.documentElement.scrollWidth <= 390")
+        page.wait_for_function("() => document.documentElement.scrollWidth <= 390")
     assert page.locator("#map-map").bounding_box()["y"] < 844  # type: ignore[index]
     # The filters are folded behind a button that counts them; it opens them.
     expect(page.locator("#map-filter-count")).to_have_text("2")

@@ -211,7 +211,7 @@ def test_the_surge_chart_and_the_map_draw_spc_in_the_same_colour(page: Page, log
         return getComputedStyle(path).fill;
     }""")
     page.goto("/map?capacity=SPC")
-    places = page.locator(".leaflet-overlay-pane path.leaflet-interactive[fill-opacity='0.85']")
+    places = page.locator(".leaflet-hub-places-pane path.leaflet-interactive[fill-opacity='0.85']")
     expect(places.first).to_be_attached()
     map_fill = places.first.evaluate("p => getComputedStyle(p).fill")
     assert surge_fill == map_fill == "rgb(31, 95, 168)", (surge_fill, map_fill)
