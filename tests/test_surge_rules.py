@@ -151,4 +151,4 @@ def test_the_timeline_and_figures_speak_french(app) -> None:
         assert bar_label({"mission": "MINUSCA", "status": "ongoing", "label": "MINUSCA (ongoing)"}) == \
             "MINUSCA (en cours)"
         assert bar_label({"mission": "UNMISS", "status": "planned"}) == "UNMISS (prévu)"
-        assert bar_label({"absence": "leave", "label": "leave"}) == "congé"
+        assert bar_label({"absence": "leave", "label": "leave"}) == "Congé"

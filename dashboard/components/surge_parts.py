@@ -18,7 +18,7 @@ from dashboard.i18n import (
     ngettext,
 )
 from models.enums import LANGUAGE_LEVEL_RANK, SurgeStatus
-from services.formatting import day
+from services.formatting import day, decimal
 from services.palette import capacity_colour
 from services.surge import rules
 from services.surge.matching import Candidate, Lack, Miss, Need, Rule, SkillNeed
@@ -125,7 +125,7 @@ def why(candidate: Candidate, need: Need) -> str:
     parts.append(_("not deployed in the past year") if candidate.last_end is None
                  else _("last deployment ended %(day)s", day=candidate.last_end.isoformat()))
     top = sorted(((v, k) for k, v in candidate.contributions.items() if v > 0), reverse=True)[:3]
-    points = ", ".join(f"{COMPONENT_LABELS[k]} +{v:.2f}" for v, k in top)
+    points = ", ".join(f"{COMPONENT_LABELS[k]} +{decimal(v, current_locale(), 2)}" for v, k in top)
     return " · ".join(parts) + (f" — {points}" if points else "")
 
 

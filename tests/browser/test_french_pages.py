@@ -149,9 +149,17 @@ def english_names(session: Session) -> list[str]:
 
 @pytest.fixture
 def surge_reference(session: Session) -> str:
-    reference = session.scalar(select(SurgeRequest.reference).order_by(SurgeRequest.id).limit(1))
-    assert reference, "no surge request in the demo data"
-    return reference
+    """A request with eligible candidates, so that the ranking's reasons and scores are on the page (under the
+    hard rules many generated requests have none)."""
+    from models.enums import Role
+    from services.access import Principal
+    from services.surge.requests import candidates
+
+    planner = Principal(user_id=0, username="test-planner", role=Role.PLANNER)
+    for reference in session.scalars(select(SurgeRequest.reference).order_by(SurgeRequest.id).limit(60)):
+        if candidates(session, planner, reference).eligible_count:
+            return reference
+    raise AssertionError("no surge request with eligible candidates among the demo's first 60")
 
 
 @pytest.mark.parametrize("path", list(EVERY_PAGE))
