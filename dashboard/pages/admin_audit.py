@@ -64,7 +64,7 @@ def _column_defs() -> list[dict[str, object]]:
         {"field": "entity", "headerName": _("Record type"), "width": 140},
         {"field": "entity_id", "headerName": _("Record"), "width": 150},
         {"field": "summary", "headerName": _("Changes"), "flex": 1, "minWidth": 200, "tooltipField": "summary"},
-        {"field": "from", "headerName": _("From"), "width": 130},
+        {"field": "from", "headerName": _("Address"), "width": 130},
     ]
 
 
