@@ -65,7 +65,9 @@ def layout() -> html.Div:
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("Standing Capacities Hub"), href="/"),
-            dbc.Nav(_nav_items(), navbar=True, className="me-auto"),
+            # hub-nav (hub.css) wraps the entries instead of pushing the user menu off screen when they are many
+            # and long (an admin's, in French).
+            dbc.Nav(_nav_items(), navbar=True, className="me-auto hub-nav"),
             html.Div(_language_links(), className="d-flex me-3"),
             user_menu,
         ], fluid=True),

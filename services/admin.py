@@ -182,8 +182,8 @@ def list_users(session: Session, actor: Actor) -> list[UserRow]:
 # --- tokens --------------------------------------------------------------------------------------
 def _token_state(token: ApiToken) -> dict[str, Any]:
     return {"user": token.user.username, "name": token.name, "prefix": token.prefix,
-            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
-            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None}
+            "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None,
+            "revoked_at": token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else None}
 
 
 def create_token(session: Session, actor: Actor, username: str, name: str = "cli", days: int | None = 365,

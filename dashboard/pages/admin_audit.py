@@ -58,7 +58,7 @@ def _filter(who: str | None, action: str | None, entity: str | None, entity_id: 
 
 def _column_defs() -> list[dict[str, object]]:
     return [
-        {"field": "at", "headerName": _("When (UTC)"), "width": 160},
+        {"field": "at", "headerName": _("When (UTC)"), "width": 175},
         {"field": "who", "headerName": _("Who"), "width": 160},
         {"field": "action", "headerName": _("Action"), "width": 190},
         {"field": "entity", "headerName": _("Record type"), "width": 140},

@@ -31,7 +31,7 @@ def _column_defs() -> list[dict[str, object]]:
         {"field": "id", "headerName": _("Id"), "width": 80, "type": "numericColumn"},
         {"field": "user", "headerName": _("User"), "width": 160},
         {"field": "name", "headerName": _("Name"), "flex": 1, "minWidth": 130},
-        {"field": "prefix", "headerName": _("Begins with"), "width": 140},
+        {"field": "prefix", "headerName": _("Begins with"), "width": 165},
         {"field": "created", "headerName": _("Created (UTC)"), "width": 160},
         {"field": "expires", "headerName": _("Expires (UTC)"), "width": 160},
         {"field": "last_used", "headerName": _("Last use (UTC)"), "width": 160},
@@ -58,9 +58,9 @@ def layout(**_kwargs: object) -> html.Div:
     return html.Div([
         html.H1(_("Administration"), className="h3"),
         tabs("/admin/tokens"),
-        html.P(_("Personal access tokens open the API for scripts and tools. Create one with "
-                 "`hub tokens create --user NAME`; revoke one here, and its next call is refused."),
-               className="text-muted"),
+        html.P([_("Personal access tokens open the API for scripts and tools. Create one with the command"), " ",
+                html.Code("hub tokens create --user NAME"), ". ",
+                _("Revoke one here, and its next call is refused.")], className="text-muted"),
         html.Div(id=Ids.MESSAGE),
         dbc.Button(_("Revoke the selected token"), id=Ids.REVOKE, color="danger", outline=True, className="mb-2"),
         dag.AgGrid(

@@ -57,12 +57,12 @@ PROBLEMS = {
 
 def _column_defs() -> list[dict[str, object]]:
     return [
-        {"field": "username", "headerName": _("Username"), "pinned": "left", "width": 160},
+        {"field": "username", "headerName": _("Username"), "pinned": "left", "width": 185},
         {"field": "display_name", "headerName": _("Name"), "flex": 1, "minWidth": 150},
         {"field": "email", "headerName": _("Email"), "flex": 1, "minWidth": 160},
-        {"field": "role", "headerName": _("Role"), "width": 170},
+        {"field": "role", "headerName": _("Role"), "width": 200},
         {"field": "state", "headerName": _("State"), "width": 120},
-        {"field": "last_login", "headerName": _("Last login (UTC)"), "width": 160},
+        {"field": "last_login", "headerName": _("Last login (UTC)"), "width": 195},
     ]
 
 
