@@ -9,6 +9,7 @@ import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select
 
 from models import ApiToken, User
 from models.db import session_scope
-from services import tokens
+from services import admin
 from tests.browser.conftest import settle, submit_login
 
 pytestmark = pytest.mark.browser
@@ -138,11 +139,11 @@ def test_admin_revokes_a_token_whose_next_call_is_401(page: Page, login_as, make
                                                       live_url: str) -> None:
     owner, _pw = make_user("viewer")
     with session_scope(server.extensions["hub"].session_factory) as s:
-        token, plain = tokens.create_token(s, owner, "browser-test")
+        token, plain = admin.create_token(s, "cli:browser-test", owner, "browser-test")
         token_id = token.id
     assert _api_status(live_url, plain) == 200
 
-    login_as("admin")
+    admin_name, _pw = login_as("admin")
     page.goto("/admin/tokens")
     row = _row(page, "admin-tokens-grid", str(token_id))
     expect(row).to_contain_text(owner)
@@ -161,6 +162,16 @@ def test_admin_revokes_a_token_whose_next_call_is_401(page: Page, login_as, make
     page.fill("#admin-audit-who", "")
     page.press("#admin-audit-who", "Enter")
     expect(page.locator("#admin-audit-grid")).to_contain_text("token_revoked")
+
+    # The filtered events as CSV: this token's two events (other records may share its id).
+    with page.expect_download() as download:
+        page.click("#admin-audit-csv")
+    body = Path(download.value.path()).read_text(encoding="utf-8")
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,at,who,action,record_type,record_id")
+    token_lines = [line.split(",") for line in lines[1:] if line.split(",")[4] == "api_token"]
+    assert sorted(cells[3] for cells in token_lines) == ["token_created", "token_revoked"]
+    assert {cells[2] for cells in token_lines} == {"cli:browser-test", admin_name}
 
 
 def test_the_administration_entry_is_for_admins_only(page: Page, login_as) -> None:
