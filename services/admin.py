@@ -22,12 +22,18 @@ from services.errors import Conflict, Forbidden, NotFound, ValidationError
 Actor = Principal | str  # a logged-in admin, or "cli:<OS user>" for the command line
 
 
+# The English of each problem code, for the command line; the pages show their own translated sentences.
+_PROBLEM_TEXT = {"required": "is required", "invalid": "is not valid", "taken": "is taken already",
+                 "unknown": "is not a known role", "too_long": "is too long"}
+
+
 class FieldProblems(ValidationError):
     """Problems of a form, one code per field; each edge turns the codes into messages at their fields."""
 
     def __init__(self, problems: dict[str, str]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{field}: {code.replace('_', ' ')}" for field, code in problems.items()))
+        super().__init__("; ".join(f"{field.replace('_', ' ')} {_PROBLEM_TEXT.get(code, code)}"
+                                   for field, code in problems.items()) + ".")
 
 
 def _require_admin(actor: Actor) -> None:

@@ -56,6 +56,8 @@ def test_create_user_names_each_fields_problem_and_writes_nothing(session: Sessi
         admin.create_user(session, actor, "Taken-Name", "  ", "not-an-email", "wizard")
     assert refused.value.problems == {"username": "taken", "display_name": "required", "email": "invalid",
                                       "role": "unknown"}
+    assert str(refused.value) == ("username is taken already; display name is required; email is not valid; "
+                                  "role is not a known role.")
     with pytest.raises(FieldProblems) as bad:
         admin.create_user(session, actor, "", "X", None, "viewer")
     assert bad.value.problems == {"username": "required"}
