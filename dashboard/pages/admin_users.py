@@ -9,6 +9,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
+from flask_babel import pgettext
 
 from dashboard.context import current_principal, db_session, request_origin
 from dashboard.i18n import _, _l
@@ -67,8 +68,10 @@ def _column_defs() -> list[dict[str, object]]:
 
 
 def _record(row: UserRow) -> dict[str, object]:
+    # pgettext: a user's state agrees with "utilisateur" in French, unlike a mission's "Active".
     return {"username": row.username, "display_name": row.display_name, "email": row.email or "",
-            "role": role_label(row.role), "state": _("Active") if row.active else _("Deactivated"),
+            "role": role_label(row.role),
+            "state": pgettext("user", "Active") if row.active else pgettext("user", "Deactivated"),
             "last_login": when(row.last_login_at)}
 
 
