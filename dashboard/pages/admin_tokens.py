@@ -31,7 +31,7 @@ def _column_defs() -> list[dict[str, object]]:
         {"field": "id", "headerName": _("Id"), "width": 80, "type": "numericColumn"},
         {"field": "user", "headerName": _("User"), "width": 160},
         {"field": "name", "headerName": _("Name"), "flex": 1, "minWidth": 130},
-        {"field": "prefix", "headerName": _("Begins with"), "width": 165},
+        {"field": "prefix", "headerName": _("Begins with"), "width": 185},
         {"field": "created", "headerName": _("Created (UTC)"), "width": 160},
         {"field": "expires", "headerName": _("Expires (UTC)"), "width": 160},
         {"field": "last_used", "headerName": _("Last use (UTC)"), "width": 160},
