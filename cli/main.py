@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -242,20 +244,30 @@ def users() -> None:
     pass
 
 
+def _cli_actor() -> str:
+    """Who the audit log names for a command: ``cli:<OS user>``."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        who = str(os.getuid())
+    return f"cli:{who}"
+
+
 @users.command("create", help="Create a user; a random password is printed once unless --password-stdin.")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
 @click.option("--email", default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def users_create(ctx: HubContextObj, username: str, role: str, display_name: str | None, email: str | None,
                  password_stdin: bool) -> None:
-    from services.users import create_user, generate_password
+    from services import admin
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with ctx.session() as s:
-        user = create_user(s, username, role, password, display_name=display_name, email=email)
+        user, password = admin.create_user(s, _cli_actor(), username, display_name or username.strip().lower(),
+                                           email, role, password=given)
     click.echo(f"Created {user.username} ({role}).")
     if not password_stdin:
         click.echo(f"Password (shown once): {password}")
@@ -266,11 +278,11 @@ def users_create(ctx: HubContextObj, username: str, role: str, display_name: str
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 @pass_ctx
 def users_reset(ctx: HubContextObj, username: str, password_stdin: bool) -> None:
-    from services.users import reset_password
+    from services import admin
 
     given = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with ctx.session() as s:
-        user, password = reset_password(s, username, given)
+        user, password = admin.reset_password(s, _cli_actor(), username, given)
     click.echo(f"Password of {user.username} reset; open sessions ended.")
     if not password_stdin:
         click.echo(f"New password (shown once): {password}")
@@ -280,11 +292,34 @@ def users_reset(ctx: HubContextObj, username: str, password_stdin: bool) -> None
 @click.argument("username")
 @pass_ctx
 def users_deactivate(ctx: HubContextObj, username: str) -> None:
-    from services.users import deactivate
+    from services import admin
 
     with ctx.session() as s:
-        deactivate(s, username)
+        admin.deactivate_user(s, _cli_actor(), username)
     click.echo(f"{username} deactivated.")
+
+
+@users.command("reactivate", help="Let a deactivated user log in again.")
+@click.argument("username")
+@pass_ctx
+def users_reactivate(ctx: HubContextObj, username: str) -> None:
+    from services import admin
+
+    with ctx.session() as s:
+        admin.reactivate_user(s, _cli_actor(), username)
+    click.echo(f"{username} reactivated.")
+
+
+@users.command("set-role", help="Change a user's role (their open sessions end).")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@pass_ctx
+def users_set_role(ctx: HubContextObj, username: str, role: str) -> None:
+    from services import admin
+
+    with ctx.session() as s:
+        admin.change_role(s, _cli_actor(), username, role)
+    click.echo(f"{username} is now {role}.")
 
 
 @users.command("list", help="List users with their role and state.")
@@ -310,10 +345,10 @@ def tokens() -> None:
 @click.option("--days", type=int, default=365, show_default=True, help="Days until it expires (0: never).")
 @pass_ctx
 def tokens_create(ctx: HubContextObj, username: str, name: str, days: int) -> None:
-    from services.tokens import create_token
+    from services import admin
 
     with ctx.session() as s:
-        token, plain = create_token(s, username, name, days or None)
+        token, plain = admin.create_token(s, _cli_actor(), username, name, days or None)
         expires = token.expires_at.date().isoformat() if token.expires_at else "never"
     click.echo(f"Token {name!r} for {username} (expires {expires}); shown once:")
     click.echo(plain)
@@ -323,10 +358,10 @@ def tokens_create(ctx: HubContextObj, username: str, name: str, days: int) -> No
 @click.argument("token_id", type=int)
 @pass_ctx
 def tokens_revoke(ctx: HubContextObj, token_id: int) -> None:
-    from services.tokens import revoke_token
+    from services import admin
 
     with ctx.session() as s:
-        revoke_token(s, token_id)
+        admin.revoke_token(s, _cli_actor(), token_id)
     click.echo(f"Token {token_id} revoked.")
 
 

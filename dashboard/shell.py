@@ -85,7 +85,9 @@ def layout() -> html.Div:
                         className="navbar-toggler", title=_("Menu"),
                         **{"aria-label": _("Menu"), "aria-controls": NAV_COLLAPSE}),
             dbc.Collapse([
-                dbc.Nav(_nav_items(), navbar=True, className="me-auto"),
+                # hub-nav (hub.css) wraps the entries instead of pushing the user menu off screen when they are many
+                # and long (an admin's, in French).
+                dbc.Nav(_nav_items(), navbar=True, className="me-auto hub-nav"),
                 html.Div(_language_links(), className="d-flex me-3"),
                 user_menu,
             ], id=NAV_COLLAPSE, is_open=False, navbar=True),

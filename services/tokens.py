@@ -14,6 +14,8 @@ from services.errors import NotFound, ValidationError
 from services.users import get_by_username
 
 TOKEN_PREFIX = "hub_"
+# last_used_at is written at most this often per token: a write on every API call would double the API's load.
+LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -46,7 +48,8 @@ def user_for_token(session: Session, plain: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        token.last_used_at = now
     return token.user
 
 

@@ -12,5 +12,8 @@ PAGE_MODULES = (
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
     "dashboard.pages.layers",
+    "dashboard.pages.admin_users",
+    "dashboard.pages.admin_tokens",
+    "dashboard.pages.admin_audit",
     "dashboard.pages.not_found",
 )

@@ -1,0 +1,234 @@
+"""Administration: one function per administrative action, each writing the change and its audit event.
+
+The pages and the `hub` command both call these, so an action is audited the same way from either. The actor
+is the admin's Principal (the page) or the text ``cli:<OS user>`` (the command).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.auth import ApiToken, User
+from models.enums import Role
+from services import audit, tokens, users
+from services.access import Permission, Principal
+from services.errors import Conflict, Forbidden, NotFound, ValidationError
+
+Actor = Principal | str  # a logged-in admin, or "cli:<OS user>" for the command line
+
+
+# The English of each problem code, for the command line; the pages show their own translated sentences.
+_PROBLEM_TEXT = {"required": "is required", "invalid": "is not valid", "taken": "is taken already",
+                 "unknown": "is not a known role", "too_long": "is too long"}
+
+
+class FieldProblems(ValidationError):
+    """Problems of a form, one code per field; each edge turns the codes into messages at their fields."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field.replace('_', ' ')} {_PROBLEM_TEXT.get(code, code)}"
+                                   for field, code in problems.items()) + ".")
+
+
+def _require_admin(actor: Actor) -> None:
+    # The pages' rule holds in the service too: a callback could be reached some other way.
+    if isinstance(actor, Principal):
+        actor.require(Permission.MANAGE_USERS)
+
+
+def _record(session: Session, actor: Actor, action: str, entity: str, entity_id: object,
+            before: dict[str, Any] | None, after: dict[str, Any] | None,
+            origin: audit.RequestOrigin | None = None) -> None:
+    detail = {"before": before, "after": after}
+    if isinstance(actor, Principal):
+        audit.record(session, action, principal=actor, entity=entity, entity_id=entity_id, detail=detail,
+                     origin=origin)
+    else:
+        audit.record(session, action, username=actor[:80], entity=entity, entity_id=entity_id, detail=detail,
+                     origin=origin)
+
+
+def _user_state(user: User) -> dict[str, Any]:
+    # Never the password or its hash: the log is read by people.
+    return {"username": user.username, "display_name": user.display_name, "email": user.email,
+            "role": user.role.value, "active": user.active}
+
+
+def _user(session: Session, username: str) -> User:
+    user = users.get_by_username(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)) or 0
+
+
+def _keep_an_admin(session: Session, actor: Actor, user: User, what: str) -> None:
+    """An admin may not remove their own rights, and the last active admin stays one."""
+    if isinstance(actor, Principal) and actor.user_id == user.id:
+        raise Forbidden(f"You cannot {what} yourself; ask another administrator.")
+    if user.role == Role.ADMIN and user.active and _other_active_admins(session, user) == 0:
+        raise Conflict(f"{user.username} is the last active administrator; make another one first.")
+
+
+# --- users ---------------------------------------------------------------------------------------
+def create_user(session: Session, actor: Actor, username: str, display_name: str, email: str | None,
+                role: Role | str, password: str | None = None,
+                origin: audit.RequestOrigin | None = None) -> tuple[User, str]:
+    """A new active user; the password (generated unless given) is returned to be shown once."""
+    _require_admin(actor)
+    problems: dict[str, str] = {}
+    username = (username or "").strip().lower()
+    if not username:
+        problems["username"] = "required"
+    elif not users.USERNAME_RE.match(username):
+        problems["username"] = "invalid"
+    elif users.get_by_username(session, username) is not None:
+        problems["username"] = "taken"
+    if not (display_name or "").strip():
+        problems["display_name"] = "required"
+    elif len(display_name.strip()) > 200:
+        problems["display_name"] = "too_long"
+    email = (email or "").strip() or None
+    if email and ("@" not in email or len(email) > 200):
+        problems["email"] = "invalid"
+    if role not in {r.value for r in Role}:
+        problems["role"] = "unknown"
+    if problems:
+        raise FieldProblems(problems)
+    password = password or users.generate_password()
+    user = users.create_user(session, username, role, password, display_name=display_name.strip(), email=email)
+    _record(session, actor, "user_created", "user", user.username, None, _user_state(user), origin)
+    return user, password
+
+
+def change_role(session: Session, actor: Actor, username: str, role: Role | str,
+                origin: audit.RequestOrigin | None = None) -> User:
+    _require_admin(actor)
+    if role not in {r.value for r in Role}:
+        raise FieldProblems({"role": "unknown"})
+    user = _user(session, username)
+    new = Role(role)
+    if new == user.role:
+        return user
+    if user.role == Role.ADMIN:
+        _keep_an_admin(session, actor, user, "demote")
+    before = _user_state(user)
+    user.role = new
+    user.session_epoch += 1  # open sessions carry the old role; they end
+    _record(session, actor, "user_role_changed", "user", user.username, before, _user_state(user), origin)
+    return user
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool,
+               origin: audit.RequestOrigin | None = None) -> User:
+    """Deactivates (no login, no token, open sessions end) or reactivates a user; nothing if already so."""
+    _require_admin(actor)
+    user = _user(session, username)
+    if user.active == active:
+        return user
+    if not active:
+        _keep_an_admin(session, actor, user, "deactivate")
+    before = _user_state(user)
+    if active:
+        user.active = True
+    else:
+        users.deactivate(session, user.username)  # ends the user's open sessions
+    _record(session, actor, "user_reactivated" if active else "user_deactivated", "user", user.username, before,
+            _user_state(user), origin)
+    return user
+
+
+def deactivate_user(session: Session, actor: Actor, username: str,
+                    origin: audit.RequestOrigin | None = None) -> User:
+    return set_active(session, actor, username, False, origin)
+
+
+def reactivate_user(session: Session, actor: Actor, username: str,
+                    origin: audit.RequestOrigin | None = None) -> User:
+    return set_active(session, actor, username, True, origin)
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str | None = None,
+                   origin: audit.RequestOrigin | None = None) -> tuple[User, str]:
+    """A new password (generated unless given), shown once by the caller; the user's sessions end."""
+    _require_admin(actor)
+    user, password = users.reset_password(session, _user(session, username).username, password)
+    # The event says that it happened, never the password.
+    _record(session, actor, "user_password_reset", "user", user.username, None, None, origin)
+    return user, password
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    email: str | None
+    role: Role
+    active: bool
+    last_login_at: datetime | None
+    created_at: datetime | None
+
+
+def list_users(session: Session, actor: Actor) -> list[UserRow]:
+    _require_admin(actor)
+    return [UserRow(u.username, u.display_name, u.email, u.role, u.active, u.last_login_at, u.created_at)
+            for u in users.list_users(session)]
+
+
+# --- tokens --------------------------------------------------------------------------------------
+def _token_state(token: ApiToken) -> dict[str, Any]:
+    return {"user": token.user.username, "name": token.name, "prefix": token.prefix,
+            "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None,
+            "revoked_at": token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else None}
+
+
+def create_token(session: Session, actor: Actor, username: str, name: str = "cli", days: int | None = 365,
+                 origin: audit.RequestOrigin | None = None) -> tuple[ApiToken, str]:
+    _require_admin(actor)
+    token, plain = tokens.create_token(session, username, name, days)
+    _record(session, actor, "token_created", "api_token", token.id, None, _token_state(token), origin)
+    return token, plain
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int,
+                 origin: audit.RequestOrigin | None = None) -> ApiToken:
+    _require_admin(actor)
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token with id {token_id}.")
+    if token.revoked_at is not None:
+        return token
+    before = _token_state(token)
+    tokens.revoke_token(session, token_id)
+    _record(session, actor, "token_revoked", "api_token", token.id, before, _token_state(token), origin)
+    return token
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(session: Session, actor: Actor) -> list[TokenRow]:
+    _require_admin(actor)
+    rows = session.execute(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return [TokenRow(t.id, name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
+            for t, name in rows]
