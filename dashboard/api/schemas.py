@@ -197,7 +197,14 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     instance = fields.String()
-    errors = fields.Dict(metadata={"description": "Field messages by location, e.g. {query: {bbox: [...]}}."})
+    # Two shapes today: malformed input (webargs) gives messages by location; a record's rule book (the surge
+    # request's, services/surge/rules.py) gives its list of problems. One shape for all is issue 14's rule book.
+    errors = fields.Raw(metadata={
+        "description": "Malformed input: field messages by location, e.g. {query: {bbox: [...]}}. A record's "
+                       "rules: a list of {field, code, message}, each problem at its field.",
+        "oneOf": [{"type": "object"},
+                  {"type": "array", "items": {"type": "object", "properties": {
+                      "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}]})
 
 
 class PageSchema(Schema):
