@@ -43,7 +43,19 @@ def test_expert_rows_agree_with_key_figures(session) -> None:
     not_separated = session.scalar(select(func.count()).where(Expert.status != ExpertStatus.SEPARATED))
     assert len(everyone.rows) == not_separated == figures.experts_total
     assert len(available.rows) == figures.experts_available
-    assert sum(r["status"] == "deployed" for r in everyone.rows) == figures.experts_deployed
+    # "Deployed on a day" counts every non-cancelled deployment covering it, a separated expert's too (issue 12's
+    # one definition); the roster lists only experts who have not separated.
+    from datetime import date
+
+    from models import Deployment
+    from models.enums import DeploymentStatus
+
+    today = date.today()
+    separated_deployed = session.scalar(
+        select(func.count(func.distinct(Deployment.expert_id))).join(Expert, Expert.id == Deployment.expert_id)
+        .where(Expert.status == ExpertStatus.SEPARATED, Deployment.status != DeploymentStatus.CANCELLED,
+               Deployment.start_date <= today, Deployment.end_date >= today))
+    assert sum(r["status"] == "deployed" for r in everyone.rows) + separated_deployed == figures.experts_deployed
 
 
 def test_mission_overview_lists_every_mission(session) -> None:
