@@ -4,6 +4,8 @@ has. Each test starts its own redis-server (bench/load/local_servers.py), as the
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import signal
@@ -185,3 +187,35 @@ def test_two_gunicorn_workers_share_one_login_limit_and_one_map_cache(
     for seen in lookups.values():
         assert [kind for _, kind in seen] == ["miss"] + ["hit"] * (len(seen) - 1), lookups
     assert len(redis_client.keys("hub:map-answer:*")) == len(lookups)
+
+
+# --- the load test's locust file, briefly -------------------------------------------------------------------
+def test_the_load_mix_runs_without_errors(gunicorn_on_redis: tuple[str, Path], make_user, server,
+                                          tmp_path: Path) -> None:
+    """bench/load/locustfile.py for a few seconds against two workers: its read-only users (leaders on the map,
+    briefers, API clients) get answers, with no failure. (The writing ones run in `make load` only: they would
+    leave layers and deployments in the test database.)"""
+    from models import Country, Deployment, Mission
+    from services.tokens import create_token
+
+    base, _ = gunicorn_on_redis
+    viewer, briefing, api = make_user("viewer"), make_user("briefing"), make_user("viewer")
+    with session_scope(server.extensions["hub"].session_factory) as s:
+        _, token = create_token(s, api[0], name="load smoke", days=1)
+        missions = list(s.scalars(select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)
+                                  .group_by(Mission.acronym).limit(5)))
+        regions = list(s.scalars(select(func.distinct(Country.region)).where(Country.region.is_not(None))))
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"users": {"viewer": list(viewer), "briefing": list(briefing)}, "token": token,
+                                 "missions": missions, "regions": regions}))
+    root = Path(__file__).parents[1]
+    subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(root / "bench/load/locustfile.py"),
+                    "--headless", "-u", "3", "-r", "3", "-t", "10s", "--host", base, "--csv", str(tmp_path / "s"),
+                    "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", "--exit-code-on-error", "0",
+                    "Leader", "Briefer", "ApiClient"],
+                   env={**os.environ, "HUB_LOAD_USERS": str(users), "PYTHONPATH": str(root)}, cwd=root,
+                   check=True, capture_output=True, timeout=120)
+    with (tmp_path / "s_stats.csv").open() as f:
+        rows = {row["Name"]: row for row in csv.DictReader(f)}
+    assert {"login", "map filter change", "briefing pack", "api deployments page"} <= set(rows), rows.keys()
+    assert rows["Aggregated"]["Failure Count"] == "0", (tmp_path / "s_failures.csv").read_text()

@@ -120,9 +120,9 @@ class Planner(_LoggedIn):
 
     def on_start(self) -> None:
         super().on_start()
-        found = self.client.get("/api/v1/surge-requests", params={"status": "received", "limit": 50},
-                                name="surge requests").json()
-        self.requests = [str(r["id"]) for r in found.get("items", [])]
+        found = self.client.get("/api/v1/surge-requests", params={"limit": 200}, name="surge requests").json()
+        self.requests = [str(r["id"]) for r in found.get("items", [])
+                         if r.get("status") in ("received", "under_review", "candidates_proposed")]
 
     @task(4)
     def rank(self) -> None:

@@ -3,8 +3,9 @@ concurrent users, each for a bounded time; prints throughput, p50/p95 per reques
 
     .venv/bin/python -m bench.load.run [--users 10,50,100] [--seconds 60] [--redis] [--no-cache] [--port 8113]
 
-The hub runs in a data directory of its own (default .hub-data/load-run: its own embedded cluster, the demo data
-loaded on first use), on the loopback only. Every simulated user logs in from 127.0.0.1, so the login limit is
+The hub runs in a data directory of its own (default .hub-data/load-run: its own embedded cluster, emptied and
+loaded with the demo data at each start, so that runs compare), on the loopback only; its log is kept there
+(hub.log) and its server errors counted. Every simulated user logs in from 127.0.0.1, so the login limit is
 raised for the run (HUB_LOGIN_RATE_LIMIT); nothing else differs from production settings. ``--redis`` starts a
 throwaway redis-server and sets HUB_REDIS_URL (login limit and map cache shared by the workers); ``--no-cache``
 sets HUB_MAP_CACHE_ENTRIES=0. Everything started is stopped at the end (the cluster too).
@@ -17,6 +18,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,7 +155,12 @@ def main() -> None:
         if redis_url:
             env["HUB_REDIS_URL"] = redis_url
         base = f"http://127.0.0.1:{args.port}"
-        log = (out / "hub.log").open("wb")
+        subprocess.run([str(BIN / "hub"), "db", "stop"], env=env, cwd=PROJECT_ROOT, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(args.data_dir, ignore_errors=True)
+        args.data_dir.mkdir(parents=True)
+        hub_log = args.data_dir / "hub.log"
+        log = hub_log.open("wb")
         hub = subprocess.Popen([str(BIN / "hub"), "run", "--port", str(args.port), "--workers", str(args.workers)],
                                env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -169,7 +176,7 @@ def main() -> None:
         try:
             wait_until_serving(hub, base, seconds=900)  # the first start loads the demo data
         except RuntimeError:
-            print((out / "hub.log").read_text(), file=sys.stderr)
+            print(hub_log.read_text(), file=sys.stderr)
             raise
         config = prepare_users(args.data_dir)
         config_file = out / "users.json"
@@ -177,12 +184,17 @@ def main() -> None:
         print(f"hub run at {base} ({args.workers} gunicorn workers), map cache "
               f"{'off' if args.no_cache else ('in Redis, shared' if redis_url else 'per worker')}, "
               f"{'Redis' if redis_url else 'PostgreSQL'} login counts")
+        tracebacks = 0
         for users in levels:
             before = os.getloadavg()[0]
             rows = run_locust(base, users, args.seconds, config_file, out)
             missed += report(users, args.seconds, rows, (before, os.getloadavg()[0]))
             if redis_url:
                 print("  " + redis_counts(redis_url))
+            text = hub_log.read_text(errors="replace")
+            print(f"  hub log: {text.count('Traceback') - tracebacks} tracebacks "
+                  f"({text.count('WORKER TIMEOUT')} worker timeouts in all) — {hub_log}")
+            tracebacks = text.count("Traceback")
             time.sleep(5)  # the last requests drain before the next level
     print("\ngoals at 50 users: " + ("all met" if not missed else "NOT met: " + ", ".join(missed))
           if GOAL_USERS in levels else "")
