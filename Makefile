@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint format bench psql stop backup system-deps browser-deps clean-data help
+.PHONY: run test lint format bench load psql stop backup system-deps browser-deps clean-data help
 
 help:
 	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
 	@echo "make test   run the whole test suite (PostGIS and headless Chromium included)"
 	@echo "make lint   ruff;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
+	@echo "make load   many users at once: locust at 10, 50, 100 users against hub run (LOAD_ARGS=--redis ...)"
 	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
 	@echo "make backup back up the hub's database to backups/hub-<UTC time>.dump (hub db restore FILE)"
 
@@ -41,6 +42,10 @@ format: $(STAMP)
 
 bench: system-deps $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Not part of `make test`: about four minutes. LOAD_ARGS: e.g. --redis, --no-cache, --users 10,50 --seconds 60.
+load: system-deps $(STAMP)
+	$(BIN)/python -m bench.load.run $(LOAD_ARGS)
 
 psql: system-deps $(STAMP)
 	psql "$$($(BIN)/hub db url | sed 's/+psycopg//')"

@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
         # from X-Forwarded-For, `trusted_proxies` entries from the right; the scheme from the nearest proxy.
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
     server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine),
-                                          ViewCache(settings.map_cache_entries))
+                                          ViewCache(settings.map_cache_entries, settings.redis_url,
+                                                    server.config["SECRET_KEY"]))
     init_i18n(server, settings.default_locale)
     init_errors(server)
     init_auth(server, settings)

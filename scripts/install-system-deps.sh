@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the hub needs (PostgreSQL + PostGIS, and Chromium for the browser
-# tests) when they are missing. Run by `make run` / `make test`; idempotent and quiet when all is there.
+# Installs the Debian packages the hub needs (PostgreSQL + PostGIS, Redis for the tests of several workers,
+# and Chromium for the browser tests) when they are missing. Run by `make run` / `make test`; idempotent and quiet when all is there.
 # Usage: scripts/install-system-deps.sh [--browser]
 set -euo pipefail
 
@@ -18,6 +18,8 @@ if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then
 fi
 # GDAL's command-line tools: the OGC API test reads the hub with ogrinfo, the import bench runs ogr2ogr.
 command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
+# Redis: the tests and the load run start a throwaway redis-server of their own (bench/load/local_servers.py).
+command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)
@@ -36,5 +38,9 @@ apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 # Debian's postgresql package creates and starts a system cluster; the hub runs its own and does not need it.
 if command -v pg_lsclusters >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+# Likewise redis-server's system service: the tests start their own on a free loopback port.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 echo "Debian packages installed."

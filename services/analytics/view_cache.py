@@ -8,35 +8,75 @@ invalidation to forget. A transaction that has written is neither served nor sto
 uncommitted rows, which nobody else may be shown.
 
 Kept in process memory by cachelib's SimpleCache, which stores pickled copies (no caller can change a kept
-answer) and drops entries past its threshold. With several workers each keeps its own; sharing them through
-Redis (HUB_REDIS_URL) is not done yet.
+answer) and drops entries past its threshold: with several workers, each keeps its own. With HUB_REDIS_URL, in
+Redis by cachelib's RedisCache instead: one answer for every worker and host, under the same key, so an answer
+one worker computed is a hit for the others. Redis bounds it by the timeout (and its own ``maxmemory``), not
+by the entry count. If Redis does not answer, the map computes as if nothing were kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import pickle
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
-from cachelib import SimpleCache
+import redis
+from cachelib import BaseCache, RedisCache, SimpleCache
+from cachelib.serializers import RedisSerializer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 # An answer outlives its snapshot only until the next commit; the timeout just bounds memory on a quiet hub.
 TIMEOUT_SECONDS = 3600
 
 
+class _SignedPickle(RedisSerializer):
+    """Pickles as cachelib does, behind an HMAC of the hub's secret key: the answers are typed dataclasses (dates,
+    Decimals) that JSON would flatten, and a value anyone else wrote into Redis is refused, never unpickled."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"hub-view-cache:" + secret.encode()).digest()
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        body = pickle.dumps(value, protocol)
+        return hmac.digest(self._key, body, "sha256") + body
+
+    def loads(self, value: bytes | None) -> Any:
+        if value is None or len(value) < 32:
+            return None
+        mac, body = value[:32], value[32:]
+        if not hmac.compare_digest(mac, hmac.digest(self._key, body, "sha256")):
+            log.warning("a map answer in Redis has a wrong signature: ignored")
+            return None
+        return pickle.loads(body)  # noqa: S301 - signed with the hub's secret key just above
+
+
 class ViewCache:
-    def __init__(self, entries: int) -> None:
-        """``entries`` <= 0 turns the cache off."""
-        self._store = SimpleCache(threshold=entries, default_timeout=TIMEOUT_SECONDS) if entries > 0 else None
+    def __init__(self, entries: int, redis_url: str | None = None, secret: str = "") -> None:
+        """``entries`` <= 0 turns the cache off; ``redis_url`` keeps the answers in Redis, shared by every worker,
+        signed with ``secret`` (the hub's secret key, the same on every worker)."""
+        self._store: BaseCache | None = None
+        self.shared = False
+        if entries > 0 and redis_url:
+            store = RedisCache(host=redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2),
+                               key_prefix="hub:map-answer:", default_timeout=TIMEOUT_SECONDS)
+            store.serializer = _SignedPickle(secret)
+            self._store, self.shared = store, True
+        elif entries > 0:
+            self._store = SimpleCache(threshold=entries, default_timeout=TIMEOUT_SECONDS)
         # SimpleCache prunes by iterating its dict, which another thread's set could change mid-way (the
-        # development server and threaded workers serve requests in threads).
-        self._lock = threading.Lock()
+        # development server and threaded workers serve requests in threads). Redis needs no lock.
+        self._lock: AbstractContextManager[Any] = nullcontext() if self.shared else threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -51,18 +91,27 @@ class ViewCache:
             return compute()
         digest = hashlib.sha256(json.dumps({"key": key, "snapshot": snapshot}, sort_keys=True, default=str)
                                 .encode()).hexdigest()
-        with self._lock:
-            kept = self._store.get(digest)
+        try:
+            with self._lock:
+                kept = self._store.get(digest)
+        except redis.RedisError as exc:  # the map answers without the cache rather than fail
+            log.warning("the map's answer cache is unreachable: %s", exc)
+            return compute()
         if kept is not None:
             self.hits += 1
+            log.debug("map answer hit %s", digest[:12])
             return kept
         self.misses += 1
+        log.debug("map answer miss %s", digest[:12])
         value = compute()
-        with self._lock:
-            self._store.set(digest, value)
+        try:
+            with self._lock:
+                self._store.set(digest, value)
+        except redis.RedisError as exc:
+            log.warning("the map's answer cache is unreachable: %s", exc)
         return value
 
     def clear(self) -> None:
         if self._store is not None:
             with self._lock:
-                self._store.clear()
+                self._store.clear()  # RedisCache deletes its own prefix's keys only

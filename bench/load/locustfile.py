@@ -1,0 +1,233 @@
+"""Many users at once: the hub's realistic mix, for locust (run by bench/load/run.py, or by hand:
+``locust -f bench/load/locustfile.py --headless -u 10 -r 5 -t 60s --host http://127.0.0.1:PORT``).
+
+The users, from the file named by HUB_LOAD_USERS (written by run.py: pre-created users, a token, the demo's
+missions and regions), log in through the real login form (its CSRF token) and act as the page does:
+
+- leaders move the operations map's filters: the page's ``apply`` callback POSTed to /_dash-update-component
+  exactly as the browser sends it (bench/bench_map.py builds the body), and step the day;
+- planners rank a surge request's candidates, look at the suggested team, and propose the best candidate (a 409
+  when someone was proposed already is the hub's correct answer, counted apart as "proposal refused");
+- a GIS editor imports a small GeoJSON layer through the layers page's import callback;
+- briefers download the briefing pack (PPTX);
+- API clients page through deployments with a personal access token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import re
+import secrets
+from datetime import date
+from typing import Any
+
+from locust import HttpUser, between, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bench.bench_map import combinations, control_values, payload
+
+_CONFIG: dict[str, Any] | None = None
+
+
+def browser_like(user: HttpUser) -> None:
+    """One retry when the connection fails before an answer, as browsers do when the server has just closed an
+    idle keep-alive connection (gunicorn closes them after 2 s; users think longer): without it the client races
+    that close and counts a reset that no person would see. A server that fails twice is still an error."""
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, raise_on_status=False)
+    user.client.mount("http://", HTTPAdapter(max_retries=retry))
+
+
+def config() -> dict[str, Any]:
+    global _CONFIG  # read once per locust process
+    if _CONFIG is None:
+        with open(os.environ["HUB_LOAD_USERS"], encoding="utf-8") as f:
+            _CONFIG = json.load(f)
+    return _CONFIG
+
+
+def _dependency(deps: list[dict[str, Any]], output: str) -> dict[str, Any]:
+    return next(d for d in deps if output in d["output"])
+
+
+def _with_state(body: dict[str, Any], dep: dict[str, Any], values: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    body["state"] = [{"id": s["id"], "property": s["property"], "value": values.get((s["id"], s["property"]))}
+                     for s in dep.get("state", [])]
+    return body
+
+
+class _LoggedIn(HttpUser):
+    abstract = True
+    role = ""
+    wait_time = between(1, 4)  # a person reads what came back before the next click
+
+    def on_start(self) -> None:
+        browser_like(self)
+        username, password = config()["users"][self.role]
+        page = self.client.get("/login", name="login page").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        with self.client.post("/login", data={"username": username, "password": password,
+                                              "csrf": token.group(1) if token else ""},
+                              allow_redirects=False, name="login", catch_response=True) as answer:
+            if answer.status_code != 302:
+                answer.failure(f"login answered {answer.status_code}")
+
+    def callback(self, body: dict[str, Any], name: str, check: str) -> dict[str, Any] | None:
+        with self.client.post("/_dash-update-component", json=body, name=name, catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"{answer.status_code}: {answer.text[:200]}")
+                return None
+            response = answer.json().get("response", {})
+            if check not in response:
+                answer.failure(f"no {check} in the answer")
+                return None
+            return response
+
+
+class Leader(_LoggedIn):
+    """A leader on /map, changing filters and stepping the day."""
+
+    role = "viewer"
+    weight = 4
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.client.get("/map", name="map page")
+        deps = self.client.get("/_dash-dependencies", name="dash dependencies").json()
+        self.dep = _dependency(deps, "..map-places.data...")
+        self.downloads = [{"chart": c, "format": f, "type": "map-download"}
+                          for c in ("missions", "availability", "gender", "funding") for f in ("csv", "xlsx")]
+        seed = random.randrange(1 << 30)
+        self.states = combinations(config()["missions"], config()["regions"], 40, date.today())
+        random.Random(seed).shuffle(self.states)
+
+    def _post(self, values: dict[tuple[str, str], Any], changed: str, name: str) -> None:
+        response = self.callback(payload(self.dep, values, self.downloads, changed), name, "map-places")
+        if response and response.get("map-error", {}).get("is_open"):
+            self.environment.events.request.fire(request_type="POST", name=f"{name} (error shown)",
+                                                 response_time=0, response_length=0,
+                                                 exception=RuntimeError(str(response["map-error"])))
+
+    @task(3)
+    def change_filter(self) -> None:
+        self._post(control_values(random.choice(self.states)), "map-mission.value", "map filter change")
+
+    @task(1)
+    def step_day(self) -> None:
+        state = random.choice(self.states)
+        values = control_values(state)
+        values[("map-as-of", "value")] = random.randrange((state["end"] - state["start"]).days + 1)
+        self._post(values, "map-as-of.value", "map day step")
+
+
+class Planner(_LoggedIn):
+    """A planner ranking a surge request's candidates and proposing one."""
+
+    role = "planner"
+    weight = 2
+
+    def on_start(self) -> None:
+        super().on_start()
+        found = self.client.get("/api/v1/surge-requests", params={"limit": 200}, name="surge requests").json()
+        self.requests = [str(r["id"]) for r in found.get("items", [])
+                         if r.get("status") in ("received", "under_review", "candidates_proposed")]
+
+    @task(4)
+    def rank(self) -> None:
+        if not self.requests:
+            return
+        weights = {"skills": round(random.uniform(0.5, 3), 1), "region": round(random.uniform(0.5, 3), 1)}
+        self.client.get(f"/api/v1/surge-requests/{random.choice(self.requests)}/candidates",
+                        params={"limit": 20, **weights}, name="candidate ranking")
+
+    @task(1)
+    def suggested_team(self) -> None:
+        if self.requests:
+            self.client.get(f"/api/v1/surge-requests/{random.choice(self.requests)}/proposals",
+                            name="suggested team")
+
+    @task(1)
+    def propose(self) -> None:
+        if not self.requests:
+            return
+        key = random.choice(self.requests)
+        ranked = self.client.get(f"/api/v1/surge-requests/{key}/candidates", params={"limit": 3},
+                                 name="candidate ranking").json().get("items", [])
+        if not ranked:
+            return
+        with self.client.post(f"/api/v1/surge-requests/{key}/proposals", name="proposal", catch_response=True,
+                              json={"expert_ids": [ranked[0]["expert_id"]], "role": "load test"}) as answer:
+            if answer.status_code == 409:  # proposed by another planner meanwhile, or the request has moved on
+                answer.success()
+                self.environment.events.request.fire(request_type="POST", name="proposal refused (409)",
+                                                     response_time=answer.elapsed.total_seconds() * 1000,
+                                                     response_length=0, exception=None)
+
+
+SMALL_LAYER = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"name": f"site {i}", "kind": "camp"},
+     "geometry": {"type": "Point", "coordinates": [20 + i * 0.5, 5 + i * 0.25]}} for i in range(25)]}
+
+
+class GisEditor(_LoggedIn):
+    """A GIS editor importing a small layer through the layers page."""
+
+    role = "gis"
+    weight = 1
+
+    def on_start(self) -> None:
+        super().on_start()
+        deps = self.client.get("/_dash-dependencies", name="dash dependencies").json()
+        self.dep = next(d for d in deps if any(i["id"] == "layers-import" for i in d["inputs"]))
+        self.contents = "data:application/geo+json;base64," + base64.b64encode(
+            json.dumps(SMALL_LAYER).encode()).decode()
+
+    @task
+    def import_layer(self) -> None:
+        values: dict[tuple[str, str], Any] = {
+            ("layers-import", "n_clicks"): 1, ("layers-upload", "contents"): self.contents,
+            ("layers-upload", "filename"): "sites.geojson",
+            ("layers-title", "value"): f"Load test sites {secrets.token_hex(4)}",
+            ("layers-repair", "value"): False, ("layers-refresh", "data"): {"n": 0},
+        }
+        body = _with_state(payload(self.dep, values, [], "layers-import.n_clicks"), self.dep, values)
+        with self.client.post("/_dash-update-component", json=body, name="layer import",
+                              catch_response=True) as answer:
+            if answer.status_code != 200 or '"success"' not in answer.text:
+                answer.failure(f"{answer.status_code}: {answer.text[:300]}")
+
+
+class Briefer(_LoggedIn):
+    role = "briefing"
+    weight = 1
+    wait_time = between(3, 8)  # a pack is read before the next one
+
+    @task
+    def download_pack(self) -> None:
+        with self.client.get("/briefing/pack.pptx", name="briefing pack", catch_response=True) as answer:
+            if answer.status_code != 200 or not answer.content.startswith(b"PK"):
+                answer.failure(f"{answer.status_code}: not a PPTX")
+
+
+class ApiClient(HttpUser):
+    """A system paging through deployments with a personal access token."""
+
+    weight = 2
+    wait_time = between(0.5, 2)
+
+    def on_start(self) -> None:
+        browser_like(self)
+        self.client.headers["Authorization"] = f"Bearer {config()['token']}"
+        self.total = self.client.get("/api/v1/deployments", params={"limit": 1},
+                                     name="api deployments page").json().get("total", 0)
+
+    @task
+    def page(self) -> None:
+        limit = 100
+        offset = random.randrange(max(1, self.total - limit + 1)) if self.total > limit else 0
+        self.client.get("/api/v1/deployments", params={"limit": limit, "offset": offset},
+                        name="api deployments page")
+
