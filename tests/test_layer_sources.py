@@ -12,7 +12,7 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from models.enums import Role
@@ -253,3 +253,46 @@ def test_the_layer_package_imports_no_web_code_and_has_no_cycle() -> None:
 
     for module in inner:
         visit(module, ())
+
+
+def test_two_imports_at_once_both_land(server, make_user) -> None:
+    """Two GIS editors importing at the same moment: both layers land (their partition DDL once deadlocked)."""
+    import secrets
+    import threading
+
+    from models import User
+    from models.db import session_scope
+
+    factory = server.extensions["hub"].session_factory
+    username, _password = make_user("gis_editor")
+    with session_scope(factory) as s:
+        principal = Principal(s.scalar(select(User.id).where(User.username == username)), username, Role.GIS_EDITOR)
+    points = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"n": i}, "geometry": {"type": "Point", "coordinates": [10 + i, 5]}}
+        for i in range(3)]}
+    data = json.dumps(points).encode()
+    tag = secrets.token_hex(3)
+    barrier = threading.Barrier(4)
+    slugs: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with session_scope(factory) as s:
+                slugs.append(layers.import_layer(s, principal, data, f"at-once-{i}.geojson",
+                                                 layers.ImportOptions(title=f"At once {tag} {i}")).slug)
+        except BaseException as error:  # the test reports it below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert errors == [] and len(slugs) == 4
+    finally:
+        with session_scope(factory) as s:
+            for slug in slugs:
+                layers.delete_layer(s, principal, slug)

@@ -27,7 +27,7 @@ from services.layers import partitions
 from services.layers.access import layer_for
 from services.layers.copy_binary import binary_copy
 from services.layers.hub_tables import HUB_COLLECTIONS
-from services.layers.partitions import count_features, new_partition, part, part_name
+from services.layers.partitions import count_features, new_partition, part, part_name, serialise_partition_ddl
 from services.layers.styles import DEFAULT_STYLE
 
 MODES = ("create", "replace", "append", "upsert")
@@ -76,6 +76,7 @@ def import_layer(session: Session, principal: Principal, data: bytes, filename: 
         sha = staged.sha256
     frame = read.frame
     columns = [c for c in frame.columns if c != frame.geometry.name]
+    serialise_partition_ddl(session)  # before the first write: see partitions.PARTITION_DDL_LOCK
     if options.mode == "create":
         layer = _new_layer(session, options, read, filename)
         version, change = 1, "created"

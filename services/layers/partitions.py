@@ -15,6 +15,15 @@ from sqlalchemy.orm import Session
 from models import LayerFeature
 
 PARTS = "layer_feature_parts"  # the schema of layer_feature's partitions
+# Two imports at once deadlocked: attaching a partition waits for a ShareRowExclusiveLock that the other import's
+# earlier writes block, while that import waits on this one's DDL (found by the load test). A transaction that changes
+# partitions takes this lock before its first write, so they run one at a time; it is released at commit or
+# rollback, and taking it again in the same transaction is free. The number only names the lock.
+PARTITION_DDL_LOCK = 0x4855_424C  # "HUBL"
+
+
+def serialise_partition_ddl(session: Session) -> None:
+    session.execute(select(func.pg_advisory_xact_lock(PARTITION_DDL_LOCK)))
 
 
 def part_name(layer_id: int, version: int) -> str:
@@ -30,15 +39,18 @@ def part(layer_id: int, version: int) -> Any:
 def new_partition(session: Session, layer_id: int, version: int) -> Any:
     """A fresh, unattached table for one layer version's features: loaded without indexes, then attached
     by ``attach``, which builds its indexes in one pass (as ogr2ogr builds its index after its COPY)."""
+    serialise_partition_ddl(session)
     session.execute(select(func.hub_layer_part_create(int(layer_id), int(version))))
     return part(layer_id, version)
 
 
 def attach(session: Session, layer_id: int, version: int) -> None:
+    serialise_partition_ddl(session)
     session.execute(select(func.hub_layer_part_attach(int(layer_id), int(version))))
 
 
 def drop_partition(session: Session, layer_id: int, version: int) -> None:
+    serialise_partition_ddl(session)
     session.execute(select(func.hub_layer_part_drop(int(layer_id), int(version))))
 
 
