@@ -6,8 +6,9 @@ missions and regions), log in through the real login form (its CSRF token) and a
 
 - leaders move the operations map's filters: the page's ``apply`` callback POSTed to /_dash-update-component
   exactly as the browser sends it (bench/bench_map.py builds the body), and step the day;
-- planners rank a surge request's candidates, look at the suggested team, and propose the best candidate (a 409
-  when someone was proposed already is the hub's correct answer, counted apart as "proposal refused");
+- planners rank a surge request's candidates, look at the suggested team, and propose the best candidate with the
+  request's ETag (a 409 or 412 when another planner changed it meanwhile is the hub's correct answer, counted
+  apart as "proposal refused");
 - a GIS editor imports a small GeoJSON layer through the layers page's import callback;
 - briefers download the briefing pack (PPTX);
 - API clients page through deployments with a personal access token.
@@ -158,11 +159,14 @@ class Planner(_LoggedIn):
                                  name="candidate ranking").json().get("items", [])
         if not ranked:
             return
+        # A write names the version it was made against (If-Match the request's ETag), as any API client must.
+        etag = self.client.get(f"/api/v1/surge-requests/{key}", name="surge request").headers.get("ETag", "")
         with self.client.post(f"/api/v1/surge-requests/{key}/proposals", name="proposal", catch_response=True,
+                              headers={"If-Match": etag},
                               json={"expert_ids": [ranked[0]["expert_id"]], "role": "load test"}) as answer:
-            if answer.status_code == 409:  # proposed by another planner meanwhile, or the request has moved on
+            if answer.status_code in (409, 412):  # another planner proposed or moved the request meanwhile
                 answer.success()
-                self.environment.events.request.fire(request_type="POST", name="proposal refused (409)",
+                self.environment.events.request.fire(request_type="POST", name="proposal refused (409/412)",
                                                      response_time=answer.elapsed.total_seconds() * 1000,
                                                      response_length=0, exception=None)
 
