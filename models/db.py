@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-
 # A database that does not answer (a host down, a firewall dropping packets) fails a request within seconds, so
 # it gets the outage page (503) instead of holding a worker for the kernel's TCP timeout of minutes.
 CONNECT_TIMEOUT_S = 5
