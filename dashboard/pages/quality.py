@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from dashboard.components.map_charts import TOP_LEGEND, base_layout, empty_figure
 from dashboard.context import db_session
-from dashboard.i18n import _, _l, current_locale
+from dashboard.i18n import GRID_LOCAL_NUMBER, _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from services import formatting
@@ -51,10 +51,11 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], height: str = "320px", **
 
 
 def _score_columns(name: str) -> list[dict[str, Any]]:
+    number = {"type": "numericColumn", "valueFormatter": GRID_LOCAL_NUMBER}
     return [{"field": "name", "headerName": name, "flex": 2, "minWidth": 140},
-            {"field": "checked", "headerName": _("Checked"), "type": "numericColumn", "width": 110},
-            {"field": "failing", "headerName": _("Failing"), "type": "numericColumn", "width": 100},
-            {"field": "score", "headerName": _("Score (%)"), "type": "numericColumn", "width": 130,
+            {"field": "checked", "headerName": _("Checked"), "width": 120, **number},
+            {"field": "failing", "headerName": _("Failing"), "width": 120, **number},
+            {"field": "score", "headerName": _("Score (%)"), "width": 130, **number,
              "sort": "asc"}]
 
 
