@@ -239,6 +239,14 @@ def iso639_1() -> frozenset[str]:
     return frozenset(str(code) for code in Locale("en").languages if len(str(code)) == 2 and str(code).isalpha())
 
 
+@cache
+def iso639() -> frozenset[str]:
+    """ISO 639 codes the CLDR knows: the two-letter ones and the three-letter ones of languages without one."""
+    from babel import Locale
+
+    return frozenset(str(c) for c in Locale("en").languages if 2 <= len(str(c)) <= 3 and str(c).isalpha())
+
+
 @dataclass(frozen=True)
 class LanguageCode(Field):
     def convert(self, value: Any) -> tuple[Any, list[Problem]]:
@@ -317,4 +325,4 @@ class Rows(Field):
 
 
 __all__ = ["Boolean", "Choice", "Code", "CountryCode", "Date", "Decimal", "Email", "Field", "Integer",
-           "LanguageCode", "Rows", "Text", "as_date", "blank", "iso639_1"]
+           "LanguageCode", "Rows", "Text", "as_date", "blank", "iso639", "iso639_1"]
