@@ -1,6 +1,7 @@
 """The operations map: where the capacities are, on any day, with charts cross-filtered both ways.
 
-Flow: the controls (and clicks on the map and the charts, through ``edit_filters``) hold the filter;
+Flow: the controls (and clicks on the map and the charts, through ``edit_filters``, which turns each into an event
+for ``dashboard/map_filter_state.next_filter``, a pure function) hold the filter;
 ``apply`` turns them into a MapFilter, asks the services for everything in one session, and returns the
 map layers, charts and figures in one response. The filter is mirrored into the address bar (client-side,
 without reloading), and ``layout(**query)`` rebuilds the same view from a shared link.
