@@ -26,6 +26,7 @@ UPLOAD_MAX_MB = REQUEST_MAX_BYTES * 3 // 4 // 2**20
 # Defaults of limits that services also take as arguments (their default when a caller passes none).
 EXPORT_MAX_ROWS = 200_000
 AUDIT_EXPORT_LIMIT = 100_000
+TILE_MAX_FEATURES = 5000
 
 
 class SettingsError(HubError):
@@ -96,6 +97,8 @@ class Settings(BaseSettings):
     export_max_rows: int = Field(default=EXPORT_MAX_ROWS, ge=1)
     # Events one audit-log export (CSV, XLSX) holds at most: a file a spreadsheet opens (Excel: 1,048,576 rows).
     audit_export_limit: int = Field(default=AUDIT_EXPORT_LIMIT, ge=1, le=1_048_575)
+    # Features one vector tile of a layer holds at most, the largest first (what a low zoom shows of a big layer).
+    tile_max_features: int = Field(default=TILE_MAX_FEATURES, ge=1, le=100_000)
 
     debug: bool = False
 
@@ -132,11 +135,19 @@ def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
+# Why a bound is what it is, where the bound alone does not say it.
+WHY = {
+    "suppression_threshold": "the rule hides counts from 1 to the threshold minus one, so 1 hides nothing",
+    "layer_upload_max_mb": f"base64-encoded, a larger file would pass the {REQUEST_MAX_BYTES // 2**20} MB request cap",
+}
+
+
 def describe(error: pydantic.ValidationError) -> str:
-    """One line per refused value: the variable, the value given and the rule it breaks."""
+    """One line for every refused value: the variable, the value given and the rule it breaks."""
     lines = []
     for problem in error.errors():
-        name = env_name(str(problem["loc"][0])) if problem["loc"] else ENV_PREFIX + "*"
+        field = str(problem["loc"][0]) if problem["loc"] else ""
         message = str(problem["msg"]).removeprefix("Value error, ")
-        lines.append(f"{name}={problem.get('input')!s}: {message}")
+        why = f" ({WHY[field]})" if field in WHY else ""
+        lines.append(f"{env_name(field) if field else ENV_PREFIX + '*'}={problem.get('input')!s}: {message}{why}")
     return "; ".join(lines)

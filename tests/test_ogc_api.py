@@ -117,6 +117,17 @@ def test_vector_tile_of_a_layer(logged_in, published) -> None:
     assert logged_in("viewer").get(f"/ogc/collections/{published}/tiles/WebMercatorQuad/1/5/5").status_code == 422
 
 
+def test_vector_tile_holds_at_most_the_tile_setting(logged_in, published, server, monkeypatch) -> None:
+    import mapbox_vector_tile
+
+    client = logged_in("viewer")
+    path = f"/ogc/collections/{published}/tiles/WebMercatorQuad/0/0/0"
+    everything = mapbox_vector_tile.decode(client.get(path).data)[published]["features"]
+    monkeypatch.setattr(server.extensions["hub"].settings, "tile_max_features", 3)
+    capped = mapbox_vector_tile.decode(client.get(path).data)[published]["features"]
+    assert len(everything) > 3 == len(capped)
+
+
 @pytest.fixture
 def live(server) -> Iterator[str]:
     httpd = make_server("127.0.0.1", 0, server, threaded=True)

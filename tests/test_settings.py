@@ -47,6 +47,7 @@ REFUSED = [
     ("HUB_EXPORT_MAX_ROWS", "0"),
     ("HUB_AUDIT_EXPORT_LIMIT", "0"),
     ("HUB_AUDIT_EXPORT_LIMIT", "1048576"),  # with the header row, more than a spreadsheet's rows
+    ("HUB_TILE_MAX_FEATURES", "0"),
 ]
 
 
@@ -95,7 +96,7 @@ def test_the_defaults_are_the_former_constants(clean_env) -> None:
     settings = Settings()
     assert (settings.layer_upload_max_mb, settings.layer_preview_features) == (40, 5000)
     assert (settings.export_max_rows, settings.audit_export_limit) == (200_000, 100_000)
-    assert settings.suppression_threshold == 5
+    assert (settings.suppression_threshold, settings.tile_max_features) == (5, 5000)
 
 
 def test_hub_run_refuses_a_bad_value_in_one_line(tmp_path: Path) -> None:
