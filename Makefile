@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 help:
 	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
 	@echo "make test   run the whole test suite (PostGIS and headless Chromium included)"
-	@echo "make test-fast   everything but the browser tests, on two xdist workers (PYTEST_ARGS=... to add)"
+	@echo "make test-fast   everything but the browser tests (TEST_WORKERS=2: on two xdist workers)"
 	@echo "make lint   ruff;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
 	@echo "make load   many users at once: locust at 10, 50, 100 users against hub run (LOAD_ARGS=--redis ...)"
 	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
@@ -35,9 +35,10 @@ run: system-deps $(STAMP)
 test: browser-deps $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# No Chromium: the services, the API, the callbacks and the commands. Two workers, each on its own copy of the
-# test database (TEST_WORKERS=1 for a serial run).
-TEST_WORKERS ?= 2
+# No Chromium: the services, the API, the callbacks and the commands. TEST_WORKERS=2 (or auto) runs them on
+# pytest-xdist workers, each on its own copy of the test database. Serial by default, as `make test`: on the
+# shared 2-core machine it was measured on (load 16-18), two workers took 216 s where one took 150-155 s.
+TEST_WORKERS ?= 1
 test-fast: system-deps $(STAMP)
 	$(BIN)/pytest -m "not browser" $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(PYTEST_ARGS)
 
