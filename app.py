@@ -25,7 +25,7 @@ from dashboard.security.headers import init_headers
 from dashboard.security.pages import init_page_status
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
-from models.settings import PROJECT_ROOT, Settings
+from models.settings import PROJECT_ROOT, REQUEST_MAX_BYTES, Settings
 from services.analytics.view_cache import ViewCache
 
 __all__ = ["create_app"]
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     engine = make_engine(url or database_url(settings.database_url, settings.data_dir))
     server = Flask(__name__, static_folder=None)
     server.config["SECRET_KEY"] = _secret_key(settings)
-    server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
+    server.config["MAX_CONTENT_LENGTH"] = REQUEST_MAX_BYTES
     if settings.trusted_proxies:
         # Only behind proxies we were told of: the client's address (the login limit's bucket, the audit log)
         # from X-Forwarded-For, `trusted_proxies` entries from the right; the scheme from the nearest proxy.

@@ -83,7 +83,7 @@ def cli() -> None:
 @cli.command(help="Start the hub: database, schema, reference and demo data (first time), then the web server "
                   "on HUB_HOST:HUB_PORT (127.0.0.1:8050).")
 @click.option("--host", default=None, help="Listen address (default HUB_HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default HUB_PORT or 8050).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default HUB_PORT or 8050).")
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="Load the generated demo data set and demo users into an empty database.")
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn worker processes.")

@@ -54,11 +54,11 @@ def download(name: str) -> Response:
         filt = MapFilter.from_query(flask_request.args)
         with db_session() as s:
             if stem == "deployments" and fmt == "geojson":
-                collection = exports.deployments_geojson(s, principal, filt)
+                collection = exports.deployments_geojson(s, principal, filt, hub().settings.export_max_rows)
                 count = len(collection["features"])
                 body = json.dumps(collection, separators=(",", ":"), default=str).encode("utf-8")
             elif stem == "deployments":
-                rows = exports.deployments_rows(s, principal, filt)
+                rows = exports.deployments_rows(s, principal, filt, hub().settings.export_max_rows)
                 count = len(rows)
                 body = _geopackage(rows)
             else:

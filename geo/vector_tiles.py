@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from models import LayerFeature
 from models.errors import ValidationError
+from models.settings import TILE_MAX_FEATURES
 
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
 TILE_PIXELS = 256  # a tile's size on screen
-MAX_TILE_FEATURES = 5000
+MAX_TILE_FEATURES = TILE_MAX_FEATURES  # HUB_TILE_MAX_FEATURES: callers pass the setting
 WORLD_METRES = 40075016.685578488  # the width of the Web Mercator world (EPSG:3857)
 
 
@@ -110,13 +111,14 @@ def tile_query(layer_id: int, version: int, z: int, x: int, y: int, name: str = 
             .select_from(rows).where(rows.c.geom.is_not(None)))
 
 
-def layer_tile(session: Session, layer_id: int, version: int, z: int, x: int, y: int, name: str = "features") -> bytes:
+def layer_tile(session: Session, layer_id: int, version: int, z: int, x: int, y: int, name: str = "features",
+               max_features: int = MAX_TILE_FEATURES) -> bytes:
     """The tile z/x/y (XYZ, WebMercatorQuad) of one layer version as MVT bytes (empty bytes: no features)."""
     check_tile(z, x, y)
     # A tile is one of many small requests a map makes at once: parallel workers (planned for the sort of a
     # low-zoom tile) cost more to start than they save, and take the cores the other tiles need.
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    tile = session.scalar(tile_query(layer_id, version, z, x, y, name))
+    tile = session.scalar(tile_query(layer_id, version, z, x, y, name, max_features))
     return bytes(tile or b"")
 
 

@@ -210,6 +210,15 @@ class EmbeddedPostgres:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
+    def copy_database(self, source: str, target: str) -> None:
+        """``target`` anew as a copy of ``source`` (CREATE DATABASE ... TEMPLATE: a file copy, no replay). Nobody
+        may be connected to ``source`` meanwhile; parallel test workers each copy the migrated baseline so."""
+        conninfo = f"host={self.socket_dir} user={SUPERUSER} dbname=postgres"
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target),
+                                                                          sql.Identifier(source)))
+
 
 def database_url(settings_database_url: str | None, data_dir: Path, dbname: str = "hub") -> str:
     """The app's URL: the configured one, or the embedded cluster's app role (the cluster started if needed)."""

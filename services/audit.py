@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models.auth import AuditEvent
+from models.settings import AUDIT_EXPORT_LIMIT
 from services.access import Permission, Principal
 
 
@@ -72,7 +73,6 @@ class AuditRow:
 
 
 PAGE_SIZE = 50
-EXPORT_LIMIT = 100_000  # one export stays a file a spreadsheet opens; narrow the filter for more
 
 
 def _escape_like(text: str) -> str:
@@ -147,11 +147,13 @@ def changes(detail: dict[str, Any]) -> list[Change]:
 
 
 def export_rows(session: Session, filt: AuditFilter, principal: Principal,
-                origin: RequestOrigin | None = None, fmt: str = "csv") -> list[dict[str, Any]]:
-    """The filtered events as rows for a spreadsheet (up to EXPORT_LIMIT), the export itself audited."""
+                origin: RequestOrigin | None = None, fmt: str = "csv",
+                limit: int = AUDIT_EXPORT_LIMIT) -> list[dict[str, Any]]:
+    """The filtered events as rows for a spreadsheet (the newest ``limit``: a file a spreadsheet opens; narrow
+    the filter for more), the export itself audited."""
     principal.require(Permission.VIEW_AUDIT)
     events = session.scalars(_filtered(filt).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                             .limit(EXPORT_LIMIT))
+                             .limit(limit))
     rows = [{"id": e.id, "at": e.at.isoformat(timespec="seconds"), "who": e.username or "", "action": e.action,
              "record_type": e.entity or "", "record_id": e.entity_id or "",
              "detail": json.dumps(e.detail or {}, ensure_ascii=False, sort_keys=True),

@@ -4,7 +4,8 @@ The database is ``hub_test`` in the embedded cluster (or HUB_TEST_DATABASE_URL).
 created from empty with the Alembic migrations, then the reference data and a small demo data set are
 committed as the baseline every test sees; both as the owner (``owner_db_url``). Everything else (the app,
 the services, the commands) runs as the app's role (``db_url``), which owns nothing, as in production.
-Each test runs inside a transaction that is rolled back, so nothing a test writes outlives it.
+Each test runs inside a transaction that is rolled back, so nothing a test writes outlives it. The baseline is
+pinned (tests/factories.py: WORLD_TODAY, WORLD_SEED): the same world every day.
 """
 
 from __future__ import annotations
@@ -20,15 +21,33 @@ from sqlalchemy.orm import Session
 from models import migrate
 from models.embedded_pg import EmbeddedPostgres
 from models.settings import Settings
+from tests.factories import BASELINE_EXPERTS, NATURAL_EARTH_DIR, WORLD_SEED, WORLD_TODAY, login
 
 # Parallel runs on one machine (several developers, say) each set their own name.
 TEST_DB = os.environ.get("HUB_TEST_DB", "hub_test")
-BASELINE_EXPERTS = 80
+# pytest-xdist's worker ("gw0", "gw1", ...) in a parallel run (`pytest -n 2`); None in a serial one.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _settings() -> Settings:
+    return Settings(secret_key="test-secret-key-not-for-production", login_rate_limit="1000 per minute")
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(secret_key="test-secret-key-not-for-production", login_rate_limit="1000 per minute")
+    return _settings()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In a parallel run, the controller builds TEST_DB (migrated, baseline loaded) once, before the workers
+    start; each worker then takes a copy of its own (``owner_db_url``), so their commits never meet."""
+    if WORKER is not None or not session.config.pluginmanager.hasplugin("dsession"):
+        return
+    settings = _settings()
+    if settings.test_database_url:
+        raise pytest.UsageError("pytest -n needs the embedded cluster (copies of one database); "
+                                "HUB_TEST_DATABASE_URL is set: run serially.")
+    _build_test_database(settings)
 
 
 def _cluster(settings: Settings) -> EmbeddedPostgres:
@@ -44,6 +63,7 @@ def fresh_database(settings: Settings):
     cluster = None if settings.test_database_url else _cluster(settings)
 
     def make(name: str) -> str:
+        name = f"{name}_{WORKER}" if WORKER else name  # parallel workers share the cluster
         if cluster is None:
             pytest.skip("fresh databases need the embedded cluster (HUB_TEST_DATABASE_URL is set)")
         cluster.drop_database(name)
@@ -61,22 +81,38 @@ def _test_urls(settings: Settings) -> tuple[str, str]:
     if settings.test_database_url:
         return settings.test_migration_database_url or settings.test_database_url, settings.test_database_url
     cluster = _cluster(settings)
-    return cluster.url(TEST_DB), cluster.app_url(TEST_DB)
+    name = f"{TEST_DB}_{WORKER}" if WORKER else TEST_DB
+    return cluster.url(name), cluster.app_url(name)
 
 
-@pytest.fixture(scope="session")
-def owner_db_url(settings: Settings) -> str:
-    """The test database's owner: it ran the migrations and loaded the baseline; for tests that need DDL."""
-    owner, app = _test_urls(settings)
+def _build_test_database(settings: Settings) -> str:
+    """TEST_DB from empty: the migrations, then the baseline; returns the owner's URL."""
     if settings.test_database_url:
+        owner = settings.test_migration_database_url or settings.test_database_url
+        app = settings.test_database_url
         migrate.downgrade(owner)
     else:
         cluster = _cluster(settings)
+        owner, app = cluster.url(TEST_DB), cluster.app_url(TEST_DB)
         cluster.drop_database(TEST_DB)
         cluster.ensure_database(TEST_DB)
     migrate.upgrade(owner, app_role=migrate.app_role_of(app, owner))
     _load_baseline(owner)
     return owner
+
+
+@pytest.fixture(scope="session")
+def owner_db_url(settings: Settings) -> Iterator[str]:
+    """The test database's owner: it ran the migrations and loaded the baseline; for tests that need DDL. A
+    parallel worker gets a copy of the controller's TEST_DB (CREATE DATABASE ... TEMPLATE), dropped at its end."""
+    if WORKER is None:
+        yield _build_test_database(settings)
+        return
+    cluster = _cluster(settings)
+    name = f"{TEST_DB}_{WORKER}"
+    cluster.copy_database(TEST_DB, name)
+    yield cluster.url(name)
+    cluster.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +129,7 @@ def _load_baseline(url: str) -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with Session(engine) as session, session.begin():
         load_reference(session)
-        load_demo(session, experts=BASELINE_EXPERTS)
+        load_demo(session, experts=BASELINE_EXPERTS, seed=WORLD_SEED, today=WORLD_TODAY)
     engine.dispose()
 
 
@@ -135,12 +171,10 @@ def _rolled_back(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def shared_data_dir() -> Path:
-    """The real public data beside the project (../shared/data), for importer tests."""
-    path = Path(os.environ.get("HUB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    return path
+def natural_earth() -> Path:
+    """The folder of the Natural Earth countries shapefile the hub ships (geo/data/naturalearth): importer, OGC
+    and reference tests read it there, so none needs ../shared/data."""
+    return NATURAL_EARTH_DIR
 
 
 # --- the web app ------------------------------------------------------------------------------------
@@ -188,15 +222,6 @@ def make_user(server):
     with session_scope(factory) as s:
         s.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
         s.execute(delete(User).where(User.id.in_(created)))
-
-
-def login(client, username: str, password: str):
-    """Logs a Flask test client in through the real login form (CSRF token included)."""
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    return client.post("/login", data={"username": username, "password": password, "csrf": token})
 
 
 @pytest.fixture

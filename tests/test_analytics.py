@@ -33,8 +33,9 @@ from services.analytics.personnel import availability, buckets, by_mission, depl
 from services.analytics.view import day_view, map_view
 from services.catalog import BBox
 from services.errors import Forbidden, ValidationError
+from tests.factories import WORLD_TODAY, world_filter
 
-TODAY = date.today()
+TODAY = WORLD_TODAY
 RATES = {"USD": 1.0, "EUR": 1.08}
 
 
@@ -88,7 +89,7 @@ def _busiest_mission(naive: Naive) -> str:
 
 
 def _filters(naive: Naive) -> list[MapFilter]:
-    base = MapFilter.default()
+    base = world_filter()
     mission = _busiest_mission(naive)
     return [
         base,
@@ -148,7 +149,7 @@ def test_deployments_by_mission_match_a_plain_count(session, naive: Naive) -> No
 
 
 def test_availability_buckets_add_up_and_match_expert_days(session, naive: Naive) -> None:
-    filt = MapFilter.default().with_changes(mission=(_busiest_mission(naive),))
+    filt = world_filter().with_changes(mission=(_busiest_mission(naive),))
     points = availability(session, filt)
     assert {p.bucket for p in points} == {b0 for b0, _ in buckets(filt.start, filt.end)}
     for p in points:
@@ -194,7 +195,7 @@ def test_buckets_stay_few_enough_to_read_at_any_period(days: int) -> None:
 
 
 def test_utilisation_is_the_share_of_time_deployed(session, naive: Naive) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     for u in utilisation(session, filt):
         pool = [e for e in naive.experts.values() if naive.capacity[e.capacity_id] == u.capacity
                 and e.status != ExpertStatus.SEPARATED]
@@ -208,8 +209,8 @@ def test_utilisation_is_the_share_of_time_deployed(session, naive: Naive) -> Non
 def test_utilisation_for_one_mission_is_the_share_of_time_deployed_there(session, naive: Naive) -> None:
     """It did not change with a mission filter: it counted every deployment of the pool."""
     mission = _busiest_mission(naive)
-    filt = MapFilter.default().with_changes(mission=(mission,))
-    whole = {u.capacity: u for u in utilisation(session, MapFilter.default())}
+    filt = world_filter().with_changes(mission=(mission,))
+    whole = {u.capacity: u for u in utilisation(session, world_filter())}
     length = (filt.end - filt.start).days + 1
     for u in utilisation(session, filt):
         ids = {e.id for e in naive.experts.values() if naive.capacity[e.capacity_id] == u.capacity
@@ -235,7 +236,7 @@ def test_gender_summary_matches_a_plain_count(session, naive: Naive) -> None:
 
 
 def test_funding_spent_is_every_expenditure_of_the_period_in_usd(session) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     rates = {k: Decimal(str(v)) for k, v in RATES.items()}
     expected = sum((e.amount * rates[e.currency] for e in session.scalars(select(Expenditure))
                     if filt.start <= e.spent_on <= filt.end), Decimal(0))
@@ -248,20 +249,20 @@ def test_funding_spent_is_every_expenditure_of_the_period_in_usd(session) -> Non
 
 def test_funding_source_filter_keeps_only_that_source(session) -> None:
     rates = {k: Decimal(str(v)) for k, v in RATES.items()}
-    filt = MapFilter.default().with_changes(source=(FundType.EXTRABUDGETARY,))
+    filt = world_filter().with_changes(source=(FundType.EXTRABUDGETARY,))
     summary = funding_summary(session, filt, rates)
     assert summary.rows and {r.source for r in summary.rows} == {FundType.EXTRABUDGETARY}
     regular = {g.id for g in session.scalars(select(Grant).join(Fund).where(Fund.fund_type == FundType.REGULAR))}
     allocations = {a.id for a in session.scalars(select(Allocation)) if a.grant_id in regular}
     spent_regular = sum(e.amount for e in session.scalars(select(Expenditure))
                         if e.allocation_id in allocations and filt.start <= e.spent_on <= filt.end)
-    total = funding_summary(session, MapFilter.default(), rates).spent_usd
+    total = funding_summary(session, world_filter(), rates).spent_usd
     assert summary.spent_usd == total - spent_regular  # regular budget is in USD
 
 
 def test_a_narrower_scope_never_spends_more(session, naive: Naive) -> None:
     rates = {k: Decimal(str(v)) for k, v in RATES.items()}
-    whole = funding_summary(session, MapFilter.default(), rates)
+    whole = funding_summary(session, world_filter(), rates)
     for filt in _filters(naive)[1:4]:
         part = funding_summary(session, filt, rates)
         assert part.spent_usd <= whole.spent_usd and part.committed_usd <= whole.committed_usd, filt
@@ -276,7 +277,7 @@ def test_places_count_the_experts_deployed_on_the_day(session, naive: Naive) -> 
 
 
 def test_places_merge_on_a_grid_past_the_cap_and_keep_the_total(session) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     exact = map_layers.deployment_places(session, filt)
     merged = map_layers.deployment_places(session, filt, cap=2, zoom=1, with_names=True)
     assert merged["clustered"] and len(merged["features"]) < len(exact["features"])
@@ -285,7 +286,7 @@ def test_places_merge_on_a_grid_past_the_cap_and_keep_the_total(session) -> None
 
 
 def test_a_viewport_or_a_drawn_area_keeps_only_what_is_inside(session) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     africa = BBox(-20, -35, 52, 38)
     inside = map_layers.deployment_places(session, filt, view=africa)
     for feature in inside["features"]:
@@ -301,12 +302,12 @@ def test_a_viewport_or_a_drawn_area_keeps_only_what_is_inside(session) -> None:
 
 def test_mission_layers_mark_the_selected_mission(session, naive: Naive) -> None:
     mission = _busiest_mission(naive)
-    filt = MapFilter.default().with_changes(mission=(mission,))
+    filt = world_filter().with_changes(mission=(mission,))
     points = map_layers.mission_points(session, filt)
     selected = [f["id"] for f in points["features"] if f["properties"]["selected"]]
     assert selected == [mission]
     # Each HQ counts the experts deployed there on the day, whatever mission the filter selects.
-    today = MapFilter.default()
+    today = world_filter()
     for feature in points["features"]:
         one = today.with_changes(mission=(feature["id"],))
         assert feature["properties"]["deployed"] == len(naive.on_day(one)), feature["id"]
@@ -325,7 +326,7 @@ def _principal(role: Role) -> Principal:
     (Role.GIS_EDITOR, False, False), (Role.ADMIN, True, True),
 ])
 def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding: bool) -> None:
-    view = map_view(session, _principal(role), MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    view = map_view(session, _principal(role), world_filter(), view=None, zoom=3, usd_rates=RATES)
     properties = [f["properties"] for f in view.places["features"]]
     assert properties, "someone is deployed today in the baseline"
     assert all(("names" in p) == names for p in properties)
@@ -337,9 +338,9 @@ def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding
 
 def test_the_briefing_role_gets_no_map_of_people(session) -> None:
     with pytest.raises(Forbidden):
-        map_view(session, _principal(Role.BRIEFING), MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+        map_view(session, _principal(Role.BRIEFING), world_filter(), view=None, zoom=3, usd_rates=RATES)
     with pytest.raises(Forbidden):
-        day_view(session, _principal(Role.BRIEFING), MapFilter.default(), view=None, zoom=3)
+        day_view(session, _principal(Role.BRIEFING), world_filter(), view=None, zoom=3)
 
 
 def test_the_day_alone_gives_what_the_whole_view_gives_for_that_day(session, naive: Naive) -> None:

@@ -47,6 +47,7 @@ from models.enums import (
     UnavailabilityKind,
 )
 from services import tokens
+from tests.factories import WORLD_TODAY
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -403,7 +404,7 @@ def test_expert_filters(logged_in, session, world, role) -> None:
 
     everyone = _ok(client.get(f"{API}/experts?limit=1"))
     assert everyone["total"] == session.scalar(select(func.count()).select_from(Expert))
-    today = date.today()
+    today = WORLD_TODAY
     available = _ok(client.get(f"{API}/experts?available_on={today.isoformat()}&limit=1"))
     assert available["total"] == key_figures(session, today).experts_available
     unknown = [("capacity=NOPE", "NOPE")]
@@ -465,7 +466,7 @@ def test_deployments_filters(logged_in, session, world, role) -> None:
     everything = _ok(client.get(f"{API}/deployments?limit=1"))
     assert everything["total"] == session.scalar(select(func.count()).select_from(Deployment))
     # The same overlap rule, counted by hand over the baseline.
-    day = date.today()
+    day = WORLD_TODAY
     overlapping = _ok(client.get(f"{API}/deployments?start={day}&end={day}&limit=1"))
     assert overlapping["total"] == session.scalar(select(func.count()).where(
         Deployment.start_date <= day, Deployment.end_date >= day))

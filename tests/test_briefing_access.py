@@ -14,6 +14,7 @@ from sqlalchemy import select
 from dashboard.security.callbacks import CALLBACK_ROLES, CLIENTSIDE_KEYS, is_internal
 from models import AuditEvent, Expert
 from models.enums import Role
+from tests.factories import callback_payload
 
 T = 5
 # Keys whose values count people (or requests) in the briefing's answers.
@@ -95,20 +96,6 @@ def _strings(document: Any) -> list[str]:
     return []
 
 
-def _callback_payload(app, key: str, values: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    spec = app.callback_map[key]
-
-    def item(dep: dict[str, Any]) -> dict[str, Any]:
-        name = f"{dep['id']}.{dep['property']}"
-        return {"id": dep["id"], "property": dep["property"], "value": values.get(name)}
-
-    outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
-               for part in key.strip(".").split("...") if part]
-    return {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [item(d) for d in spec["inputs"]], "state": [item(d) for d in spec.get("state", [])],
-            "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]]}
-
-
 def test_every_callback_open_to_the_briefing_role(app, logged_in, secrets) -> None:  # type: ignore[no-untyped-def]
     client = logged_in("briefing")
     client.get("/_dash-dependencies")
@@ -122,7 +109,7 @@ def test_every_callback_open_to_the_briefing_role(app, logged_in, secrets) -> No
     for start, end in (("2025-01-01", "2025-12-31"), (None, None), ("2026-01-01", "2026-01-20")):
         values = {"briefing-period.start_date": start, "briefing-period.end_date": end, "briefing-lang.value": "fr"}
         for key in keys:
-            response = client.post("/_dash-update-component", json=_callback_payload(app, key, values))
+            response = client.post("/_dash-update-component", json=callback_payload(app, key, values))
             assert response.status_code in (200, 204), (key, response.get_data(as_text=True)[:300])
             if response.status_code == 204:
                 continue
@@ -143,7 +130,7 @@ def test_every_callback_open_to_the_briefing_role(app, logged_in, secrets) -> No
         for path in ("/", "/briefing", "/briefing?start=2025-01-01&end=2025-06-30&capacity=SPC"):
             path_only, _q, search = path.partition("?")
             values = {"_pages_location.pathname": path_only, "_pages_location.search": "?" + search if search else ""}
-            response = client.post("/_dash-update-component", json=_callback_payload(app, key, values))
+            response = client.post("/_dash-update-component", json=callback_payload(app, key, values))
             if response.status_code == 200:
                 _no_person(response.get_data(as_text=True), secrets, f"page {path}")
                 pages_seen += 1

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services.briefing.aggregates import _Expert, _People, protect_people
 from services.briefing.suppression import TOTAL, suppress_table
 from tests.briefing_attacker import attack, attack_table, disclosed
+from tests.factories import callback_payload
 
 T = 5
 CAPS = ["JCSC", "SPC"]
@@ -215,7 +216,6 @@ def _texts(node: Any) -> list[list[str]]:
 def _mission_totals(app, client, query: dict[str, str]) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
     """The page's mission table's total row, as the briefing page's callback sends it."""
     from services.analytics.filters import MapFilter
-    from tests.test_briefing_access import _callback_payload
 
     filt = MapFilter.from_query(query)
     key = next(k for k in app.callback_map if "briefing-mission-table.children" in k)
@@ -223,7 +223,7 @@ def _mission_totals(app, client, query: dict[str, str]) -> dict[str, int | None]
               "briefing-capacity.value": [c for c in query.get("capacity", "").split(",") if c],
               "briefing-mission.value": [], "briefing-lang.value": "en",
               "briefing-region.value": [r for r in query.get("region", "").split(",") if r]}
-    response = client.post("/_dash-update-component", json=_callback_payload(app, key, values))
+    response = client.post("/_dash-update-component", json=callback_payload(app, key, values))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     rows = _texts(response.get_json()["response"]["briefing-mission-table"]["children"])
     if len(rows) < 2:

@@ -12,6 +12,7 @@ from services.analytics.gender import gender_summary
 from services.analytics.personnel import deployed_on_day
 from services.analytics.scope import deployments_in_scope, place_country
 from services.briefing.aggregates import briefing_view, protect_view
+from tests.factories import world_filter
 
 T = 5
 BRIEFER = Principal(0, "briefer", Role.BRIEFING)
@@ -20,7 +21,7 @@ BRIEFER = Principal(0, "briefer", Role.BRIEFING)
 def test_counts_equal_the_sql_aggregates(session) -> None:  # type: ignore[no-untyped-def]
     from models import Capacity, Country, Deployment, Mission
 
-    for filt in (MapFilter.default(), MapFilter.from_query({"start": "2025-01-01", "end": "2025-12-31"}),
+    for filt in (world_filter(), MapFilter.from_query({"start": "2025-01-01", "end": "2025-12-31"}),
                  MapFilter.from_query({"start": "2025-10-01", "end": "2025-12-31", "capacity": "SPC"})):
         joint = protect_view(session, filt, ["JCSC", "SPC"], T, False)
         people = joint["protection"].values

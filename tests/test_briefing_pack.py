@@ -19,10 +19,11 @@ from services.briefing.aggregates import briefing_view
 from services.briefing.pack import build_pack, translator
 from services.briefing.suppression import SUPPRESSED_MARK
 from services.errors import ValidationError
+from tests.factories import world_filter
 
 T = 5
 BRIEFER = Principal(0, "briefer", Role.BRIEFING)
-FILT = MapFilter(start=MapFilter.default().start, end=MapFilter.default().end)
+FILT = MapFilter(start=world_filter().start, end=world_filter().end)
 
 
 @pytest.fixture(scope="module")

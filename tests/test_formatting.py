@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import Capacity, ClearanceType, Country, Donor, Language, Mission, Skill
 from services.formatting import MISSING, day, decimal, integer, language_name, money, month, percent, timestamp
 from services.reference_data import is_french, localized_column, localized_name
+from tests.factories import world_filter
 
 NNBSP = "\u202f"  # CLDR's French group separator (narrow no-break space)
 NBSP = "\u00a0"
@@ -98,7 +99,7 @@ def test_briefing_names_donors_and_missions_in_the_language(session: Session) ->
     from services.briefing.aggregates import briefing_view
 
     briefer = Principal(0, "briefer", Role.BRIEFING)
-    filt = MapFilter(start=MapFilter.default().start, end=MapFilter.default().end)
+    filt = MapFilter(start=world_filter().start, end=world_filter().end)
     rates = {"USD": 1.0, "EUR": 1.08}
     views = {lang: briefing_view(session, briefer, filt, threshold=5, usd_rates=rates, locale=lang)
              for lang in ("en", "fr")}
@@ -118,7 +119,7 @@ def test_french_pack_writes_figures_the_french_way(session: Session) -> None:
     from services.briefing.aggregates import briefing_view
     from services.briefing.pack import key_figures, service_rows, translator
 
-    filt = MapFilter(start=MapFilter.default().start, end=MapFilter.default().end)
+    filt = MapFilter(start=world_filter().start, end=world_filter().end)
     view = briefing_view(session, Principal(0, "admin", Role.ADMIN), filt, threshold=1,
                          usd_rates={"USD": 1.0, "EUR": 1.08}, locale="fr")
     assert view.locale == "fr"

@@ -13,7 +13,7 @@ from services.analytics.filters import MapFilter
 from services.analytics.view import map_view
 from services.briefing.aggregates import briefing_view
 from services.key_figures import OPEN_SURGE_STATUSES, key_figures
-from tests.surge_fixtures import END, START, expert, mission_id
+from tests.factories import END, START, WORLD_TODAY, expert, mission_id
 
 
 def _naive(session, day: date, capacity_id: int | None):  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def _naive(session, day: date, capacity_id: int | None):  # type: ignore[no-unty
 
 def test_key_figures_match_a_plain_count(session) -> None:
     capacities = [None, *session.scalars(select(Capacity.id))]
-    for day in (date.today(), date.today() - timedelta(days=400)):
+    for day in (WORLD_TODAY, WORLD_TODAY - timedelta(days=400)):
         for capacity_id in capacities:
             figures = key_figures(session, day, capacity_id).as_dict()
             expected = _naive(session, day, capacity_id)
@@ -46,7 +46,7 @@ def test_key_figures_match_a_plain_count(session) -> None:
 
 
 def test_baseline_has_people_at_work_today(session) -> None:
-    figures = key_figures(session)
+    figures = key_figures(session, WORLD_TODAY)
     assert figures.experts_total > 0
     assert figures.experts_deployed > 0
     assert figures.active_missions > 10

@@ -16,7 +16,7 @@ from services import layers
 from services.access import Principal
 from services.errors import ValidationError
 from services.users import create_user
-from tests.test_layer_import import NE, shapefile_zip
+from tests.factories import NE, shapefile_zip
 
 
 @pytest.fixture
@@ -102,8 +102,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_file_is_refused_with_a_clear_message(session, editor, shared_data_dir, case) -> None:
-    data, name, expected = bad_files(shared_data_dir)[case]
+def test_bad_file_is_refused_with_a_clear_message(session, editor, natural_earth, case) -> None:
+    data, name, expected = bad_files(natural_earth)[case]
     before = _counts(session)
     with pytest.raises(ValidationError) as caught:
         layers.import_layer(session, editor, data, name, layers.ImportOptions(title=f"bad {case}"))
@@ -113,13 +113,13 @@ def test_bad_file_is_refused_with_a_clear_message(session, editor, shared_data_d
     assert _counts(session) == before
 
 
-def test_a_failure_after_loading_rolls_back_everything(session, editor, shared_data_dir) -> None:
+def test_a_failure_after_loading_rolls_back_everything(session, editor, natural_earth) -> None:
     # An upsert with a key the file lacks fails after the read: nothing of it may stay.
-    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+    report = layers.import_layer(session, editor, shapefile_zip(natural_earth), "c.zip",
                                  layers.ImportOptions(title="base"))
     before = _counts(session)
     with pytest.raises(ValidationError, match="key column"):
-        layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+        layers.import_layer(session, editor, shapefile_zip(natural_earth), "c.zip",
                             layers.ImportOptions(mode="upsert", target=report.slug, key="no_such_column"))
     assert _counts(session) == before
 
@@ -130,8 +130,8 @@ def test_size_limit_is_enforced_on_the_server(session, editor) -> None:
                             layers.ImportOptions(title="big"), max_bytes=1_000_000)
 
 
-def test_invalid_geometry_is_repaired_only_with_consent(session, editor, shared_data_dir) -> None:
-    data, name, _ = bad_files(shared_data_dir)["invalid geometry"]
+def test_invalid_geometry_is_repaired_only_with_consent(session, editor, natural_earth) -> None:
+    data, name, _ = bad_files(natural_earth)["invalid geometry"]
     report = layers.import_layer(session, editor, data, name, layers.ImportOptions(title="bowtie", repair=True))
     assert report.repaired == 1
     valid = session.scalar(select(func.bool_and(func.ST_IsValid(LayerFeature.geom))).join(Layer)

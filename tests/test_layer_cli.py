@@ -11,17 +11,17 @@ from sqlalchemy import delete
 from cli.main import cli
 from models import Layer
 from models.db import session_scope
-from tests.test_layer_import import shapefile_zip
+from tests.factories import shapefile_zip
 
 
 def _invoke(db_url: str, *args: str):
     return CliRunner().invoke(cli, list(args), env={"HUB_DATABASE_URL": db_url}, catch_exceptions=False)
 
 
-def test_import_publish_list_export(db_url, server, make_user, shared_data_dir, tmp_path: Path) -> None:
+def test_import_publish_list_export(db_url, server, make_user, natural_earth, tmp_path: Path) -> None:
     username, _ = make_user("gis_editor")
     source = tmp_path / "countries.zip"
-    source.write_bytes(shapefile_zip(shared_data_dir))
+    source.write_bytes(shapefile_zip(natural_earth))
     try:
         result = _invoke(db_url, "layers", "import", str(source), "--name", "CLI countries", "--as", username)
         assert result.exit_code == 0, result.output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,8 +15,7 @@ from services import layers
 from services.access import Principal
 from services.errors import Conflict, Forbidden, NotFound, ValidationError
 from services.users import create_user
-
-NE = "boundaries/ne_110m_admin_0_countries"
+from tests.factories import NE, shapefile_zip
 
 
 @pytest.fixture
@@ -32,18 +29,9 @@ def as_role(role: Role) -> Principal:
     return Principal(0, f"someone-{role.value}", role)
 
 
-def shapefile_zip(shared_data_dir: Path, drop: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
-            if ext != drop:
-                archive.write(shared_data_dir / f"{NE}.{ext}", f"countries/ne_countries.{ext}")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
-def countries(shared_data_dir: Path) -> gpd.GeoDataFrame:
-    return pyogrio.read_dataframe(shared_data_dir / f"{NE}.shp")
+def countries(natural_earth: Path) -> gpd.GeoDataFrame:
+    return pyogrio.read_dataframe(natural_earth / f"{NE}.shp")
 
 
 def _written(frame: gpd.GeoDataFrame, tmp_path: Path, fmt: str) -> bytes:
@@ -54,8 +42,8 @@ def _written(frame: gpd.GeoDataFrame, tmp_path: Path, fmt: str) -> bytes:
     return out.read_bytes()
 
 
-def test_shapefile_zip_imports_as_a_draft_with_every_feature(session, editor, shared_data_dir, countries) -> None:
-    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "countries.zip",
+def test_shapefile_zip_imports_as_a_draft_with_every_feature(session, editor, natural_earth, countries) -> None:
+    report = layers.import_layer(session, editor, shapefile_zip(natural_earth), "countries.zip",
                                  layers.ImportOptions(title="Countries (Natural Earth)"))
     assert report.feature_count == len(countries) == 177
     assert report.slug == "countries-natural-earth" and report.change == "created"
@@ -92,8 +80,8 @@ def test_each_format_round_trips(session, editor, countries, tmp_path, fmt) -> N
         assert "France" in names, (fmt, out_fmt, list(back.columns)[:6])
 
 
-def test_reimport_of_an_export_gives_the_same_features(session, editor, shared_data_dir, tmp_path) -> None:
-    first = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "countries.zip",
+def test_reimport_of_an_export_gives_the_same_features(session, editor, natural_earth, tmp_path) -> None:
+    first = layers.import_layer(session, editor, shapefile_zip(natural_earth), "countries.zip",
                                 layers.ImportOptions(title="first"))
     blob, name, _ = layers.export(session, editor, first.slug, "gpkg")
     second = layers.import_layer(session, editor, blob, name, layers.ImportOptions(title="second"))
@@ -163,8 +151,8 @@ def test_replace_append_upsert_and_restore(session, editor, countries, tmp_path)
     assert history[0]["current"] and history[0]["feature_count"] == 15 and history[0]["by"] == editor.username
 
 
-def test_visibility_styling_and_map_layers(session, editor, shared_data_dir) -> None:
-    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+def test_visibility_styling_and_map_layers(session, editor, natural_earth) -> None:
+    report = layers.import_layer(session, editor, shapefile_zip(natural_earth), "c.zip",
                                  layers.ImportOptions(title="vis"))
     layers.publish(session, editor, report.slug)
     style = layers.set_style(session, editor, report.slug, {"color": "#e31a1c", "mode": "categorised",
@@ -194,10 +182,10 @@ def test_visibility_styling_and_map_layers(session, editor, shared_data_dir) -> 
     assert report.slug not in {m["slug"] for m in layers.map_layers(session, planner)}
 
 
-def test_layer_geojson_clips_to_bbox_and_simplifies_per_zoom(session, editor, shared_data_dir) -> None:
+def test_layer_geojson_clips_to_bbox_and_simplifies_per_zoom(session, editor, natural_earth) -> None:
     from services.catalog import BBox
 
-    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+    report = layers.import_layer(session, editor, shapefile_zip(natural_earth), "c.zip",
                                  layers.ImportOptions(title="zoom"))
     layers.publish(session, editor, report.slug)
     africa = layers.layer_geojson(session, as_role(Role.VIEWER), report.slug, bbox=BBox(10, -5, 30, 10))
@@ -210,8 +198,8 @@ def test_layer_geojson_clips_to_bbox_and_simplifies_per_zoom(session, editor, sh
     assert layers.layer_geojson(session, editor, report.slug, limit=5)["truncated"] is True
 
 
-def test_names_are_unique_and_hub_names_reserved(session, editor, shared_data_dir) -> None:
-    data = shapefile_zip(shared_data_dir)
+def test_names_are_unique_and_hub_names_reserved(session, editor, natural_earth) -> None:
+    data = shapefile_zip(natural_earth)
     layers.import_layer(session, editor, data, "c.zip", layers.ImportOptions(title="dup"))
     with pytest.raises(Conflict, match="exists"):
         layers.import_layer(session, editor, data, "c.zip", layers.ImportOptions(title="dup"))
@@ -219,9 +207,9 @@ def test_names_are_unique_and_hub_names_reserved(session, editor, shared_data_di
         layers.import_layer(session, editor, data, "c.zip", layers.ImportOptions(title="Sites"))
 
 
-def test_only_layer_managers_import(session, shared_data_dir) -> None:
+def test_only_layer_managers_import(session, natural_earth) -> None:
     with pytest.raises(Forbidden):
-        layers.import_layer(session, as_role(Role.PLANNER), shapefile_zip(shared_data_dir), "c.zip",
+        layers.import_layer(session, as_role(Role.PLANNER), shapefile_zip(natural_earth), "c.zip",
                             layers.ImportOptions(title="nope"))
 
 
@@ -235,9 +223,9 @@ def test_hub_tables_export_within_the_role(session, tmp_path) -> None:
     assert b"WKT" in blob.splitlines()[0] and b"expert" not in blob.splitlines()[0].lower()
 
 
-def test_a_style_naming_only_its_attribute_gets_its_classes(session, editor, shared_data_dir, countries) -> None:
+def test_a_style_naming_only_its_attribute_gets_its_classes(session, editor, natural_earth, countries) -> None:
     """The page's form sends the attribute only: the stored style must carry what the map colours by."""
-    report = layers.import_layer(session, editor, shapefile_zip(shared_data_dir), "c.zip",
+    report = layers.import_layer(session, editor, shapefile_zip(natural_earth), "c.zip",
                                  layers.ImportOptions(title="classes"))
     style = layers.set_style(session, editor, report.slug, {"mode": "categorised", "field": "CONTINENT",
                                                             "label": "NAME"})

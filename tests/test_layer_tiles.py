@@ -98,6 +98,15 @@ def test_the_cap_keeps_the_largest_features(session, editor) -> None:
     assert list(features) == ["big"]
 
 
+def test_the_tile_cap_is_the_callers_and_cached_apart(session, editor) -> None:
+    """The cap comes from HUB_TILE_MAX_FEATURES (the OGC route passes it): a tile made under one cap is not
+    served for another."""
+    slug = _layer(session, editor, "tiles setting")
+    x, y = tile_of(20.25, 1.25, 3)
+    assert list(_names(layers.tile(session, VIEWER, slug, 3, x, y, max_features=1), slug)) == ["big"]
+    assert len(_names(layers.tile(session, VIEWER, slug, 3, x, y), slug)) > 1
+
+
 def test_tiles_are_cached_by_version_and_a_new_version_gets_new_tiles(session, editor, monkeypatch) -> None:
     slug = _layer(session, editor, "tiles cache")
     x, y = tile_of(*POINT, 5)

@@ -28,7 +28,7 @@ from dashboard.security.limit_store import PostgresStorage
 from models import AuditEvent, RateLimitCounter
 from models.db import session_scope
 from models.settings import Settings
-from tests.conftest import login
+from tests.factories import login
 
 
 def _address() -> str:

@@ -23,6 +23,7 @@ from models.enums import DeploymentStatus, Role
 from services.access import Principal
 from services.analytics import exports
 from services.analytics.filters import MapFilter
+from tests.factories import WORLD_TODAY, world_filter
 
 PERSON_FIELDS = {"staff_number", "email", "expert_id", "id", "given_name", "family_name"}
 
@@ -49,7 +50,7 @@ def _query(filt: MapFilter) -> str:
 @pytest.mark.parametrize("chart", exports.CHARTS)
 def test_each_chart_downloads_as_csv_with_the_services_rows(logged_in, session, server, chart: str) -> None:
     client = logged_in("viewer")
-    filt = MapFilter.default()
+    filt = world_filter()
     response = client.get(f"/map/download/{chart}.csv?{_query(filt)}")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
@@ -67,7 +68,7 @@ def test_each_chart_downloads_as_csv_with_the_services_rows(logged_in, session, 
 
 def test_chart_xlsx_is_a_workbook_with_the_same_rows(logged_in, session, server) -> None:
     client = logged_in("viewer")
-    filt = MapFilter.default()
+    filt = world_filter()
     response = client.get(f"/map/download/missions.xlsx?{_query(filt)}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
@@ -131,7 +132,7 @@ def _deployments(client, fmt: str, filt: MapFilter):  # type: ignore[no-untyped-
 
 
 def test_deployments_geojson_matches_the_service_and_role_fields(logged_in, session) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     viewer = logged_in("viewer")
     response = _deployments(viewer, "geojson", filt)
     assert response.mimetype == "application/geo+json"
@@ -154,7 +155,7 @@ def test_deployments_geojson_matches_the_service_and_role_fields(logged_in, sess
 
 
 def test_deployments_geopackage_is_readable_points(logged_in, session, tmp_path: Path) -> None:
-    filt = MapFilter.default()
+    filt = world_filter()
     response = _deployments(logged_in("gis_editor"), "gpkg", filt)
     assert response.headers["Content-Disposition"].endswith('.gpkg"')
     path = tmp_path / "d.gpkg"
@@ -170,7 +171,7 @@ def test_deployments_geopackage_is_readable_points(logged_in, session, tmp_path:
 
 def test_a_narrow_filter_narrows_the_deployments(logged_in, session) -> None:
     viewer = logged_in("viewer")
-    filt = MapFilter.default()
+    filt = world_filter()
     everything = json.loads(_deployments(viewer, "geojson", filt).data)["features"]
     mission = everything[0]["properties"]["mission"]
     narrow = json.loads(_deployments(viewer, "geojson", filt.with_changes(mission=(mission,))).data)["features"]
@@ -182,7 +183,7 @@ def test_a_narrow_filter_narrows_the_deployments(logged_in, session) -> None:
 def formula_role(server):  # type: ignore[no-untyped-def]
     """A deployment in the default period whose role looks like a formula (committed, restored after)."""
     factory = server.extensions["hub"].session_factory
-    today = date.today()
+    today = WORLD_TODAY
     with session_scope(factory) as s:
         row = s.execute(
             select(Deployment.id, Deployment.role)
@@ -197,7 +198,7 @@ def formula_role(server):  # type: ignore[no-untyped-def]
 
 def test_formula_cells_are_escaped(formula_role, logged_in) -> None:
     client = logged_in("viewer")
-    geo = json.loads(client.get("/map/download/deployments.geojson").data)
+    geo = json.loads(client.get(f"/map/download/deployments.geojson?{_query(world_filter())}").data)
     # GeoJSON (like GeoPackage) is data for GIS, not a spreadsheet: the text is kept as it is.
     assert '=HYPERLINK("x")' in {f["properties"]["role"] for f in geo["features"]}
     rows = exports.spreadsheet_safe([{"a": "=1+2", "b": "+1", "c": "-1", "d": "@SUM(A1)", "e": -1, "f": "ok"}])
@@ -220,7 +221,7 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx(logged_in, monkeypatch) -> No
 
 def test_every_export_is_audited(logged_in, session, make_user) -> None:
     client = logged_in("finance")
-    filt = MapFilter.default().with_changes(capacity=("SPC",))
+    filt = world_filter().with_changes(capacity=("SPC",))
     before = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
     for path in ("funding.csv", "gender.xlsx", "deployments.geojson", "deployments.gpkg"):
         assert client.get(f"/map/download/{path}?{_query(filt)}").status_code == 200

@@ -18,18 +18,18 @@ from services import layers
 from services.access import Principal
 from services.tokens import create_token
 from services.users import get_by_username
-from tests.test_layer_import import shapefile_zip
+from tests.factories import shapefile_zip
 
 
 @pytest.fixture
-def published(server, make_user, shared_data_dir) -> Iterator[str]:
+def published(server, make_user, natural_earth) -> Iterator[str]:
     """A committed, published countries layer (the app reads it through its own connections)."""
     factory = server.extensions["hub"].session_factory
     username, _ = make_user("gis_editor")
     with session_scope(factory) as s:
         user = get_by_username(s, username)
         editor = Principal(user.id, username, Role.GIS_EDITOR)
-        report = layers.import_layer(s, editor, shapefile_zip(shared_data_dir), "countries.zip",
+        report = layers.import_layer(s, editor, shapefile_zip(natural_earth), "countries.zip",
                                      layers.ImportOptions(title="OGC countries", slug="ogc-countries"))
         layers.publish(s, editor, report.slug)
         layers.set_metadata(s, editor, report.slug, title="OGC countries", keywords=["boundaries"])
@@ -115,6 +115,17 @@ def test_vector_tile_of_a_layer(logged_in, published) -> None:
     assert response.status_code == 200 and response.mimetype == "application/vnd.mapbox-vector-tile"
     assert len(response.data) > 1000
     assert logged_in("viewer").get(f"/ogc/collections/{published}/tiles/WebMercatorQuad/1/5/5").status_code == 422
+
+
+def test_vector_tile_holds_at_most_the_tile_setting(logged_in, published, server, monkeypatch) -> None:
+    import mapbox_vector_tile
+
+    client = logged_in("viewer")
+    path = f"/ogc/collections/{published}/tiles/WebMercatorQuad/0/0/0"
+    everything = mapbox_vector_tile.decode(client.get(path).data)[published]["features"]
+    monkeypatch.setattr(server.extensions["hub"].settings, "tile_max_features", 3)
+    capped = mapbox_vector_tile.decode(client.get(path).data)[published]["features"]
+    assert len(everything) > 3 == len(capped)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from models.embedded_pg import APP_ROLE, EmbeddedPostgres
 from models.enums import Role
 from models.settings import Settings
 from services.users import create_user
-from tests.conftest import login
+from tests.factories import login
 
 PASSWORD = "outage-test-password-1"
 UNREACHABLE_EN = "The database is not reachable; try again in a minute."

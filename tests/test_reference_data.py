@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from datetime import date
 from pathlib import Path
@@ -33,22 +34,34 @@ def _repairs_about(repairs: list[str], acronym: str) -> list[str]:
     return [r for r in repairs if f" {acronym}:" in r]
 
 
-def test_shipped_copies_match_the_shared_files(shared_data_dir: Path) -> None:
-    for shipped, shared in [
-        ("naturalearth/ne_110m_admin_0_countries.shp", "boundaries/ne_110m_admin_0_countries.shp"),
-        ("naturalearth/ne_110m_admin_0_countries.dbf", "boundaries/ne_110m_admin_0_countries.dbf"),
-        ("missions/DPPADPOSS-PKO_2024-02-19.csv", "missions/DPPADPOSS-PKO_2024-02-19.csv"),
-        ("missions/current_missions_curated.csv", "missions/current_missions_curated.csv"),
-        ("geopko/FrontMap_v.2.3.csv", "deployments/FrontMap_v.2.3.csv"),
-    ]:
-        assert (DATA_DIR / shipped).read_bytes() == (shared_data_dir / shared).read_bytes(), shipped
+# SHA-256 of the public files the shipped copies were taken from (../shared/data, as published): a shipped file
+# changed by hand, or a re-download that differs, fails here.
+PUBLISHED = {
+    "naturalearth/ne_110m_admin_0_countries.shp": "08e341606e8391e458c3f08deb312de664b56bfae376064c5aa0aee6681a5f55",
+    "naturalearth/ne_110m_admin_0_countries.dbf": "4b4f72bf36eacebf43c681810f80732e5f58725ecdc012f56650db8079c54fb6",
+    "missions/DPPADPOSS-PKO_2024-02-19.csv": "234ee1f8ecf3d7974f4bb3818fc5a7c9212c77c2643156bfb8b7f04b6089b471",
+    "missions/current_missions_curated.csv": "0f1c60c87d74106acccb671c4d56f4ef124befdffc40ccfc8059d67b12675c94",
+    "geopko/FrontMap_v.2.3.csv": "497b78430a64213c1c677fcd582583ebdfa1dc01f826909b7eea441e8d5874e3",
+}
+# Where the same files sit in the shared layout (../shared/data): ReferencePaths reads both.
+SHARED_LAYOUT = {
+    "naturalearth": "boundaries", "geopko": "deployments", "missions": "missions", "contributions": "contributions",
+}
+
+
+def test_shipped_copies_are_the_published_files() -> None:
+    for shipped, digest in PUBLISHED.items():
+        assert hashlib.sha256((DATA_DIR / shipped).read_bytes()).hexdigest() == digest, shipped
     sources = (DATA_DIR / "SOURCES.md").read_text()
     assert "Cil" in sources and "Journal of Peace Research" in sources and "CC BY-IGO" in sources
     assert (DATA_DIR / "contributions" / "corinnee_LICENSE_MIT.txt").exists()
 
 
-def test_shared_and_shipped_read_the_same(shared_data_dir: Path, shipped) -> None:
-    shared = read_all(shared_data_dir)
+def test_shared_layout_and_shipped_read_the_same(shipped, tmp_path: Path) -> None:
+    """The shared data's layout (boundaries/, deployments/), built here from the shipped files, reads the same."""
+    for shipped_dir, shared_dir in SHARED_LAYOUT.items():
+        shutil.copytree(DATA_DIR / shipped_dir, tmp_path / shared_dir)
+    shared = read_all(tmp_path)
     assert len(shared.countries) == len(shipped.countries) == 177
     assert len(shared.missions) == len(shipped.missions)
     assert len(shared.sites) == len(shipped.sites)
@@ -71,8 +84,8 @@ def test_swapped_coordinates_are_detected_and_reported(shipped) -> None:
     assert not any("swapped" in r for r in _repairs_about(shipped.repairs, "UNEF I"))
 
 
-def test_untso_and_minusma_quirks(shipped, shared_data_dir: Path) -> None:
-    pko = read_pko(shared_data_dir / "missions" / "DPPADPOSS-PKO_2024-02-19.csv")
+def test_untso_and_minusma_quirks(shipped) -> None:
+    pko = read_pko(DATA_DIR / "missions" / "DPPADPOSS-PKO_2024-02-19.csv")
     untso = next(m for m in pko.missions if m.acronym == "UNTSO")
     assert untso.latitude is None and untso.active
     assert any("no coordinates" in r for r in _repairs_about(pko.repairs, "UNTSO"))
@@ -88,8 +101,8 @@ def test_untso_and_minusma_quirks(shipped, shared_data_dir: Path) -> None:
     assert merged["UNAMA"].mission_type == MissionType.SPM
 
 
-def test_countries_keyed_by_adm0_a3(shared_data_dir: Path) -> None:
-    countries = {c.iso3: c for c in read_countries(shared_data_dir / "boundaries" / "ne_110m_admin_0_countries.shp")}
+def test_countries_keyed_by_adm0_a3(natural_earth: Path) -> None:
+    countries = {c.iso3: c for c in read_countries(natural_earth / "ne_110m_admin_0_countries.shp")}
     assert len(countries) == 177
     # ISO_A3 is -99 for both; ISO_A3_EH (France) and ADM0_A3_IS (Norway) give the ISO code
     assert countries["FRA"].iso_a3 == "FRA" and countries["NOR"].iso_a3 == "NOR"
@@ -99,8 +112,8 @@ def test_countries_keyed_by_adm0_a3(shared_data_dir: Path) -> None:
     assert all(c.geometry.geom_type == "MultiPolygon" and c.geometry.is_valid for c in countries.values())
 
 
-def test_geopko_sites_are_distinct(shared_data_dir: Path) -> None:
-    sites = read_geopko(shared_data_dir / "deployments" / "FrontMap_v.2.3.csv").sites
+def test_geopko_sites_are_distinct() -> None:
+    sites = read_geopko(DATA_DIR / "geopko" / "FrontMap_v.2.3.csv").sites
     assert len(sites) > 1400
     assert not sites.duplicated(["mission", "name"]).any()
     assert set(sites.kind) == {str(SiteKind.MISSION_HQ), str(SiteKind.DEPLOYMENT_LOCATION)}

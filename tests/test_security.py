@@ -14,7 +14,7 @@ from models import AuditEvent
 from models.db import session_scope
 from models.enums import Role
 from services.users import deactivate, reset_password
-from tests.conftest import login
+from tests.factories import login
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "auth.health", "errors.ready"}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")

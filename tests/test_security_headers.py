@@ -13,7 +13,7 @@ from flask import Flask
 
 from dashboard.security.headers import content_security_policy, init_headers, tile_source
 from models.settings import Settings
-from tests.conftest import login
+from tests.factories import login
 
 
 def _policy(header: str) -> dict[str, list[str]]:

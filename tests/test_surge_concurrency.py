@@ -17,16 +17,15 @@ from models import Deployment, Expert, SurgeRequest, User
 from models.enums import DeploymentStatus
 from services.errors import Conflict
 from services.surge import requests as surge
-from tests.surge_fixtures import planner
-from tests.test_surge_requests import TODAY, _form, qualified
+from tests.factories import SURGE_TODAY, planner, qualified_expert, surge_form
 
 
 def test_double_assignment_one_wins_the_other_is_told_why(engine) -> None:
     with Session(engine) as setup, setup.begin():
         principal = planner(setup)
-        first = surge.create_request(setup, principal, _form(setup, title="Race A"), today=TODAY).id
-        second = surge.create_request(setup, principal, _form(setup, title="Race B"), today=TODAY).id
-        expert_id = qualified(setup).id
+        first = surge.create_request(setup, principal, surge_form(setup, title="Race A"), today=SURGE_TODAY).id
+        second = surge.create_request(setup, principal, surge_form(setup, title="Race B"), today=SURGE_TODAY).id
+        expert_id = qualified_expert(setup).id
     outcome: dict[str, object] = {}
     try:
         winner = Session(engine)

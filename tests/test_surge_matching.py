@@ -26,7 +26,7 @@ from services.surge.matching import (
     rank,
 )
 from services.surge.reference import reference_rank
-from tests.surge_fixtures import END, START, capacity_id, expert, mission_id, skill
+from tests.factories import END, START, capacity_id, expert, mission_id, skill
 
 ONLY_SKILLS = Weights(skills=10, languages=0, experience=0, region=0, rotation=0, gender=0)
 

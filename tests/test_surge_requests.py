@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import DateTime, cast, literal, select
 
-from models import AuditEvent, Capacity, Deployment, Mission, Skill, SurgeRequest, SurgeRequestStep
+from models import AuditEvent, Capacity, Deployment, Mission, SurgeRequest, SurgeRequestStep
 from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
 from services.access import Principal
 from services.errors import Conflict, Forbidden, ValidationError
 from services.surge import requests as surge
 from services.surge.matching import Rule, Weights
-from services.surge.requests import LanguageWanted, RequestFilter, RequestForm, SkillWanted
+from services.surge.requests import LanguageWanted, RequestFilter, SkillWanted
 from services.surge.service_level import ServiceLevel, service_level, service_level_by_period
-from tests.surge_fixtures import END, START, expert, planner
-
-TODAY = date(2031, 2, 20)
-
-
-def _form(session, **kw) -> RequestForm:
-    acronym = session.scalar(select(Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym))
-    base = dict(mission=acronym, title="Prison security support", wanted_start=START,
-                duration_days=(END - START).days + 1, experts_requested=2, capacity="JCSC",
-                skills=(SkillWanted("prison_security", 3, 3),), languages=(LanguageWanted("en", "B2"),),
-                priority="high", balance_gender=True)
-    return RequestForm(**{**base, **kw})
-
-
-def qualified(session, **kw) -> Any:
-    """A JCSC expert at level 4 in prison security: meets the hard rules of ``_form``'s request."""
-    skill_id = session.scalar(select(Skill.id).where(Skill.code == "prison_security"))
-    return expert(session, skills={skill_id: 4}, **kw)
+from tests.factories import END, START, expert, planner
+from tests.factories import SURGE_TODAY as TODAY
+from tests.factories import qualified_expert as qualified
+from tests.factories import surge_form as _form
 
 
 def test_the_form_lists_every_problem(session) -> None:

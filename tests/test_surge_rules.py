@@ -14,7 +14,7 @@ from dashboard.components.surge_parts import problem_text
 from models import Mission
 from services.surge import requests as surge
 from services.surge.rules import RULES, Problem, RequestProblems, message, validate
-from tests.surge_fixtures import planner
+from tests.factories import planner
 
 TODAY = date.today()
 # The issue's request: a start in 2020 and 0 experts (with a weight and a level out of range too).
@@ -121,7 +121,7 @@ def test_the_ranking_text_is_french_with_plural_forms(session, app) -> None:
     "1 experts"."""
     from dashboard.components.surge_parts import lack_text, miss_text, too_few_text, why
     from services.surge.matching import Need, SkillNeed, capacity_codes, rank
-    from tests.surge_fixtures import END, START, capacity_id, expert, mission_id, skill
+    from tests.factories import END, START, capacity_id, expert, mission_id, skill
 
     s = skill(session, "french", name_fr="Compétence d’essai")
     e = expert(session, skills={s.id: 2}, capacity="SPC", languages={"fr": "native"})

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from models import Deployment
 from models.enums import DeploymentStatus, Role
 from services.access import Principal
-from services.analytics.filters import MapFilter
 from services.analytics.view import day_view, map_view
 from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
+from tests.factories import world_filter
 
 RATES = {"USD": 1.0, "EUR": 1.08}
 
@@ -47,7 +47,7 @@ def _commit_something(engine: Engine) -> None:
 def test_a_view_seen_before_comes_from_the_cache_until_anything_commits(engine: Engine) -> None:
     cache = ViewCache(8)
     viewer = _principal(Role.VIEWER)
-    filt = MapFilter.default()
+    filt = world_filter()
     with _snapshot(engine) as s:
         first = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
         again = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
@@ -72,7 +72,7 @@ def test_a_view_seen_before_comes_from_the_cache_until_anything_commits(engine: 
 
 def test_each_role_gets_its_own_answer(engine: Engine) -> None:
     cache = ViewCache(8)
-    filt = MapFilter.default()
+    filt = world_filter()
     with _snapshot(engine) as s:
         viewer = map_view(s, _principal(Role.VIEWER), filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
         gis = map_view(s, _principal(Role.GIS_EDITOR), filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
@@ -87,7 +87,7 @@ def test_a_transaction_that_has_written_is_neither_served_nor_stored(session: Se
     not show them."""
     cache = ViewCache(8)
     viewer = _principal(Role.VIEWER)
-    filt = MapFilter.default()
+    filt = world_filter()
     deployment = session.scalars(select(Deployment).where(
         Deployment.period.op("@>")(filt.day), Deployment.status != DeploymentStatus.CANCELLED)).first()
     assert deployment is not None, "someone is deployed today in the baseline"
@@ -104,5 +104,5 @@ def test_a_cache_of_no_entries_is_off(engine: Engine) -> None:
     cache = ViewCache(0)
     with _snapshot(engine) as s:
         for _ in range(2):
-            day_view(s, _principal(Role.VIEWER), MapFilter.default(), view=None, zoom=3, cache=cache)
+            day_view(s, _principal(Role.VIEWER), world_filter(), view=None, zoom=3, cache=cache)
     assert (cache.misses, cache.hits) == (0, 0)

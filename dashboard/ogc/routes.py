@@ -151,7 +151,7 @@ def item_(cid: str, fid: int) -> Response:
 def tile_(cid: str, z: int, y: int, x: int) -> Response:
     """Mapbox vector tiles of a published layer (OGC API - Tiles' path layout: zoom/row/column)."""
     with db_session() as s:
-        data = feature_source(s, current_user.principal, cid).tile(z, x, y)
+        data = feature_source(s, current_user.principal, cid).tile(z, x, y, hub().settings.tile_max_features)
     response = Response(data, mimetype="application/vnd.mapbox-vector-tile")
     response.headers["Cache-Control"] = "private, max-age=60"
     return response

@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.context import current_principal, db_session, request_origin
+from dashboard.context import current_principal, db_session, hub, request_origin
 from dashboard.file_responses import spreadsheet
 from dashboard.i18n import _, ngettext
 from dashboard.pages.admin_common import ADMIN_PERMISSION, tabs, when
@@ -192,7 +192,7 @@ def export(_csv: int | None, _xlsx: int | None, who: str | None, action: str | N
         raise PreventUpdate
     with db_session() as s:
         rows = audit.export_rows(s, _filter(who, action, entity, entity_id, start, end), current_principal(),
-                                 origin=request_origin(), fmt=fmt)
+                                 origin=request_origin(), fmt=fmt, limit=hub().settings.audit_export_limit)
     return dcc.send_bytes(spreadsheet(rows, fmt, "audit"), f"hub-audit-{date.today().isoformat()}.{fmt}")
 
 

@@ -35,9 +35,6 @@ PERMISSION = Permission.MANAGE_LAYERS
 # A layer's status as shown (its value, "draft", is an identifier).
 STATUS_LABELS = {LayerStatus.DRAFT: _l("draft"), LayerStatus.PUBLISHED: _l("published"),
                  LayerStatus.ARCHIVED: _l("archived")}
-# Base64 makes an upload a third larger; this keeps the request under the server's 64 MB cap.
-UPLOAD_LIMIT = 40 * 1024 * 1024
-PREVIEW_LIMIT = 5000
 JS = "dashExtensions.hubLayers."
 
 
@@ -92,15 +89,21 @@ def _field(label: str, control: Any) -> dbc.Row:
     return dbc.Row([dbc.Label(label, width=4), dbc.Col(control, width=8)], className="mb-2")
 
 
+def _upload_limit() -> int:
+    """The largest file an upload takes, in bytes (HUB_LAYER_UPLOAD_MAX_MB)."""
+    return hub().settings.layer_upload_max_mb * 2**20
+
+
 def _upload_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2(_("Upload a layer"), className="h5"),
-        dcc.Upload(id=Ids.UPLOAD, max_size=UPLOAD_LIMIT, multiple=False,
+        dcc.Upload(id=Ids.UPLOAD, max_size=_upload_limit(), multiple=False,
                    children=html.Div([_("Drop a file here or "), html.A(_("choose one"))]),
                    className="border border-2 rounded p-3 text-center mb-2",
                    accept=".zip,.gpkg,.geojson,.json,.kml,.csv"),
         html.Div(_("Zipped Shapefile (.shp, .shx, .dbf, .prj), GeoPackage, GeoJSON, KML, or CSV with lon/lat or "
-                   "WKT columns; up to %(mb)d MB.", mb=UPLOAD_LIMIT // 2**20), className="small text-muted"),
+                   "WKT columns; up to %(mb)d MB.", mb=hub().settings.layer_upload_max_mb),
+                 className="small text-muted"),
         html.Div(id=Ids.FILE_NOTE, className="small my-2"),
         _field(_("Title"), dbc.Input(id=Ids.TITLE, maxLength=200)),
         _field(_("GeoPackage layer"), dcc.Dropdown(id=Ids.GPKG_LAYER, options=[], clearable=True)),
@@ -230,7 +233,7 @@ def file_chosen(contents: str | None, filename: str | None) -> tuple[list[str], 
         raise PreventUpdate
     title = filename.rsplit(".", 1)[0][:200]
     try:
-        names = layer_service.file_layers(_decode(contents), filename, UPLOAD_LIMIT)
+        names = layer_service.file_layers(_decode(contents), filename, _upload_limit())
     except HubError as error:
         return [], html.Span(str(error), className="text-danger"), title
     note = _("%(file)s: %(n)d layer(s).", file=filename, n=len(names))
@@ -255,7 +258,7 @@ def import_file(_n: int | None, contents: str | None, filename: str | None, titl
     try:
         with db_session() as s:
             report = layer_service.import_layer(s, current_principal(), _decode(contents), filename, options,
-                                                max_bytes=UPLOAD_LIMIT, origin=request_origin())
+                                                max_bytes=_upload_limit(), origin=request_origin())
     except HubError as error:
         return _alert(str(error), False), dash.no_update
     message = _("%(slug)s version %(version)d: %(n)d features (%(type)s, from %(crs)s)%(repaired)s. "
@@ -345,7 +348,7 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> LayerView:
     principal = current_principal()
     with db_session() as s:
         meta = layer_service.get_layer(s, principal, slug)
-        data = layer_service.layer_geojson(s, principal, slug, limit=PREVIEW_LIMIT)
+        data = layer_service.layer_geojson(s, principal, slug, limit=hub().settings.layer_preview_features)
         table = layer_service.layer_attributes(s, principal, slug)
         history = layer_service.versions(s, principal, slug)
     box = meta["bbox"]

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from models import Allocation, Capacity, Country, Deployment, Donor, Expert, Fund, Grant, Mission, Site
+from models.settings import EXPORT_MAX_ROWS
 from services import audit
 from services.access import Permission, Principal
 from services.analytics.filters import MapFilter
@@ -32,7 +33,6 @@ from services.spreadsheet_cells import spreadsheet_safe
 
 CHARTS = ("availability", "missions", "funding", "gender")
 # A download is a view's data, not a dump of the database: past this many rows, ask for a narrower filter.
-MAX_EXPORT_ROWS = 200_000
 
 
 def _plain(value: Any) -> Any:
@@ -104,22 +104,23 @@ def _deployments_select(principal: Principal, filt: MapFilter, *extra: ColumnEle
     )
 
 
-def _check_size(session: Session, stmt: Any) -> None:
+def _check_size(session: Session, stmt: Any, max_rows: int) -> None:
     n = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    if n and n > MAX_EXPORT_ROWS:
-        raise ValidationError(f"{n:,} deployments match; a download holds at most {MAX_EXPORT_ROWS:,}: "
+    if n and n > max_rows:
+        raise ValidationError(f"{n:,} deployments match; a download holds at most {max_rows:,}: "
                               "choose a shorter period or fewer places.")
 
 
 ORDER = (Deployment.start_date, Mission.acronym, Deployment.id)
 
 
-def deployments_rows(session: Session, principal: Principal, filt: MapFilter) -> list[dict[str, Any]]:
+def deployments_rows(session: Session, principal: Principal, filt: MapFilter,
+                     max_rows: int = EXPORT_MAX_ROWS) -> list[dict[str, Any]]:
     """One row per deployment in scope in the period, with its place as longitude/latitude (EPSG:4326)."""
     at = place()
     stmt = _deployments_select(principal, filt, func.round(cast(func.ST_X(at), Numeric), 5).label("longitude"),
                                func.round(cast(func.ST_Y(at), Numeric), 5).label("latitude"))
-    _check_size(session, stmt)
+    _check_size(session, stmt, max_rows)
     out = []
     for row in session.execute(stmt.order_by(*ORDER)).mappings():
         item = {k: _plain(v) for k, v in row.items()}
@@ -129,12 +130,13 @@ def deployments_rows(session: Session, principal: Principal, filt: MapFilter) ->
     return out
 
 
-def deployments_geojson(session: Session, principal: Principal, filt: MapFilter) -> dict[str, Any]:
+def deployments_geojson(session: Session, principal: Principal, filt: MapFilter,
+                        max_rows: int = EXPORT_MAX_ROWS) -> dict[str, Any]:
     """The same rows as a GeoJSON FeatureCollection of points, built by PostGIS (json_agg)."""
     columns = _deployment_columns(principal)
     stmt = _deployments_select(principal, filt, geojson(place()).label("_geometry"),
                                func.row_number().over(order_by=ORDER).label("_seq"))
-    _check_size(session, stmt)
+    _check_size(session, stmt, max_rows)
     rows = stmt.subquery("d")
     names = [c.name for c in columns]
     props: list[Any] = []
@@ -154,5 +156,5 @@ def record_export(session: Session, principal: Principal, what: str, fmt: str, f
                  detail={"format": fmt, "filters": filt.to_query(), "rows": rows}, origin=origin)
 
 
-__all__ = ["CHARTS", "MAX_EXPORT_ROWS", "chart_rows", "deployments_geojson", "deployments_rows",
+__all__ = ["CHARTS", "chart_rows", "deployments_geojson", "deployments_rows",
            "record_export", "spreadsheet_safe"]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Layer, LayerFeature, LayerVersion
 from models.enums import LayerStatus
+from models.settings import TILE_MAX_FEATURES
 from services.access import Permission, Principal
 from services.catalog import GEOJSON_DECIMALS, BBox, Paging
 from services.errors import Forbidden, NotFound
@@ -66,8 +67,8 @@ class FeatureSource(Protocol):
         """One feature; NotFound when it has none of that id."""
         ...
 
-    def tile(self, z: int, x: int, y: int) -> bytes:
-        """The vector tile z/x/y (MVT); NotFound when the source has no tiles."""
+    def tile(self, z: int, x: int, y: int, max_features: int = TILE_MAX_FEATURES) -> bytes:
+        """The vector tile z/x/y (MVT), at most ``max_features`` features; NotFound when the source has no tiles."""
         ...
 
 
@@ -116,9 +117,9 @@ class LayerSource:
         rows = self._rows().where(LayerFeature.id == fid).subquery()
         return _feature(self._session, rows, self.id, fid)
 
-    def tile(self, z: int, x: int, y: int) -> bytes:
+    def tile(self, z: int, x: int, y: int, max_features: int = TILE_MAX_FEATURES) -> bytes:
         return version_tile(self._session, self.layer_id, self.version, self._version_row_id(), z, x, y,
-                            name=self.id)
+                            name=self.id, max_features=max_features)
 
 
 class HubTableSource:
@@ -163,7 +164,7 @@ class HubTableSource:
         stmt, id_col, _, _, _ = hub_select(self._cid)
         return _feature(self._session, self._rows(stmt.where(id_col == fid)).subquery(), self._cid, fid)
 
-    def tile(self, z: int, x: int, y: int) -> bytes:
+    def tile(self, z: int, x: int, y: int, max_features: int = TILE_MAX_FEATURES) -> bytes:
         raise NotFound(f"Collection {self._cid!r} has no vector tiles; read its items instead.")
 
 
@@ -237,6 +238,7 @@ def item(session: Session, principal: Principal, cid: str, fid: int) -> dict[str
     return feature_source(session, principal, cid).feature(fid)
 
 
-def tile(session: Session, principal: Principal, cid: str, z: int, x: int, y: int) -> bytes:
+def tile(session: Session, principal: Principal, cid: str, z: int, x: int, y: int,
+         max_features: int = TILE_MAX_FEATURES) -> bytes:
     """A published layer's vector tile (MVT) for this principal; the access rules of the other reads apply."""
-    return feature_source(session, principal, cid).tile(z, x, y)
+    return feature_source(session, principal, cid).tile(z, x, y, max_features)

@@ -16,6 +16,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from tests.browser.actions import settle, submit_login
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,6 +53,15 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser is a browser test (`make test-fast` leaves them out by this mark), whether
+    or not its module says so."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
@@ -84,21 +95,6 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
             (ARTIFACTS / f"{name}.txt").write_text(f"url: {pg.url}\npage errors:\n" + "\n".join(errors))
         except Exception as exc:  # the page may be gone; the test's own failure matters more
             print(f"could not save a screenshot: {exc}")
-
-
-def submit_login(page: Page, username: str, password: str) -> None:
-    """Logs in through the real login form, as a person would (the page stays where the form sends it)."""
-    if "/login" not in page.url:
-        page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-
-
-def settle(page: Page) -> None:
-    """Waits until the page's callbacks have answered. Each response rewrites the session cookie, so one
-    still in flight when a test logs out, clears cookies or switches language would undo it."""
-    page.wait_for_load_state("networkidle")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from models import ApiToken, User
 from models.db import session_scope
 from services import admin
-from tests.browser.conftest import settle, submit_login
+from tests.browser.actions import settle, submit_login
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from pptx import Presentation
 from pypdf import PdfReader
 
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 

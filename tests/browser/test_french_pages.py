@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.i18n import TRANSLATIONS_DIR
 from models import Capacity, ClearanceType, Country, Donor, Mission, Skill, SurgeRequest
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from models.db import session_scope
 from models.enums import Role
 from services import layers
 from services.access import Principal
-from tests.browser.conftest import settle
-from tests.test_layer_import import shapefile_zip
+from tests.browser.actions import settle
+from tests.factories import shapefile_zip
 
 pytestmark = pytest.mark.browser
 SLUG = "browser-countries"
@@ -25,13 +25,13 @@ def cleanup(server):
         s.execute(delete(Layer).where(Layer.slug == SLUG))
 
 
-def test_upload_preview_publish_and_offered_to_the_map(page: Page, login_as, server, shared_data_dir, tmp_path,
+def test_upload_preview_publish_and_offered_to_the_map(page: Page, login_as, server, natural_earth, tmp_path,
                                                        cleanup) -> None:
     login_as("gis_editor")
     page.goto("/layers")
     expect(page.locator("#layers-upload")).to_be_visible()
     source = tmp_path / "Browser countries.zip"
-    source.write_bytes(shapefile_zip(shared_data_dir))
+    source.write_bytes(shapefile_zip(natural_earth))
     page.set_input_files("#layers-upload input[type=file]", str(source))
     expect(page.locator("#layers-file-note")).to_contain_text("1 layer")
     expect(page.locator("#layers-title")).to_have_value("Browser countries")

@@ -20,7 +20,7 @@ from models.db import session_scope
 from models.enums import DeploymentKind, DeploymentStatus, Role
 from services import layers
 from services.access import Principal
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import json
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 MESSAGE = "The database is not reachable; try again in a minute."
 CALLBACKS = "**/_dash-update-component*"  # Dash 4 adds a query (?endId=...)
