@@ -31,6 +31,7 @@ DEMO_USERS = (
     ("demo-planner", Role.PLANNER, "Demo planner"),
     ("demo-gis", Role.GIS_EDITOR, "Demo GIS editor"),
     ("demo-finance", Role.FINANCE, "Demo finance officer"),
+    ("demo-programme", Role.PROGRAMME, "Demo programme officer"),
     ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
     ("demo-briefing", Role.BRIEFING, "Demo briefer"),
 )
