@@ -58,6 +58,11 @@ class Settings(BaseSettings):
                                    "SEK": 0.096, "DKK": 0.145, "CAD": 0.73, "JPY": 0.0067, "AUD": 0.66}
     # Operations-map answers kept per database snapshot in each worker (services.analytics.view_cache); 0: off.
     map_cache_entries: int = 128
+    # The IATI export's reporting organisation: set the identifier the Department registered with IATI
+    # (the default is a placeholder of IATI's own "XI-IATI" agency, not a registered identifier).
+    iati_org_ref: str = "XI-IATI-UNDPO"
+    iati_org_name: str = "United Nations Department of Peace Operations"
+    iati_org_name_fr: str = "Département des opérations de paix des Nations Unies"
     # Caps the rows a list endpoint returns in one page.
     api_max_page_size: int = 1000
 
