@@ -13,11 +13,10 @@ from models import Mission, Project
 from models.auth import AuditEvent
 from models.enums import Role
 from models.projects import Result, ResultActual
-from services.access import Principal, roles_with
 from services.access import Permission as P
+from services.access import Principal, roles_with
 from services.errors import Forbidden
-from services.projects import records
-from services.projects import rules
+from services.projects import records, rules
 from services.records import Problems, StaleEdit, VersionRequired
 
 PROGRAMME = Principal(user_id=None, username="prog-test", role=Role.PROGRAMME)  # type: ignore[arg-type]
