@@ -365,6 +365,7 @@ def add_part(session: Session, principal: Principal, part: Part, parent_id: int,
     row = part.model(**values, **link)
     session.add(row)
     session.flush()
+    session.refresh(row)  # the values as the database keeps them (numeric(14, 2): 5 is 5.00)
     audit_change(session, principal, f"project.{part.entity}.create", entity=part.entity, entity_id=row.id,
                  before=None, after=snapshot(values, part.names), origin=origin, extra={"project_id": project_id})
     return row
@@ -400,6 +401,7 @@ def update_part(session: Session, principal: Principal, part: Part, row_id: int,
     for name, value in values.items():
         setattr(row, name, value)
     _flush(session, part.entity)
+    session.refresh(row)
     audit_change(session, principal, f"project.{part.entity}.update", entity=part.entity, entity_id=row.id,
                  before=before, after=snapshot(row, part.names), origin=origin, extra={"project_id": project_id})
     return row
