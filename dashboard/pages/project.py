@@ -513,6 +513,8 @@ def save_project(save: int | None, close: int | None, inputs: Any, controls: Any
 def pending(click: dict[str, Any] | None, drawn: dict[str, Any] | None) -> tuple[Any, Any, str]:
     """The point clicked shows as a marker until it is saved; drawing a shape chooses it as the site's place."""
     if ctx.triggered_id == Ids.DRAW:
+        if not (drawn or {}).get("features"):
+            raise PreventUpdate  # the tool starts empty, and a deletion leaves nothing to place
         return dash.no_update, dash.no_update, "draw"
     latlng = (click or {}).get("latlng")
     if not latlng:
