@@ -92,7 +92,7 @@ def milestone_timeline(milestones: list[dict[str, Any]], today: date) -> go.Figu
         fig.add_trace(go.Scatter(
             x=[m["due_on"] for m in rows], y=[m["title"] for m in rows], mode="markers",
             marker={"symbol": "circle-open", "size": 12, "color": STATUS_COLOURS[status], "line": {"width": 2}},
-            name=f"{label(MILESTONE_STATUS_LABELS, status)} ({_('planned date')})"))
+            name=_("planned date, %(status)s", status=label(MILESTONE_STATUS_LABELS, status))))
     done = [m for m in milestones if m["achieved_on"]]
     if done:
         fig.add_trace(go.Scatter(x=[m["achieved_on"] for m in done], y=[m["title"] for m in done], mode="markers",
@@ -128,6 +128,7 @@ def indicator_chart(result: dict[str, Any]) -> go.Figure:
                       annotation_text=_("Baseline"), annotation_position="bottom left")
     fig.update_layout(title={"text": result["indicator"][:80], "font": {"size": 12}})
     if not actuals:
+        fig.update_xaxes(showticklabels=False)
         fig.add_annotation(text=_("No value recorded yet"), showarrow=False, xref="paper", yref="paper", x=0.5,
                            y=0.5)
     return _layout(fig, 260)

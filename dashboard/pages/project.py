@@ -111,6 +111,10 @@ def _section(title: str, *children: Any, ident: str | None = None) -> html.Secti
     return html.Section([html.H2(title, className="h5 mt-4"), *children], id=ident or "")
 
 
+# What a new part's form starts with (the "fill" callback puts the same back when "New" is chosen again).
+NEW_VALUES = {"milestone": {"status": "planned"}, "result": {"level": "output", "unit": "count"}}
+
+
 def _part_form(form: str, book: Any, extra: list[Any] | None = None, *, names: list[str] | None = None,
                options: dict[str, list[dict[str, Any]]] | None = None) -> dbc.Card:
     """A part's form: which one (new or an existing one), its fields, save and delete."""
@@ -119,7 +123,7 @@ def _part_form(form: str, book: Any, extra: list[Any] | None = None, *, names: l
     return dbc.Card(dbc.CardBody([
         *(extra or []),
         pick,
-        book_form(form, book, names=names, options=options, width=4),
+        book_form(form, book, NEW_VALUES.get(form), names=names, options=options, width=4),
         html.Div(id=Ids.note(form)),
         dbc.Button(_("Save"), id=Ids.save(form), color="primary", size="sm", className="me-2"),
         dbc.Button(_("Delete"), id=Ids.delete(form), color="outline-danger", size="sm"),
@@ -212,11 +216,24 @@ def layout(project_id: str | None = None, **_kwargs: object) -> html.Div:
                  *([html.H3(_("Record a value"), className="h6"),
                     _part_form("actual", rules.ACTUAL, [result_pick])] if manage else [])),
         _section(_("Results framework"), html.Div(id=Ids.FRAMEWORK),
-                 *([_part_form("result", rules.RESULT)] if manage else [])),
+                 *([_part_form("result", rules.RESULT, options={"parent_id": _outcomes(detail)})]
+                   if manage else [])),
         _section(_("Activities"), html.Div(id=Ids.ACTIVITIES),
                  *([_part_form("activity", rules.ACTIVITY)] if manage else [])),
         *edit,
     ], className="mb-5")
+
+
+def _outcomes(detail: dict[str, Any]) -> list[dict[str, str]]:
+    """The outcomes an output can sit under (none for an outcome)."""
+    return [{"label": "–", "value": ""}] + [{"label": r["statement"][:70], "value": str(r["id"])}
+                                            for r in detail["results"] if r["level"] == "outcome"]
+
+
+@secured_callback(Output(field_id("result", "parent_id"), "options"), Input(Ids.DATA, "data"),
+                  roles=MANAGE, prevent_initial_call=True)
+def outcome_choices(data: dict[str, Any] | None) -> list[dict[str, str]]:
+    return _outcomes(data or {"results": []})
 
 
 def _mission_options() -> list[dict[str, str]]:
@@ -383,7 +400,8 @@ def _fill_callback(form: str) -> None:
     )
     def fill(row_id: str | None, data: dict[str, Any] | None, result_id: str | None) -> list[Any]:
         """The chosen part's values into the form (empty for a new one), in the order of the form's fields."""
-        row = next((r for r in _rows_of(data or {}, form, result_id) if str(r["id"]) == row_id), {})
+        row = next((r for r in _rows_of(data or {}, form, result_id) if str(r["id"]) == row_id), None)
+        row = row if row is not None else NEW_VALUES.get(form, {})
         names = [item["id"]["field"] for item in ctx.outputs_list]
         out = []
         for name in names:
@@ -392,8 +410,6 @@ def _fill_callback(form: str) -> None:
                 value = "true" if value else "false"
             elif name == "parent_id" and value is not None:
                 value = str(value)
-            elif name == "unit" and not row:
-                value = "count"
             out.append(value)
         return out
 
