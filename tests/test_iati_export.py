@@ -88,3 +88,17 @@ def test_a_broken_file_is_refused_by_the_schema(session, iati_schema) -> None:
 
 def test_alpha2() -> None:
     assert iati.alpha2("SSD") == "SS" and iati.alpha2("XKX") == "XK" and iati.alpha2(None) is None
+
+
+def test_hub_projects_iati_writes_a_valid_file(db_url, shared_data_dir, tmp_path, iati_schema) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    target = tmp_path / "projects.xml"
+    result = CliRunner().invoke(cli, ["projects", "iati", str(target), "--schema", str(shared_data_dir / "iati-2.03")],
+                                env={"HUB_DATABASE_URL": db_url}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = etree.parse(str(target))
+    assert iati_schema.validate(doc), iati_schema.error_log
+    assert f"{len(doc.findall('iati-activity'))} activities" in result.output

@@ -57,20 +57,24 @@ def _money_text(row: dict[str, Any], locale: str) -> Any:
 
 
 def _table(rows: list[dict[str, Any]], locale: str, with_money: bool) -> dbc.Table:
-    head = [_("Code"), _("Title"), _("Capacity"), _("Status"), _("Period"), _("Milestones achieved")]
+    wide = "d-none d-md-table-cell"  # on a phone: code, title and status only
+    head = [(_("Code"), ""), (_("Title"), ""), (_("Capacity"), wide), (_("Status"), ""), (_("Period"), wide),
+            (_("Milestones achieved"), wide)]
     if with_money:
-        head.append(_("Allocated / spent"))
+        head.append((_("Allocated / spent"), wide))
     body = []
     for r in rows:
-        cells = [html.Td(dcc.Link(r["code"], href=f"/projects/{r['id']}")), html.Td(localized_title(r, locale)),
-                 html.Td(r["capacity"]), html.Td(label(PROJECT_STATUS_LABELS, r["status"])),
-                 html.Td(f"{day(r['start_date'], locale)} – {day(r['end_date'], locale)}", className="text-nowrap"),
-                 html.Td(f"{r['milestones_achieved']} / {r['milestones']}")]
+        cells = [html.Td(dcc.Link(r["code"], href=f"/projects/{r['id']}"), className="text-nowrap"),
+                 html.Td(localized_title(r, locale)), html.Td(r["capacity"], className=wide),
+                 html.Td(label(PROJECT_STATUS_LABELS, r["status"])),
+                 html.Td(f"{day(r['start_date'], locale)} – {day(r['end_date'], locale)}",
+                         className=f"text-nowrap {wide}"),
+                 html.Td(f"{r['milestones_achieved']} / {r['milestones']}", className=wide)]
         if with_money:
-            cells.append(html.Td(_money_text(r, locale)))
+            cells.append(html.Td(_money_text(r, locale), className=wide))
         body.append(html.Tr(cells))
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], striped=True, hover=True,
-                     size="sm", responsive=True, id=Ids.TABLE)
+    return dbc.Table([html.Thead(html.Tr([html.Th(h, className=c) for h, c in head])), html.Tbody(body)],
+                     striped=True, hover=True, size="sm", responsive=True, id=Ids.TABLE)
 
 
 @page_layout(Permission.VIEW_OPERATIONS)
@@ -95,8 +99,9 @@ def layout(**_kwargs: object) -> html.Div:
         html.H1(_("Projects"), className="h4"),
         html.Div([
             *new_form[:1],
-            html.A(_("Download the IATI file (XML)"), href="/api/v1/projects/iati.xml", id=Ids.IATI,
-                   className="btn btn-outline-secondary mb-2", download="projects-iati.xml"),
+            *([html.A(_("Download the IATI file (XML)"), href="/api/v1/projects/iati.xml", id=Ids.IATI,
+                      className="btn btn-outline-secondary mb-2", download="projects-iati.xml")]
+              if current_user.can(Permission.VIEW_FUNDING) else []),
         ]),
         *new_form[1:],
         _table(rows, locale, current_user.can(Permission.VIEW_FUNDING)),
