@@ -19,7 +19,7 @@ from marshmallow import RAISE, Schema, fields
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
 from dashboard.api.records import ETAG_HEADER, IF_MATCH, expected_version, with_etag
-from dashboard.api.schemas import Money, problems
+from dashboard.api.schemas import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, Money, ProblemSchema, problems
 from dashboard.context import db_session, hub, request_origin
 from models import Project
 from services import audit
@@ -68,6 +68,21 @@ SiteInSchema = body_schema(rules.SITE, "SiteIn", geometry=fields.Dict(allow_none
     "description": "A GeoJSON Point or Polygon/MultiPolygon in EPSG:4326 (longitude, latitude)."}),
     layer=fields.String(allow_none=True, metadata={"description": "A published layer's slug (with feature_id)."}),
     feature_id=DbInteger(allow_none=True, metadata={"description": "The id of a feature of that layer."}))
+
+
+class StaleProblemSchema(ProblemSchema):
+    """A 409: the record's state refuses the change, or it changed since the version sent (then who, when, what)."""
+
+    changed_by = fields.String(allow_none=True, metadata={"description": "Who made the change you missed."})
+    changed_at = fields.String(allow_none=True, metadata={"description": "When (ISO 8601)."})
+    fields_ = fields.List(fields.String(), data_key="fields", metadata={"description": "The fields changed."})
+    current_version = fields.Integer(metadata={"description": "The record's version now."})
+
+
+def stale(func: Any) -> Any:
+    """Documents the 409 of a change (with who changed what when it is a stale version)."""
+    return blp.alt_response(409, schema=StaleProblemSchema, content_type=PROBLEM_MEDIA_TYPE,
+                            description=PROBLEM_DESCRIPTIONS[409])(func)
 
 
 class VersionSchema(Schema):
@@ -285,7 +300,8 @@ class OneProject(MethodView):
     @blp.arguments(ProjectInSchema)
     @blp.response(200, ProjectDetailSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], pid: int) -> object:
         """Change the fields sent (the others stay)."""
         principal = require(Permission.MANAGE_PROJECTS)
@@ -300,7 +316,8 @@ class CloseProject(MethodView):
     @blp.arguments(VersionSchema)
     @blp.response(200, ProjectDetailSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def post(self, body: dict[str, Any], pid: int) -> object:
         """Close the project (ending today unless it has an end date)."""
         principal = require(Permission.MANAGE_PROJECTS)
@@ -327,7 +344,8 @@ def _part_routes(path: str, part: records.Part, in_schema: type[Schema], out_sch
         @blp.arguments(in_schema)
         @blp.response(200, out_schema, headers=ETAG_HEADER)
         @blp.doc(parameters=[IF_MATCH])
-        @problems(blp, 401, 403, 404, 409, 412, 428)
+        @problems(blp, 401, 403, 404, 412, 428)
+        @stale
         def patch(self, body: dict[str, Any], pid: int, row_id: int) -> object:
             principal = require(Permission.MANAGE_PROJECTS)
             with db_session() as s:
@@ -340,7 +358,8 @@ def _part_routes(path: str, part: records.Part, in_schema: type[Schema], out_sch
         @blp.arguments(VersionSchema)
         @blp.response(204)
         @blp.doc(parameters=[IF_MATCH])
-        @problems(blp, 401, 403, 404, 409, 412, 428)
+        @problems(blp, 401, 403, 404, 412, 428)
+        @stale
         def delete(self, body: dict[str, Any], pid: int, row_id: int) -> object:
             principal = require(Permission.MANAGE_PROJECTS)
             with db_session() as s:
@@ -381,7 +400,8 @@ class OneActual(MethodView):
     @blp.arguments(ActualInSchema)
     @blp.response(200, ActualSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], pid: int, result_id: int, row_id: int) -> object:
         """Change a recorded value."""
         principal = require(Permission.MANAGE_PROJECTS)
@@ -395,7 +415,8 @@ class OneActual(MethodView):
     @blp.arguments(VersionSchema)
     @blp.response(204)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def delete(self, body: dict[str, Any], pid: int, result_id: int, row_id: int) -> object:
         """Delete a recorded value."""
         principal = require(Permission.MANAGE_PROJECTS)

@@ -230,10 +230,14 @@ def _outcomes(detail: dict[str, Any]) -> list[dict[str, str]]:
                                             for r in detail["results"] if r["level"] == "outcome"]
 
 
-@secured_callback(Output(field_id("result", "parent_id"), "options"), Input(Ids.DATA, "data"),
-                  roles=MANAGE, prevent_initial_call=True)
-def outcome_choices(data: dict[str, Any] | None) -> list[dict[str, str]]:
-    return _outcomes(data or {"results": []})
+# Only on the page of those who keep projects: callbacks of their own, so the viewer's page misses no output.
+@secured_callback(Output(field_id("result", "parent_id"), "options"), Output(Ids.ACTUAL_RESULT, "options"),
+                  Input(Ids.DATA, "data"), roles=MANAGE, prevent_initial_call=True)
+def result_choices(data: dict[str, Any] | None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    results = (data or {}).get("results", [])
+    return _outcomes({"results": results}), [
+        {"label": f"{label(LEVEL_LABELS, r['level'])}: {r['indicator'][:70]}", "value": str(r["id"])}
+        for r in results]
 
 
 def _mission_options() -> list[dict[str, str]]:
@@ -339,8 +343,7 @@ def _options(rows: list[dict[str, Any]], text: Any) -> list[dict[str, Any]]:
             "money": Output(Ids.MONEY, "children"), "timeline": Output(Ids.TIMELINE, "children"),
             "milestones": Output(Ids.MILESTONES, "children"), "indicators": Output(Ids.INDICATORS, "children"),
             "framework": Output(Ids.FRAMEWORK, "children"), "activities": Output(Ids.ACTIVITIES, "children"),
-            "picks": Output(Ids.pick(ALL), "options"), "results": Output(Ids.ACTUAL_RESULT, "options"),
-            "view": Output(Ids.MAP, "viewport")},
+            "picks": Output(Ids.pick(ALL), "options"), "view": Output(Ids.MAP, "viewport")},
     inputs={"pid": Input(Ids.ID, "data"), "refresh": Input(Ids.REFRESH, "data")},
     roles=VIEW,
 )
@@ -367,10 +370,7 @@ def show(pid: int, refresh: int) -> dict[str, Any]:
             "site_list": _site_list(d, manage), "money": _money(d, locale),
             "timeline": graph(milestone_timeline(d["milestones"], date.today())) if d["milestones"] else None,
             "milestones": _milestones(d, locale), "indicators": indicators, "framework": _framework(d, locale),
-            "activities": _activities(d, locale), "picks": [picks[f] for f in forms],
-            "results": [{"label": f"{label(LEVEL_LABELS, r['level'])}: {r['indicator'][:70]}", "value": str(r["id"])}
-                        for r in d["results"]],
-            "view": view}
+            "activities": _activities(d, locale), "picks": [picks[f] for f in forms], "view": view}
 
 
 # --- the parts' forms: pick one to change, save, delete ------------------------------------------------------------

@@ -121,3 +121,19 @@ def test_programme_officer_keeps_a_project(page: Page, login_as, engine, project
         assert -180 <= lon <= 180 and -90 <= lat <= 90
         actual = s.scalars(select(ResultActual).where(ResultActual.result_id == result_id)).one()
         assert (actual.value, actual.women, actual.men) == (Decimal("12.00"), Decimal("5.00"), Decimal("7.00"))
+
+
+def test_viewer_sees_a_project_without_its_forms(page: Page, login_as, engine) -> None:
+    """The page's one display callback answers for a role that sees no form (none of its outputs is a form's)."""
+    with Session(engine) as s:
+        pid, code = s.execute(select(Project.id, Project.code).join(Result, Result.project_id == Project.id)
+                              .order_by(Project.code).limit(1)).one()
+    login_as("viewer")
+    page.goto(f"/projects/{pid}")
+    expect(page.locator("#prj-title")).to_contain_text(code)
+    expect(page.locator("#prj-framework-table")).to_be_visible()
+    expect(page.locator("#prj-money-table")).to_be_visible()
+    assert page.locator("#prj-site-add").count() == 0 and page.locator("#prj-edit-save").count() == 0
+    page.goto("/projects")
+    expect(page.locator("#projects-table")).to_contain_text(code)
+    assert page.locator("#projects-new").count() == 0
