@@ -22,7 +22,6 @@ from models.enums import Role
     ("/projects", Role.BRIEFING, 403),
     ("/projects", Role.PROGRAMME, 200),
     ("/projects/1", Role.VIEWER, 200),
-    ("/projects/1/extra", Role.ADMIN, 404),
 ])
 def test_page_status_follows_dash_routing_and_roles(app, path: str, role: Role, status: int) -> None:
     assert page_status(path, role) == status
