@@ -27,6 +27,7 @@ from models.people import (
     Unavailability,
 )
 from models.projects import Activity, Milestone, Project, Result, ResultActual, project_mission, project_site
+from models.quality import QualitySnapshot
 from models.rate_limit import RateLimitCounter
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "Milestone",
     "Mission",
     "Project",
+    "QualitySnapshot",
     "RateLimitCounter",
     "Recommendation",
     "RecommendationFollowUp",

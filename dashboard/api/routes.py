@@ -19,6 +19,7 @@ def register(api: Api, settings: Settings) -> None:
         key_figures_api,
         missions_api,
         projects_api,
+        quality_api,
         sites_api,
         surge_api,
     )
@@ -33,3 +34,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(surge_api.blp, url_prefix=f"{API_V1}/surge-requests")
     api.register_blueprint(projects_api.blp, url_prefix=f"{API_V1}/projects")
     api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")
+    api.register_blueprint(quality_api.blp, url_prefix=f"{API_V1}/quality")

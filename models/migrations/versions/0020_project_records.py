@@ -10,7 +10,7 @@
   database when the result is about people (the flag travels with a composite foreign key).
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0023 (0016 when written; main's 0023 came first)
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0020'
-down_revision: str | None = '0016'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
