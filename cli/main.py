@@ -31,6 +31,7 @@ DEMO_USERS = (
     ("demo-planner", Role.PLANNER, "Demo planner"),
     ("demo-gis", Role.GIS_EDITOR, "Demo GIS editor"),
     ("demo-finance", Role.FINANCE, "Demo finance officer"),
+    ("demo-programme", Role.PROGRAMME, "Demo programme officer"),
     ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
     ("demo-briefing", Role.BRIEFING, "Demo briefer"),
 )
@@ -534,6 +535,38 @@ def layers_export(ctx: HubContextObj, name: str, fmt: str, out: Path | None, use
     target = out or Path(filename)
     target.write_bytes(data)
     click.echo(f"Wrote {target} ({len(data):,} bytes).")
+
+
+@cli.group(help="Projects: the IATI 2.03 file of them all.")
+def projects() -> None:
+    pass
+
+
+@projects.command("iati", help="Write every project as an IATI 2.03 activity into FILE (one iati-activities "
+                               "document; the reporting organisation is HUB_IATI_ORG_REF). With --schema DIR, "
+                               "check it against DIR/iati-activities-schema.xsd first.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--schema", "schema_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
+@pass_ctx
+def projects_iati(ctx: HubContextObj, file: Path, schema_dir: Path | None) -> None:
+    from lxml import etree
+
+    from services import audit
+    from services.projects import iati
+
+    settings = ctx.settings
+    org = iati.ReportingOrg(settings.iati_org_ref, settings.iati_org_name, settings.iati_org_name_fr)
+    with ctx.session() as s:
+        blob = iati.activities_xml(s, org)
+        audit.record(s, "export.iati", username=_cli_actor(), entity="project",
+                     detail={"bytes": len(blob), "file": file.name})
+    if schema_dir is not None:
+        schema = iati.schema(schema_dir)
+        if not schema.validate(etree.fromstring(blob)):
+            raise click.ClickException(f"The file is not valid IATI 2.03: {schema.error_log.last_error}")
+    file.write_bytes(blob)
+    count = blob.count(b"<iati-activity ")
+    click.echo(f"Wrote {file}: {count} activities, {len(blob):,} bytes.")
 
 
 def _reference_summary(r: ReferenceReport) -> str:

@@ -11,7 +11,8 @@ ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.GIS_EDITOR: _l("GIS editor"),
     Role.PLANNER: _l("Planner"),
-    Role.FINANCE: _l("Programme and finance"),
+    Role.FINANCE: _l("Finance"),
+    Role.PROGRAMME: _l("Programme"),
     Role.VIEWER: _l("Viewer"),
     Role.BRIEFING: _l("Briefing"),
 }

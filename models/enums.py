@@ -166,6 +166,7 @@ class Role(StrEnum):
     GIS_EDITOR = "gis_editor"
     PLANNER = "planner"
     FINANCE = "finance"
+    PROGRAMME = "programme"
     VIEWER = "viewer"
     BRIEFING = "briefing"
 

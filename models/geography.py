@@ -83,6 +83,7 @@ class Site(Generated, Base):
     __tablename__ = "site"
     __table_args__ = (
         CheckConstraint("ST_IsValid(location)", name="location_valid"),
+        CheckConstraint("area IS NULL OR ST_IsValid(area)", name="area_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +92,8 @@ class Site(Generated, Base):
     mission_id: Mapped[int | None] = mapped_column(ForeignKey("mission.id", ondelete="SET NULL"), index=True)
     country_iso3: Mapped[str | None] = mapped_column(ForeignKey("country.iso3"), index=True)
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326), nullable=False)
+    # A site drawn as an area (a compound, a district); ``location`` is then a point inside it, for the dots.
+    area: Mapped[WKBElement | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
     source: Mapped[str | None] = mapped_column(Text)
     # Geo-PKO: first and last year the location was recorded.
     first_year: Mapped[int | None]

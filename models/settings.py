@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     audit_export_limit: int = Field(default=AUDIT_EXPORT_LIMIT, ge=1, le=1_048_575)
     # Features one vector tile of a layer holds at most, the largest first (what a low zoom shows of a big layer).
     tile_max_features: int = Field(default=TILE_MAX_FEATURES, ge=1, le=100_000)
+    # The IATI export's reporting organisation: set the identifier the Department registered with IATI
+    # (the default is a placeholder of IATI's own "XI-IATI" agency, not a registered identifier).
+    iati_org_ref: str = "XI-IATI-UNDPO"
+    iati_org_name: str = "United Nations Department of Peace Operations"
+    iati_org_name_fr: str = "Département des opérations de paix des Nations Unies"
 
     debug: bool = False
 

@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     MANAGE_SURGE = "manage_surge"
     VIEW_FUNDING = "view_funding"
     MANAGE_FUNDING = "manage_funding"
+    MANAGE_PROJECTS = "manage_projects"  # projects, their sites, milestones and results framework
     MANAGE_LAYERS = "manage_layers"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
@@ -34,6 +35,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              P.MANAGE_PERSONNEL, P.MANAGE_SURGE, P.VIEW_FUNDING}),
     Role.FINANCE: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING,
                              P.MANAGE_FUNDING}),
+    Role.PROGRAMME: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING,
+                               P.MANAGE_PROJECTS}),
     Role.GIS_EDITOR: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.MANAGE_LAYERS}),
     Role.VIEWER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING}),
     Role.BRIEFING: frozenset({P.VIEW_AGGREGATES}),

@@ -171,6 +171,22 @@ PROJECT_TOPICS = {
              "Case-flow management and pre-trial detention", "Strengthening military justice",
              "Legal drafting support to the ministry of justice", "Rehabilitation programmes in prisons"],
 }
+PROJECT_TOPICS_FR = {
+    "Strengthening community-oriented policing": "Renforcement de la police de proximité",
+    "Support to SGBV investigation units": "Appui aux unités d'enquête sur les violences sexuelles et sexistes",
+    "Police information management system": "Système de gestion de l'information de la police",
+    "Public order management training": "Formation au maintien de l'ordre public",
+    "Forensic capacity development": "Développement des capacités de police scientifique",
+    "Police strategic development plan": "Plan de développement stratégique de la police",
+    "Prison security and management support": "Appui à la sécurité et à la gestion des prisons",
+    "Support to the Special Criminal Court": "Appui à la Cour pénale spéciale",
+    "Case-flow management and pre-trial detention": "Gestion du flux des affaires et détention provisoire",
+    "Strengthening military justice": "Renforcement de la justice militaire",
+    "Legal drafting support to the ministry of justice": "Appui à la rédaction juridique au ministère de la Justice",
+    "Rehabilitation programmes in prisons": "Programmes de réinsertion dans les prisons",
+}
+# DAC 5 purpose codes: police work is security system reform, justice and corrections legal and judicial development.
+PROJECT_SECTORS = {"SPC": "15210", "JCSC": "15130"}
 ACTIVITY_KINDS = ["workshop", "mentoring", "assessment", "training course", "equipment handover", "study visit"]
 SITE_LABELS = ["Police training centre", "Central prison", "Regional police station", "Court of first instance",
                "Police academy", "Corrections training school"]
@@ -883,8 +899,10 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
         marker = int(rng.choice(4, p=[0.05, 0.3, 0.45, 0.2]))
         budget = float(rng.integers(30, 300)) * 10000
         projects.append({"id": pid, "code": f"DEMO-PRJ-{p + 1:03d}", "name": f"{topic} ({country})",
-                         "capacity_id": ctx.capacity_ids[capacity],
+                         "name_fr": f"{PROJECT_TOPICS_FR[topic]} ({country})",
+                         "capacity_id": ctx.capacity_ids[capacity], "sector_code": PROJECT_SECTORS[capacity],
                          "description": f"Generated demo project of the {capacity} with {main.acronym}.",
+                         "description_fr": f"Projet de démonstration généré de la {capacity} avec {main.acronym}.",
                          "budget": f"{budget:.2f}", "currency": "USD", "start_date": str(EPOCH + np.int64(start)),
                          "end_date": str(EPOCH + np.int64(end)), "status": str(status), "gender_marker": str(marker),
                          "is_generated": True, "_start": start, "_end": end, "_capacity": capacity,
@@ -921,7 +939,8 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
         outcome = int(result_ids[rid])
         rid += 1
         results.append((outcome, pid, None, str(ResultLevel.OUTCOME), f"National institutions deliver {topic.lower()}",
-                        "Share of target units applying the new procedures", "percent", "10.00", "75.00", False))
+                        "Share of target units applying the new procedures", "percent", "10.00", "75.00", False,
+                        False))
         for o in range(int(rng.integers(2, 5))):
             out_id = int(result_ids[rid])
             rid += 1
@@ -930,12 +949,15 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
             results.append((out_id, pid, outcome, str(ResultLevel.OUTPUT),
                             f"Output {o + 1}: personnel trained and mentored",
                             "Women officers trained" if gender_specific else "Officers trained", "count", "0.00",
-                            f"{target:.2f}", gender_specific))
+                            f"{target:.2f}", gender_specific, True))
             q = start + 91
             value = 0.0
             while q <= min(today, end):
-                value = min(target * 1.1, value + target * float(rng.uniform(0.03, 0.18)))
-                actuals.append((out_id, str(EPOCH + np.int64(q)), f"{value:.2f}", None))
+                value = float(round(min(target * 1.1, value + target * float(rng.uniform(0.03, 0.18)))))
+                # People trained: split by sex (all women for a gender-specific output).
+                women = value if gender_specific else float(round(value * float(rng.uniform(0.15, 0.45))))
+                actuals.append((out_id, True, str(EPOCH + np.int64(q - 90)), str(EPOCH + np.int64(q)),
+                                f"{value:.2f}", f"{women:.2f}", f"{value - women:.2f}", None))
                 q += 91
     return {
         "project": pd.DataFrame(projects),
@@ -945,8 +967,10 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
         "activity": pd.DataFrame(activities, columns=["project_id", "title", "start_date", "end_date"]),
         "milestone": pd.DataFrame(milestones, columns=["project_id", "title", "due_on", "achieved_on", "status"]),
         "result": pd.DataFrame(results, columns=["id", "project_id", "parent_id", "level", "statement", "indicator",
-                                                 "unit", "baseline", "target", "gender_specific"]),
-        "result_actual": pd.DataFrame(actuals, columns=["result_id", "measured_on", "value", "note"]),
+                                                 "unit", "baseline", "target", "gender_specific",
+                                                 "about_people"]),
+        "result_actual": pd.DataFrame(actuals, columns=["result_id", "about_people", "period_start", "period_end",
+                                                        "value", "women", "men", "note"]),
     }
 
 

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from models import ApiToken, Deployment, Mission, SurgeRequest, User
+from models import ApiToken, Deployment, Mission, Project, SurgeRequest, User
 from models.db import session_scope
 from services import tokens
 from services.users import create_user
@@ -51,6 +51,7 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
     with session_scope(factory) as s:
         last_request = s.scalar(select(func.coalesce(func.max(SurgeRequest.id), 0)))
         last_deployment = s.scalar(select(func.coalesce(func.max(Deployment.id), 0)))
+        last_project = s.scalar(select(func.coalesce(func.max(Project.id), 0)))
     user_ids: list[int] = []
     for role in ("admin", "briefing"):
         username = f"t-schema-{role}-{secrets.token_hex(4)}"
@@ -68,10 +69,18 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
               "wanted_start": (date.today() + timedelta(days=30)).isoformat()})
     assert created.status_code == 201, created.get_json()
     out["own_request"] = created.get_json()["reference"]
+    # and its own project: every write under /projects/{pid} goes there, never to the baseline's projects
+    created = server.test_client().post(
+        "/api/v1/projects", headers={"Authorization": f"Bearer {out['admin']}"},
+        json={"code": f"SCHEMA-{secrets.token_hex(3)}", "name": "schemathesis", "capacity": "SPC", "budget": "1000",
+              "currency": "USD", "start_date": date.today().isoformat(), "status": "active", "gender_marker": "1"})
+    assert created.status_code == 201, created.get_json()
+    out["own_project"] = str(created.get_json()["id"])
     yield out
     with session_scope(factory) as s:
         s.execute(delete(Deployment).where(Deployment.id > last_deployment))
         s.execute(delete(SurgeRequest).where(SurgeRequest.id > last_request))
+        s.execute(delete(Project).where(Project.id > last_project))  # its parts and site links go with it
         s.execute(delete(ApiToken).where(ApiToken.id.in_(token_ids)))
         s.execute(delete(User).where(User.id.in_(user_ids)))
 
@@ -82,7 +91,7 @@ def api_schema(server, api_tokens):
                                           headers={"Authorization": f"Bearer {api_tokens['admin']}"})
 
 
-def _failures(api_schema, token: str, own_request: str) -> list[str]:
+def _failures(api_schema, token: str, own_request: str, own_project: str) -> list[str]:
     """Every operation, positive then negative data; the failures found, one line each.
 
     schemathesis' pytest loader (``from_fixture``) does not run under pytest 9, so each operation's
@@ -91,8 +100,9 @@ def _failures(api_schema, token: str, own_request: str) -> list[str]:
     found: list[str] = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
-        writes_to_a_request = operation.method.upper() != "GET" and "{key}" in operation.path
-        fixed = {"key": own_request} if writes_to_a_request else None
+        writes = operation.method.upper() != "GET"
+        fixed = {"key": own_request} if writes and "{key}" in operation.path else \
+            {"pid": int(own_project)} if writes and "{pid}" in operation.path else None
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
@@ -113,5 +123,5 @@ def _failures(api_schema, token: str, own_request: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ["admin", "briefing"])
 def test_api_conforms_to_its_document(api_schema, api_tokens, role: str) -> None:
-    found = _failures(api_schema, api_tokens[role], api_tokens["own_request"])
+    found = _failures(api_schema, api_tokens[role], api_tokens["own_request"], api_tokens["own_project"])
     assert not found, f"{len(found)} operation(s) fail:\n" + "\n\n".join(found)

@@ -19,6 +19,9 @@ from models.enums import Role
     ("/layers", Role.GIS_EDITOR, 200),
     ("/surge/requests/SR-2026-0001", Role.PLANNER, 200),
     ("/", Role.BRIEFING, 200),
+    ("/projects", Role.BRIEFING, 403),
+    ("/projects", Role.PROGRAMME, 200),
+    ("/projects/1", Role.VIEWER, 200),
 ])
 def test_page_status_follows_dash_routing_and_roles(app, path: str, role: Role, status: int) -> None:
     assert page_status(path, role) == status

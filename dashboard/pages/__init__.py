@@ -11,6 +11,8 @@ PAGE_MODULES = (
     "dashboard.pages.experts",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
+    "dashboard.pages.projects",
+    "dashboard.pages.project",
     "dashboard.pages.layers",
     "dashboard.pages.quality",
     "dashboard.pages.admin_users",

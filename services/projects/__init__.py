@@ -1,0 +1,1 @@
+"""Projects kept by programme staff (records, rule books) and their IATI export."""
