@@ -66,6 +66,8 @@ def test_every_write_needs_the_version(surge_request, session) -> None:
         assert "If-Match" in missing.get_json()["detail"]
         star = call(url, json=body, headers={"If-Match": "*"})
         assert star.status_code == 428, url
+        empty = call(url, json=body, headers={"If-Match": '""'})  # names no version (it was a 500)
+        assert empty.status_code == 412 and empty.mimetype == PROBLEM, (url, empty.get_json())
         stale_tag = call(url, json=body, headers={"If-Match": f'"v{version - 1}"'})
         assert stale_tag.status_code == 412 and stale_tag.mimetype == PROBLEM, (url, stale_tag.get_json())
         stale_body = call(url, json={**body, "version": version - 1})

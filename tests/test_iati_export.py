@@ -13,14 +13,17 @@ from models import Capacity, Project
 from models.enums import GenderMarker, ProjectStatus
 from models.projects import ResultActual
 from services.projects import iati
+from tests.factories import DATA_DIR
+
+IATI_SCHEMA_DIR = DATA_DIR / "iati-2.03"  # the official schema, shipped in geo/data
 
 ORG = iati.ReportingOrg(ref="XI-IATI-TEST", name_en="Department of Peace Operations",
                         name_fr="Département des opérations de paix")
 
 
 @pytest.fixture(scope="module")
-def iati_schema(shared_data_dir) -> etree.XMLSchema:
-    return iati.schema(shared_data_dir / "iati-2.03")
+def iati_schema() -> etree.XMLSchema:
+    return iati.schema(IATI_SCHEMA_DIR)
 
 
 def _parse(blob: bytes, iati_schema: etree.XMLSchema) -> etree._Element:
@@ -90,13 +93,13 @@ def test_alpha2() -> None:
     assert iati.alpha2("SSD") == "SS" and iati.alpha2("XKX") == "XK" and iati.alpha2(None) is None
 
 
-def test_hub_projects_iati_writes_a_valid_file(db_url, shared_data_dir, tmp_path, iati_schema) -> None:
+def test_hub_projects_iati_writes_a_valid_file(db_url, tmp_path, iati_schema) -> None:
     from click.testing import CliRunner
 
     from cli.main import cli
 
     target = tmp_path / "projects.xml"
-    result = CliRunner().invoke(cli, ["projects", "iati", str(target), "--schema", str(shared_data_dir / "iati-2.03")],
+    result = CliRunner().invoke(cli, ["projects", "iati", str(target), "--schema", str(IATI_SCHEMA_DIR)],
                                 env={"HUB_DATABASE_URL": db_url}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     doc = etree.parse(str(target))
