@@ -3,18 +3,27 @@ experts page reads too), applied in services.personnel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from services.records.rulebook import RuleBook
+from sqlalchemy import select
 
 from dashboard.api.guard import require
+from dashboard.api.input_guard import DbInteger
+from dashboard.api.records import ETAG_HEADER, IF_MATCH, etag, expected_version, problems_response, with_etag
 from dashboard.api.schemas import QUERY_ARGS, ExpertPageSchema, ExpertQuery, ExpertSchema, paging, problems
-from dashboard.context import db_session, hub
-from services import personnel
+from dashboard.context import db_session, hub, request_origin
+from models import Expert
+from services import experts, personnel
 from services.access import Permission
 from services.catalog import country_codes
+from services.errors import NotFound
+from services.experts import rules
 
 blp = Blueprint(
     "experts", __name__,
@@ -32,8 +41,68 @@ def _iso_nationality(expert: dict[str, Any], codes: dict[str, str]) -> dict[str,
     return expert
 
 
+# --- writes (MANAGE_PERSONNEL: planners, admins) -------------------------------------------------------------
+# Every change names the version it was made against: the ETag of GET in If-Match (412 when stale) or `version`
+# in the body (409 when stale, with who changed what); neither is 428. Refusals are problem+json whose `errors`
+# list each field's problem (services.experts.rules, the same rule books as the pages' forms).
+VERSION_DOC = {"description": "The version you read (or If-Match its ETag): stale gets 409, none 428."}
+
+
+def _body_schema(book: RuleBook, name: str, *, partial: bool = False) -> Schema:
+    """The rule book's schema plus the version a change was made against."""
+    schema = book.marshmallow_schema(name, extra={"version": DbInteger(load_default=None, metadata=VERSION_DOC)})
+    return schema(partial=partial)
+
+
+class VersionSchema(Schema):
+    version = DbInteger(load_default=None, metadata=VERSION_DOC)
+
+
+class SeparationSchema(Schema):
+    separated_on = fields.Raw(required=True, metadata={"description": "The day the expert left (YYYY-MM-DD).",
+                                                       "type": "string", "format": "date"})
+    version = DbInteger(load_default=None, metadata=VERSION_DOC)
+
+
+class ExpertRecordSchema(ExpertSchema):
+    """The whole record after a change (fields by role, as GET): with its version, trainings and absences."""
+
+    version = fields.Integer()
+    separated_on = fields.Date(allow_none=True)
+    erased = fields.Boolean()
+    trainings = fields.List(fields.Dict())
+    absences = fields.List(fields.Dict())
+    deployments = fields.List(fields.Dict())
+
+
+def _record(s: Any, principal: Any, expert_id: int, status: int = 200) -> object:
+    detail = experts.expert_record(s, principal, expert_id)
+    return with_etag(detail, status)
+
+
+def _without_version(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "version"}
+
+
+def _version(s: Any, expert_id: int, body: Mapping[str, Any]) -> int:
+    current = s.scalar(select(Expert.version).where(Expert.id == expert_id))
+    if current is None:
+        raise NotFound(f"No expert with id {expert_id}.")
+    return expected_version(current, body)
+
+
 @blp.route("")
 class Experts(MethodView):
+    @blp.arguments(_body_schema(rules.PROFILE, "ExpertIn"))
+    @blp.response(201, ExpertRecordSchema, headers=ETAG_HEADER)
+    @problems(blp, 401, 403, 422)
+    def post(self, body: dict[str, Any]) -> object:
+        """Record a new expert (MANAGE_PERSONNEL). 422 lists each field's problem."""
+        principal = require(Permission.MANAGE_PERSONNEL)
+        with db_session() as s:
+            expert = experts.create_expert(s, principal, _without_version(body), origin=request_origin())
+            return _record(s, principal, expert.id, 201)
+
     @blp.arguments(ExpertQuery, **QUERY_ARGS)
     @blp.response(200, ExpertPageSchema)
     @problems(blp, 401, 403, 404)
@@ -53,10 +122,136 @@ class Experts(MethodView):
 
 @blp.route("/<int:expert_id>")
 class ExpertDetail(MethodView):
-    @blp.response(200, ExpertSchema)
+    @blp.response(200, ExpertSchema, headers=ETAG_HEADER)
     @problems(blp, 401, 403, 404)
     def get(self, expert_id: int) -> object:
-        """One expert; the fields depend on your role."""
+        """One expert; the fields depend on your role. Its ETag is for If-Match on a change."""
         principal = require(Permission.VIEW_OPERATIONS)
         with db_session() as s:
-            return _iso_nationality(personnel.get_expert(s, principal, expert_id), country_codes(s))
+            detail = _iso_nationality(personnel.get_expert(s, principal, expert_id), country_codes(s))
+            return detail, 200, {"ETag": etag(s.scalar(select(Expert.version).where(Expert.id == expert_id)))}
+
+    @blp.arguments(_body_schema(rules.PROFILE, "ExpertPatch", partial=True))
+    @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 422, 428)
+    def patch(self, body: dict[str, Any], expert_id: int) -> object:
+        """Change the fields given (status separated needs separated_on). 422 lists each field's problem."""
+        principal = require(Permission.MANAGE_PERSONNEL)
+        with db_session() as s:
+            version = _version(s, expert_id, body)
+            experts.update_expert(s, principal, expert_id, _without_version(body), version=version,
+                                  origin=request_origin())
+            return _record(s, principal, expert_id)
+
+    @blp.arguments(VersionSchema, location="query")
+    @blp.response(204)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
+    def delete(self, query: dict[str, Any], expert_id: int) -> object:
+        """Delete an expert entered by mistake. One with deployments is refused (409): mark them separated."""
+        principal = require(Permission.MANAGE_PERSONNEL)
+        try:
+            with db_session() as s:
+                version = _version(s, expert_id, query)
+                experts.delete_expert(s, principal, expert_id, version=version, origin=request_origin())
+        except experts.HasHistory as refused:
+            return problems_response(refused, 409, "Conflict")
+        return "", 204
+
+
+@blp.route("/<int:expert_id>/record")
+class ExpertRecord(MethodView):
+    @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+    @problems(blp, 401, 403, 404)
+    def get(self, expert_id: int) -> object:
+        """The whole record (parts, trainings, absences, deployment history) with its ETag for If-Match."""
+        principal = require(Permission.VIEW_OPERATIONS)
+        with db_session() as s:
+            return _record(s, principal, expert_id)
+
+
+@blp.route("/<int:expert_id>/separation")
+class ExpertSeparation(MethodView):
+    @blp.arguments(SeparationSchema)
+    @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 422, 428)
+    def post(self, body: dict[str, Any], expert_id: int) -> object:
+        """Mark the expert separated on a day: the record and its history stay."""
+        principal = require(Permission.MANAGE_PERSONNEL)
+        with db_session() as s:
+            version = _version(s, expert_id, body)
+            experts.separate_expert(s, principal, expert_id, body["separated_on"], version=version,
+                                    origin=request_origin())
+            return _record(s, principal, expert_id)
+
+
+@blp.route("/<int:expert_id>/erasure")
+class ExpertErasure(MethodView):
+    @blp.arguments(VersionSchema)
+    @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 422, 428)
+    def post(self, body: dict[str, Any], expert_id: int) -> object:
+        """Erase a separated expert's personal fields on request (names, staff number, e-mail, title, skills,
+        languages, clearances, trainings, absences); the anonymous history stays. Not undone."""
+        principal = require(Permission.MANAGE_PERSONNEL)
+        with db_session() as s:
+            version = _version(s, expert_id, body)
+            experts.erase_expert(s, principal, expert_id, version=version, origin=request_origin())
+            return _record(s, principal, expert_id)
+
+
+def _part_routes(part: experts.Part) -> None:
+    """POST .../<part>, PATCH and DELETE .../<part>/<key> for one part (a key is a code for skills and
+    languages, the row's id otherwise)."""
+    title = part.name.capitalize()
+    key_doc = f"the {part.key_field} code" if part.key_field else "the row's id"
+
+    class Rows(MethodView):
+        @blp.arguments(_body_schema(part.book, f"Expert{title}In"))
+        @blp.response(201, ExpertRecordSchema, headers=ETAG_HEADER)
+        @blp.doc(parameters=[IF_MATCH], summary=f"Add one of the expert's {part.name}")
+        @problems(blp, 401, 403, 404, 409, 412, 422, 428)
+        def post(self, body: dict[str, Any], expert_id: int) -> object:
+            principal = require(Permission.MANAGE_PERSONNEL)
+            with db_session() as s:
+                version = _version(s, expert_id, body)
+                experts.add_part(s, principal, expert_id, part.name, _without_version(body), version=version,
+                                 origin=request_origin())
+                return _record(s, principal, expert_id, 201)
+
+    class Row(MethodView):
+        @blp.arguments(_body_schema(part.book, f"Expert{title}Patch", partial=True))
+        @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+        @blp.doc(parameters=[IF_MATCH], summary=f"Change one of the expert's {part.name} ({key_doc})")
+        @problems(blp, 401, 403, 404, 409, 412, 422, 428)
+        def patch(self, body: dict[str, Any], expert_id: int, key: str) -> object:
+            principal = require(Permission.MANAGE_PERSONNEL)
+            with db_session() as s:
+                version = _version(s, expert_id, body)
+                experts.change_part(s, principal, expert_id, part.name, key, _without_version(body),
+                                    version=version, origin=request_origin())
+                return _record(s, principal, expert_id)
+
+        @blp.arguments(VersionSchema, location="query")
+        @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
+        @blp.doc(parameters=[IF_MATCH], summary=f"Remove one of the expert's {part.name} ({key_doc})")
+        @problems(blp, 401, 403, 404, 409, 412, 428)
+        def delete(self, query: dict[str, Any], expert_id: int, key: str) -> object:
+            principal = require(Permission.MANAGE_PERSONNEL)
+            with db_session() as s:
+                version = _version(s, expert_id, query)
+                experts.remove_part(s, principal, expert_id, part.name, key, version=version,
+                                    origin=request_origin())
+                return _record(s, principal, expert_id)
+
+    Rows.__name__ = f"Expert{title}"
+    Row.__name__ = f"Expert{title}Row"
+    blp.route(f"/<int:expert_id>/{part.name}", endpoint=f"expert_{part.name}")(Rows)
+    blp.route(f"/<int:expert_id>/{part.name}/<string(maxlength=60):key>", endpoint=f"expert_{part.name}_row")(Row)
+
+
+for _part in experts.PARTS.values():
+    _part_routes(_part)
