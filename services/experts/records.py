@@ -48,7 +48,7 @@ from models import (
     Team,
     Unavailability,
 )
-from models.enums import ExpertStatus, UnavailabilityKind
+from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.errors import Conflict, NotFound
@@ -73,14 +73,18 @@ def profile_values(session: Session, expert: Expert) -> dict[str, Any]:
         if expert.nationality_iso3 else None
     return {
         "staff_number": expert.staff_number, "given_name": expert.given_name, "family_name": expert.family_name,
-        "gender": expert.gender.value, "nationality": iso,
+        "gender": _v(expert.gender), "nationality": iso,
         "capacity": session.scalar(select(Capacity.code).where(Capacity.id == expert.capacity_id)),
         "team": session.scalar(select(Team.name).where(Team.id == expert.team_id)) if expert.team_id else None,
-        "grade": expert.grade, "contract_type": expert.contract_type.value, "duty_station": expert.duty_station,
+        "grade": expert.grade, "contract_type": _v(expert.contract_type), "duty_station": expert.duty_station,
         "functional_title": expert.functional_title, "email": expert.email,
-        "entry_on_duty": _iso(expert.entry_on_duty), "status": expert.status.value,
+        "entry_on_duty": _iso(expert.entry_on_duty), "status": _v(expert.status),
         "separated_on": _iso(expert.separated_on),
     }
+
+
+def _v(value: Any) -> Any:
+    return getattr(value, "value", value)
 
 
 def _iso(value: Any) -> Any:
@@ -95,7 +99,9 @@ def _profile_columns(session: Session, clean: dict[str, Any], expert_id: int | N
                                      "contract_type", "functional_title", "email", "entry_on_duty",
                                      "separated_on")}
     columns["duty_station"] = clean.get("duty_station") or "Brindisi"
-    columns["status"] = clean.get("status") or ExpertStatus.ACTIVE.value
+    columns["gender"] = Gender(clean["gender"])
+    columns["contract_type"] = ContractType(clean["contract_type"])
+    columns["status"] = ExpertStatus(clean.get("status") or ExpertStatus.ACTIVE.value)
     capacity_id = session.scalar(select(Capacity.id).where(Capacity.code == clean["capacity"]))
     if capacity_id is None:
         problems.append(Problem("capacity", "unknown_capacity", {"value": clean["capacity"]}))
@@ -283,8 +289,9 @@ def _skill_values(session: Session, row: ExpertSkill) -> dict[str, Any]:
 def _language_columns(session: Session, clean: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     code, problems = _lookup(session, select(Language.code).where(Language.code == clean["language"]), "language",
                              "unknown_language", clean["language"])
-    return {"language_code": code, **{k: clean.get(k) for k in ("level", "reading", "writing", "speaking")}}, \
-        problems
+    levels = {k: None if clean.get(k) is None else LanguageLevel(clean[k])
+              for k in ("level", "reading", "writing", "speaking")}
+    return {"language_code": code, **levels}, problems
 
 
 def _language_values(_session: Session, row: ExpertLanguage) -> dict[str, Any]:
@@ -316,7 +323,7 @@ def _training_values(_session: Session, row: ExpertTraining) -> dict[str, Any]:
 
 
 def _absence_columns(_session: Session, clean: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    return {k: clean.get(k) for k in ("kind", "start_date", "end_date", "note")}, []
+    return {"kind": UnavailabilityKind(clean["kind"]), **{k: clean.get(k) for k in ("start_date", "end_date", "note")}}, []
 
 
 def _absence_values(_session: Session, row: Unavailability) -> dict[str, Any]:
@@ -367,7 +374,7 @@ def _row_label(part: Part, values: dict[str, Any]) -> str:
 def _prefixed(part: Part, values: dict[str, Any]) -> dict[str, Any]:
     """A row's values named as the audit shows them: ``languages.fr.level``."""
     label = _row_label(part, values)
-    return {f"{label}.{k}": v for k, v in values.items() if k != "id"}
+    return {f"{label}.{k}": v for k, v in values.items() if k not in ("id", part.key_field)}
 
 
 def _absence_overlaps(session: Session, expert_id: int, columns: dict[str, Any], own_id: int | None) -> list[Problem]:

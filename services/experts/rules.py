@@ -37,17 +37,17 @@ PROFILE = RuleBook("expert", [
     Text("staff_number", N_("Staff number"), required=True, max_length=20),
     Text("given_name", N_("Given name"), required=True, max_length=100),
     Text("family_name", N_("Family name"), required=True, max_length=100),
-    Choice("gender", N_("Gender"), Gender, required=True),
+    Choice("gender", N_("Gender"), choices=Gender, required=True),
     CountryCode("nationality", N_("Nationality")),
     Code("capacity", N_("Capacity"), required=True),
     Text("team", N_("Team"), max_length=200),
     Text("grade", N_("Grade"), max_length=10),
-    Choice("contract_type", N_("Contract"), ContractType, required=True),
+    Choice("contract_type", N_("Contract"), choices=ContractType, required=True),
     Text("duty_station", N_("Duty station"), max_length=120),
     Text("functional_title", N_("Functional title"), max_length=200),
     Email("email", N_("E-mail"), max_length=200),
     Date("entry_on_duty", N_("Entry on duty")),
-    Choice("status", N_("Status"), ExpertStatus),
+    Choice("status", N_("Status"), choices=ExpertStatus),
     Date("separated_on", N_("Separated on")),
 ], checks=[date_order("entry_on_duty", "separated_on")])
 
@@ -58,10 +58,10 @@ SKILL = RuleBook("expert_skill", [
 
 LANGUAGE = RuleBook("expert_language", [
     LanguageCode("language", N_("Language"), required=True),
-    Choice("level", N_("Overall level"), LanguageLevel, required=True),
-    Choice("reading", N_("Reading"), LanguageLevel),
-    Choice("writing", N_("Writing"), LanguageLevel),
-    Choice("speaking", N_("Speaking"), LanguageLevel),
+    Choice("level", N_("Overall level"), choices=LanguageLevel, required=True),
+    Choice("reading", N_("Reading"), choices=LanguageLevel),
+    Choice("writing", N_("Writing"), choices=LanguageLevel),
+    Choice("speaking", N_("Speaking"), choices=LanguageLevel),
 ])
 
 CLEARANCE = RuleBook("expert_clearance", [
@@ -78,7 +78,7 @@ TRAINING = RuleBook("expert_training", [
 ], checks=[date_order("completed_on", "valid_until")])
 
 ABSENCE = RuleBook("absence", [
-    Choice("kind", N_("Kind"), UnavailabilityKind, required=True),
+    Choice("kind", N_("Kind"), choices=UnavailabilityKind, required=True),
     Date("start_date", N_("From"), required=True),
     Date("end_date", N_("To"), required=True),
     Text("note", N_("Note"), max_length=2000),
