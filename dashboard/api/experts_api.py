@@ -10,13 +10,20 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from services.records.rulebook import RuleBook
 from sqlalchemy import select
 
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
 from dashboard.api.records import ETAG_HEADER, IF_MATCH, etag, expected_version, problems_response, with_etag
-from dashboard.api.schemas import QUERY_ARGS, ExpertPageSchema, ExpertQuery, ExpertSchema, paging, problems
+from dashboard.api.schemas import (
+    QUERY_ARGS,
+    ExpertPageSchema,
+    ExpertQuery,
+    ExpertSchema,
+    LanguageLevelSchema,
+    paging,
+    problems,
+)
 from dashboard.context import db_session, hub, request_origin
 from models import Expert
 from services import experts, personnel
@@ -24,6 +31,7 @@ from services.access import Permission
 from services.catalog import country_codes
 from services.errors import NotFound
 from services.experts import rules
+from services.records.rulebook import RuleBook
 
 blp = Blueprint(
     "experts", __name__,
@@ -64,20 +72,66 @@ class SeparationSchema(Schema):
     version = DbInteger(load_default=None, metadata=VERSION_DOC)
 
 
-class ExpertRecordSchema(ExpertSchema):
-    """The whole record after a change (fields by role, as GET): with its version, trainings and absences."""
+class RecordLanguageSchema(LanguageLevelSchema):
+    reading = fields.String(allow_none=True, metadata={"description": "CEFR level, where known."})
+    writing = fields.String(allow_none=True, metadata={"description": "CEFR level, where known."})
+    speaking = fields.String(allow_none=True, metadata={"description": "CEFR level, where known."})
 
-    version = fields.Integer()
+
+class RecordClearanceSchema(Schema):
+    id = fields.Integer(metadata={"description": "The row's id: PATCH/DELETE .../clearances/<id>."})
+    code = fields.String()
+    name = fields.String()
+    is_training = fields.Boolean()
+    obtained_on = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+
+
+class TrainingSchema(Schema):
+    id = fields.Integer(metadata={"description": "The row's id: PATCH/DELETE .../trainings/<id>."})
+    name = fields.String()
+    provider = fields.String(allow_none=True)
+    completed_on = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+
+
+class AbsenceSchema(Schema):
+    id = fields.Integer(metadata={"description": "The row's id: PATCH/DELETE .../absences/<id>."})
+    kind = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    note = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    id = fields.Integer()
+    mission = fields.String()
+    site = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class ExpertRecordSchema(ExpertSchema):
+    """The whole record (fields by role, as GET /experts/<id>; parts, trainings and absences need personnel
+    detail), with its version and deployment history."""
+
+    version = fields.Integer(metadata=VERSION_DOC)
     separated_on = fields.Date(allow_none=True)
-    erased = fields.Boolean()
-    trainings = fields.List(fields.Dict())
-    absences = fields.List(fields.Dict())
-    deployments = fields.List(fields.Dict())
+    erased = fields.Boolean(metadata={"description": "The personal fields were erased on request."})
+    languages = fields.List(fields.Nested(RecordLanguageSchema))
+    clearances = fields.List(fields.Nested(RecordClearanceSchema))
+    trainings = fields.List(fields.Nested(TrainingSchema))
+    absences = fields.List(fields.Nested(AbsenceSchema))
+    deployments = fields.List(fields.Nested(HistorySchema))
 
 
 def _record(s: Any, principal: Any, expert_id: int, status: int = 200) -> object:
-    detail = experts.expert_record(s, principal, expert_id)
-    return with_etag(detail, status)
+    return with_etag(experts.expert_record(s, principal, expert_id), status)
 
 
 def _without_version(body: Mapping[str, Any]) -> dict[str, Any]:
