@@ -176,3 +176,10 @@ def test_the_record_follows_the_field_rule(logged_in, server) -> None:
     viewer = logged_in("viewer").get(f"{API}/{expert_id}/record").get_json()
     assert "family_name" in viewer and "email" not in viewer and "absences" not in viewer
     assert logged_in("briefing").get(f"{API}/{expert_id}/record").status_code == 403
+
+
+def test_an_empty_if_match_tag_is_a_precondition_failure_not_a_crash(planner, made) -> None:
+    """schemathesis found If-Match: "" (werkzeug reads it as None) a 500."""
+    expert_id, _tag = _create(planner, made)
+    answer = planner.patch(f"{API}/{expert_id}", json={"grade": "P-3"}, headers={"If-Match": '""'})
+    assert answer.status_code == 412, answer.get_data(as_text=True)

@@ -3,10 +3,12 @@ experts page reads too), applied in services.personnel."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
+from dashboard.api.problems import PreconditionFailed
 from dashboard.api.records import ETAG_HEADER, IF_MATCH, etag, expected_version, problems_response, with_etag
 from dashboard.api.schemas import (
     QUERY_ARGS,
@@ -31,7 +34,7 @@ from services.access import Permission
 from services.catalog import country_codes
 from services.errors import NotFound
 from services.experts import rules
-from services.records.rulebook import RuleBook
+from services.records import Problem, Problems, RuleBook
 
 blp = Blueprint(
     "experts", __name__,
@@ -130,6 +133,35 @@ class ExpertRecordSchema(ExpertSchema):
     deployments = fields.List(fields.Nested(HistorySchema))
 
 
+JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+}
+
+
+def checked(book: RuleBook, body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The body as the API documents it, then by the rule book: every problem, before the version is looked at
+    (a malformed change is 422 whatever its version). The rule book is lenient for spreadsheets (a number in a
+    text cell, "fr" for "FR"); the API holds its clients to the types, lists and patterns it documents."""
+    body = _without_version(body)
+    _clean, found = book.validate(body, partial=partial)
+    flagged = {p.field for p in found}
+    for name, value in body.items():
+        f = book.fields_by_name.get(name)
+        if f is None or value is None or name in flagged:
+            continue
+        schema = f.schema()
+        if "enum" in schema and value not in schema["enum"]:
+            found.append(Problem(name, "one_of", {"choices": ", ".join(schema["enum"])}))
+        elif not JSON_TYPES.get(schema["type"], lambda _v: True)(value) or (
+                isinstance(value, str) and "pattern" in schema and re.search(schema["pattern"], value) is None):
+            found.append(Problem(name, "invalid"))
+    if found:
+        raise Problems(found)
+    return body
+
+
 def _record(s: Any, principal: Any, expert_id: int, status: int = 200) -> object:
     return with_etag(experts.expert_record(s, principal, expert_id), status)
 
@@ -142,7 +174,11 @@ def _version(s: Any, expert_id: int, body: Mapping[str, Any]) -> int:
     current = s.scalar(select(Expert.version).where(Expert.id == expert_id))
     if current is None:
         raise NotFound(f"No expert with id {expert_id}.")
-    return expected_version(current, body)
+    if "If-Match" in http_request.headers and None in http_request.if_match.as_set():
+        # werkzeug reads an empty tag ("") as None, which records.if_match_versions cannot slice: it names no
+        # version, so it cannot be the current one.
+        raise PreconditionFailed("If-Match names an empty tag: send the ETag you read (e.g. \"v3\").")
+    return expected_version(current, body, what="expert")
 
 
 @blp.route("")
@@ -154,7 +190,8 @@ class Experts(MethodView):
         """Record a new expert (MANAGE_PERSONNEL). 422 lists each field's problem."""
         principal = require(Permission.MANAGE_PERSONNEL)
         with db_session() as s:
-            expert = experts.create_expert(s, principal, _without_version(body), origin=request_origin())
+            expert = experts.create_expert(s, principal, checked(rules.PROFILE, body, partial=False),
+                                           origin=request_origin())
             return _record(s, principal, expert.id, 201)
 
     @blp.arguments(ExpertQuery, **QUERY_ARGS)
@@ -192,10 +229,10 @@ class ExpertDetail(MethodView):
     def patch(self, body: dict[str, Any], expert_id: int) -> object:
         """Change the fields given (status separated needs separated_on). 422 lists each field's problem."""
         principal = require(Permission.MANAGE_PERSONNEL)
+        values = checked(rules.PROFILE, body, partial=True)
         with db_session() as s:
             version = _version(s, expert_id, body)
-            experts.update_expert(s, principal, expert_id, _without_version(body), version=version,
-                                  origin=request_origin())
+            experts.update_expert(s, principal, expert_id, values, version=version, origin=request_origin())
             return _record(s, principal, expert_id)
 
     @blp.arguments(VersionSchema, location="query")
@@ -234,9 +271,10 @@ class ExpertSeparation(MethodView):
     def post(self, body: dict[str, Any], expert_id: int) -> object:
         """Mark the expert separated on a day: the record and its history stay."""
         principal = require(Permission.MANAGE_PERSONNEL)
+        day = checked(rules.PROFILE, {"separated_on": body["separated_on"]}, partial=True)["separated_on"]
         with db_session() as s:
             version = _version(s, expert_id, body)
-            experts.separate_expert(s, principal, expert_id, body["separated_on"], version=version,
+            experts.separate_expert(s, principal, expert_id, day, version=version,
                                     origin=request_origin())
             return _record(s, principal, expert_id)
 
@@ -270,9 +308,10 @@ def _part_routes(part: experts.Part) -> None:
         @problems(blp, 401, 403, 404, 409, 412, 422, 428)
         def post(self, body: dict[str, Any], expert_id: int) -> object:
             principal = require(Permission.MANAGE_PERSONNEL)
+            values = checked(part.book, body, partial=False)
             with db_session() as s:
                 version = _version(s, expert_id, body)
-                experts.add_part(s, principal, expert_id, part.name, _without_version(body), version=version,
+                experts.add_part(s, principal, expert_id, part.name, values, version=version,
                                  origin=request_origin())
                 return _record(s, principal, expert_id, 201)
 
@@ -281,19 +320,20 @@ def _part_routes(part: experts.Part) -> None:
         @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
         @blp.doc(parameters=[IF_MATCH], summary=f"Change one of the expert's {part.name} ({key_doc})")
         @problems(blp, 401, 403, 404, 409, 412, 422, 428)
-        def patch(self, body: dict[str, Any], expert_id: int, key: str) -> object:
+        def patch(self, body: dict[str, Any], expert_id: int, key: str | int) -> object:
             principal = require(Permission.MANAGE_PERSONNEL)
+            values = checked(part.book, body, partial=True)
             with db_session() as s:
                 version = _version(s, expert_id, body)
-                experts.change_part(s, principal, expert_id, part.name, key, _without_version(body),
-                                    version=version, origin=request_origin())
+                experts.change_part(s, principal, expert_id, part.name, key, values, version=version,
+                                    origin=request_origin())
                 return _record(s, principal, expert_id)
 
         @blp.arguments(VersionSchema, location="query")
         @blp.response(200, ExpertRecordSchema, headers=ETAG_HEADER)
         @blp.doc(parameters=[IF_MATCH], summary=f"Remove one of the expert's {part.name} ({key_doc})")
         @problems(blp, 401, 403, 404, 409, 412, 428)
-        def delete(self, query: dict[str, Any], expert_id: int, key: str) -> object:
+        def delete(self, query: dict[str, Any], expert_id: int, key: str | int) -> object:
             principal = require(Permission.MANAGE_PERSONNEL)
             with db_session() as s:
                 version = _version(s, expert_id, query)
@@ -304,7 +344,7 @@ def _part_routes(part: experts.Part) -> None:
     Rows.__name__ = f"Expert{title}"
     Row.__name__ = f"Expert{title}Row"
     blp.route(f"/<int:expert_id>/{part.name}", endpoint=f"expert_{part.name}")(Rows)
-    blp.route(f"/<int:expert_id>/{part.name}/<string(maxlength=60):key>", endpoint=f"expert_{part.name}_row")(Row)
+    blp.route(f"/<int:expert_id>/{part.name}/<key:key>", endpoint=f"expert_{part.name}_row")(Row)
 
 
 for _part in experts.PARTS.values():
