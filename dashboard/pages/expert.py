@@ -546,12 +546,12 @@ def _part_callbacks(name: str) -> None:
                     is_open=Output(Ids.part(name, "collapse"), "is_open", allow_duplicate=True),
                     refresh=Output(Ids.REFRESH, "data", allow_duplicate=True)),
         inputs=dict(_clicks=Input(Ids.part(name, "save"), "n_clicks")),
-        state=dict(form=form_states(form), key=State(Ids.part(name, "key"), "data"),
+        state=dict(form_state=form_states(form), key=State(Ids.part(name, "key"), "data"),
                    expert_id=State(Ids.EXPERT, "data"), version=State(Ids.VERSION, "data"),
                    refresh=State(Ids.REFRESH, "data")),
         roles=Permission.MANAGE_PERSONNEL, prevent_initial_call=True,
     )
-    def save(_clicks: int | None, form_: Any, key: str | None, expert_id: int, version: int | None,
+    def save(_clicks: int | None, form_state: Any, key: str | None, expert_id: int, version: int | None,
              refresh: int | None) -> dict[str, Any]:
         values = form_values(form)
         try:
