@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Computed, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +75,7 @@ class Expert(Generated, Timestamped, Base):
     """A member of a standing capacity. Personal data: names and identifiers never reach the briefing role."""
 
     __tablename__ = "expert"
+    __table_args__ = (CheckConstraint("separated_on IS NULL OR status = 'separated'", name="separated_on_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_number: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
@@ -93,6 +94,13 @@ class Expert(Generated, Timestamped, Base):
         enum_column(ExpertStatus, "expert_status"), nullable=False, default=ExpertStatus.ACTIVE
     )
     entry_on_duty: Mapped[date | None] = mapped_column(Date)
+    # The day the expert left (status separated); the record stays while history refers to it.
+    separated_on: Mapped[date | None] = mapped_column(Date)
+    # When the personal fields were erased on request (services.experts.erase_expert); the record is then
+    # anonymous: names, staff number and email replaced, skills, languages, clearances, trainings and absences gone.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every edit names the version it was made against (optimistic concurrency; parts bump it too).
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     capacity: Mapped[Capacity] = relationship()
     team: Mapped[Team | None] = relationship()
@@ -101,6 +109,9 @@ class Expert(Generated, Timestamped, Base):
     clearances: Mapped[list[ExpertClearance]] = relationship(
         back_populates="expert", cascade="all, delete-orphan"
     )
+    trainings: Mapped[list[ExpertTraining]] = relationship(back_populates="expert", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     @property
     def full_name(self) -> str:
@@ -124,7 +135,11 @@ class ExpertLanguage(Base):
 
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), primary_key=True)
     language_code: Mapped[str] = mapped_column(ForeignKey("language.code"), primary_key=True, index=True)
+    # The overall level (what surge matching reads); reading, writing and speaking where known (CEFR).
     level: Mapped[LanguageLevel] = mapped_column(enum_column(LanguageLevel, "language_level"), nullable=False)
+    reading: Mapped[LanguageLevel | None] = mapped_column(enum_column(LanguageLevel, "language_reading"))
+    writing: Mapped[LanguageLevel | None] = mapped_column(enum_column(LanguageLevel, "language_writing"))
+    speaking: Mapped[LanguageLevel | None] = mapped_column(enum_column(LanguageLevel, "language_speaking"))
 
     expert: Mapped[Expert] = relationship(back_populates="languages")
     language: Mapped[Language] = relationship()
@@ -147,6 +162,25 @@ class ExpertClearance(Base):
 
     expert: Mapped[Expert] = relationship(back_populates="clearances")
     clearance_type: Mapped[ClearanceType] = relationship()
+
+
+class ExpertTraining(Base):
+    """A training an expert completed (any course, by any provider), valid until a date or for good. Mandatory
+    UN trainings that surge matching checks (BSAFE...) stay clearances of a type with is_training."""
+
+    __tablename__ = "expert_training"
+    __table_args__ = (
+        CheckConstraint("valid_until IS NULL OR valid_until >= completed_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(200))
+    completed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    expert: Mapped[Expert] = relationship(back_populates="trainings")
 
 
 class Unavailability(Generated, Base):

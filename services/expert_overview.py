@@ -109,6 +109,7 @@ def _query(principal: Principal, filters: ExpertFilter, day: date,
 
     # The grid's columns in display order; services.access.EXPERT_FIELD_RULES decides which this role gets.
     candidates: list[tuple[str, Any]] = [
+        ("id", Expert.id),  # the link to the expert's page, for roles that see who it is
         ("name", Expert.family_name.concat(", ").concat(Expert.given_name)),
         ("capacity", Capacity.code),
         ("gender", Expert.gender),
@@ -139,7 +140,7 @@ def _query(principal: Principal, filters: ExpertFilter, day: date,
         conditions.append(state == ExpertState.AVAILABLE.value)
     if conditions:
         query = query.where(and_(*conditions))
-    names_first = [Expert.family_name, Expert.given_name] if columns[0][0] == "name" else []
+    names_first = [Expert.family_name, Expert.given_name] if "name" in allowed else []
     query = query.order_by(Capacity.code, *names_first, Expert.id)
     return query, tuple(key for key, _expr in columns)
 

@@ -18,10 +18,10 @@ DETAIL = {"staff_number", "grade", "contract_type", "email", "entry_on_duty", "s
 # The grid shows nationality by name and today's status (mission folded in); the rest follows the API's rule.
 GRID_BASE = {"capacity", "gender", "nationality", "status", "mission"}
 EXPECTED: dict[Role, tuple[set[str], set[str]]] = {  # role: (API fields, grid fields)
-    Role.ADMIN: (BASE | NAMES | DETAIL, GRID_BASE | {"name", "grade", "skills", "languages"}),
-    Role.PLANNER: (BASE | NAMES | DETAIL, GRID_BASE | {"name", "grade", "skills", "languages"}),
-    Role.FINANCE: (BASE | NAMES, GRID_BASE | {"name"}),
-    Role.VIEWER: (BASE | NAMES, GRID_BASE | {"name"}),
+    Role.ADMIN: (BASE | NAMES | DETAIL, GRID_BASE | {"id", "name", "grade", "skills", "languages"}),
+    Role.PLANNER: (BASE | NAMES | DETAIL, GRID_BASE | {"id", "name", "grade", "skills", "languages"}),
+    Role.FINANCE: (BASE | NAMES, GRID_BASE | {"id", "name"}),
+    Role.VIEWER: (BASE | NAMES, GRID_BASE | {"id", "name"}),
     Role.GIS_EDITOR: (BASE, set(GRID_BASE)),
 }
 
@@ -51,8 +51,11 @@ def test_grid_callback_and_api_agree_for_each_role(app, logged_in, role: Role) -
     assert response.status_code == 200, response.get_data(as_text=True)
     grid = response.get_json()["response"]["experts-grid"]
     assert grid["rowData"] and all(set(row) <= grid_fields for row in grid["rowData"])
-    # "mission" is folded into the status text; every other allowed field is a column and in every row.
-    shown = grid_fields - {"mission"}
+    # "mission" is folded into the status text and "id" into the name's link to the expert's page; every other
+    # allowed field is a column and in every row.
+    shown = grid_fields - {"mission", "id"}
+    if "name" in shown:
+        assert all(row["name"].startswith("[") and "](/experts/" in row["name"] for row in grid["rowData"])
     assert {c["field"] for c in grid["columnDefs"]} == shown
     assert all(set(row) == shown for row in grid["rowData"])
     listed = client.get(f"{API}/experts?limit=5").get_json()

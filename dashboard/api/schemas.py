@@ -205,6 +205,13 @@ class ProblemSchema(Schema):
         "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
             "row": {"type": "integer"}, "column": {"type": "string"}}}})
+    # A stale edit's 409 (dashboard/api/records.stale_response): who changed the record, when, and what.
+    changed_by = fields.String(allow_none=True, metadata={"description": "409 stale edit: who changed it."})
+    changed_at = fields.String(allow_none=True, metadata={"description": "409 stale edit: when (ISO 8601).",
+                                                          "format": "date-time"})
+    fields_ = fields.List(fields.String(), data_key="fields",
+                          metadata={"description": "409 stale edit: the fields that changed."})
+    current_version = fields.Integer(metadata={"description": "409 stale edit: the record's version now."})
 
 
 class PageSchema(Schema):

@@ -9,6 +9,7 @@ PAGE_MODULES = (
     "dashboard.pages.briefing",
     "dashboard.pages.missions",
     "dashboard.pages.experts",
+    "dashboard.pages.expert",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
     "dashboard.pages.projects",

@@ -27,9 +27,11 @@ class Ids:
     AVAILABLE_ONLY = "experts-available-only"
     GRID = "experts-grid"
     COUNT = "experts-count"
+    NEW = "experts-new"
 
 
 NATIVE = re.compile(r"\bnative\b")
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!<>|]")
 GENDERS = {
     Gender.FEMALE.value: _l("Female"),
     Gender.MALE.value: _l("Male"),
@@ -40,7 +42,7 @@ GENDERS = {
 
 def _headers() -> dict[str, dict[str, object]]:
     return {
-        "name": {"headerName": _("Name"), "pinned": "left", "minWidth": 200},
+        "name": {"headerName": _("Name"), "pinned": "left", "minWidth": 200, "cellRenderer": "markdown"},
         "capacity": {"headerName": _("Capacity"), "width": 110},
         "gender": {"headerName": _("Gender"), "width": 120},
         "nationality": {"headerName": _("Nationality"), "flex": 1, "minWidth": 150},
@@ -69,7 +71,10 @@ def _status(state: str, mission: str | None) -> str:
 def _records(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     out = []
     for row in rows:
-        record = {k: v for k, v in row.items() if k != "mission"}
+        record = {k: v for k, v in row.items() if k not in ("mission", "id")}
+        if "id" in row and "name" in row:  # the name opens the expert's page (markdown: no HTML goes through)
+            shown = MARKDOWN_SPECIAL.sub(r"\\\g<0>", str(row["name"]))
+            record["name"] = f"[{shown}](/experts/{int(row['id'])})"
         record["gender"] = str(GENDERS.get(str(row["gender"]), row["gender"]))
         record["status"] = _status(str(row["status"]), row["mission"])  # type: ignore[arg-type]
         if "languages" in record:  # "FR C2, EN native": the levels are codes, "native" is a word
@@ -91,8 +96,11 @@ def layout(**_kwargs: object) -> html.Div:
     capacities = [{"label": _("Both capacities"), "value": 0}] + [
         {"label": o.label, "value": o.value} for o in options.capacities
     ]
+    new = [dcc.Link(_("New expert"), href="/experts/new", id=Ids.NEW, className="btn btn-primary btn-sm")] \
+        if current_user.principal.can(Permission.MANAGE_PERSONNEL) else []
     return html.Div([
-        html.H1(_("Experts"), className="h3"),
+        html.Div([html.H1(_("Experts"), className="h3 mb-0"), *new],
+                 className="d-flex justify-content-between align-items-center mb-2"),
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=capacities, value=0, clearable=False), md=6, lg=3),
             dbc.Col(dcc.Dropdown(id=Ids.SKILL, options=[{"label": o.label, "value": o.value} for o in options.skills],

@@ -1,0 +1,23 @@
+"""The expert record (issue 15): rule books per part (``rules``), writes (``records``) and the whole record as a
+role may see it (``reading``). Every function takes a session and a principal and never commits: the web
+pages, the API, the roster import and the expert's self-service all call these same functions.
+"""
+
+from services.experts.reading import deployment_history, editable_profile, expert_record
+from services.experts.records import (
+    PARTS,
+    HasHistory,
+    Part,
+    add_part,
+    change_part,
+    create_expert,
+    delete_expert,
+    erase_expert,
+    remove_part,
+    separate_expert,
+    update_expert,
+)
+
+__all__ = ["PARTS", "HasHistory", "Part", "add_part", "change_part", "create_expert", "delete_expert",
+           "deployment_history", "editable_profile", "erase_expert", "expert_record", "remove_part",
+           "separate_expert", "update_expert"]
