@@ -7,7 +7,7 @@ request. A language has reading, writing and speaking levels (CEFR) beside the o
 reads. expert_training holds any course completed, with its provider and validity.
 
 Revision ID: 0017
-Revises: 0023 (main's head when merged; written on 0016)
+Revises: 0020 (the head when merged; written on 0016)
 """
 
 from collections.abc import Sequence
