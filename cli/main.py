@@ -33,6 +33,7 @@ DEMO_USERS = (
     ("demo-finance", Role.FINANCE, "Demo finance officer"),
     ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
     ("demo-briefing", Role.BRIEFING, "Demo briefer"),
+    ("demo-assessment", Role.ASSESSMENT_OFFICER, "Demo assessment officer"),
 )
 
 

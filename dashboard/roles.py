@@ -14,6 +14,7 @@ ROLE_LABELS = {
     Role.FINANCE: _l("Programme and finance"),
     Role.VIEWER: _l("Viewer"),
     Role.BRIEFING: _l("Briefing"),
+    Role.ASSESSMENT_OFFICER: _l("Assessment officer"),
 }
 
 
