@@ -34,8 +34,8 @@ class Knowledge:
     tna: Assessment
 
 
-@pytest.fixture
-def knowledge(session: Session) -> Knowledge:
+@pytest.fixture(name="knowledge")
+def knowledge_fixture(session: Session) -> Knowledge:
     officer = user(session, Role.ASSESSMENT_OFFICER)
     mission = session.scalar(select(Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym)
                              .limit(1))

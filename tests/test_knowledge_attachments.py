@@ -12,7 +12,7 @@ from models import Attachment
 from services.knowledge.attachments import DOCX, PDF, check_file
 from services.records.problems import Problems, message
 from tests import knowledge_files as files
-from tests.knowledge_fixtures import knowledge  # noqa: F401 - the fixture
+from tests.knowledge_fixtures import knowledge_fixture  # noqa: F401 - the fixture "knowledge"
 
 
 def _code(data: bytes, name: str, **kwargs) -> str:

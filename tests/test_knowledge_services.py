@@ -17,7 +17,7 @@ from services.knowledge.attachments import check_file
 from services.records.problems import Problems
 from services.records.versioning import StaleEdit, VersionRequired
 from tests import knowledge_files as files
-from tests.knowledge_fixtures import Knowledge, knowledge  # noqa: F401 - the fixture
+from tests.knowledge_fixtures import Knowledge, knowledge_fixture  # noqa: F401 - the fixture "knowledge"
 
 GAPS = [{"area": "equipment", "gap": "Radios", "severity": "high", "estimated_cost": "12000"},
         {"area": "software", "gap": "No case-tracking database", "severity": "critical", "estimated_cost": 40000},
@@ -200,4 +200,4 @@ def test_lesson_workflow_needs_a_second_pair_of_eyes(session, knowledge: Knowled
     L.step(session, knowledge.officer, lesson.id, "withdraw", expected=lesson.version)
     listed = L.list_lessons(session, knowledge.briefing, L.LessonFilter())
     assert lesson.id not in {x["id"] for x in listed["items"]}
-    assert Role.BRIEFING == knowledge.briefing.role
+    assert knowledge.briefing.role == Role.BRIEFING
