@@ -18,7 +18,7 @@ from models.knowledge import assessment_deployment, assessment_expert
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.knowledge import lookups
-from services.knowledge.common import flush, load, load_for_change, refuse, touch
+from services.knowledge.common import flush, load, load_for_change, refuse, touch, validate_change
 from services.knowledge.rules import ASSESSMENT, GAP, ids
 from services.records.problems import Problem
 from services.records.versioning import audit_change, snapshot
@@ -119,11 +119,7 @@ def update_assessment(session: Session, principal: Principal, assessment_id: int
     principal.require(Permission.MANAGE_ASSESSMENTS)
     assessment = load_for_change(session, Assessment, assessment_id, ENTITY, expected)
     before = _state(session, assessment)
-    cleaned, problems = ASSESSMENT.validate(data, partial=True)
-    if "end" in cleaned or "start" in cleaned:  # the order of the dates, with the one not sent
-        start, end = cleaned.get("start", assessment.conducted_on), cleaned.get("end", assessment.end_date)
-        if start and end and end < start and not any(p.field == "end" for p in problems):
-            problems.append(Problem("end", "date_order", {"other": "start"}))
+    cleaned, problems = validate_change(ASSESSMENT, data, before)
     columns = _resolve(session, cleaned, problems)
     team = _team(session, data, problems)
     if columns.get("kind", assessment.kind) != AssessmentKind.TECHNOLOGY_NEEDS and assessment.gaps:

@@ -3,6 +3,7 @@ with a concurrent change turned into a Conflict, and raise every problem at once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import func
@@ -11,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.errors import Conflict, NotFound
 from services.records.problems import Problem, Problems
+from services.records.rulebook import RuleBook
 from services.records.versioning import check_version
 
 T = TypeVar("T")
@@ -42,6 +44,15 @@ def flush(session: Session) -> None:
         session.flush()
     except StaleDataError as error:
         raise Conflict("Someone changed this record at the same moment: reload it and redo your change.") from error
+
+
+def validate_change(book: RuleBook, data: Mapping[str, Any], current: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], list[Problem]]:
+    """A change of some fields (PATCH) checked as the whole record it makes, so that the checks across fields
+    see the stored values of the fields not sent (an end date against the stored start). Returns the cleaned
+    values of the fields sent only."""
+    cleaned, problems = book.validate({**{k: current.get(k) for k in book.names}, **data})
+    return {k: v for k, v in cleaned.items() if k in data}, problems
 
 
 def refuse(problems: list[Problem]) -> None:

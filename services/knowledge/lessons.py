@@ -19,7 +19,7 @@ from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.errors import NotFound
 from services.knowledge import lookups
-from services.knowledge.common import flush, load_for_change, refuse, touch
+from services.knowledge.common import flush, load_for_change, refuse, touch, validate_change
 from services.knowledge.rules import LESSON, ids, tags
 from services.records.problems import Problem
 from services.records.versioning import audit_change, snapshot
@@ -111,10 +111,7 @@ def update_lesson(session: Session, principal: Principal, lesson_id: int, data: 
     principal.require(Permission.MANAGE_ASSESSMENTS)
     lesson = load_for_change(session, Lesson, lesson_id, ENTITY, expected)
     before = _state(session, lesson)
-    cleaned, problems = LESSON.validate(data, partial=True)
-    if any(k in cleaned for k in TEXT_FIELDS):  # the pairs of title and text, with the fields not sent
-        merged = {k: cleaned.get(k, getattr(lesson, k)) for k in TEXT_FIELDS}
-        problems += [p for check in LESSON.checks for p in check(merged) if p not in problems]
+    cleaned, problems = validate_change(LESSON, data, before)
     columns = _resolve(session, cleaned, problems)
     extra, set_recs = _links(session, data, problems)
     refuse(problems)

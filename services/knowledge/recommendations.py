@@ -24,7 +24,7 @@ from services.errors import Forbidden
 from services.knowledge import lookups
 from services.knowledge.assessments import attachment_rows
 from services.knowledge.attachments import CheckedFile, store
-from services.knowledge.common import flush, load, load_for_change, refuse, touch
+from services.knowledge.common import flush, load, load_for_change, refuse, touch, validate_change
 from services.knowledge.rules import FOLLOW_UP, NEXT_STATUS, OPEN_STATES, RECOMMENDATION, links
 from services.records.problems import Problem
 from services.records.versioning import audit_change, snapshot
@@ -121,10 +121,7 @@ def update_recommendation(session: Session, principal: Principal, rec_id: int, d
     principal.require(Permission.MANAGE_ASSESSMENTS)
     rec = load_for_change(session, Recommendation, rec_id, ENTITY, expected)
     before = _state(session, rec)
-    cleaned, problems = RECOMMENDATION.validate(data, partial=True)
-    merged = {**before, **cleaned}
-    for check in RECOMMENDATION.checks:  # the addressee's field, with what is not sent
-        problems += [p for p in check(merged) if p not in problems]
+    cleaned, problems = validate_change(RECOMMENDATION, data, before)
     columns = _resolve(session, cleaned, problems)
     refuse(problems)
     for column, value in columns.items():
