@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from models import ApiToken, Deployment, Mission, SurgeRequest, User
+from models import ApiToken, Assessment, Deployment, Lesson, Mission, SurgeRequest, User
 from models.db import session_scope
 from services import tokens
 from services.users import create_user
@@ -51,6 +51,7 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
     with session_scope(factory) as s:
         last_request = s.scalar(select(func.coalesce(func.max(SurgeRequest.id), 0)))
         last_deployment = s.scalar(select(func.coalesce(func.max(Deployment.id), 0)))
+        last_knowledge = {m: s.scalar(select(func.coalesce(func.max(m.id), 0))) for m in (Assessment, Lesson)}
     user_ids: list[int] = []
     for role in ("admin", "briefing"):
         username = f"t-schema-{role}-{secrets.token_hex(4)}"
@@ -72,6 +73,8 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
     with session_scope(factory) as s:
         s.execute(delete(Deployment).where(Deployment.id > last_deployment))
         s.execute(delete(SurgeRequest).where(SurgeRequest.id > last_request))
+        for model, last in last_knowledge.items():  # recommendations, gaps and attachments go with them
+            s.execute(delete(model).where(model.id > last))
         s.execute(delete(ApiToken).where(ApiToken.id.in_(token_ids)))
         s.execute(delete(User).where(User.id.in_(user_ids)))
 

@@ -48,7 +48,7 @@ def test_a_docx_is_accepted_with_its_text_and_a_hyperlink_is_fine() -> None:
     (lambda: files.docx("x", macros=True), "report.docx", "docx_macros"),
     (lambda: files.docx("x", external=True), "report.docx", "docx_external"),
     (lambda: b"PK\x03\x04 truncated zip", "report.docx", "docx_unreadable"),
-    (lambda: b"", "report.pdf", "empty"),
+    (lambda: b"", "report.pdf", "file_empty"),
 ])
 def test_bad_files_are_refused_with_their_reason(maker, name: str, code: str) -> None:
     assert _code(maker(), name) == code
@@ -73,7 +73,7 @@ def test_a_docx_with_an_xml_bomb_is_refused() -> None:
 
 
 def test_over_the_limit_is_refused_before_reading() -> None:
-    assert _code(files.pdf("x") + b"\0" * 2048, "report.pdf", max_bytes=1024) == "too_large"
+    assert _code(files.pdf("x") + b"\0" * 2048, "report.pdf", max_bytes=1024) == "file_too_large"
 
 
 def test_a_refused_file_stores_nothing(session, knowledge) -> None:

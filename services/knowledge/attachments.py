@@ -34,8 +34,8 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 
 register_messages({
-    "too_large": N_("The file is larger than %(max_mb)d MB."),
-    "empty": N_("The file is empty."),
+    "file_too_large": N_("The file is larger than %(max_mb)d MB."),
+    "file_empty": N_("The file is empty."),
     "not_pdf_or_docx": N_("Only PDF and Word (.docx) files are accepted."),
     "not_what_name_says": N_("The file's content is not what its name says (%(expected)s)."),
     "pdf_encrypted": N_("The PDF is encrypted or password-protected: attach an unprotected copy."),
@@ -116,9 +116,9 @@ def check_file(data: bytes, filename: str, *, field: str = "file",
                max_bytes: int = MAX_ATTACHMENT_BYTES) -> CheckedFile:
     """The file checked and its text extracted; Problems (nothing kept) when it is refused."""
     if len(data) > max_bytes:
-        raise Problems([Problem(field, "too_large", {"max_mb": max_bytes // (1024 * 1024)})])
+        raise Problems([Problem(field, "file_too_large", {"max_mb": max_bytes // (1024 * 1024)})])
     if not data:
-        raise Problems([Problem(field, "empty")])
+        raise Problems([Problem(field, "file_empty")])
     name = _name(filename)
     suffix = name[name.rfind("."):].lower() if "." in name else ""
     content_type = KINDS.get(suffix)

@@ -245,7 +245,7 @@ def get_recommendation(session: Session, principal: Principal, rec_id: int) -> d
     row = session.execute(_listing(principal, RecommendationFilter()).where(Recommendation.id == rec_id)).one()
     names = principal.can(Permission.VIEW_PERSON_NAMES) or rec.owner_user_id == principal.user_id
     out = _row(row, names)
-    out.update(_state(session, rec))
+    out.update({k: v for k, v in _state(session, rec).items() if k != "due_on"})
     if not names:
         out["owner"] = None
     out["category"] = rec.category

@@ -37,6 +37,7 @@ register_messages({
     "unknown_user": N_("No active user has this name."),
     "unknown_record": N_("No such record."),
     "gaps_only_tna": N_("Only a technology-needs assessment keeps a gap register."),
+    "not_base64": N_("The file is not base64-encoded."),
     "not_a_link": N_("Give a web address starting with http:// or https://."),
     "too_many": N_("At most %(max)d."),
     "evidence_required": N_("A recommendation is closed as implemented only with evidence: attach a file or "
