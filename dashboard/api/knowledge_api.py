@@ -76,7 +76,7 @@ class GapsIn(Schema):
     version = VERSION
 
 
-class StepIn(Schema):
+class LessonStepIn(Schema):
     class Meta:
         unknown = RAISE
 
@@ -557,7 +557,7 @@ class LessonView(MethodView):
 
 @blp.route("/lessons/<int:lesson_id>/steps")
 class LessonSteps(MethodView):
-    @blp.arguments(StepIn)
+    @blp.arguments(LessonStepIn)
     @blp.response(200, LessonDetail, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
     @problems(blp, 401, 403, 404, 409, 412, 428)

@@ -295,3 +295,10 @@ def implementation_rate(session: Session, principal: Principal, by: str, *, year
     return out
 
 
+
+
+def owner_options(session: Session, principal: Principal) -> list[tuple[str, str]]:
+    """Who may own a recommendation: the active users, (username, display name)."""
+    principal.require(Permission.MANAGE_ASSESSMENTS)
+    return [(u, n) for u, n in session.execute(select(User.username, User.display_name)
+                                               .where(User.active.is_(True)).order_by(User.display_name))]
