@@ -114,7 +114,8 @@ def layout(assessment_id: str = "", **_kwargs: object) -> Any:
         dcc.Store(id=Ids.REFRESH, data=0),
         html.A("← " + _("Assessments"), href="/assessments", className="small"),
         html.Div(id=Ids.HEADER),
-        dbc.Row([dbc.Col([edit, files], lg=6), dbc.Col([gaps, recs] if gaps else [recs], lg=6)]),
+        dbc.Row([dbc.Col([edit, files], lg=6),
+                 dbc.Col([gaps, recs] if gaps else [html.Div(id=Ids.GAPS, hidden=True), recs], lg=6)]),
     ])
 
 

@@ -164,12 +164,13 @@ def search(session: Session, principal: Principal, text: str | None, filt: Searc
     return {"items": items, "more": more, "query": q}
 
 
-def _headline(text_col: Any, query: Any) -> Any:
-    """The extract in whichever configuration marks a hit (English first), on the text as written."""
+def _headline(text_col: Any, query: Any, locale: str = "en") -> Any:
+    """The extract in whichever configuration marks a hit (the reader's language first), on the text as
+    written."""
     body = _unmarked(func.left(text_col, HEADLINE_CHARS))
-    en = func.ts_headline(EN, body, query, HEADLINE_OPTIONS)
-    fr = func.ts_headline(FR, body, query, HEADLINE_OPTIONS)
-    return case((func.strpos(en, START) > 0, en), else_=fr)
+    first, second = (FR, EN) if locale == "fr" else (EN, FR)
+    one = func.ts_headline(first, body, query, HEADLINE_OPTIONS)
+    return case((func.strpos(one, START) > 0, one), else_=func.ts_headline(second, body, query, HEADLINE_OPTIONS))
 
 
 def _details(session: Session, query: Any, wanted: set[tuple[str, int]], locale: str) -> dict[tuple[str, int], Any]:
@@ -180,8 +181,10 @@ def _details(session: Session, query: Any, wanted: set[tuple[str, int]], locale:
     year_a = cast(extract("year", Assessment.conducted_on), Integer)
     if by_kind.get("lesson"):
         first, second = (Lesson.title_fr, Lesson.title_en) if locale == "fr" else (Lesson.title_en, Lesson.title_fr)
-        body = func.concat_ws(" \n ", Lesson.title_en, Lesson.body_en, Lesson.title_fr, Lesson.body_fr)
-        for r in session.execute(select(Lesson.id, func.coalesce(first, second), _headline(body, query),
+        texts = (Lesson.title_fr, Lesson.body_fr, Lesson.title_en, Lesson.body_en) if locale == "fr" else \
+            (Lesson.title_en, Lesson.body_en, Lesson.title_fr, Lesson.body_fr)
+        body = func.concat_ws(" \n ", *texts)  # the reader's language first: its extract comes from there
+        for r in session.execute(select(Lesson.id, func.coalesce(first, second), _headline(body, query, locale),
                                         Mission.acronym,
                                         cast(extract("year", func.coalesce(Lesson.published_at, Lesson.created_at)),
                                              Integer))
@@ -192,14 +195,14 @@ def _details(session: Session, query: Any, wanted: set[tuple[str, int]], locale:
     if by_kind.get("assessment"):
         for r in session.execute(select(Assessment.id, Assessment.title,
                                         _headline(func.concat_ws(" \n ", Assessment.title, Assessment.findings),
-                                                  query), Mission.acronym, year_a)
+                                                  query, locale), Mission.acronym, year_a)
                                  .outerjoin(Mission, Mission.id == Assessment.mission_id)
                                  .where(Assessment.id.in_(by_kind["assessment"]))):
             out[("assessment", r[0])] = {"title": r[1], "extract": _mark(r[2]), "mission": r[3], "year": r[4],
                                          "href": f"/assessments/{r[0]}"}
     if by_kind.get("recommendation"):
         for r in session.execute(select(Recommendation.id, func.left(Recommendation.text, 120),
-                                        _headline(Recommendation.text, query), Mission.acronym, year_a,
+                                        _headline(Recommendation.text, query, locale), Mission.acronym, year_a,
                                         Assessment.id)
                                  .join(Assessment, Assessment.id == Recommendation.assessment_id)
                                  .outerjoin(Mission, Mission.id == Assessment.mission_id)
@@ -209,7 +212,7 @@ def _details(session: Session, query: Any, wanted: set[tuple[str, int]], locale:
     if by_kind.get("attachment"):
         owner = func.coalesce(Attachment.assessment_id, Recommendation.assessment_id)
         for r in session.execute(select(Attachment.id, Attachment.filename,
-                                        _headline(Attachment.extracted_text, query), Mission.acronym, year_a,
+                                        _headline(Attachment.extracted_text, query, locale), Mission.acronym, year_a,
                                         Attachment.assessment_id, Recommendation.id)
                                  .outerjoin(RecommendationFollowUp,
                                             RecommendationFollowUp.id == Attachment.follow_up_id)
