@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from services.records.problems import N_
 from services.spreadsheet_cells import escape_formula
 
 Translate = Callable[[str], str]
@@ -23,10 +24,10 @@ Translate = Callable[[str], str]
 def rate_tables(rates: Mapping[str, Sequence[Mapping[str, Any]]], key_label: Callable[[str, Any], str],
                 t: Translate) -> list[tuple[str, list[list[Any]]]]:
     """(title, rows with a header) per dimension: the one table both formats write."""
-    titles = {"mission": t("By mission"), "country": t("By contributing country"), "kind": t("By kind"),
-              "year": t("By year")}
-    header = [t("Group"), t("Recommendations"), t("Counted"), t("Implemented"), t("Partially implemented"),
-              t("Overdue"), t("Implementation rate")]
+    titles = {"mission": t(N_("By mission")), "country": t(N_("By contributing country")), "kind": t(N_("By kind")),
+              "year": t(N_("By year"))}
+    header = [t(N_("Group")), t(N_("Recommendations")), t(N_("Counted")), t(N_("Implemented")),
+              t(N_("Partially implemented")), t(N_("Overdue")), t(N_("Implementation rate"))]
     out = []
     for dim, rows in rates.items():
         body = [[key_label(dim, r["key"]), r["total"], r["counted"], r["implemented"], r["partially_implemented"],
