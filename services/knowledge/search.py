@@ -26,10 +26,11 @@ from services.access import Permission, Principal
 KINDS = ("lesson", "assessment", "recommendation", "attachment")
 MAX_QUERY_CHARS = 500  # a longer query is cut here: nobody types more, and the parse stays cheap
 PAGE = 20
+CANDIDATES = 300  # matches ranked per kind (see part() in search)
 HEADLINE_CHARS = 50_000  # ts_headline reads this much of a long report: extracts stay fast
 START, STOP = "\ue000", "\ue001"  # private-use characters mark the hits; the text's own are removed first
-HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, MaxFragments=2, "
-                    "FragmentDelimiter=\" … \"")
+HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, "
+                    "ShortWord=2")  # one fragment (MaxFragments=0): the cheap algorithm
 EN = cast(literal("hub_english"), REGCONFIG)
 FR = cast(literal("hub_french"), REGCONFIG)
 
@@ -116,10 +117,14 @@ def search(session: Session, principal: Principal, text: str | None, filt: Searc
     parts = []
 
     def part(kind: str, id_col: Any, vector: Any, mission_id: Any, capacity_id: Any, year: Any, joins: Any) -> None:
-        stmt = joins(select(literal(kind, String).label("kind"), id_col.label("id"),
-                            func.ts_rank_cd(vector, tsq, 32).label("rank")).select_from(qc))
-        stmt = _where(stmt, vector, tsq, mission_id, capacity_id, year, filt, ids)
-        parts.append(stmt)
+        # Ranking reads each matching record's whole vector: a word in every other record would rank them all.
+        # At most CANDIDATES matches of a kind are ranked (those the index gives first), so a query costs the
+        # same on 10,000 records or 10 million; a query that broad says "more", and a second word narrows it.
+        found = joins(select(literal(kind, String).label("kind"), id_col.label("id"), vector.label("v"))
+                      .select_from(qc))
+        found = _where(found, vector, tsq, mission_id, capacity_id, year, filt, ids).limit(CANDIDATES).subquery()
+        parts.append(select(found.c.kind, found.c.id, func.ts_rank_cd(found.c.v, qc.c.q, 32).label("rank"))
+                     .select_from(found).join(qc, literal_column("true")))
 
     lesson_year = extract("year", func.coalesce(Lesson.published_at, Lesson.created_at))
     assessment_year = extract("year", Assessment.conducted_on)
