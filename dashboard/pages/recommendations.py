@@ -26,6 +26,8 @@ from services.access import Permission
 from services.formatting import percent
 from services.knowledge import recommendations as R
 
+SCROLL = {"maxHeight": "360px", "overflowY": "auto"}  # long lists scroll inside their card
+
 
 class Ids:
     OWNER = "recs-owner"
@@ -54,9 +56,9 @@ def layout(**_kwargs: object) -> html.Div:
         html.H1(_("Recommendations"), className="h3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([html.H2(_("Overdue"), className="h5 text-danger"),
-                                           html.Div(id=Ids.OVERDUE)])), lg=6, className="mb-3"),
+                                           html.Div(id=Ids.OVERDUE, style=SCROLL)])), lg=6, className="mb-3"),
             dbc.Col(dbc.Card(dbc.CardBody([html.H2(_("Due within 30 days"), className="h5"),
-                                           html.Div(id=Ids.DUE_SOON)])), lg=6, className="mb-3"),
+                                           html.Div(id=Ids.DUE_SOON, style=SCROLL)])), lg=6, className="mb-3"),
         ]),
         dbc.Card(dbc.CardBody([
             dbc.Row([dbc.Col(html.H2(_("Implementation rate"), className="h5"), md=5),
@@ -75,7 +77,7 @@ def layout(**_kwargs: object) -> html.Div:
                 dbc.Col(dbc.Select(id=Ids.STATUS, value="", options=[{"label": _("Any status"), "value": ""},
                                                                      *options(STATUS_LABELS)]), md=4),
                 dbc.Col(html.Div(id=Ids.COUNT, className="text-muted pt-2"), md=4)], className="g-2 mb-2"),
-            html.Div(id=Ids.ALL)])),
+            html.Div(id=Ids.ALL, style={**SCROLL, "maxHeight": "640px"})])),
     ])
 
 
