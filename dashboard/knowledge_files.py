@@ -4,6 +4,7 @@ implementation-rate.<xlsx|pdf>?lang=en|fr``), each an audit event."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response, abort
@@ -17,7 +18,7 @@ from dashboard.context import db_session, request_origin
 from dashboard.file_responses import attachment
 from services import audit
 from services.access import Permission
-from services.formatting import percent
+from services.formatting import day, percent
 from services.knowledge import attachments as F
 from services.knowledge import recommendations as R
 from services.knowledge import reports
@@ -47,7 +48,7 @@ def rate_report(fmt: str) -> Response:
         tables = reports.rate_tables(rates, key_label, gettext)
         title = gettext("Recommendations: implementation rate")
         note = gettext("Implementation rate = implemented ÷ recommendations, not counting those not accepted or "
-                       "closed as overtaken. As of %(day)s.", day=reports.stamp())
+                       "closed as overtaken. As of %(day)s.", day=day(date.today(), lang, "long"))
         body = reports.xlsx(title, tables, note) if fmt == "xlsx" else \
             reports.pdf(title, tables, note, lambda v: "—" if v is None else percent(v, lang))
     return attachment(body, "implementation-rate", fmt, lang)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
@@ -70,7 +69,3 @@ def pdf(title: str, tables: list[tuple[str, list[list[Any]]]], note: str, percen
         story += [table, Spacer(1, 12)]
     doc.build(story)
     return out.getvalue()
-
-
-def stamp(today: date | None = None) -> str:
-    return (today or date.today()).isoformat()
