@@ -22,7 +22,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
 from dashboard.api.records import ETAG_HEADER, IF_MATCH, expected_version, with_etag
-from dashboard.api.schemas import QUERY_ARGS, PageSchema, PagingQuery, paging, problems
+from dashboard.api.schemas import QUERY_ARGS, Money, PageSchema, PagingQuery, paging, problems
 from dashboard.context import db_session, hub, request_origin
 from dashboard.i18n import current_locale
 from models import Assessment, Lesson, Recommendation
@@ -162,13 +162,13 @@ class AssessmentDetail(Schema):
     end = fields.Date(allow_none=True)
     mode = fields.String(allow_none=True)
     allocation_id = fields.Integer(allow_none=True)
-    cost = fields.Decimal(as_string=True, allow_none=True)
+    cost = Money(allow_none=True)
     findings = fields.String(allow_none=True)
     report_ref = fields.String(allow_none=True)
     expert_ids = fields.List(fields.Integer())
     deployment_ids = fields.List(fields.Integer())
     gaps = fields.List(fields.Dict())
-    gap_total = fields.Decimal(as_string=True)
+    gap_total = Money()
     team = fields.Dict()
     attachments = fields.List(fields.Nested(AttachmentSchema))
 
