@@ -186,6 +186,8 @@ def test_lesson_workflow_needs_a_second_pair_of_eyes(session, knowledge: Knowled
         "title_fr": "Les radios d'abord", "body_fr": "Acheter les radios avant les véhicules.",
         "mission": knowledge.mission, "tags": ["equipment", "equipment", "tna"]})
     assert lesson.tags == ["equipment", "tna"] and lesson.status == "draft"
+    tagged = L.list_lessons(session, knowledge.officer, L.LessonFilter(tag="tna"))["items"]
+    assert [x["id"] for x in tagged] == [lesson.id]
     with pytest.raises(Problems) as caught:
         L.step(session, knowledge.officer, lesson.id, "review", expected=lesson.version)
     assert _codes(caught.value) == {("status", "own_review")}

@@ -50,9 +50,9 @@ def _resolve(session: Session, data: Mapping[str, Any], problems: list[Problem])
         columns["capacity_id"] = lookups.capacity_id(session, data["capacity"], "capacity", problems)
     if "assessment_id" in data:
         found: list[Problem] = []
-        columns["assessment_id"] = (lookups.existing_ids(session, Assessment, {0: data["assessment_id"]},
-                                                         "assessment_id", found) or [None])[0] \
-            if data["assessment_id"] is not None else None
+        known = lookups.existing_ids(session, Assessment, {0: data["assessment_id"]}, "assessment_id", found) \
+            if data["assessment_id"] is not None else []
+        columns["assessment_id"] = known[0] if known else None
         problems += [Problem("assessment_id", p.code) for p in found]
     return columns
 
@@ -168,7 +168,7 @@ def list_lessons(session: Session, principal: Principal, filt: LessonFilter, loc
     if filt.status:
         stmt = stmt.where(Lesson.status == filt.status)
     if filt.tag:
-        stmt = stmt.where(Lesson.tags.any(filt.tag))
+        stmt = stmt.where(Lesson.tags.contains([filt.tag]))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.execute(stmt.order_by(Lesson.updated_at.desc(), Lesson.id.desc())
                            .limit(filt.limit).offset(filt.offset)).all()
