@@ -17,6 +17,7 @@ from dashboard.components.knowledge_parts import (
     STATUS_LABELS,
     control,
     label,
+    options,
     saved,
     status_badge,
     upload,
@@ -31,9 +32,10 @@ from services.access import Permission
 from services.errors import HubError
 from services.formatting import day, timestamp
 from services.knowledge import recommendations as R
-from services.knowledge.rules import FOLLOW_UP, LINKS_MAX
+from services.knowledge.rules import FOLLOW_UP, LINKS_MAX, RECOMMENDATION
 
 FORM = "rec-follow"
+EDIT = "rec-edit"
 
 
 class Ids:
@@ -47,6 +49,8 @@ class Ids:
     FILE_NAMES = "rec-file-names"
     SAVE = "rec-save"
     ALERT = "rec-alert"
+    EDIT_SAVE = "rec-edit-save"
+    EDIT_ALERT = "rec-edit-alert"
 
 
 @page_layout(Permission.VIEW_AGGREGATES)
@@ -74,6 +78,26 @@ def layout(rec_id: str = "", **_kwargs: object) -> Any:
         html.Div(id=Ids.ALERT, className="mt-2"),
         dbc.Button(_("Record the follow-up"), id=Ids.SAVE, color="primary", className="mt-2"),
     ]), className="mb-3") if may_follow else None
+    editor = None
+    if current_user.can(Permission.MANAGE_ASSESSMENTS):
+        with db_session() as s:
+            owners = R.owner_options(s, current_user.principal)
+        editor = dbc.Card(dbc.CardBody([
+            html.H2(_("Edit"), className="h5"),
+            control(EDIT, RECOMMENDATION, "text", detail["text"], kind="textarea", rows=2),
+            dbc.Row([control(EDIT, RECOMMENDATION, "priority", detail["priority"], choices=options(PRIORITY_LABELS),
+                             width=4),
+                     control(EDIT, RECOMMENDATION, "addressee", detail["addressee"],
+                             choices=options(ADDRESSEE_LABELS), width=4),
+                     control(EDIT, RECOMMENDATION, "due_on", detail["due_on"], kind="date", width=4)]),
+            dbc.Row([control(EDIT, RECOMMENDATION, "addressee_mission", detail["addressee_mission"], width=4),
+                     control(EDIT, RECOMMENDATION, "addressee_country", detail["addressee_country"], width=4),
+                     control(EDIT, RECOMMENDATION, "addressee_unit", detail["addressee_unit"], width=4)]),
+            dbc.Row([control(EDIT, RECOMMENDATION, "owner", detail["owner"] or "", width=6, choices=[
+                {"label": "—", "value": ""}, *({"label": n, "value": u} for u, n in owners)]),
+                     control(EDIT, RECOMMENDATION, "category", detail["category"], width=6)]),
+            html.Div(id=Ids.EDIT_ALERT),
+            dbc.Button(_("Save changes"), id=Ids.EDIT_SAVE, color="secondary")]), className="mb-3")
     return html.Div([
         dcc.Store(id=Ids.ID, data=key), dcc.Store(id=Ids.VERSION, data=detail["version"]),
         dcc.Store(id=Ids.REFRESH, data=0),
@@ -81,7 +105,7 @@ def layout(rec_id: str = "", **_kwargs: object) -> Any:
         html.Div(id=Ids.HEADER),
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.H2(_("Follow-ups"), className="h5"), html.Div(id=Ids.TRAIL)])),
                          lg=6, className="mb-3"),
-                 dbc.Col(form, lg=6)]),
+                 dbc.Col([form, editor], lg=6)]),
     ])
 
 
@@ -153,6 +177,30 @@ def follow_up(clicks: int | None, form: dict[str, Any], key: int, version: int, 
             "alert": alert or dbc.Alert(_("Follow-up recorded."), color="success", duration=4000),
             "refresh": (refresh or 0) + 1 if ok else dash.no_update,
             "clear_files": None if ok else dash.no_update, "links": "" if ok else dash.no_update}
+
+
+@secured_callback(
+    output={"feedback": feedback_outputs(EDIT), "alert": Output(Ids.EDIT_ALERT, "children"),
+            "version": Output(Ids.VERSION, "data", allow_duplicate=True),
+            "refresh": Output(Ids.REFRESH, "data", allow_duplicate=True)},
+    inputs={"clicks": Input(Ids.EDIT_SAVE, "n_clicks")},
+    state={"form": form_states(EDIT), "key": State(Ids.ID, "data"), "version": State(Ids.VERSION, "data"),
+           "refresh": State(Ids.REFRESH, "data")},
+    roles=Permission.MANAGE_ASSESSMENTS, prevent_initial_call=True,
+)
+def edit(clicks: int | None, form: dict[str, Any], key: int, version: int, refresh: int) -> dict[str, Any]:
+    values = form_values(EDIT)
+
+    def act() -> int:
+        with db_session() as s:
+            return R.update_recommendation(s, current_user.principal, int(key), values, expected=version,
+                                           origin=request_origin()).version
+
+    feedback, alert, new_version = saved(EDIT, RECOMMENDATION, act, lambda v: v)
+    ok = new_version is not None
+    return {"feedback": feedback, "version": new_version if ok else dash.no_update,
+            "alert": alert or dbc.Alert(_("Saved."), color="success", duration=4000, id="rec-edit-saved"),
+            "refresh": (refresh or 0) + 1 if ok else dash.no_update}
 
 
 def title(rec_id: str = "", **_kwargs: object) -> str:

@@ -95,6 +95,9 @@ def test_tna_gaps_report_recommendations_follow_up_overdue_and_search(page: Page
 
         page.click("#rec-list a:has-text('Procure digital radios')")
         page.wait_for_url(re.compile(r"/recommendations/\d+$"))
+        page.fill(field("rec-edit", "category"), "equipment")  # an edit, with the version read
+        page.click("#rec-edit-save")
+        expect(page.locator("#rec-edit-saved")).to_be_visible()
         follow = "rec-follow"
         page.select_option(field(follow, "status"), "implemented")
         page.fill(field(follow, "note"), "Radios delivered and installed.")
