@@ -34,15 +34,17 @@ QUERIES = ["police reform", "assessments", "radios", "training of trainers", "co
            "prison overcrowding", '"case tracking"', "gender", "réforme", "reforme securite", "policiers",
            "formation des formateurs", "surpopulation carcérale", "égalité des genres", "vérification",
            "équipements radio"]
-EN = ("police reform vetting training trainers community policing prison overcrowding case tracking database "
+EN_TEXT = ("police reform vetting training trainers community policing prison overcrowding case tracking database "
       "radios equipment gender parity assessment assessments recommendation unit rotation mandate planning "
       "justice corrections detention crime scene procedures human rights screening patrols women officers "
-      "deployment mission support logistics budget donors evaluation verification visit").split()  # noqa: SIM905
-FR = ("réforme du secteur de la sécurité vérification formation des formateurs police de proximité surpopulation "
+      "deployment mission support logistics budget donors evaluation verification visit")
+FR_TEXT = ("réforme du secteur de la sécurité vérification formation des formateurs police de proximité surpopulation "
       "carcérale suivi des dossiers base de données radios équipements égalité des genres évaluation "
       "recommandation unité rotation mandat planification justice administration pénitentiaire détention "
       "scène de crime procédures droits humains patrouilles policières femmes policiers déploiement "
-      "soutien logistique budget donateurs visite").split()  # noqa: SIM905
+      "soutien logistique budget donateurs visite")
+
+EN, FR = EN_TEXT.split(), FR_TEXT.split()
 
 
 def _sentence(rng: random.Random, words: list[str], n: int) -> str:
