@@ -17,6 +17,7 @@ from dashboard.components.import_preview import init_import_routes
 from dashboard.context import HubContext
 from dashboard.errors import init_errors
 from dashboard.i18n import init_html_lang, init_i18n
+from dashboard.knowledge_files import init_knowledge_files
 from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     init_api(server, settings)
     init_ogc(server)
     init_map_files(server)
+    init_knowledge_files(server)
     init_import_routes(server)
 
     app = Dash(

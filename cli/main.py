@@ -34,6 +34,7 @@ DEMO_USERS = (
     ("demo-programme", Role.PROGRAMME, "Demo programme officer"),
     ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
     ("demo-briefing", Role.BRIEFING, "Demo briefer"),
+    ("demo-assessment", Role.ASSESSMENT_OFFICER, "Demo assessment officer"),
 )
 
 

@@ -15,6 +15,7 @@ ROLE_LABELS = {
     Role.PROGRAMME: _l("Programme"),
     Role.VIEWER: _l("Viewer"),
     Role.BRIEFING: _l("Briefing"),
+    Role.ASSESSMENT_OFFICER: _l("Assessment officer"),
 }
 
 

@@ -5,7 +5,14 @@ from models.base import Base
 from models.funding import Allocation, Donor, Expenditure, Fund, Grant
 from models.geography import Country, Mission, Site, mission_host_country
 from models.gis import Layer, LayerFeature, LayerVersion
-from models.knowledge import Assessment, Lesson, Recommendation, RecommendationFollowUp
+from models.knowledge import (
+    Assessment,
+    AssessmentGap,
+    Attachment,
+    Lesson,
+    Recommendation,
+    RecommendationFollowUp,
+)
 from models.operations import (
     Deployment,
     SurgeRequest,
@@ -36,6 +43,8 @@ __all__ = [
     "Allocation",
     "ApiToken",
     "Assessment",
+    "AssessmentGap",
+    "Attachment",
     "AuditEvent",
     "Base",
     "Capacity",

@@ -131,18 +131,54 @@ class ResultLevel(StrEnum):
 
 
 class AssessmentKind(StrEnum):
-    PRE_DEPLOYMENT_VISIT = "pre_deployment_visit"
+    PRE_DEPLOYMENT_VISIT = "pre_deployment_visit"  # of a formed police unit
+    FPU_VERIFICATION_VISIT = "fpu_verification_visit"
     INDIVIDUAL_POLICE_ASSESSMENT = "individual_police_assessment"
     TECHNOLOGY_NEEDS = "technology_needs_assessment"
     MISSION_MANAGER_VISIT = "mission_manager_visit"
-    EVALUATION = "evaluation"
+    STANDING_CAPACITY = "standing_capacity_assessment"
+
+
+class AssessmentMode(StrEnum):
+    IN_PERSON = "in_person"
+    HYBRID = "hybrid"
+    VIRTUAL = "virtual"
+
+
+class GapArea(StrEnum):
+    """The areas of a technology-needs assessment's gap register."""
+
+    PERSONNEL = "personnel"
+    FACILITIES = "facilities"
+    SOFTWARE = "software"
+    EQUIPMENT = "equipment"
+    WORKING_METHODS = "working_methods"
 
 
 class RecommendationStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     IMPLEMENTED = "implemented"
-    CLOSED = "closed"
+    PARTIALLY_IMPLEMENTED = "partially_implemented"
+    NOT_ACCEPTED = "not_accepted"
+    CLOSED_OVERTAKEN = "closed_overtaken"
+
+
+# A recommendation in one of these is no longer followed up (it is never overdue).
+RECOMMENDATION_CLOSED = frozenset({RecommendationStatus.IMPLEMENTED, RecommendationStatus.PARTIALLY_IMPLEMENTED,
+                                   RecommendationStatus.NOT_ACCEPTED, RecommendationStatus.CLOSED_OVERTAKEN})
+
+
+class Addressee(StrEnum):
+    MISSION = "mission"
+    CONTRIBUTING_COUNTRY = "contributing_country"
+    HQ_UNIT = "hq_unit"
+
+
+class LessonStatus(StrEnum):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+    PUBLISHED = "published"
 
 
 class GeometryType(StrEnum):
@@ -169,6 +205,7 @@ class Role(StrEnum):
     PROGRAMME = "programme"
     VIEWER = "viewer"
     BRIEFING = "briefing"
+    ASSESSMENT_OFFICER = "assessment_officer"
 
 
 class LanguageLevel(StrEnum):

@@ -26,13 +26,15 @@ class Permission(enum.StrEnum):
     MANAGE_LAYERS = "manage_layers"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    # Assessments, their gap registers, reports and recommendations; lessons through their review workflow.
+    MANAGE_ASSESSMENTS = "manage_assessments"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PLANNER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_PERSONNEL_DETAIL,
-                             P.MANAGE_PERSONNEL, P.MANAGE_SURGE, P.VIEW_FUNDING}),
+                             P.MANAGE_PERSONNEL, P.MANAGE_SURGE, P.VIEW_FUNDING, P.MANAGE_ASSESSMENTS}),
     Role.FINANCE: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING,
                              P.MANAGE_FUNDING}),
     Role.PROGRAMME: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING,
@@ -40,6 +42,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GIS_EDITOR: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.MANAGE_LAYERS}),
     Role.VIEWER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING}),
     Role.BRIEFING: frozenset({P.VIEW_AGGREGATES}),
+    Role.ASSESSMENT_OFFICER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES,
+                                        P.MANAGE_ASSESSMENTS}),
 }
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)

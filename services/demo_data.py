@@ -195,10 +195,11 @@ FEEDBACK = ["Timely and highly relevant support.", "Excellent knowledge of the n
             "Support ended before the handover was complete.", "Strong coordination with the mission's components."]
 ASSESSMENT_TITLES = {
     AssessmentKind.PRE_DEPLOYMENT_VISIT: "Pre-deployment visit of a formed police unit",
+    AssessmentKind.FPU_VERIFICATION_VISIT: "Verification visit of a formed police unit",
     AssessmentKind.INDIVIDUAL_POLICE_ASSESSMENT: "Assessment for mission service of individual police officers",
     AssessmentKind.TECHNOLOGY_NEEDS: "Police technology needs assessment",
     AssessmentKind.MISSION_MANAGER_VISIT: "Mission-manager visit",
-    AssessmentKind.EVALUATION: "Evaluation of standing capacity support",
+    AssessmentKind.STANDING_CAPACITY: "Assessment of standing capacity support",
 }
 RECOMMENDATIONS = [
     ("training", "Deliver refresher training on public order management before rotation."),
@@ -1121,7 +1122,7 @@ def _knowledge(session: Session, ctx: _Context, experts: int, window: int, seed:
         kind = kinds[i % len(kinds)]
         mission = current.iloc[int(rng.integers(0, len(current)))]
         conducted = today - int(rng.integers(20, min(window, YEARS * 365)))
-        capacity = "SPC" if kind != AssessmentKind.EVALUATION or rng.random() < 0.5 else "JCSC"
+        capacity = "SPC" if kind != AssessmentKind.STANDING_CAPACITY or rng.random() < 0.5 else "JCSC"
         year = int((EPOCH + np.int64(conducted)).astype("datetime64[Y]").astype(int) + 1970)
         assessments.append({"id": int(ids[i]), "kind": str(kind),
                             "title": f"{ASSESSMENT_TITLES[kind]}: {mission.acronym} {year}",
@@ -1139,19 +1140,26 @@ def _knowledge(session: Session, ctx: _Context, experts: int, window: int, seed:
                          "priority": str(list(Priority)[int(rng.choice(4, p=[0.2, 0.4, 0.3, 0.1]))]),
                          "responsible_entity": RESPONSIBLE[int(rng.integers(0, len(RESPONSIBLE)))],
                          "due_on": str(EPOCH + np.int64(due)), "status": str(status), "is_generated": True})
-            trail = statuses[: statuses.index(status) + 1]
+            # The way there: open, then in progress unless it was refused at once, then where it ended.
+            trail = list(dict.fromkeys([RecommendationStatus.OPEN] + (
+                [] if status == RecommendationStatus.NOT_ACCEPTED else [RecommendationStatus.IN_PROGRESS])
+                + [status]))[: statuses.index(status) + 1]
             last = max(conducted + 2, min(today - 1, due + 30))
             moments = np.sort(rng.integers(conducted + 1, max(last, conducted + 2), len(trail)))
             notes = {RecommendationStatus.OPEN: "Recommendation accepted by the responsible entity.",
                      RecommendationStatus.IN_PROGRESS: "Implementation started; plan shared.",
                      RecommendationStatus.IMPLEMENTED: "Implementation verified on site.",
-                     RecommendationStatus.CLOSED: "Closed after verification."}
+                     RecommendationStatus.PARTIALLY_IMPLEMENTED: "Partly implemented; the rest is not funded.",
+                     RecommendationStatus.NOT_ACCEPTED: "Not accepted by the responsible entity.",
+                     RecommendationStatus.CLOSED_OVERTAKEN: "Closed: overtaken by the new mandate."}
             for step, moment in zip(trail, moments, strict=True):
                 evidence = f"DEMO/EVID/{rid}" if step in (RecommendationStatus.IMPLEMENTED,
-                                                          RecommendationStatus.CLOSED) else None
+                                                          RecommendationStatus.PARTIALLY_IMPLEMENTED) else None
                 follow.append((rid, _ts(int(moment), 10.0), str(step), notes[step], evidence))
     acronym_id = dict(zip(ctx.missions.acronym, ctx.missions.id, strict=True))
-    lessons = [{"title": t, "body": b, "language_code": lang, "tags": "{" + ",".join(f'"{x}"' for x in tags) + "}",
+    lessons = [{"title_en": t if lang == "en" else None, "body_en": b if lang == "en" else None,
+                "title_fr": t if lang == "fr" else None, "body_fr": b if lang == "fr" else None,
+                "status": "published", "tags": "{" + ",".join(f'"{x}"' for x in tags) + "}",
                 "mission_id": acronym_id.get(m) if m else None, "capacity_id": ctx.capacity_ids[c],
                 "assessment_id": None, "attachment_ref": None, "is_generated": True}
                for lang, t, b, tags, m, c in LESSONS]

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from models import ApiToken, Deployment, Expert, Mission, Project, SurgeRequest, User
+from models import ApiToken, Assessment, Deployment, Expert, Lesson, Mission, Project, SurgeRequest, User
 from models.db import session_scope
 from services import tokens
 from services.users import create_user
@@ -53,6 +53,7 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
         last_deployment = s.scalar(select(func.coalesce(func.max(Deployment.id), 0)))
         last_project = s.scalar(select(func.coalesce(func.max(Project.id), 0)))
         last_expert = s.scalar(select(func.coalesce(func.max(Expert.id), 0)))
+        last_knowledge = {m: s.scalar(select(func.coalesce(func.max(m.id), 0))) for m in (Assessment, Lesson)}
     user_ids: list[int] = []
     for role in ("admin", "briefing"):
         username = f"t-schema-{role}-{secrets.token_hex(4)}"
@@ -90,6 +91,8 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
         s.execute(delete(SurgeRequest).where(SurgeRequest.id > last_request))
         s.execute(delete(Project).where(Project.id > last_project))  # its parts and site links go with it
         s.execute(delete(Expert).where(Expert.id > last_expert))
+        for model, last in last_knowledge.items():  # recommendations, gaps and attachments go with them
+            s.execute(delete(model).where(model.id > last))
         s.execute(delete(ApiToken).where(ApiToken.id.in_(token_ids)))
         s.execute(delete(User).where(User.id.in_(user_ids)))
 

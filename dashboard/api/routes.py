@@ -17,6 +17,7 @@ def register(api: Api, settings: Settings) -> None:
         deployments_api,
         experts_api,
         key_figures_api,
+        knowledge_api,
         missions_api,
         projects_api,
         quality_api,
@@ -35,3 +36,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(projects_api.blp, url_prefix=f"{API_V1}/projects")
     api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")
     api.register_blueprint(quality_api.blp, url_prefix=f"{API_V1}/quality")
+    api.register_blueprint(knowledge_api.blp, url_prefix=API_V1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.components.key_figures import figure_card
+from dashboard.components.knowledge_parts import rec_list
 from dashboard.context import db_session, hub
 from dashboard.i18n import _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
@@ -21,6 +23,7 @@ from services.briefing.aggregates import suppress_key_figures
 from services.briefing.suppression import SUPPRESSED_MARK
 from services.formatting import day
 from services.key_figures import key_figures
+from services.knowledge.recommendations import RecommendationFilter, list_recommendations
 from services.reference_data import localized_column
 
 
@@ -28,6 +31,7 @@ class Ids:
     CAPACITY = "home-capacity"
     FIGURES = "home-figures"
     AS_OF = "home-as-of"
+    MINE = "home-my-recommendations"
 
 
 @page_layout(Permission.VIEW_AGGREGATES)
@@ -45,6 +49,7 @@ def layout(**_kwargs: object) -> html.Div:
             dbc.Col(html.Div(id=Ids.AS_OF, className="text-muted pt-2"), md=6),
         ], className="mb-3"),
         dbc.Row(id=Ids.FIGURES),
+        html.Div(id=Ids.MINE, className="mt-3"),
     ])
 
 
@@ -67,6 +72,19 @@ def show_figures(capacity_id: int | None) -> tuple[list, str]:
         figure_card("kf-missions", _("Active missions"), figures.active_missions),
     ]
     return cards, _("As of %(day)s", day=day(figures.as_of, current_locale(), "long"))
+
+
+@secured_callback(Output(Ids.MINE, "children"), Input(Ids.CAPACITY, "id"), roles=Permission.VIEW_AGGREGATES)
+def my_recommendations(_id: str) -> Any:
+    """The recommendations the user owns, soonest due first (overdue ones marked): whatever their role."""
+    principal = current_user.principal
+    with db_session() as s:
+        mine = list_recommendations(s, principal, RecommendationFilter(owner_id=principal.user_id, limit=20))
+    open_ones = [r for r in mine["items"] if r["status"] in ("open", "in_progress")]
+    if not open_ones:
+        return None
+    return dbc.Card(dbc.CardBody([html.H2(_("My recommendations to follow up"), className="h5"),
+                                  rec_list(open_ones, "my-recommendations", "")]))
 
 
 dash.register_page(__name__, layout=layout, path="/", name="Home", nav_label=_l("Home"), order=0,

@@ -1,0 +1,1 @@
+"""Assessments, recommendations and their follow-up, lessons, their attachments, and the knowledge search."""
