@@ -17,7 +17,7 @@ from services.access import Principal
 from services.errors import Forbidden, NotFound
 from services.records import Problems
 from services.records.versioning import StaleEdit, VersionRequired
-from tests.surge_fixtures import planner
+from tests.factories import planner
 
 
 def _profile(**overrides: Any) -> dict[str, Any]:

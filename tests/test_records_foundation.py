@@ -226,3 +226,18 @@ def test_the_template_is_the_export_and_escapes_formulas() -> None:
     table = read_table(template_xlsx(COLUMNS, "en", [{"code": "B", "name": "Bea", "level": 2}]), "t.xlsx")
     found, problems = map_columns(table.headers, COLUMNS)
     assert problems == [] and validate_rows(table, found, BOOK, COLUMNS).ok
+
+
+def test_every_records_messages_live_together() -> None:
+    """Each record registers its own codes; two records giving one code two texts would show each other's
+    words, and registering refuses it. Importing every service module at once proves none does."""
+    import importlib
+    import pkgutil
+
+    import services
+
+    for module in pkgutil.walk_packages(services.__path__, "services."):
+        importlib.import_module(module.name)
+    from services.records.problems import MESSAGES
+
+    assert "unknown_capacity" in MESSAGES and "stale" in MESSAGES

@@ -32,8 +32,6 @@ TEAM_MAX = 50
 
 register_messages({
     "unknown_mission": N_("No mission has this acronym."),
-    "unknown_capacity": N_("No capacity has this code."),
-    "unknown_country": N_("No country has this code."),
     "unknown_user": N_("No active user has this name."),
     "unknown_record": N_("No such record."),
     "gaps_only_tna": N_("Only a technology-needs assessment keeps a gap register."),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Assessment, Lesson, Mission
 from tests import knowledge_files as files
-from tests.browser.conftest import settle, submit_login
+from tests.browser.actions import settle, submit_login
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Project, Site
 from models.projects import Milestone, Result, ResultActual, project_site
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 
