@@ -6,6 +6,7 @@ It lives in ``models/`` because every layer needs it and ``models`` is the lowes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
                                    "SEK": 0.096, "DKK": 0.145, "CAD": 0.73, "JPY": 0.0067, "AUD": 0.66}
     # Operations-map answers kept per database snapshot in each worker (services.analytics.view_cache); 0: off.
     map_cache_entries: int = 128
+    # Where the map's cross-filter aggregates are computed: a columnar copy in DuckDB, exact by data versions
+    # (services.analytics.columnar), or PostgreSQL alone (the reference path, always the fallback).
+    analytics_engine: Literal["duckdb", "postgres"] = "duckdb"
     # Caps the rows a list endpoint returns in one page.
     api_max_page_size: int = 1000
 
