@@ -676,11 +676,11 @@ def apply(*inputs: Any) -> list[Any]:
                         + [[no_update] * len(downloads), no_update, no_update])
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
-                               locale=current_locale())
+                               locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = day.places, day.missions, day.deployed_now
             else:
                 view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates,
-                                cache=hub().view_cache, locale=current_locale())
+                                cache=hub().view_cache, locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]
