@@ -140,8 +140,8 @@ def load_copy(engine: Engine) -> Copy:
         "expert_skill": _table(skills, {"expert_id": np.int64, "skill_id": np.int32}),
         "absence": _table(absences, {"expert_id": np.int64, "start_day": np.int32, "end_day": np.int32,
                                      **expert_columns}),
-        "spend": _table(spending, {"deployment_id": np.int64, "allocation_id": np.int64, "currency": None,
-                                   "cents": np.int64, "day": np.int32}),
+        "spending": _table(spending, {"deployment_id": np.int64, "paid_from": np.int64, "currency": None,
+                                      "cents": np.int64, "day": np.int32}),
     }
     # One thread: the workers already share the machine's cores, and one fold is small.
     db = duckdb.connect(":memory:", config={"threads": 1})
@@ -149,6 +149,11 @@ def load_copy(engine: Engine) -> Copy:
         db.register("source", table)
         db.execute(f"CREATE TABLE {name} AS SELECT * FROM source")
         db.unregister("source")
+    # Each expenditure with its deployment's columns (live: the deployment is not cancelled), so that the funding's
+    # filter is a scan of one table, not a semi-join on the deployments in scope.
+    db.execute("CREATE TABLE spend AS SELECT s.*, d.* EXCLUDE (id), d.id IS NOT NULL AS live "
+               "FROM spending s LEFT JOIN dep d ON d.id = s.deployment_id")
+    db.execute("DROP TABLE spending")
     seconds = time.perf_counter() - began
     return Copy(db, versions, len(deployments), seconds)
 
@@ -240,7 +245,8 @@ class Query:
         return out
 
     def numpy(self, sql: str, *params: Any) -> dict[str, np.ndarray]:
-        return {k: np.asarray(v) for k, v in self.cur.execute(sql, list(params)).fetchnumpy().items()}
+        """The statement's columns as numpy arrays (masked where a column has NULLs)."""
+        return dict(self.cur.execute(sql, list(params)).fetchnumpy().items())
 
 
 def _where(*groups: Sequence[str]) -> str:
@@ -265,10 +271,8 @@ def _daily_counts(key: np.ndarray, start: np.ndarray, end: np.ndarray, keys: int
     return np.cumsum(deltas, axis=1)[:, :length]
 
 
-def _distinct(*columns: np.ndarray) -> int:
-    if not len(columns[0]):
-        return 0
-    return len(np.unique(np.stack(columns, axis=1), axis=0)) if len(columns) > 1 else len(np.unique(columns[0]))
+def _distinct(values: np.ndarray) -> int:
+    return len(np.unique(values))
 
 
 @dataclass(frozen=True)
@@ -285,9 +289,15 @@ class Reader:
     def __init__(self, copy: Copy, session: Session) -> None:
         self.copy = copy
         self.session = session
+        self._sets: dict[str, Sets] = {}
+        self._spend: dict[str, tuple[dict[tuple[int, str], Decimal], dict[tuple[int, str], Decimal]]] = {}
 
     def _query(self, filt: MapFilter) -> Query:
-        return Query(self.copy.db, filt, resolve(self.session, filt))
+        # Resolved once per filter and request: the charts and the funding ask with the same filter.
+        key = repr(filt)
+        if key not in self._sets:
+            self._sets[key] = resolve(self.session, filt)
+        return Query(self.copy.db, filt, self._sets[key])
 
     def fold(self, filt: MapFilter) -> Folded:
         """The daily counts (availability, utilisation) and the breakdown (missions, gender, the day's head
@@ -344,13 +354,16 @@ class Reader:
         days = np.maximum(np.minimum(end, fe) - np.maximum(start, fs) + 1, 0).astype(np.int64)
         missions: list[tuple[int, int, int, int, int]] = []
         if len(mission):
-            groups, group_of = np.unique(np.stack([mission, capacity], axis=1), axis=0, return_inverse=True)
-            group_of = group_of.reshape(-1)
+            # One integer per (mission, capacity) and per (group, expert): np.unique over rows (axis=0) sorts
+            # structured views, several times slower.
+            width = int(capacity.max()) + 1
+            groups, group_of = np.unique(mission.astype(np.int64) * width + capacity, return_inverse=True)
             n = np.bincount(group_of, minlength=len(groups))
-            x = np.bincount(group_of, weights=days, minlength=len(groups))
-            pairs = np.unique(np.stack([group_of, expert], axis=1), axis=0)
-            e = np.bincount(pairs[:, 0], minlength=len(groups))
-            missions = [(int(m), int(c), int(e[i]), int(n[i]), int(x[i])) for i, (m, c) in enumerate(groups)]
+            x = np.bincount(group_of, weights=days, minlength=len(groups)).astype(np.int64)
+            pairs = np.unique(group_of.astype(np.int64) * (int(expert.max()) + 1) + expert)
+            e = np.bincount(pairs // (int(expert.max()) + 1), minlength=len(groups))
+            missions = [(int(g // width), int(g % width), int(e[i]), int(n[i]), int(x[i]))
+                        for i, g in enumerate(groups)]
         on_day = (start <= day) & (end >= day)
         return BreakdownParts(
             missions=missions,
@@ -370,18 +383,29 @@ class Reader:
             q.close()
         return int(found["n"][0])
 
-    def deployment_spend(self, filt: MapFilter) -> dict[tuple[int, str], Decimal]:
-        """Spending in the period on the deployments in scope (at any time), by allocation and currency."""
-        q = self._query(filt)
-        try:
-            found = q.numpy(f"SELECT allocation_id, currency, sum(cents)::BIGINT AS cents FROM spend WHERE "
-                            f"day BETWEEN ? AND ? AND deployment_id IN (SELECT id FROM dep WHERE "
-                            f"{_where(q.expert_sql, q.place_sql)}) GROUP BY allocation_id, currency",
-                            _days(filt.start), _days(filt.end))
-        finally:
-            q.close()
-        return {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
-                for a, c, v in zip(found["allocation_id"], found["currency"], found["cents"], strict=True)}
+    def deployment_spend(self, filt: MapFilter, scoped: bool) -> dict[tuple[int, str], Decimal]:
+        """Spending in the period on deployments, by allocation and currency: on the deployments in scope (at any
+        time) when ``scoped``, else on every deployment (cancelled ones included, as funding.py counts them).
+        Both sums come from one statement, kept for the filter's second call."""
+        key = repr(filt)
+        if key not in self._spend:
+            q = self._query(filt)
+            try:
+                found = q.numpy(
+                    f"SELECT paid_from, currency, sum(cents)::BIGINT AS every, (sum(cents) FILTER (WHERE live AND "
+                    f"{_where(q.expert_sql, q.place_sql)}))::BIGINT AS scoped FROM spend WHERE day BETWEEN ? AND ? "
+                    f"GROUP BY paid_from, currency", _days(filt.start), _days(filt.end))
+            finally:
+                q.close()
+            every = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
+                     for a, c, v in zip(found["paid_from"], found["currency"], found["every"], strict=True)}
+            # A group of no scoped rows sums to NULL (masked): PostgreSQL's join has no such group.
+            mine = np.ma.getmaskarray(found["scoped"])
+            scoped_sums = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
+                           for a, c, v, m in zip(found["paid_from"], found["currency"],
+                                                 np.ma.getdata(found["scoped"]), mine, strict=True) if not m}
+            self._spend[key] = (scoped_sums, every)
+        return self._spend[key][0 if scoped else 1]
 
 
 class ColumnarStore:
