@@ -31,13 +31,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, pool, select, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.orm import Session
 
-from bench.bench_map import VIEWPORTS, apply_callback, combinations, control_values, payload, pct
+from bench.bench_map import (
+    VIEWPORTS,
+    apply_callback,
+    combinations,
+    control_values,
+    load_world,
+    payload,
+    pct,
+    world_values,
+)
 from bench.load.local_servers import wait_until_serving
 from bench.scratch_db import scratch_database
-from models import Country, Deployment, Mission
 from models.enums import Role
 from models.settings import Settings
 from services.access import Principal
@@ -235,26 +243,12 @@ def main() -> None:
         engine = create_engine(url, poolclass=pool.QueuePool)
         try:
             today = date.today()
-            with Session(engine) as session:
-                n_dep = session.scalar(select(func.count()).select_from(Deployment))
+            n_dep, _, _ = world_values(engine)
             if not n_dep:
-                from services.demo_data import load_demo
-                from services.reference_data import load_reference
-
                 began = time.perf_counter()
-                with Session(engine) as session, session.begin():
-                    load_reference(session)
-                    load_demo(session, experts=args.experts, deployments=args.deployments, today=today)
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text("ANALYZE"))
+                load_world(engine, args.experts, args.deployments, today)
                 print(f"loaded the demo data in {time.perf_counter() - began:.0f} s")
-            with Session(engine) as session:
-                n_dep = session.scalar(select(func.count()).select_from(Deployment))
-                missions = list(session.scalars(
-                    select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)
-                    .group_by(Mission.acronym).order_by(func.count().desc()).limit(12)))
-                regions = list(session.scalars(
-                    select(func.distinct(Country.region)).where(Country.region.is_not(None))))
+            n_dep, missions, regions = world_values(engine)
             print(f"{n_dep:,} deployments; {os.cpu_count()} cores; load average "
                   f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             combos = combinations(missions, regions, args.combos, today)
