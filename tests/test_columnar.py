@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -45,7 +46,7 @@ NOT_MAP_DATA = {
 
 @pytest.fixture(scope="module")
 def store(engine: Engine) -> ColumnarStore:
-    store = ColumnarStore(engine)
+    store = ColumnarStore(engine, min_interval=0)
     store.load_now()
     return store
 
@@ -175,7 +176,7 @@ def written(factory: sessionmaker[Session]) -> Iterator[dict[str, int]]:
 
 def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Session], engine: Engine,
                                                        written: dict[str, int]) -> None:
-    store = ColumnarStore(engine)
+    store = ColumnarStore(engine, min_interval=0)
     store.load_now()
     start = date.today() + timedelta(days=4000)
     filt = MapFilter(start=start, end=start + timedelta(days=60))
@@ -201,7 +202,7 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
 
 
 def test_a_transaction_that_has_written_is_answered_by_postgresql(session: Session, engine: Engine) -> None:
-    store = ColumnarStore(engine)
+    store = ColumnarStore(engine, min_interval=0)
     store.load_now()
     _reader(store, session)
     session.execute(update(Expert).where(Expert.id == select(Expert.id).order_by(Expert.id).limit(1)
@@ -212,7 +213,7 @@ def test_a_transaction_that_has_written_is_answered_by_postgresql(session: Sessi
 
 
 def test_one_reload_at_a_time(engine: Engine) -> None:
-    store = ColumnarStore(engine)
+    store = ColumnarStore(engine, min_interval=0)
     first = store.refresh()
     assert first is not None
     assert store.refresh() is None  # the first one still runs
@@ -220,10 +221,21 @@ def test_one_reload_at_a_time(engine: Engine) -> None:
     assert store.loads == 1
 
 
+def test_reloads_are_spaced(engine: Engine) -> None:
+    """Two stale requests within the interval: one reload, started when the interval since the last has passed."""
+    store = ColumnarStore(engine, min_interval=1.5)
+    store.load_now()
+    began = time.monotonic()
+    thread = store.refresh()
+    assert thread is not None and store.refresh() is None
+    store.wait()
+    assert store.loads == 2 and time.monotonic() - began >= 1.4
+
+
 def test_a_copy_that_fails_to_load_leaves_postgresql_answering(session: Session, caplog: pytest.LogCaptureFixture
                                                                ) -> None:
     broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", poolclass=pool.NullPool)
-    store = ColumnarStore(broken)
+    store = ColumnarStore(broken, min_interval=0)
     principal = Principal(user_id=1, username="t", role=Role.VIEWER)
     with caplog.at_level(logging.ERROR, logger="services.analytics.columnar"):
         view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)

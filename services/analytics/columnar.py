@@ -405,14 +405,21 @@ class Reader:
         return self._spend[key][0 if scoped else 1]
 
 
+# A worker reloads at most once in this many seconds (or four loads' time, if longer): under a stream of writes
+# the copy costs a bounded share of a core, and PostgreSQL answers meanwhile.
+MIN_RELOAD_INTERVAL = 5.0
+
+
 class ColumnarStore:
     """This worker's copy: answers while exact, reloads in the background when the data has moved on."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, min_interval: float = MIN_RELOAD_INTERVAL) -> None:
         self._engine = engine
         self._copy: Copy | None = None
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
+        self._min_interval = min_interval
+        self._last_start = -float("inf")
         self.loads = 0
         self.failures = 0
 
@@ -432,7 +439,8 @@ class ColumnarStore:
         return None
 
     def refresh(self) -> threading.Thread | None:
-        """Starts a reload in a background thread unless one is running; returns the thread (None: one runs)."""
+        """Starts a reload in a background thread unless one is running or waiting; returns the thread (None:
+        one runs). The thread waits first if the last load started less than the interval ago."""
         with self._lock:
             if self._loading is not None and self._loading.is_alive():
                 return None
@@ -441,18 +449,23 @@ class ColumnarStore:
         thread.start()
         return thread
 
-    def wait(self, timeout: float = 60) -> None:
+    def wait(self, timeout: float = 120) -> None:
         """Waits for a running reload (tests, the bench)."""
         thread = self._loading
         if thread is not None:
             thread.join(timeout)
 
     def load_now(self) -> Copy:
+        self._last_start = time.monotonic()
         self._copy = load_copy(self._engine)
         self.loads += 1
         return self._copy
 
     def _reload(self) -> None:
+        last = self._copy.seconds if self._copy is not None else 0.0
+        delay = self._last_start + max(self._min_interval, 4 * last) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         try:
             copy = self.load_now()
             log.info("columnar copy loaded: %d deployments in %.2f s", copy.rows, copy.seconds)
