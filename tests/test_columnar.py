@@ -21,6 +21,7 @@ from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, Gen
 from services import audit, tokens, users
 from services.access import Principal
 from services.analytics.breakdown import assemble, breakdown
+from services.analytics.figures import map_figures
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
 from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
@@ -119,6 +120,7 @@ def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> No
     assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
     with_copy = funding_summary(session, filt, DECIMAL_RATES, spend_of_deployments=reader.deployment_spend)
     assert with_copy == funding_summary(session, filt, DECIMAL_RATES), filt
+    assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
 
 
 @pytest.mark.parametrize("index", range(COMBINATIONS))
@@ -136,6 +138,9 @@ def test_the_combinations_reach_answers_and_emptiness(session: Session, store: C
     assert sum(1 for n in found if n) >= COMBINATIONS // 2
     assert 0 in found
     assert len(set(found)) > COMBINATIONS // 3
+    levels = [reader.service_level(session, capacity_codes=f.capacity, start=f.start, end=f.end)
+              for f in _combinations(world, COMBINATIONS)]
+    assert sum(1 for level in levels if level.deployed > 1) >= COMBINATIONS // 3
 
 
 def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, store: ColumnarStore) -> None:

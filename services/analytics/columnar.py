@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import BigInteger, Date, Engine, Integer, cast, func, literal, select
+from sqlalchemy import BigInteger, Date, Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -50,6 +50,7 @@ from models import (
     Mission,
     Site,
     Skill,
+    SurgeRequest,
     Unavailability,
 )
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
@@ -58,12 +59,13 @@ from services.analytics.filters import MapFilter
 from services.analytics.personnel import Daily
 from services.analytics.scope import FIRST_HOST, area_geometry, capacity_codes
 from services.analytics.versions import data_versions
+from services.surge.service_level import ServiceLevel, days_to_deploy, target_days
 
 log = logging.getLogger(__name__)
 
 # The tables the copy is made of: their counters decide whether it may answer.
 COPIED_TABLES = ("deployment", "expenditure", "expert", "expert_skill", "mission_host_country", "site",
-                 "unavailability")
+                 "surge_request", "unavailability")
 EPOCH = date(1970, 1, 1)
 GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
 
@@ -116,6 +118,11 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
          select(Expenditure.deployment_id, Expenditure.allocation_id, Expenditure.currency,
                 cast(Expenditure.amount * 100, BigInteger), _day(Expenditure.spent_on))
          .where(Expenditure.deployment_id.is_not(None))),
+        # Days from receipt to deployment as PostgreSQL computes them (time zones right), as the double that its
+        # percentile_cont reads.
+        ("surge", {"capacity_id": "INTEGER", "mission_id": "INTEGER", "received_day": "INTEGER", "days": "DOUBLE"},
+         select(SurgeRequest.capacity_id, SurgeRequest.mission_id, _day(SurgeRequest.received_on),
+                cast(days_to_deploy(), Float))),
     ]
 
 
@@ -380,6 +387,40 @@ class Reader:
             q.close()
         return int(found["n"][0])
 
+    def service_level(self, session: Session, *, capacity_codes: Sequence[str] = (),
+                      mission_ids: Sequence[int] = (), start: date | None = None,
+                      end: date | None = None) -> ServiceLevel:
+        """services.surge.service_level.service_level over the copy's requests."""
+        target = target_days(session, capacity_codes)
+        codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
+        cur = self.copy.db.cursor()
+        try:
+            conditions, params = ["TRUE"], []
+            if codes:
+                conditions.append("capacity_id IN (SELECT v FROM capacities)")
+                ids = list(session.scalars(select(Capacity.id).where(Capacity.code.in_(codes))))
+                cur.register("capacities", pa.table({"v": pa.array(ids, type=pa.int32())}))
+            if mission_ids:
+                conditions.append("mission_id IN (SELECT v FROM missions)")
+                cur.register("missions", pa.table({"v": pa.array([int(m) for m in mission_ids], type=pa.int32())}))
+            if start is not None:
+                conditions.append("received_day >= ?")
+                params.append(_days(start))
+            if end is not None:
+                conditions.append("received_day <= ?")
+                params.append(_days(end))
+            found = cur.execute(f"SELECT days FROM surge WHERE {' AND '.join(conditions)}", params).fetchnumpy()
+        finally:
+            cur.close()
+        days = found["days"]
+        requests = len(days)
+        done = np.sort(np.ma.compressed(days) if np.ma.isMaskedArray(days) else days)
+        return ServiceLevel(
+            requests=requests, deployed=len(done),
+            median_days=round(_percentile_cont(done, 0.5), 2) if len(done) else None,
+            p90_days=round(_percentile_cont(done, 0.9), 2) if len(done) else None,
+            within_target=int(np.count_nonzero(done <= target)), target_days=target)
+
     def deployment_spend(self, filt: MapFilter, scoped: bool) -> dict[tuple[int, str], Decimal]:
         """Spending in the period on deployments, by allocation and currency: on the deployments in scope (at any
         time) when ``scoped``, else on every deployment (cancelled ones included, as funding.py counts them).
@@ -408,6 +449,16 @@ class Reader:
 # A worker reloads at most once in this many seconds (or four loads' time, if longer): under a stream of writes
 # the copy costs a bounded share of a core, and PostgreSQL answers meanwhile.
 MIN_RELOAD_INTERVAL = 5.0
+
+
+def _percentile_cont(ordered: np.ndarray, q: float) -> float:
+    """PostgreSQL's percentile_cont over sorted values, with its arithmetic (first + (second - first) * frac)."""
+    position = q * (len(ordered) - 1)
+    lower = int(np.floor(position))
+    first = float(ordered[lower])
+    if lower + 1 >= len(ordered) or position == lower:
+        return first
+    return first + (float(ordered[lower + 1]) - first) * (position - lower)
 
 
 class ColumnarStore:

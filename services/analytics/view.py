@@ -109,7 +109,8 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
                                      spend_of_deployments=reader.deployment_spend if reader else None)
                      if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
-            figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
+            figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation,
+                                **({"service_level_": reader.service_level} if reader else {})),
         )
 
     if cache is None:
