@@ -184,12 +184,13 @@ def http_bench(url: str, port: int, combos: list[dict[str, Any]], engine_name: s
     try:
         wait_until_serving(proc, base, 300)
         password = secrets.token_urlsafe(12)
-        subprocess.run([str(BIN / "hub"), "users", "create", f"bench-{engine_name}", "--role", "viewer",
+        username = f"bench-{engine_name}-{secrets.token_hex(3)}"  # a kept database has the last run's users
+        subprocess.run([str(BIN / "hub"), "users", "create", username, "--role", "viewer",
                         "--password-stdin"], input=password.encode(), env=env, check=True, capture_output=True)
         http = requests.Session()
         page = http.get(f"{base}/login", timeout=30).text
         token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        assert http.post(f"{base}/login", data={"username": f"bench-{engine_name}", "password": password,
+        assert http.post(f"{base}/login", data={"username": username, "password": password,
                                                 "csrf": token}, allow_redirects=False, timeout=30).status_code == 302
         dep = apply_callback(_Client(http, base))
         downloads = [{"chart": c, "format": f, "type": "map-download"}
@@ -208,7 +209,7 @@ def http_bench(url: str, port: int, combos: list[dict[str, Any]], engine_name: s
             timings.append((time.perf_counter() - t0) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"callback answered {response.status_code}: {response.text[:300]}")
-        subprocess.run([str(BIN / "hub"), "users", "deactivate", f"bench-{engine_name}"], env=env,
+        subprocess.run([str(BIN / "hub"), "users", "deactivate", username], env=env,
                        capture_output=True, check=False)
         return timings
     finally:
@@ -236,6 +237,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8063)
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run (and reuse it)")
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--no-service", action="store_true", help="only the HTTP endpoint")
     args = parser.parse_args()
     settings = Settings()
     name = f"{DB}_{args.deployments}"
@@ -253,9 +255,10 @@ def main() -> None:
                   f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             combos = combinations(missions, regions, args.combos, today)
             filters = [filter_of(c) for c in combos]
-            service_bench(engine, filters, settings.usd_rates)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"  (bench process peak resident memory {peak:.0f} MB)")
+            if not args.no_service:
+                service_bench(engine, filters, settings.usd_rates)
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                print(f"  (bench process peak resident memory {peak:.0f} MB)")
             if not args.no_http:
                 results = {}
                 for engine_name in ("duckdb", "postgres"):
