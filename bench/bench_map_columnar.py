@@ -26,6 +26,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +46,7 @@ from bench.bench_map import (
     pct,
     world_values,
 )
-from bench.load.local_servers import wait_until_serving
+from bench.load.local_servers import free_port, wait_until_serving
 from bench.scratch_db import scratch_database
 from models.enums import Role
 from models.settings import Settings
@@ -169,8 +171,14 @@ def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]
           f"p95 {pct(view_pg, 95) / pct(view_copy, 95):.1f}x")
 
 
-def http_bench(url: str, port: int, combos: list[dict[str, Any]], engine_name: str, data_dir: str) -> list[float]:
-    """`hub run` on the bench database, the apply callback POSTed for each combination over real sockets."""
+DOWNLOADS = [{"chart": c, "format": f, "type": "map-download"}
+             for c in ("missions", "availability", "gender", "funding") for f in ("csv", "xlsx")]
+
+
+@contextmanager
+def served(url: str, port: int, engine_name: str, data_dir: str) -> Iterator[Any]:
+    """`hub run` on the bench database with this engine (cache off), a viewer logged in; yields a function that
+    POSTs the apply callback for a combination and returns the milliseconds it took."""
     import requests
 
     env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_PORT": str(port), "HUB_MAP_CACHE_ENTRIES": "0",
@@ -193,28 +201,62 @@ def http_bench(url: str, port: int, combos: list[dict[str, Any]], engine_name: s
         assert http.post(f"{base}/login", data={"username": username, "password": password,
                                                 "csrf": token}, allow_redirects=False, timeout=30).status_code == 302
         dep = apply_callback(_Client(http, base))
-        downloads = [{"chart": c, "format": f, "type": "map-download"}
-                     for c in ("missions", "availability", "gender", "funding") for f in ("csv", "xlsx")]
-        # Warm-up: every worker's pool and, with duckdb, its copy (loaded in the background after the fork).
-        t_end = time.monotonic() + 20
-        while time.monotonic() < t_end:
-            for state in combos[:4]:
-                http.post(f"{base}/_dash-update-component", timeout=120,
-                          json=payload(dep, control_values(state), downloads, "map-mission.value"))
-        timings: list[float] = []
-        for state in combos:
+
+        def post(state: dict[str, Any]) -> float:
             t0 = time.perf_counter()
             response = http.post(f"{base}/_dash-update-component", timeout=120,
-                                 json=payload(dep, control_values(state), downloads, "map-mission.value"))
-            timings.append((time.perf_counter() - t0) * 1000)
+                                 json=payload(dep, control_values(state), DOWNLOADS, "map-mission.value"))
             if response.status_code != 200:
                 raise SystemExit(f"callback answered {response.status_code}: {response.text[:300]}")
+            return (time.perf_counter() - t0) * 1000
+
+        yield post
+        workers = [worker_rss_mb(pid) for pid in children(proc.pid)]
+        print(f"  ({engine_name}: resident memory of the gunicorn workers after the run: "
+              f"{', '.join(f'{mb:.0f} MB' for mb in workers)})")
         subprocess.run([str(BIN / "hub"), "users", "deactivate", username], env=env,
                        capture_output=True, check=False)
-        return timings
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def http_bench(url: str, port: int, combos: list[dict[str, Any]], data_dir: str) -> dict[str, list[float]]:
+    """Both engines served at once, each combination sent to one then the other (alternating which goes first),
+    so that both meet the same load of a shared machine."""
+    results: dict[str, list[float]] = {"duckdb": [], "postgres": []}
+    with served(url, port, "duckdb", data_dir) as duck, served(url, free_port(), "postgres", data_dir) as pg:
+        posts = {"duckdb": duck, "postgres": pg}
+        # Warm-up: every worker's pool and, with duckdb, its copy (loaded in the background after the fork).
+        t_end = time.monotonic() + 30
+        while time.monotonic() < t_end:
+            for state in combos[:4]:
+                duck(state)
+                pg(state)
+        for i, state in enumerate(combos):
+            for name in (("duckdb", "postgres") if i % 2 == 0 else ("postgres", "duckdb")):
+                results[name].append(posts[name](state))
+    return results
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers under `hub run`)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def worker_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 class _Client:
@@ -260,11 +302,10 @@ def main() -> None:
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 print(f"  (bench process peak resident memory {peak:.0f} MB)")
             if not args.no_http:
-                results = {}
-                for engine_name in ("duckdb", "postgres"):
-                    results[engine_name] = http_bench(url, args.port, combos, engine_name, settings.data_dir)
-                print(f"\nthe apply callback at the HTTP endpoint (`hub run`: gunicorn, 2 workers, cache off), "
-                      f"{len(combos)} combinations:")
+                results = http_bench(url, args.port, combos, settings.data_dir)
+                print(f"\nthe apply callback at the HTTP endpoint (`hub run`: gunicorn, 2 workers, cache off; both "
+                      f"engines served at once, requests alternating), {len(combos)} combinations, load average "
+                      f"{os.getloadavg()[0]:.1f}:")
                 for engine_name, timings in results.items():
                     print("  " + line(f"{engine_name:<8}", timings))
                 d, p = results["duckdb"], results["postgres"]

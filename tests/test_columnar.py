@@ -21,8 +21,8 @@ from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, Gen
 from services import audit, tokens, users
 from services.access import Principal
 from services.analytics.breakdown import assemble, breakdown
-from services.analytics.figures import map_figures
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
+from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
 from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
@@ -150,6 +150,21 @@ def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, sto
             == map_view(session, principal, filt, view=None, zoom=3, usd_rates=RATES), filt
         assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
             == day_view(session, principal, filt, view=None, zoom=3), filt
+
+
+def test_threads_share_one_copy(engine: Engine, store: ColumnarStore, world: dict[str, list]) -> None:
+    """gunicorn's threads fold on one copy at once, each with its own cursor, and get each filter's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    filters = _combinations(world, 12)
+
+    def fold(filt: MapFilter) -> object:
+        with Session(engine) as s:
+            return _reader(store, s).fold(filt).breakdown
+
+    alone = [fold(f) for f in filters]
+    with ThreadPoolExecutor(4) as pool_:
+        assert list(pool_.map(fold, filters * 2)) == alone * 2
 
 
 # --- writes: stale copy, PostgreSQL answers, then the reloaded copy --------------------------------------------

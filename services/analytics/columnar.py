@@ -162,6 +162,16 @@ def load_copy(engine: Engine) -> Copy:
     return Copy(db, versions, int(rows[0]) if rows else 0, time.perf_counter() - began)
 
 
+_CURSORS = threading.Lock()
+
+
+def cursor(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the copy for this request's thread (a DuckDB connection is not thread-safe;
+    its cursors are made one at a time, as gunicorn's threads may ask at once)."""
+    with _CURSORS:
+        return db.cursor()
+
+
 @dataclass(frozen=True)
 class Sets:
     """What the filter names, resolved in PostgreSQL (and PostGIS) to ids; None: no restriction."""
@@ -202,7 +212,7 @@ class Query:
     """One request's statements on a cursor of the copy, with the filter's sets registered as Arrow tables."""
 
     def __init__(self, db: duckdb.DuckDBPyConnection, filt: MapFilter, sets: Sets) -> None:
-        self.cur = db.cursor()
+        self.cur = cursor(db)
         self.filt = filt
         self._count = 0
         self.expert_sql = self._expert_conditions(sets)
@@ -393,7 +403,7 @@ class Reader:
         """services.surge.service_level.service_level over the copy's requests."""
         target = target_days(session, capacity_codes)
         codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
-        cur = self.copy.db.cursor()
+        cur = cursor(self.copy.db)
         try:
             conditions, params = ["TRUE"], []
             if codes:
