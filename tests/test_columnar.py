@@ -265,6 +265,17 @@ def test_a_copy_that_fails_to_load_leaves_postgresql_answering(session: Session,
     assert "the columnar copy failed to load" in caplog.text
 
 
+def test_a_copy_that_fails_to_answer_leaves_postgresql_answering(session: Session, engine: Engine,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now().db.close()  # its cursors now fail
+    principal = Principal(user_id=1, username="t", role=Role.VIEWER)
+    with caplog.at_level(logging.ERROR, logger="services.analytics.view"):
+        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)
+    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    assert "the columnar copy failed to answer" in caplog.text
+
+
 # --- the data versions ----------------------------------------------------------------------------------------
 def test_every_table_has_a_counter_or_is_not_read_by_the_map(session: Session) -> None:
     tables = set(Base.metadata.tables) | {"alembic_version"}

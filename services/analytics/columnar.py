@@ -68,6 +68,7 @@ COPIED_TABLES = ("deployment", "expenditure", "expert", "expert_skill", "mission
                  "surge_request", "unavailability")
 EPOCH = date(1970, 1, 1)
 GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
+CopyError = duckdb.Error  # what a failing copy raises: its callers fall back to PostgreSQL
 
 
 def _day(column: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from services.access import Permission, Principal
 from services.analytics import map_layers
 from services.analytics.breakdown import assemble, breakdown
-from services.analytics.columnar import ColumnarStore
+from services.analytics.columnar import ColumnarStore, CopyError
 from services.analytics.figures import MapFigures, map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import FundingSummary, funding_summary
@@ -29,6 +30,7 @@ from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
 
 ANALYTICS_WORK_MEM = "64MB"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,14 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     def compute() -> MapView:
         rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
         reader = columnar.reader(session) if columnar is not None else None
+        folded = None
         if reader is not None:
-            folded = reader.fold(filt)
+            try:
+                folded = reader.fold(filt)
+            except CopyError:  # the map answers from PostgreSQL rather than fail
+                log.exception("the columnar copy failed to answer; PostgreSQL answers")
+                reader = None
+        if reader is not None and folded is not None:
             points, utilisation = points_and_utilisation(folded.daily, filt)
             parts = assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt))
         else:
