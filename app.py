@@ -27,6 +27,7 @@ from dashboard.security.pages import init_page_status
 from models.db import make_engine, make_session_factory
 from models.embedded_pg import database_url
 from models.settings import PROJECT_ROOT, REQUEST_MAX_BYTES, Settings
+from services.analytics.columnar import ColumnarStore
 from services.analytics.view_cache import ViewCache
 
 __all__ = ["create_app"]
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
     server.extensions["hub"] = HubContext(settings, engine, make_session_factory(engine),
                                           ViewCache(settings.map_cache_entries, settings.redis_url,
-                                                    server.config["SECRET_KEY"]))
+                                                    server.config["SECRET_KEY"]),
+                                          ColumnarStore(engine) if settings.analytics_engine == "duckdb" else None)
     init_i18n(server, settings.default_locale)
     init_errors(server)
     init_auth(server, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -23,9 +24,22 @@ class _Gunicorn(BaseApplication):
         return self._wsgi
 
 
+def _post_worker_init(worker: Any) -> None:
+    """Each worker loads its own columnar copy of the map's facts in the background (a thread does not survive
+    the fork), so the first map request finds it ready."""
+    store = worker.wsgi.extensions["hub"].columnar
+    if store is not None:
+        store.refresh()
+
+
 def serve(wsgi: Flask, host: str, port: int, workers: int = 2, threads: int = 4) -> None:
+    # The objects built so far (the app, its modules) live for the process: a full collection that walks them
+    # again cost up to 190 ms in a request's tail. Frozen before the fork, they are also shared by the workers.
+    gc.collect()
+    gc.freeze()
     # The engine has opened no connection yet, so each forked worker starts with an empty pool of its own.
     _Gunicorn(wsgi, {
+        "post_worker_init": _post_worker_init,
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,

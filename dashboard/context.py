@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.db import session_scope
 from models.settings import Settings
 from services.access import Principal
+from services.analytics.columnar import ColumnarStore
 from services.analytics.view_cache import ViewCache
 from services.audit import RequestOrigin
 
@@ -25,6 +26,7 @@ class HubContext:
     engine: Engine
     session_factory: sessionmaker[Session]
     view_cache: ViewCache
+    columnar: ColumnarStore | None = None  # None: HUB_ANALYTICS_ENGINE=postgres
 
 
 def hub() -> HubContext:

@@ -2,6 +2,7 @@
 
 from models.auth import ApiToken, AuditEvent, DataLoad, RevokedSession, User
 from models.base import Base
+from models.data_version import DataVersion
 from models.funding import Allocation, Donor, Expenditure, Fund, Grant
 from models.geography import Country, Mission, Site, mission_host_country
 from models.gis import Layer, LayerFeature, LayerVersion
@@ -51,6 +52,7 @@ __all__ = [
     "ClearanceType",
     "Country",
     "DataLoad",
+    "DataVersion",
     "Deployment",
     "Donor",
     "Expenditure",

@@ -11,9 +11,10 @@ from models.errors import HubError
 # Schemas of the hub's tables: the models' and the layer versions' partitions (migration 0004).
 SCHEMAS = ("public", "layer_feature_parts")
 # Tables the app may read but not write: the audit log takes new events only (a trigger refuses UPDATE and
-# DELETE too, for the owner as well), the others are the migrations' and PostGIS's.
+# DELETE too, for the owner as well), the data versions move only by their owner's triggers (migration 0022),
+# the others are the migrations' and PostGIS's.
 APPEND_ONLY = ("audit_event",)
-READ_ONLY = ("alembic_version", "spatial_ref_sys")
+READ_ONLY = ("alembic_version", "spatial_ref_sys", "data_version")
 # The owner's functions that do the app's layer-partition DDL (migration 0013).
 APP_FUNCTIONS = ("hub_layer_part_create", "hub_layer_part_attach", "hub_layer_part_drop")
 

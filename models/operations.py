@@ -166,6 +166,10 @@ class Deployment(Generated, Timestamped, Base):
         # (migration 0005, services/surge/matching.py).
         Index("ix_deployment_end_date_cover", "end_date",
               postgresql_include=["expert_id", "start_date", "status", "surge_request_id"]),
+        # The map's day (places, mission points, the day's head count) reads the deployments covering one day:
+        # an index scan of the live ones instead of a scan of all of them (migration 0022).
+        Index("ix_deployment_live_period", "period", postgresql_using="gist",
+              postgresql_where=text("status <> 'cancelled'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

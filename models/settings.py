@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     iati_org_ref: str = "XI-IATI-UNDPO"
     iati_org_name: str = "United Nations Department of Peace Operations"
     iati_org_name_fr: str = "Département des opérations de paix des Nations Unies"
+    # Where the map's cross-filter aggregates are computed: a columnar copy in DuckDB, exact by data versions
+    # (services.analytics.columnar), or PostgreSQL alone (the reference path, always the fallback).
+    analytics_engine: Literal["duckdb", "postgres"] = "duckdb"
 
     debug: bool = False
 

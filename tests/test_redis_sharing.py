@@ -130,8 +130,8 @@ def _login(http: requests.Session, base: str, username: str, password: str) -> i
 
 
 def _lookups(log: Path) -> dict[str, list[tuple[str, str]]]:
-    """Per answer (its key's digest): the (worker pid, hit|miss) of each lookup, in order. Per digest, as a commit
-    anywhere (autovacuum's, say) makes a new snapshot and so a new key."""
+    """Per answer (its key's digest): the (worker pid, hit|miss) of each lookup, in order. Per digest, as a write to
+    a table the map reads (another test's, say) makes new data versions and so a new key."""
     found: dict[str, list[tuple[str, str]]] = {}
     for pid, kind, digest in re.findall(r"^(\d+) services\.analytics\.view_cache map answer (hit|miss) (\w+)$",
                                         log.read_text(), re.M):

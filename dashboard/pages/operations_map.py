@@ -657,11 +657,11 @@ def apply(controls: dict[str, list[str] | None], start: str | None, end: str | N
                 return _unchanged(places=_counted_places(places_for(s, principal, filt, view_box, zoom)))
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
-                               locale=current_locale())
+                               locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = day.places, day.missions, day.deployed_now
             else:
                 view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates,
-                                cache=hub().view_cache, locale=current_locale())
+                                cache=hub().view_cache, locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
         return _unchanged(error=str(exc), error_open=True)

@@ -8,6 +8,7 @@ themselves sorted them three times and cost twice as much at 100,000 deployments
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,21 +58,14 @@ def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Bre
                       whole(func.sum(p.days)), *[cast(null(), Integer)] * (width - 3)
                       ).group_by(p.mission_id, p.capacity_id)
     summary = select(literal("t"), null(), null(), *[whole(t) for t in totals])
-    by_mission: list[MissionCount] = []
+    missions_rows: list[tuple[int, int, int, int, int]] = []
     markers: dict[str, int] = {}
     genders: dict[str, int] = {}
     planned = delivered = day_count = 0
-    rows = session.execute(union_all(missions, summary)).all()
-    mission_ids = {row[1] for row in rows if row[0] == "m"}
-    names = {i: (a, n) for i, a, n in session.execute(
-        select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))} if mission_ids else {}
-    code_of = capacity_codes(session)
-    for kind, mission_id, capacity_id, *values in rows:
+    for kind, mission_id, capacity_id, *values in session.execute(union_all(missions, summary)).all():
         if kind == "m":
             experts, deployments, days = values[:3]
-            acronym, name = names[mission_id]
-            by_mission.append(MissionCount(acronym, name, code_of[capacity_id], int(experts), int(deployments),
-                                           int(days or 0)))
+            missions_rows.append((mission_id, capacity_id, int(experts), int(deployments), int(days or 0)))
             continue
         numbers = [int(v or 0) for v in values]
         markers = {m.value: numbers[i] for i, m in enumerate(GenderMarker)}
@@ -79,7 +73,34 @@ def breakdown(session: Session, filt: MapFilter, mission_limit: int = 20) -> Bre
         first = len(GenderMarker) + 2
         genders = {g.value: numbers[first + i] for i, g in enumerate(Gender)}
         day_count = numbers[-1]
+    return assemble(session, filt, BreakdownParts(missions_rows, markers, genders, planned, delivered, day_count),
+                    mission_limit)
+
+
+@dataclass(frozen=True)
+class BreakdownParts:
+    """What either engine folds from the deployments in scope; names and codes are put on by assemble()."""
+
+    missions: list[tuple[int, int, int, int, int]]  # mission id, capacity id, experts, deployments, expert-days
+    markers: dict[str, int]
+    genders: dict[str, int]  # distinct experts by gender
+    planned: int
+    delivered: int
+    day_count: int  # distinct experts on the map's day, when the day lies in the period
+
+
+def assemble(session: Session, filt: MapFilter, parts: BreakdownParts, mission_limit: int = 20,
+             deployed_on_day_: Callable[[], int] | None = None) -> Breakdown:
+    """The breakdown with missions named (their acronyms from PostgreSQL: tens of rows); ``deployed_on_day_``
+    counts the day when it lies outside the period folded (the engine's own count, else PostgreSQL's)."""
+    mission_ids = {row[0] for row in parts.missions}
+    names = {i: (a, n) for i, a, n in session.execute(
+        select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))} if mission_ids else {}
+    code_of = capacity_codes(session)
+    by_mission = [MissionCount(names[m][0], names[m][1], code_of[c], e, d, x) for m, c, e, d, x in parts.missions]
+    day_count = parts.day_count
     if not filt.start <= filt.day <= filt.end:
-        day_count = deployed_on_day(session, filt)  # the day lies outside the period scanned above
-    return Breakdown(top_missions(by_mission, mission_limit), summary_of(markers, genders, planned, delivered),
-                     day_count)
+        # The day lies outside the period scanned above.
+        day_count = deployed_on_day_() if deployed_on_day_ is not None else deployed_on_day(session, filt)
+    return Breakdown(top_missions(by_mission, mission_limit),
+                     summary_of(parts.markers, parts.genders, parts.planned, parts.delivered), day_count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -42,8 +43,10 @@ def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
 
 
 def map_figures(session: Session, filt: MapFilter, *, deployed_now: int | None = None,
-                utilisation_: list[Utilisation] | None = None) -> MapFigures:
-    """The figures; a caller that has computed the day's count or the utilisation already passes them in."""
+                utilisation_: list[Utilisation] | None = None,
+                service_level_: Callable[..., ServiceLevel] = service_level) -> MapFigures:
+    """The figures; a caller that has computed the day's count or the utilisation already passes them in, and
+    ``service_level_`` may be the columnar copy's (the same arguments as services.surge.service_level's)."""
     missions = _mission_ids(session, filt)
     surge = select(func.count()).select_from(SurgeRequest).where(SurgeRequest.status.in_(OPEN_SURGE_STATUSES))
     if filt.capacity:
@@ -53,7 +56,7 @@ def map_figures(session: Session, filt: MapFilter, *, deployed_now: int | None =
     return MapFigures(
         deployed_now=deployed_on_day(session, filt) if deployed_now is None else deployed_now,
         open_surge_requests=session.scalar(surge) or 0,
-        service_level=service_level(session, capacity_codes=filt.capacity, mission_ids=missions,
-                                    start=filt.start, end=filt.end),
+        service_level=service_level_(session, capacity_codes=filt.capacity, mission_ids=missions,
+                                     start=filt.start, end=filt.end),
         utilisation=utilisation(session, filt) if utilisation_ is None else utilisation_,
     )

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -64,10 +64,13 @@ def _restricts_deployments(filt: MapFilter) -> bool:
                 or filt.kind or filt.marker or filt.bbox or filt.area)
 
 
-def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decimal],
-                    locale: str = "en") -> FundingSummary:
+def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decimal], locale: str = "en",
+                    spend_of_deployments: Callable[[MapFilter, bool], dict[tuple[int, str], Decimal]] | None = None
+                    ) -> FundingSummary:
     """A few grouped queries by allocation (there are tens of allocations, not thousands), combined here:
-    a subquery of the deployments in scope tested per expenditure cost seconds at 100,000 deployments."""
+    a subquery of the deployments in scope tested per expenditure cost seconds at 100,000 deployments.
+    ``spend_of_deployments(filt, scoped)``: the columnar copy's sums of the period's spending on the deployments in
+    scope (``scoped``) or on all deployments, by (allocation, currency), instead of PostgreSQL's."""
     in_period = Expenditure.spent_on.between(filt.start, filt.end)
     by_allocation = (Expenditure.allocation_id, Expenditure.currency)
 
@@ -75,20 +78,22 @@ def funding_summary(session: Session, filt: MapFilter, rates: Mapping[str, Decim
         return {(a, c): Decimal(v or 0) for a, c, v in session.execute(stmt.group_by(*by_allocation))}
 
     restricted = _restricts_deployments(filt)
-    # Unrestricted, every deployment is in scope: no need to join 100,000 of them to their expenditures.
-    scoped_deployment_spend = sums(
-        deployments_in_scope(filt, *by_allocation, func.sum(Expenditure.amount), when="any", lean=True)
-        .join(Expenditure, Expenditure.deployment_id == Deployment.id).where(in_period)
-        if restricted or filt.source else
-        select(*by_allocation, func.sum(Expenditure.amount)).where(in_period, Expenditure.deployment_id.is_not(None)))
+    copy = spend_of_deployments
+    all_deployments = select(*by_allocation, func.sum(Expenditure.amount)).where(
+        in_period, Expenditure.deployment_id.is_not(None))
+    if restricted or filt.source:
+        scoped_deployment_spend = copy(filt, True) if copy else sums(
+            deployments_in_scope(filt, *by_allocation, func.sum(Expenditure.amount), when="any", lean=True)
+            .join(Expenditure, Expenditure.deployment_id == Deployment.id).where(in_period))
+    else:
+        # Unrestricted, every deployment is in scope: no need to join 100,000 of them to their expenditures.
+        scoped_deployment_spend = copy(filt, False) if copy else sums(all_deployments)
     project_ids = set(session.scalars(select(Project.id).where(*project_conditions(filt, running=False))))
     project_spend = sums(
         select(*by_allocation, func.sum(Expenditure.amount))
         .join(Allocation, Allocation.id == Expenditure.allocation_id)
         .where(in_period, Expenditure.deployment_id.is_(None), Allocation.project_id.in_(project_ids)))
-    all_deployment_spend = sums(
-        select(*by_allocation, func.sum(Expenditure.amount))
-        .where(in_period, Expenditure.deployment_id.is_not(None))) if restricted else {}
+    all_deployment_spend = (copy(filt, False) if copy else sums(all_deployments)) if restricted else {}
 
     grant_running = day_range(Grant.start_date, Grant.end_date).bool_op("&&")(period_of(filt))
     allocations = session.execute(

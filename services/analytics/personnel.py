@@ -115,13 +115,13 @@ def _daily_counts(session: Session, rows: Any, filt: MapFilter, keys: list[tuple
 
 
 @dataclass(frozen=True)
-class _Daily:
+class Daily:
     pool: dict[str, int]
     deployed: dict[tuple[str, int], np.ndarray]  # kind: +1 in scope, +2 expert in the pool (not separated)
     absent: dict[tuple[str, int], np.ndarray]
 
 
-def _daily(session: Session, filt: MapFilter) -> _Daily:
+def daily(session: Session, filt: MapFilter) -> Daily:
     # The scans group by capacity id (no join to Capacity over 100,000 rows); codes are put on afterwards.
     code_of = capacity_codes(session)
     pool_ids = dict(session.execute(
@@ -144,14 +144,14 @@ def _daily(session: Session, filt: MapFilter) -> _Daily:
         .join(Expert, Expert.id == Unavailability.expert_id)
         .where(Unavailability.start_date <= filt.end, Unavailability.end_date >= filt.start, *pool_conditions(filt))
     ), filt, [(i, 0) for i in ids]) if ids else {}
-    return _Daily(
+    return Daily(
         pool={code_of[i]: n for i, n in pool_ids.items()},
         deployed={(code_of[i], k): counts for (i, k), counts in deployed.items()},
         absent={(code_of[i], k): counts for (i, k), counts in absent.items()},
     )
 
 
-def _points(daily: _Daily, filt: MapFilter) -> list[AvailabilityPoint]:
+def _points(daily: Daily, filt: MapFilter) -> list[AvailabilityPoint]:
     points: list[AvailabilityPoint] = []
     for b0, b1 in buckets(filt.start, filt.end):
         lo, hi = (b0 - filt.start).days, (b1 - filt.start).days + 1
@@ -170,7 +170,7 @@ def _points(daily: _Daily, filt: MapFilter) -> list[AvailabilityPoint]:
     return points
 
 
-def _utilisation(daily: _Daily, filt: MapFilter) -> list[Utilisation]:
+def _utilisation(daily: Daily, filt: MapFilter) -> list[Utilisation]:
     length = (filt.end - filt.start).days + 1
     out = []
     for code in sorted(daily.pool):
@@ -184,7 +184,7 @@ def _utilisation(daily: _Daily, filt: MapFilter) -> list[Utilisation]:
 
 
 def availability(session: Session, filt: MapFilter) -> list[AvailabilityPoint]:
-    return _points(_daily(session, filt), filt)
+    return _points(daily(session, filt), filt)
 
 
 def utilisation(session: Session, filt: MapFilter) -> list[Utilisation]:
@@ -196,14 +196,18 @@ def utilisation(session: Session, filt: MapFilter) -> list[Utilisation]:
     source); so with one mission it is the share of the pool's time spent deployed to that mission, and with no
     such filter the share of their time deployed anywhere.
     """
-    return _utilisation(_daily(session, filt), filt)
+    return _utilisation(daily(session, filt), filt)
 
 
 def availability_and_utilisation(session: Session, filt: MapFilter
                                  ) -> tuple[list[AvailabilityPoint], list[Utilisation]]:
     """Both from one pass over the deployments (the map shows both)."""
-    daily = _daily(session, filt)
-    return _points(daily, filt), _utilisation(daily, filt)
+    return points_and_utilisation(daily(session, filt), filt)
+
+
+def points_and_utilisation(counts: Daily, filt: MapFilter) -> tuple[list[AvailabilityPoint], list[Utilisation]]:
+    """The availability chart and the utilisation from daily counts, whichever engine folded them."""
+    return _points(counts, filt), _utilisation(counts, filt)
 
 
 @dataclass(frozen=True)

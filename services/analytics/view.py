@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from services.access import Permission, Principal
 from services.analytics import map_layers
-from services.analytics.breakdown import breakdown
+from services.analytics.breakdown import assemble, breakdown
+from services.analytics.columnar import ColumnarStore, CopyError
 from services.analytics.figures import MapFigures, map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import FundingSummary, funding_summary
@@ -22,11 +24,13 @@ from services.analytics.personnel import (
     MissionCount,
     availability_and_utilisation,
     deployed_on_day,
+    points_and_utilisation,
 )
 from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
 
 ANALYTICS_WORK_MEM = "64MB"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,16 @@ class DayView:
 
 
 def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             cache: ViewCache | None = None, locale: str = "en") -> DayView:
+             cache: ViewCache | None = None, locale: str = "en", columnar: ColumnarStore | None = None) -> DayView:
     """The day's layers and head count: the charts over the period stay as they are, so replaying a period
     reads only the deployments of each day (an index scan) instead of every deployment of the period."""
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> DayView:
+        reader = columnar.reader(session) if columnar is not None else None
         return DayView(places=places_for(session, principal, filt, view, zoom),
                        missions=map_layers.mission_points(session, filt, locale),
-                       deployed_now=deployed_on_day(session, filt))
+                       deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
 
     if cache is None:
         return compute()
@@ -75,17 +80,32 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
 
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             usd_rates: Mapping[str, float], cache: ViewCache | None = None, locale: str = "en") -> MapView:
+             usd_rates: Mapping[str, float], cache: ViewCache | None = None, locale: str = "en",
+             columnar: ColumnarStore | None = None) -> MapView:
+    """``columnar``: the charts' aggregates from the columnar copy when it is exactly this transaction's data
+    (else, and without it, from PostgreSQL); the map's layers always come from PostGIS."""
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
-        # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates spill
-        # to disk and take twice as long. For this transaction only.
-        session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
         rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-        # Charts that read the same deployments share a pass over them.
-        points, utilisation = availability_and_utilisation(session, filt)
-        parts = breakdown(session, filt)
+        reader = columnar.reader(session) if columnar is not None else None
+        folded = None
+        if reader is not None:
+            try:
+                folded = reader.fold(filt)
+            except CopyError:  # the map answers from PostgreSQL rather than fail
+                log.exception("the columnar copy failed to answer; PostgreSQL answers")
+                reader = None
+        if reader is not None and folded is not None:
+            points, utilisation = points_and_utilisation(folded.daily, filt)
+            parts = assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt))
+        else:
+            # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates
+            # spill to disk and take twice as long. For this transaction only.
+            session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
+            # Charts that read the same deployments share a pass over them.
+            points, utilisation = availability_and_utilisation(session, filt)
+            parts = breakdown(session, filt)
         return MapView(
             places=places_for(session, principal, filt, view, zoom),
             missions=map_layers.mission_points(session, filt, locale),
@@ -93,10 +113,12 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,
-            funding=(funding_summary(session, filt, rates, locale=locale)
+            funding=(funding_summary(session, filt, rates, locale=locale,
+                                     spend_of_deployments=reader.deployment_spend if reader else None)
                      if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
-            figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
+            figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation,
+                                **({"service_level_": reader.service_level} if reader else {})),
         )
 
     if cache is None:

@@ -1,11 +1,12 @@
-"""The operations map's answers kept per database snapshot, so that a view seen before comes back at once.
+"""The operations map's answers kept per version of the data, so that a view seen before comes back at once.
 
 A leader who removes a chip, resets the filters, or opens a link a colleague has just opened asks for a view the
 hub has computed already; its charts scan up to every deployment (hundreds of milliseconds at 100,000), a kept
-answer costs a lookup. The key holds the database's snapshot (``pg_current_snapshot()``): any commit anywhere in
-the database changes it, so an answer is never served once the data it came from has changed, and there is no
-invalidation to forget. A transaction that has written is neither served nor stored: it sees its own
-uncommitted rows, which nobody else may be shown.
+answer costs a lookup. The key holds the data versions the transaction sees (models.data_version: a counter per
+table the map reads, bumped by triggers on every write to it), so an answer is never served once the data it
+came from has changed, there is no invalidation to forget, and a login, a token use or an audit row (tables the
+map does not read) keeps every answer. A transaction that has written is neither served nor stored: it sees its
+own uncommitted rows, which nobody else may be shown.
 
 Kept in process memory by cachelib's SimpleCache, which stores pickled copies (no caller can change a kept
 answer) and drops entries past its threshold: with several workers, each keeps its own. With HUB_REDIS_URL, in
@@ -29,14 +30,16 @@ from typing import Any, TypeVar
 import redis
 from cachelib import BaseCache, RedisCache, SimpleCache
 from cachelib.serializers import RedisSerializer
-from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from services.analytics.versions import data_versions
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-# An answer outlives its snapshot only until the next commit; the timeout just bounds memory on a quiet hub.
+# An answer outlives its data only until the next write to a table the map reads; the timeout just bounds
+# memory on a quiet hub.
 TIMEOUT_SECONDS = 3600
 
 
@@ -82,15 +85,12 @@ class ViewCache:
 
     def get_or_compute(self, session: Session, key: Mapping[str, Any], compute: Callable[[], T]) -> T:
         """The answer for ``key`` (everything the answer depends on besides the data) in this session's
-        snapshot: kept, or computed by ``compute`` with the same session and kept."""
+        data (its data versions): kept, or computed by ``compute`` with the same session and kept."""
         if self._store is None:
             return compute()
-        snapshot, clean = session.execute(
-            text("SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL")).one()
-        if not clean:
+        digest = self.digest(session, key)
+        if digest is None:
             return compute()
-        digest = hashlib.sha256(json.dumps({"key": key, "snapshot": snapshot}, sort_keys=True, default=str)
-                                .encode()).hexdigest()
         try:
             with self._lock:
                 kept = self._store.get(digest)
@@ -110,6 +110,15 @@ class ViewCache:
         except redis.RedisError as exc:
             log.warning("the map's answer cache is unreachable: %s", exc)
         return value
+
+    @staticmethod
+    def digest(session: Session, key: Mapping[str, Any]) -> str | None:
+        """The cache key of ``key`` in this transaction's data; None when the transaction has written."""
+        versions, clean = data_versions(session)
+        if not clean:
+            return None
+        return hashlib.sha256(json.dumps({"key": key, "versions": versions}, sort_keys=True, default=str)
+                              .encode()).hexdigest()
 
     def clear(self) -> None:
         if self._store is not None:

@@ -40,12 +40,17 @@ def target_days(session: Session, capacity_codes: Sequence[str] = ()) -> int:
     return int(value) if value is not None else DEFAULT_TARGET_DAYS
 
 
+def days_to_deploy() -> ColumnElement[Any]:
+    """Days from a request's receipt to its deployment (NULL while not deployed)."""
+    received_at = func.coalesce(SurgeRequest.received_at, cast(SurgeRequest.received_on, DateTime(timezone=True)))
+    return extract("epoch", SurgeRequest.deployed_at - received_at) / 86400.0
+
+
 def _days_select(capacity_codes: Sequence[str], mission_ids: Sequence[int], start: date | None,
                  end: date | None) -> Select[Any]:
     """One row per request in scope with ``days`` (NULL while not deployed) and its capacity. The steps' times
     are on the request itself (kept by a trigger, migration 0010), so no step is read."""
-    received_at = func.coalesce(SurgeRequest.received_at, cast(SurgeRequest.received_on, DateTime(timezone=True)))
-    days: ColumnElement[Any] = extract("epoch", SurgeRequest.deployed_at - received_at) / 86400.0
+    days = days_to_deploy()
     stmt = (select(SurgeRequest.id, SurgeRequest.reference, SurgeRequest.received_on,
                    Capacity.code.label("capacity"), days.label("days"))
             .select_from(SurgeRequest)

@@ -1,0 +1,536 @@
+"""The operations map's cross-filter aggregates over a columnar copy of its fact tables, in DuckDB (in-process).
+
+PostgreSQL stays the system of record and the reference: ``HUB_ANALYTICS_ENGINE=postgres`` answers everything
+there, and so does every request while the copy is not exactly the data the request's transaction sees.
+
+- **The copy**: the deployments (not cancelled: every aggregate leaves them out) with their expert's capacity,
+  gender and whether separated, and their place's country (the site's, else the mission's first host, computed
+  at load by PostgreSQL); the experts, their skills, their absences, and the spending on deployments (money in
+  integer cents, never floats). Loaded in one REPEATABLE READ transaction, with the data versions it saw.
+- **Exact by data**: a request reads the counters of the copied tables (models.data_version) in its own
+  transaction; the copy answers only when they equal the copy's. Otherwise PostgreSQL answers, and one thread
+  reloads the copy in the background (never two at once). A transaction that has written sees its own rows,
+  which the copy never holds: PostgreSQL answers it, and it starts no reload.
+- **Spatial filters stay in PostGIS**: mission, country, region, drawn area and viewport resolve there to sets of
+  ids (sites, missions, ISO3 codes), which the engine semi-joins as registered Arrow tables.
+- **Folds in numpy**: DuckDB filters and returns the rows' columns; the daily head counts, distinct experts and
+  sums are folded by numpy (a DuckDB plan costs milliseconds a statement; one statement per chart would add up).
+- One copy per worker process, in memory, DuckDB with one thread: the README says why and what it costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import BigInteger, Date, Engine, Float, Integer, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Allocation,
+    Capacity,
+    Country,
+    Deployment,
+    Expenditure,
+    Expert,
+    ExpertSkill,
+    Fund,
+    Grant,
+    Mission,
+    Site,
+    Skill,
+    SurgeRequest,
+    Unavailability,
+)
+from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
+from services.analytics.breakdown import BreakdownParts
+from services.analytics.filters import MapFilter
+from services.analytics.personnel import Daily
+from services.analytics.scope import FIRST_HOST, area_geometry, capacity_codes
+from services.analytics.versions import data_versions
+from services.surge.service_level import ServiceLevel, days_to_deploy, target_days
+
+log = logging.getLogger(__name__)
+
+# The tables the copy is made of: their counters decide whether it may answer.
+COPIED_TABLES = ("deployment", "expenditure", "expert", "expert_skill", "mission_host_country", "site",
+                 "surge_request", "unavailability")
+EPOCH = date(1970, 1, 1)
+GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
+CopyError = duckdb.Error  # what a failing copy raises: its callers fall back to PostgreSQL
+
+
+def _day(column: Any) -> Any:
+    """A date as days since 1970-01-01 (an integer: date - date in PostgreSQL)."""
+    return cast(column - literal(EPOCH, Date), Integer)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One loaded copy: an in-memory DuckDB database and the data versions it holds."""
+
+    db: duckdb.DuckDBPyConnection
+    versions: dict[str, int]
+    rows: int  # deployments held
+    seconds: float  # load time
+
+
+# What the copy reads, as (DuckDB table, its columns and types, the SELECT in PostgreSQL); enums arrive as text
+# and are stored as their index in the enum's members (the folds count them with bincount).
+_EXPERT = {"capacity_id": "INTEGER", "gender": "VARCHAR", "separated": "BOOLEAN"}
+
+
+def _sources() -> list[tuple[str, dict[str, str], Any]]:
+    separated = Expert.status == ExpertStatus.SEPARATED
+    return [
+        ("dep", {"id": "BIGINT", "expert_id": "BIGINT", "mission_id": "INTEGER", "site_id": "BIGINT",
+                 "allocation_id": "BIGINT", "kind": "VARCHAR", "marker": "VARCHAR", "start_day": "INTEGER",
+                 "end_day": "INTEGER", "planned": "BIGINT", "delivered": "BIGINT", "country": "VARCHAR", **_EXPERT},
+         select(Deployment.id, Deployment.expert_id, Deployment.mission_id, Deployment.site_id,
+                Deployment.allocation_id, Deployment.kind, Deployment.gender_marker,
+                _day(Deployment.start_date), _day(Deployment.end_date), Deployment.gender_outputs_planned,
+                Deployment.gender_outputs_delivered, func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3),
+                Expert.capacity_id, Expert.gender, separated)
+         .join(Expert, Expert.id == Deployment.expert_id)
+         .outerjoin(Site, Site.id == Deployment.site_id)
+         .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
+         .where(Deployment.status != DeploymentStatus.CANCELLED)),
+        ("expert", {"expert_id": "BIGINT", **_EXPERT},
+         select(Expert.id, Expert.capacity_id, Expert.gender, separated)),
+        ("expert_skill", {"expert_id": "BIGINT", "skill_id": "INTEGER"},
+         select(ExpertSkill.expert_id, ExpertSkill.skill_id)),
+        ("absence", {"expert_id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", **_EXPERT},
+         select(Unavailability.expert_id, _day(Unavailability.start_date), _day(Unavailability.end_date),
+                Expert.capacity_id, Expert.gender, separated).join(Expert, Expert.id == Unavailability.expert_id)),
+        # Money exactly: numeric(16, 2) times 100 is a whole number of cents.
+        ("spending", {"deployment_id": "BIGINT", "paid_from": "BIGINT", "currency": "VARCHAR", "cents": "BIGINT",
+                      "day": "INTEGER"},
+         select(Expenditure.deployment_id, Expenditure.allocation_id, Expenditure.currency,
+                cast(Expenditure.amount * 100, BigInteger), _day(Expenditure.spent_on))
+         .where(Expenditure.deployment_id.is_not(None))),
+        # Days from receipt to deployment as PostgreSQL computes them (time zones right), as the double that its
+        # percentile_cont reads.
+        ("surge", {"capacity_id": "INTEGER", "mission_id": "INTEGER", "received_day": "INTEGER", "days": "DOUBLE"},
+         select(SurgeRequest.capacity_id, SurgeRequest.mission_id, _day(SurgeRequest.received_on),
+                cast(days_to_deploy(), Float))),
+    ]
+
+
+_CODES = {"gender": GENDERS, "kind": KINDS, "marker": MARKERS}
+
+
+def load_copy(engine: Engine) -> Copy:
+    """Reads the copied columns from PostgreSQL in one snapshot and builds the DuckDB tables.
+
+    Through COPY ... TO STDOUT in CSV and DuckDB's CSV reader: no Python object per row (a fifth of the CPU of
+    fetching rows through the driver)."""
+    began = time.perf_counter()
+    db = duckdb.connect(":memory:", config={"threads": 1})  # one thread: the workers share the machine's cores
+    with tempfile.TemporaryDirectory(prefix="hub-columnar-") as folder, \
+            engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        versions, _ = data_versions(Session(bind=conn), COPIED_TABLES)
+        raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
+        for name, columns, stmt in _sources():
+            path = Path(folder) / f"{name}.csv"
+            sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            with raw.cursor() as cur, path.open("wb") as out, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+                for chunk in copy:
+                    out.write(chunk)
+            spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+            picked = ", ".join(
+                f"(list_position({[str(m) for m in _CODES[c]]}, {c}) - 1)::TINYINT AS {c}" if c in _CODES else c
+                for c in columns)
+            db.execute(f"CREATE TABLE {name} AS SELECT {picked} FROM read_csv('{path}', header = false, "
+                       f"columns = {spec}, auto_detect = false)")
+        conn.rollback()
+    # Each expenditure with its deployment's columns (live: the deployment is not cancelled), so that the funding's
+    # filter is a scan of one table, not a semi-join on the deployments in scope.
+    db.execute("CREATE TABLE spend AS SELECT s.*, d.* EXCLUDE (id), d.id IS NOT NULL AS live "
+               "FROM spending s LEFT JOIN dep d ON d.id = s.deployment_id")
+    db.execute("DROP TABLE spending")
+    rows = db.execute("SELECT count(*) FROM dep").fetchone()
+    return Copy(db, versions, int(rows[0]) if rows else 0, time.perf_counter() - began)
+
+
+_CURSORS = threading.Lock()
+
+
+def cursor(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the copy for this request's thread (a DuckDB connection is not thread-safe;
+    its cursors are made one at a time, as gunicorn's threads may ask at once)."""
+    with _CURSORS:
+        return db.cursor()
+
+
+@dataclass(frozen=True)
+class Sets:
+    """What the filter names, resolved in PostgreSQL (and PostGIS) to ids; None: no restriction."""
+
+    capacity: list[int] | None = None
+    skill: list[int] | None = None
+    mission: list[int] | None = None
+    country: list[str] | None = None  # ISO3 of the places the filter's countries name
+    region: list[str] | None = None  # ISO3 of the countries of the filter's regions
+    area_sites: list[int] | None = None  # sites inside the drawn area and viewport
+    area_missions: list[int] | None = None  # missions whose HQ lies inside them
+    allocation: list[int] | None = None  # allocations of the filter's funding sources
+
+
+def resolve(session: Session, filt: MapFilter) -> Sets:
+    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area)."""
+    def ids(stmt: Any) -> list[Any]:
+        return list(session.scalars(stmt))
+
+    geometry = area_geometry(filt)
+    return Sets(
+        capacity=ids(select(Capacity.id).where(Capacity.code.in_(filt.capacity))) if filt.capacity else None,
+        skill=ids(select(Skill.id).where(Skill.code.in_(filt.skill))) if filt.skill else None,
+        mission=ids(select(Mission.id).where(Mission.acronym.in_(filt.mission))) if filt.mission else None,
+        country=ids(select(Country.iso3).where(Country.named_by(filt.country))) if filt.country else None,
+        region=ids(select(Country.iso3).where(Country.region.in_(filt.region))) if filt.region else None,
+        area_sites=ids(select(Site.id).where(func.ST_Intersects(Site.location, geometry)))
+        if geometry is not None else None,
+        area_missions=ids(select(Mission.id).where(func.ST_Intersects(Mission.hq, geometry)))
+        if geometry is not None else None,
+        allocation=ids(select(Allocation.id).join(Grant, Grant.id == Allocation.grant_id)
+                       .join(Fund, Fund.id == Grant.fund_id).where(Fund.fund_type.in_(filt.source)))
+        if filt.source else None,
+    )
+
+
+class Query:
+    """One request's statements on a cursor of the copy, with the filter's sets registered as Arrow tables."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, filt: MapFilter, sets: Sets) -> None:
+        self.cur = cursor(db)
+        self.filt = filt
+        self._count = 0
+        self.expert_sql = self._expert_conditions(sets)
+        self.place_sql = self._place_conditions(sets)
+
+    def close(self) -> None:
+        self.cur.close()
+
+    def _in(self, column: str, values: Sequence[Any], kind: pa.DataType) -> str:
+        """``column IN (the values)``, a semi-join on a registered table: no literal reaches the SQL."""
+        self._count += 1
+        name = f"f{self._count}"
+        self.cur.register(name, pa.table({"v": pa.array(list(values), type=kind)}))
+        return f"{column} IN (SELECT v FROM {name})"
+
+    def _expert_conditions(self, sets: Sets) -> list[str]:
+        f, out = self.filt, []
+        if sets.capacity is not None:
+            out.append(self._in("capacity_id", sets.capacity, pa.int32()))
+        if f.gender:
+            out.append(self._in("gender", [GENDERS.index(g) for g in f.gender], pa.int8()))
+        if sets.skill is not None:
+            out.append(f"expert_id IN (SELECT expert_id FROM expert_skill WHERE "
+                       f"{self._in('skill_id', sets.skill, pa.int32())})")
+        return out
+
+    def _place_conditions(self, sets: Sets) -> list[str]:
+        f, out = self.filt, []
+        if f.kind:
+            out.append(self._in("kind", [KINDS.index(k) for k in f.kind], pa.int8()))
+        if f.marker:
+            out.append(self._in("marker", [MARKERS.index(m) for m in f.marker], pa.int8()))
+        if sets.allocation is not None:
+            out.append(self._in("allocation_id", sets.allocation, pa.int64()))
+        if sets.mission is not None:
+            out.append(self._in("mission_id", sets.mission, pa.int32()))
+        if sets.country is not None:
+            out.append(self._in("country", sets.country, pa.string()))
+        if sets.region is not None:
+            out.append(self._in("country", sets.region, pa.string()))
+        if sets.area_sites is not None and sets.area_missions is not None:
+            out.append(f"({self._in('site_id', sets.area_sites, pa.int64())} OR (site_id IS NULL AND "
+                       f"{self._in('mission_id', sets.area_missions, pa.int32())}))")
+        return out
+
+    def numpy(self, sql: str, *params: Any) -> dict[str, np.ndarray]:
+        """The statement's columns as numpy arrays (masked where a column has NULLs)."""
+        return dict(self.cur.execute(sql, list(params)).fetchnumpy().items())
+
+
+def _where(*groups: Sequence[str]) -> str:
+    parts = [c for group in groups for c in group]
+    return " AND ".join(parts) if parts else "TRUE"
+
+
+def _days(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def _daily_counts(key: np.ndarray, start: np.ndarray, end: np.ndarray, keys: int, fs: int, fe: int
+                  ) -> np.ndarray:
+    """Head count on each day of [fs, fe] per key (0..keys-1): +1 on each clipped start, -1 the day after each
+    clipped end, a cumulative sum along the days; the same integers as personnel._daily_counts."""
+    length = fe - fs + 1
+    lo = np.maximum(start, fs) - fs
+    hi = np.minimum(end, fe) + 1 - fs
+    width = length + 1
+    deltas = (np.bincount(key * width + lo, minlength=keys * width)
+              - np.bincount(key * width + hi, minlength=keys * width)).reshape(keys, width)
+    return np.cumsum(deltas, axis=1)[:, :length]
+
+
+def _distinct(values: np.ndarray) -> int:
+    return len(np.unique(values))
+
+
+@dataclass(frozen=True)
+class Folded:
+    """The map's aggregates from one pass of the copy."""
+
+    daily: Daily
+    breakdown: BreakdownParts
+
+
+class Reader:
+    """The copy, valid for this request's transaction, and the session its id sets are resolved in."""
+
+    def __init__(self, copy: Copy, session: Session) -> None:
+        self.copy = copy
+        self.session = session
+        self._sets: dict[str, Sets] = {}
+        self._spend: dict[str, tuple[dict[tuple[int, str], Decimal], dict[tuple[int, str], Decimal]]] = {}
+
+    def _query(self, filt: MapFilter) -> Query:
+        # Resolved once per filter and request: the charts and the funding ask with the same filter.
+        key = repr(filt)
+        if key not in self._sets:
+            self._sets[key] = resolve(self.session, filt)
+        return Query(self.copy.db, filt, self._sets[key])
+
+    def fold(self, filt: MapFilter) -> Folded:
+        """The daily counts (availability, utilisation) and the breakdown (missions, gender, the day's head
+        count) from one scan of the deployments of the period, as personnel.daily() and breakdown() define them."""
+        q = self._query(filt)
+        try:
+            fs, fe, day = _days(filt.start), _days(filt.end), _days(filt.day)
+            place = _where(q.place_sql)
+            pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM expert WHERE NOT separated AND "
+                           f"{_where(q.expert_sql)} GROUP BY capacity_id")
+            rows = q.numpy(
+                f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
+                f"delivered, COALESCE(({place}), FALSE) AS scoped FROM dep WHERE start_day <= ? AND end_day >= ? AND "
+                f"{_where(q.expert_sql)}", fe, fs)
+            absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM absence WHERE start_day <= ? AND "
+                             f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
+        finally:
+            q.close()
+        return Folded(self._daily(filt, pool, rows, absent, fs, fe), self._breakdown(filt, rows, fs, fe, day))
+
+    def _daily(self, filt: MapFilter, pool: dict[str, np.ndarray], rows: dict[str, np.ndarray],
+               absent: dict[str, np.ndarray], fs: int, fe: int) -> Daily:
+        code_of = capacity_codes(self.session)
+        pool_of = {int(c): int(n) for c, n in zip(pool["capacity_id"], pool["n"], strict=True)}
+        ids = sorted(pool_of, key=lambda i: code_of[i])
+        deployed: dict[tuple[str, int], np.ndarray] = {}
+        absences: dict[tuple[str, int], np.ndarray] = {}
+        if ids:
+            slot = np.full(max(max(ids), int(rows["capacity_id"].max(initial=0)),
+                               int(absent["capacity_id"].max(initial=0))) + 1, -1, dtype=np.int64)
+            slot[ids] = np.arange(len(ids))
+            # Only the pool's capacities are counted, as in PostgreSQL's path.
+            kind = rows["scoped"].astype(np.int64) + 2 * (~rows["separated"]).astype(np.int64)
+            at = slot[rows["capacity_id"]]
+            keep = at >= 0
+            counts = _daily_counts(at[keep] * 4 + kind[keep], rows["start_day"][keep], rows["end_day"][keep],
+                                   len(ids) * 4, fs, fe)
+            a_at = slot[absent["capacity_id"]]
+            a_keep = a_at >= 0
+            away = _daily_counts(a_at[a_keep], absent["start_day"][a_keep], absent["end_day"][a_keep], len(ids),
+                                 fs, fe)
+            for i, cap in enumerate(ids):
+                for k in range(4):
+                    deployed[(code_of[cap], k)] = counts[i * 4 + k]
+                absences[(code_of[cap], 0)] = away[i]
+        return Daily(pool={code_of[i]: n for i, n in pool_of.items()}, deployed=deployed, absent=absences)
+
+    @staticmethod
+    def _breakdown(filt: MapFilter, rows: dict[str, np.ndarray], fs: int, fe: int, day: int) -> BreakdownParts:
+        scoped = rows["scoped"].astype(bool)
+        mission, capacity, expert = rows["mission_id"][scoped], rows["capacity_id"][scoped], rows["expert_id"][scoped]
+        start, end = rows["start_day"][scoped], rows["end_day"][scoped]
+        gender, marker = rows["gender"][scoped], rows["marker"][scoped]
+        days = np.maximum(np.minimum(end, fe) - np.maximum(start, fs) + 1, 0).astype(np.int64)
+        missions: list[tuple[int, int, int, int, int]] = []
+        if len(mission):
+            # One integer per (mission, capacity) and per (group, expert): np.unique over rows (axis=0) sorts
+            # structured views, several times slower.
+            width = int(capacity.max()) + 1
+            groups, group_of = np.unique(mission.astype(np.int64) * width + capacity, return_inverse=True)
+            n = np.bincount(group_of, minlength=len(groups))
+            x = np.bincount(group_of, weights=days, minlength=len(groups)).astype(np.int64)
+            pairs = np.unique(group_of.astype(np.int64) * (int(expert.max()) + 1) + expert)
+            e = np.bincount(pairs // (int(expert.max()) + 1), minlength=len(groups))
+            missions = [(int(g // width), int(g % width), int(e[i]), int(n[i]), int(x[i]))
+                        for i, g in enumerate(groups)]
+        on_day = (start <= day) & (end >= day)
+        return BreakdownParts(
+            missions=missions,
+            markers={m.value: int(np.count_nonzero(marker == i)) for i, m in enumerate(MARKERS)},
+            genders={g.value: _distinct(expert[gender == i]) for i, g in enumerate(GENDERS)},
+            planned=int(rows["planned"][scoped].sum()), delivered=int(rows["delivered"][scoped].sum()),
+            day_count=_distinct(expert[on_day]),
+        )
+
+    def deployed_on_day(self, filt: MapFilter) -> int:
+        q = self._query(filt)
+        try:
+            day = _days(filt.day)
+            found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM dep WHERE start_day <= ? AND "
+                            f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
+        finally:
+            q.close()
+        return int(found["n"][0])
+
+    def service_level(self, session: Session, *, capacity_codes: Sequence[str] = (),
+                      mission_ids: Sequence[int] = (), start: date | None = None,
+                      end: date | None = None) -> ServiceLevel:
+        """services.surge.service_level.service_level over the copy's requests."""
+        target = target_days(session, capacity_codes)
+        codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
+        cur = cursor(self.copy.db)
+        try:
+            conditions, params = ["TRUE"], []
+            if codes:
+                conditions.append("capacity_id IN (SELECT v FROM capacities)")
+                ids = list(session.scalars(select(Capacity.id).where(Capacity.code.in_(codes))))
+                cur.register("capacities", pa.table({"v": pa.array(ids, type=pa.int32())}))
+            if mission_ids:
+                conditions.append("mission_id IN (SELECT v FROM missions)")
+                cur.register("missions", pa.table({"v": pa.array([int(m) for m in mission_ids], type=pa.int32())}))
+            if start is not None:
+                conditions.append("received_day >= ?")
+                params.append(_days(start))
+            if end is not None:
+                conditions.append("received_day <= ?")
+                params.append(_days(end))
+            found = cur.execute(f"SELECT days FROM surge WHERE {' AND '.join(conditions)}", params).fetchnumpy()
+        finally:
+            cur.close()
+        days = found["days"]
+        requests = len(days)
+        done = np.sort(np.ma.compressed(days) if np.ma.isMaskedArray(days) else days)
+        return ServiceLevel(
+            requests=requests, deployed=len(done),
+            median_days=round(_percentile_cont(done, 0.5), 2) if len(done) else None,
+            p90_days=round(_percentile_cont(done, 0.9), 2) if len(done) else None,
+            within_target=int(np.count_nonzero(done <= target)), target_days=target)
+
+    def deployment_spend(self, filt: MapFilter, scoped: bool) -> dict[tuple[int, str], Decimal]:
+        """Spending in the period on deployments, by allocation and currency: on the deployments in scope (at any
+        time) when ``scoped``, else on every deployment (cancelled ones included, as funding.py counts them).
+        Both sums come from one statement, kept for the filter's second call."""
+        key = repr(filt)
+        if key not in self._spend:
+            q = self._query(filt)
+            try:
+                found = q.numpy(
+                    f"SELECT paid_from, currency, sum(cents)::BIGINT AS every, (sum(cents) FILTER (WHERE live AND "
+                    f"{_where(q.expert_sql, q.place_sql)}))::BIGINT AS scoped FROM spend WHERE day BETWEEN ? AND ? "
+                    f"GROUP BY paid_from, currency", _days(filt.start), _days(filt.end))
+            finally:
+                q.close()
+            every = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
+                     for a, c, v in zip(found["paid_from"], found["currency"], found["every"], strict=True)}
+            # A group of no scoped rows sums to NULL (masked): PostgreSQL's join has no such group.
+            mine = np.ma.getmaskarray(found["scoped"])
+            scoped_sums = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
+                           for a, c, v, m in zip(found["paid_from"], found["currency"],
+                                                 np.ma.getdata(found["scoped"]), mine, strict=True) if not m}
+            self._spend[key] = (scoped_sums, every)
+        return self._spend[key][0 if scoped else 1]
+
+
+# A worker reloads at most once in this many seconds (or four loads' time, if longer): under a stream of writes
+# the copy costs a bounded share of a core, and PostgreSQL answers meanwhile.
+MIN_RELOAD_INTERVAL = 5.0
+
+
+def _percentile_cont(ordered: np.ndarray, q: float) -> float:
+    """PostgreSQL's percentile_cont over sorted values, with its arithmetic (first + (second - first) * frac)."""
+    position = q * (len(ordered) - 1)
+    lower = int(np.floor(position))
+    first = float(ordered[lower])
+    if lower + 1 >= len(ordered) or position == lower:
+        return first
+    return first + (float(ordered[lower + 1]) - first) * (position - lower)
+
+
+class ColumnarStore:
+    """This worker's copy: answers while exact, reloads in the background when the data has moved on."""
+
+    def __init__(self, engine: Engine, min_interval: float = MIN_RELOAD_INTERVAL) -> None:
+        self._engine = engine
+        self._copy: Copy | None = None
+        self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
+        self._min_interval = min_interval
+        self._last_start = -float("inf")
+        self.loads = 0
+        self.failures = 0
+
+    @property
+    def copy(self) -> Copy | None:
+        return self._copy
+
+    def reader(self, session: Session) -> Reader | None:
+        """The copy when it holds exactly what this transaction sees; else None (PostgreSQL answers), and a
+        reload starts unless one is running or this transaction has written."""
+        copy = self._copy
+        versions, clean = data_versions(session, COPIED_TABLES)
+        if copy is not None and clean and copy.versions == versions:
+            return Reader(copy, session)
+        if clean:
+            self.refresh()
+        return None
+
+    def refresh(self) -> threading.Thread | None:
+        """Starts a reload in a background thread unless one is running or waiting; returns the thread (None:
+        one runs). The thread waits first if the last load started less than the interval ago."""
+        with self._lock:
+            if self._loading is not None and self._loading.is_alive():
+                return None
+            thread = threading.Thread(target=self._reload, name="columnar-copy-load", daemon=True)
+            self._loading = thread
+        thread.start()
+        return thread
+
+    def wait(self, timeout: float = 120) -> None:
+        """Waits for a running reload (tests, the bench)."""
+        thread = self._loading
+        if thread is not None:
+            thread.join(timeout)
+
+    def load_now(self) -> Copy:
+        self._last_start = time.monotonic()
+        self._copy = load_copy(self._engine)
+        self.loads += 1
+        return self._copy
+
+    def _reload(self) -> None:
+        last = self._copy.seconds if self._copy is not None else 0.0
+        delay = self._last_start + max(self._min_interval, 4 * last) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            copy = self.load_now()
+            log.info("columnar copy loaded: %d deployments in %.2f s", copy.rows, copy.seconds)
+        except Exception:  # the map answers from PostgreSQL meanwhile: a log line, not an error to the user
+            self.failures += 1
+            log.exception("the columnar copy failed to load; the map answers from PostgreSQL")

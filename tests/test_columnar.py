@@ -1,0 +1,339 @@
+"""The columnar copy (DuckDB) answers the operations map's aggregates exactly as PostgreSQL does, only while it holds
+the data the request's transaction sees; the data versions move on writes to the map's tables and on nothing else."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, pool, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Base, Country, Deployment, Expenditure, Expert, Mission, Site, Skill, User
+from models.data_version import VERSIONED_TABLES
+from models.db import session_scope
+from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, Role
+from services import audit, tokens, users
+from services.access import Principal
+from services.analytics.breakdown import assemble, breakdown
+from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
+from services.analytics.figures import map_figures
+from services.analytics.filters import MapFilter
+from services.analytics.funding import funding_summary
+from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
+from services.analytics.versions import data_versions
+from services.analytics.view import day_view, map_view
+from services.analytics.view_cache import ViewCache
+from services.catalog import BBox
+
+# Fixed, not today's: the same filters every day (the world itself follows today, so the periods reach into it).
+SEED = 20261130
+RATES = {"USD": 1.0, "EUR": 1.08, "CHF": 1.13, "GBP": 1.27, "NOK": 0.094, "SEK": 0.096}
+DECIMAL_RATES = {k: Decimal(str(v)) for k, v in RATES.items()}
+# Tables the map never reads: no counter, so that writing them keeps every kept answer and the copy.
+NOT_MAP_DATA = {
+    "activity", "alembic_version", "api_token", "app_user", "assessment", "audit_event", "clearance_type",
+    "data_load", "data_version", "expert_clearance", "expert_language", "language", "layer", "layer_feature",
+    "layer_version", "lesson", "milestone", "rate_limit_counter", "recommendation", "recommendation_follow_up",
+    "result", "result_actual", "revoked_session", "surge_request_clearance", "surge_request_language",
+    "surge_request_skill", "team",
+}
+
+
+@pytest.fixture(scope="module")
+def store(engine: Engine) -> ColumnarStore:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now()
+    return store
+
+
+@pytest.fixture(scope="module")
+def world(engine: Engine) -> dict[str, list]:
+    """Values the filters draw from, read from the test world."""
+    with Session(engine) as s:
+        return {
+            "mission": list(s.scalars(select(Mission.acronym).order_by(Mission.acronym))),
+            "country": list(s.scalars(select(Country.iso3).join(Site, Site.country_iso3 == Country.iso3)
+                                      .distinct().order_by(Country.iso3))),
+            "region": list(s.scalars(select(Country.region).where(Country.region.is_not(None)).distinct()
+                                     .order_by(Country.region))),
+            "skill": list(s.scalars(select(Skill.code).order_by(Skill.code))),
+        }
+
+
+def _combinations(world: dict[str, list], count: int) -> list[MapFilter]:
+    """``count`` filters: the period and day moved, and each dimension (spatial ones included) set or not, at
+    random but from a fixed seed; a few that match nothing."""
+    rng = random.Random(SEED)
+    today = date.today()
+    areas = [BBox(-20.0, -35.0, 55.0, 38.0), BBox(24.0, -6.0, 34.0, 6.0), BBox(-110.0, -40.0, -30.0, 30.0)]
+    polygon = {"type": "Polygon", "coordinates": [[[-18, 0], [45, 0], [45, 25], [-18, 25], [-18, 0]]]}
+    out = [MapFilter.default(),
+           MapFilter.default().with_changes(mission=("NO-SUCH",)),
+           MapFilter(start=date(1990, 1, 1), end=date(1990, 12, 31)),
+           MapFilter(start=today - timedelta(days=1500), end=today + timedelta(days=60),
+                     as_of=today - timedelta(days=700))]
+    while len(out) < count:
+        start = today - timedelta(days=rng.choice([30, 90, 200, 365, 800, 2000]))
+        end = start + timedelta(days=rng.choice([20, 100, 365, 700, 2400]))
+        changes: dict = {"start": start, "end": end}
+        if rng.random() < 0.3:
+            changes["as_of"] = start + timedelta(days=rng.randrange((end - start).days + 200))
+        pick = {
+            "capacity": lambda: tuple(rng.sample(["SPC", "JCSC"], rng.randint(1, 2))),
+            "mission": lambda: tuple(rng.sample(world["mission"], rng.randint(1, 3))),
+            "country": lambda: tuple(rng.sample(world["country"], rng.randint(1, 4))),
+            "region": lambda: tuple(rng.sample(world["region"], rng.randint(1, 2))),
+            "skill": lambda: tuple(rng.sample(world["skill"], rng.randint(1, 3))),
+            "gender": lambda: tuple(rng.sample(list(Gender), rng.randint(1, 2))),
+            "kind": lambda: tuple(rng.sample(list(DeploymentKind), rng.randint(1, 3))),
+            "source": lambda: (rng.choice(list(FundType)),),
+            "marker": lambda: tuple(rng.sample(list(GenderMarker), rng.randint(1, 2))),
+            "bbox": lambda: rng.choice(areas),
+            "area": lambda: polygon,
+        }
+        for name in rng.sample(sorted(pick), rng.choice([1, 1, 2, 2, 3, 4])):
+            changes[name] = pick[name]()
+        out.append(MapFilter(**changes))
+    return out
+
+
+COMBINATIONS = 60
+
+
+def _reader(store: ColumnarStore, session: Session) -> Reader:
+    reader = store.reader(session)
+    assert reader is not None, "the copy should hold this transaction's data"
+    return reader
+
+
+def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> None:
+    folded = reader.fold(filt)
+    assert points_and_utilisation(folded.daily, filt) == availability_and_utilisation(session, filt), filt
+    assert assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)) \
+        == breakdown(session, filt), filt
+    assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
+    with_copy = funding_summary(session, filt, DECIMAL_RATES, spend_of_deployments=reader.deployment_spend)
+    assert with_copy == funding_summary(session, filt, DECIMAL_RATES), filt
+    assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
+
+
+@pytest.mark.parametrize("index", range(COMBINATIONS))
+def test_the_copy_answers_as_postgresql(session: Session, store: ColumnarStore, world: dict[str, list],
+                                        index: int) -> None:
+    filt = _combinations(world, COMBINATIONS)[index]
+    _both_engines_agree(session, _reader(store, session), filt)
+
+
+def test_the_combinations_reach_answers_and_emptiness(session: Session, store: ColumnarStore,
+                                                      world: dict[str, list]) -> None:
+    """The combinations are not all empty (nor all everything): most find deployments, some find none."""
+    reader = _reader(store, session)
+    found = [sum(row[3] for row in reader.fold(f).breakdown.missions) for f in _combinations(world, COMBINATIONS)]
+    assert sum(1 for n in found if n) >= COMBINATIONS // 2
+    assert 0 in found
+    assert len(set(found)) > COMBINATIONS // 3
+    levels = [reader.service_level(session, capacity_codes=f.capacity, start=f.start, end=f.end)
+              for f in _combinations(world, COMBINATIONS)]
+    assert sum(1 for level in levels if level.deployed > 1) >= COMBINATIONS // 3
+
+
+def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, store: ColumnarStore) -> None:
+    principal = Principal(user_id=1, username="t", role=Role.ADMIN)
+    for filt in (MapFilter.default(), MapFilter.default().with_changes(capacity=("SPC",), region=("Africa",))):
+        assert map_view(session, principal, filt, view=None, zoom=3, usd_rates=RATES, columnar=store) \
+            == map_view(session, principal, filt, view=None, zoom=3, usd_rates=RATES), filt
+        assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
+            == day_view(session, principal, filt, view=None, zoom=3), filt
+
+
+def test_threads_share_one_copy(engine: Engine, store: ColumnarStore, world: dict[str, list]) -> None:
+    """gunicorn's threads fold on one copy at once, each with its own cursor, and get each filter's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    filters = _combinations(world, 12)
+
+    def fold(filt: MapFilter) -> object:
+        with Session(engine) as s:
+            return _reader(store, s).fold(filt).breakdown
+
+    alone = [fold(f) for f in filters]
+    with ThreadPoolExecutor(4) as pool_:
+        assert list(pool_.map(fold, filters * 2)) == alone * 2
+
+
+# --- writes: stale copy, PostgreSQL answers, then the reloaded copy --------------------------------------------
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def written(factory: sessionmaker[Session]) -> Iterator[dict[str, int]]:
+    """A committed deployment of the first expert free over a far-future month, with spending on it; removed
+    after the test."""
+    start = date.today() + timedelta(days=4000)
+    with session_scope(factory) as s:
+        expert = s.scalars(select(Expert).order_by(Expert.id)).first()
+        mission = s.scalars(select(Mission).order_by(Mission.id)).first()
+        assert expert is not None and mission is not None
+        dep = Deployment(expert_id=expert.id, mission_id=mission.id, role="Test adviser", kind=DeploymentKind.SURGE,
+                         start_date=start, end_date=start + timedelta(days=29), status=DeploymentStatus.PLANNED,
+                         gender_marker=GenderMarker.GM3)
+        s.add(dep)
+        s.flush()
+        ids = {"deployment": dep.id, "expert": expert.id}
+    yield ids
+    with session_scope(factory) as s:
+        s.execute(delete(Expenditure).where(Expenditure.deployment_id == ids["deployment"]))
+        s.execute(delete(Deployment).where(Deployment.id == ids["deployment"]))
+
+
+def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Session], engine: Engine,
+                                                       written: dict[str, int]) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now()
+    start = date.today() + timedelta(days=4000)
+    filt = MapFilter(start=start, end=start + timedelta(days=60))
+    principal = Principal(user_id=1, username="t", role=Role.ADMIN)
+    with session_scope(factory) as s:
+        assert _reader(store, s).fold(filt).breakdown.markers["3"] >= 1
+    # Another write, committed: the copy is older than the data.
+    with session_scope(factory) as s:
+        s.execute(update(Deployment).where(Deployment.id == written["deployment"])
+                  .values(gender_marker=GenderMarker.GM0))
+    before = store.loads
+    with session_scope(factory) as s:
+        assert store.reader(s) is None  # PostgreSQL answers, and a reload has started
+        view = map_view(s, principal, filt, view=None, zoom=3, usd_rates=RATES, columnar=store)
+        assert view.gender.by_marker["0"] == breakdown(s, filt).gender.by_marker["0"] >= 1
+        assert view.gender.by_marker["3"] == breakdown(s, filt).gender.by_marker["3"]
+    store.wait()
+    assert store.loads == before + 1
+    with session_scope(factory) as s:
+        reader = _reader(store, s)
+        assert reader.fold(filt).breakdown.markers == breakdown(s, filt).gender.by_marker
+        _both_engines_agree(s, reader, filt)
+
+
+def test_a_transaction_that_has_written_is_answered_by_postgresql(session: Session, engine: Engine) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now()
+    _reader(store, session)
+    session.execute(update(Expert).where(Expert.id == select(Expert.id).order_by(Expert.id).limit(1)
+                                         .scalar_subquery()).values(gender=Gender.UNDISCLOSED))
+    loads = store.loads
+    assert store.reader(session) is None
+    assert store.loads == loads and store.copy is not None  # no reload for this transaction's own rows
+
+
+def test_one_reload_at_a_time(engine: Engine) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    first = store.refresh()
+    assert first is not None
+    assert store.refresh() is None  # the first one still runs
+    store.wait()
+    assert store.loads == 1
+
+
+def test_reloads_are_spaced(engine: Engine) -> None:
+    """Two stale requests within the interval: one reload, started when the interval since the last has passed."""
+    store = ColumnarStore(engine, min_interval=1.5)
+    store.load_now()
+    began = time.monotonic()
+    thread = store.refresh()
+    assert thread is not None and store.refresh() is None
+    store.wait()
+    assert store.loads == 2 and time.monotonic() - began >= 1.4
+
+
+def test_a_copy_that_fails_to_load_leaves_postgresql_answering(session: Session, caplog: pytest.LogCaptureFixture
+                                                               ) -> None:
+    broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", poolclass=pool.NullPool)
+    store = ColumnarStore(broken, min_interval=0)
+    principal = Principal(user_id=1, username="t", role=Role.VIEWER)
+    with caplog.at_level(logging.ERROR, logger="services.analytics.columnar"):
+        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)
+        store.wait()
+    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    assert store.failures == 1 and store.copy is None
+    assert "the columnar copy failed to load" in caplog.text
+
+
+def test_a_copy_that_fails_to_answer_leaves_postgresql_answering(session: Session, engine: Engine,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now().db.close()  # its cursors now fail
+    principal = Principal(user_id=1, username="t", role=Role.VIEWER)
+    with caplog.at_level(logging.ERROR, logger="services.analytics.view"):
+        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)
+    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    assert "the columnar copy failed to answer" in caplog.text
+
+
+# --- the data versions ----------------------------------------------------------------------------------------
+def test_every_table_has_a_counter_or_is_not_read_by_the_map(session: Session) -> None:
+    tables = set(Base.metadata.tables) | {"alembic_version"}
+    assert set(VERSIONED_TABLES) | NOT_MAP_DATA >= tables, "a new table: give it a counter or say why not"
+    assert set(COPIED_TABLES) <= set(VERSIONED_TABLES)
+    triggered = set(session.scalars(text(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE t.tgname = c.relname || '_data_version'")))
+    assert triggered == set(VERSIONED_TABLES)
+    assert set(data_versions(session)[0]) == set(VERSIONED_TABLES)
+
+
+def test_writes_move_counters_and_logins_tokens_audit_do_not(session: Session) -> None:
+    user = users.create_user(session, "t-versions", Role.VIEWER, "a long password 1")
+    _, plain = tokens.create_token(session, user.username)
+    before, clean = data_versions(session)
+    assert not clean  # it has written (the user)
+    assert users.authenticate(session, "t-versions", "a long password 1") is not None
+    assert tokens.user_for_token(session, plain) is not None
+    audit.record(session, "login", username="t-versions")
+    session.flush()
+    assert data_versions(session)[0] == before
+    session.execute(update(Deployment).where(Deployment.id == select(Deployment.id).limit(1).scalar_subquery())
+                    .values(role="Adviser (moved)"))
+    after = data_versions(session)[0]
+    assert after["deployment"] == before["deployment"] + 1
+    assert {k: v for k, v in after.items() if k != "deployment"} == \
+        {k: v for k, v in before.items() if k != "deployment"}
+
+
+def test_the_app_role_reads_the_counters_but_cannot_set_them(session: Session) -> None:
+    from sqlalchemy.exc import ProgrammingError
+    with pytest.raises(ProgrammingError, match="permission denied"), session.begin_nested():
+        session.execute(text("UPDATE data_version SET version = 0"))
+
+
+def test_the_cache_key_follows_writes_not_logins(factory: sessionmaker[Session], written: dict[str, int]) -> None:
+    key = {"kind": "map", "filter": MapFilter.default().to_query()}
+
+    def digest() -> str | None:
+        with session_scope(factory) as s:
+            return ViewCache.digest(s, key)
+
+    with session_scope(factory) as s:
+        user = users.create_user(s, "t-cache-key", Role.VIEWER, "a long password 2")
+        _, plain = tokens.create_token(s, user.username)
+    try:
+        first = digest()
+        assert first is not None
+        with session_scope(factory) as s:
+            assert users.authenticate(s, "t-cache-key", "a long password 2") is not None
+            assert tokens.user_for_token(s, plain) is not None
+            audit.record(s, "login", username="t-cache-key")
+        assert digest() == first
+        with session_scope(factory) as s:
+            s.execute(update(Deployment).where(Deployment.id == written["deployment"]).values(role="Moved"))
+        assert digest() not in (None, first)
+    finally:
+        with session_scope(factory) as s:
+            s.execute(delete(User).where(User.username == "t-cache-key"))
+
