@@ -2,7 +2,7 @@
 
 from models.auth import ApiToken, AuditEvent, DataLoad, RevokedSession, User
 from models.base import Base
-from models.funding import Allocation, Donor, Expenditure, Fund, Grant
+from models.funding import Allocation, Donor, ExchangeRate, Expenditure, Fund, Grant
 from models.geography import Country, Mission, Site, mission_host_country
 from models.gis import Layer, LayerFeature, LayerVersion
 from models.knowledge import Assessment, Lesson, Recommendation, RecommendationFollowUp
@@ -42,6 +42,7 @@ __all__ = [
     "DataLoad",
     "Deployment",
     "Donor",
+    "ExchangeRate",
     "Expenditure",
     "Expert",
     "ExpertClearance",
