@@ -18,7 +18,7 @@ from flask import Flask, Response, abort
 from flask import request as flask_request
 from flask_login import current_user
 
-from dashboard.context import db_session, hub, request_origin
+from dashboard.context import db_session, request_origin
 from dashboard.file_responses import attachment, plain_error, spreadsheet
 from services.analytics import exports
 from services.analytics.filters import MapFilter
@@ -62,7 +62,7 @@ def download(name: str) -> Response:
                 count = len(rows)
                 body = _geopackage(rows)
             else:
-                rows = exports.chart_rows(s, principal, stem, filt, hub().settings.usd_rates)
+                rows = exports.chart_rows(s, principal, stem, filt)
                 count = len(rows)
                 body = spreadsheet(rows, fmt, stem)
             exports.record_export(s, principal, stem, fmt, filt, count, request_origin())

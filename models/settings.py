@@ -52,10 +52,6 @@ class Settings(BaseSettings):
     demo_seed: int = 20261122
     # Counts below this are suppressed for the briefing role.
     suppression_threshold: int = 5
-    # USD per unit of each currency, for funding totals (UN operational rates of exchange; update them monthly).
-    # JSON in the environment: HUB_USD_RATES='{"USD": 1, "EUR": 1.08}'.
-    usd_rates: dict[str, float] = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "NOK": 0.094,
-                                   "SEK": 0.096, "DKK": 0.145, "CAD": 0.73, "JPY": 0.0067, "AUD": 0.66}
     # Operations-map answers kept per database snapshot in each worker (services.analytics.view_cache); 0: off.
     map_cache_entries: int = 128
     # Caps the rows a list endpoint returns in one page.

@@ -222,7 +222,7 @@ def apply(start: str | None, end: str | None, capacity: list[str] | None, missio
         filt = briefing_filter({k: v for k, v in query.items() if v})
         with db_session() as s:
             view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
-                                 usd_rates=settings.usd_rates, locale=str(get_locale()))
+                                 locale=str(get_locale()))
     except HubError as exc:
         return [no_update] * (len(OUTPUTS) - 2) + [str(exc), True]
     q = filt.to_query()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -75,14 +73,13 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
 
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             usd_rates: Mapping[str, float], cache: ViewCache | None = None, locale: str = "en") -> MapView:
+             cache: ViewCache | None = None, locale: str = "en") -> MapView:
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
         # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates spill
         # to disk and take twice as long. For this transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
-        rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
         # Charts that read the same deployments share a pass over them.
         points, utilisation = availability_and_utilisation(session, filt)
         parts = breakdown(session, filt)
@@ -93,7 +90,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,
-            funding=(funding_summary(session, filt, rates, locale=locale)
+            funding=(funding_summary(session, filt, locale=locale)
                      if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
             figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation),
@@ -102,8 +99,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     if cache is None:
         return compute()
     # The names in the answer (missions, donors) are in the request's language.
-    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "rates": dict(usd_rates),
-                                          "locale": locale},
+    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "locale": locale},
                                 compute)
 
 
