@@ -56,7 +56,8 @@ def test_a_good_file_imports_and_a_second_import_changes_nothing(session: Sessio
     line = session.scalars(select(Expenditure).where(Expenditure.document_number == "T-2")).one()
     assert (line.amount, line.currency, line.fund_centre, line.allocation.cost_centre) == (
         Decimal("20.00"), "EUR", "CC-B", "CC-B")
-    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "expenditure.import")).all()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "expenditure.import",
+                                                      AuditEvent.entity_id == "erp.csv")).all()
     assert len(events) == 1 and events[0].detail["created"]["created"] == ["T-1", "T-2"]
 
 

@@ -49,7 +49,7 @@ def test_every_problem_of_a_grant_at_its_field(session: Session) -> None:
                                                   "end_date": "2026-04-01", "psc_rate": "0.13",
                                                   "earmark_theme": "Police", "earmark_capacity_id": 1})
     found = _problems(caught)
-    assert found["reference"][0] == "required" and found["amount"][0] == "above"
+    assert found["reference"][0] == "required" and found["amount"][0] == "range"
     assert found["currency"][0] == "not_currency" and found["end_date"][0] == "date_order"
     assert found["earmark_theme"][0] == "one_earmark"
 
@@ -128,7 +128,8 @@ def test_an_edit_needs_the_version_read_and_a_stale_one_says_who_changed_what(se
     with pytest.raises(StaleEdit) as caught:
         records.update(session, FINANCE, GRANTS, grant.id, {"amount": "120000"}, read)
     assert caught.value.by == "amina" and caught.value.fields == ["title"]
-    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "grant.update")).one()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "grant.update",
+                                                     AuditEvent.entity_id == str(grant.id))).one()
     assert event.detail["changes"] == {"title": {"before": "Test grant", "after": "Changed by Amina"}}
 
 

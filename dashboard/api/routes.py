@@ -16,6 +16,7 @@ def register(api: Api, settings: Settings) -> None:
         countries_api,
         deployments_api,
         experts_api,
+        funding_api,
         key_figures_api,
         missions_api,
         sites_api,
@@ -31,3 +32,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(deployments_api.blp, url_prefix=f"{API_V1}/deployments")
     api.register_blueprint(surge_api.blp, url_prefix=f"{API_V1}/surge-requests")
     api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")
+    api.register_blueprint(funding_api.blp, url_prefix=f"{API_V1}/funding")

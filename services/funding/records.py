@@ -85,7 +85,7 @@ def _key_of(obj: Any) -> Any:
     return obj.id
 
 
-def _get(session: Session, kind: Kind, key: Any) -> Any:
+def get_record(session: Session, kind: Kind, key: Any) -> Any:
     obj = session.get(kind.model, key)
     if obj is None:
         raise NotFound(f"No {kind.entity.replace('_', ' ')} {key}.")
@@ -109,7 +109,7 @@ def update(session: Session, principal: Principal, kind: Kind, key: Any, data: M
            expected_version: int | None, origin: RequestOrigin | None = None) -> Any:
     """Changes the fields given (the others keep their values); the whole record is checked again."""
     principal.require(Permission.MANAGE_FUNDING)
-    obj = _get(session, kind, key)
+    obj = get_record(session, kind, key)
     check_version(session, entity=kind.entity, entity_id=_key_of(obj), current=obj.version, expected=expected_version)
     if kind.closable and obj.status == RecordStatus.CLOSED and data.get("status") != RecordStatus.OPEN.value:
         raise Problems([Problem("status", "closed_record")])
@@ -135,7 +135,7 @@ def set_status(session: Session, principal: Principal, kind: Kind, key: Any, sta
     principal.require(Permission.MANAGE_FUNDING)
     if not kind.closable:
         raise NotFound(f"A {kind.entity} is not closed.")
-    obj = _get(session, kind, key)
+    obj = get_record(session, kind, key)
     check_version(session, entity=kind.entity, entity_id=obj.id, current=obj.version, expected=expected_version)
     before = snapshot(obj, kind.names)
     rules.enforce_now(session, lambda: setattr(obj, "status", RecordStatus(status)))
@@ -152,7 +152,7 @@ def delete(session: Session, principal: Principal, kind: Kind, key: Any, expecte
     principal.require(Permission.MANAGE_FUNDING)
     if kind is not RATES:
         raise NotFound(f"A {kind.entity} is not deleted: close or reverse it.")
-    obj = _get(session, kind, key)
+    obj = get_record(session, kind, key)
     check_version(session, entity=kind.entity, entity_id=_key_of(obj), current=obj.version, expected=expected_version)
     before = snapshot(obj, kind.names)
     session.delete(obj)
@@ -173,5 +173,13 @@ def funds(session: Session) -> list[Fund]:
     return list(session.scalars(select(Fund).order_by(Fund.fund_type, Fund.code)))
 
 
+def list_donors(session: Session) -> list[Donor]:
+    return list(session.scalars(select(Donor).order_by(Donor.name)))
+
+
+def list_rates(session: Session) -> list[ExchangeRate]:
+    return list(session.scalars(select(ExchangeRate).order_by(ExchangeRate.month.desc(), ExchangeRate.currency)))
+
+
 __all__ = ["ALLOCATIONS", "DONORS", "EXPENDITURES", "GRANTS", "RATES", "Kind", "create", "delete", "funds",
-           "rate_key", "set_status", "update"]
+           "get_record", "list_donors", "list_rates", "rate_key", "set_status", "update"]

@@ -109,6 +109,14 @@ class DateList(Field):
         return {**super().schema(), "items": {"type": "string", "format": "date"}}
 
 
+MONEY_MAX = "99999999999999.99"  # NUMERIC(16, 2)
+INT_MAX = 2**31 - 1  # the database's integer: an id past it is no record, not a server error
+
+
+def _id(name: str, label: str, *, required: bool = False, help: str | None = None) -> Integer:
+    return Integer(name, label, required=required, help=help, low=1, high=INT_MAX)
+
+
 def _one_earmark(values: dict[str, Any]) -> list[Problem]:
     set_ = [n for n in ("earmark_capacity_id", "earmark_mission_id", "earmark_theme") if values.get(n) is not None]
     return [Problem(set_[-1], "one_earmark")] if len(set_) > 1 else []
@@ -132,17 +140,17 @@ DONOR = RuleBook("donor", [
 
 GRANT = RuleBook("grant", [
     Code("reference", N_("Agreement reference"), required=True, max_length=40),
-    Integer("fund_id", N_("Funding source"), required=True),
-    Integer("donor_id", N_("Donor"), help=N_("None for the regular budget.")),
+    _id("fund_id", N_("Funding source"), required=True),
+    _id("donor_id", N_("Donor"), help=N_("None for the regular budget.")),
     Text("title", N_("Title"), required=True, max_length=250),
-    Decimal("amount", N_("Amount"), required=True, low=0, low_inclusive=False),
+    Decimal("amount", N_("Amount"), required=True, low=0, low_inclusive=False, high=MONEY_MAX),
     Currency("currency", N_("Currency"), required=True),
     Date("start_date", N_("Start"), required=True),
     Date("end_date", N_("End"), required=True),
     Decimal("psc_rate", N_("Programme support cost rate"), required=True, low=0, high="0.99", places=4,
             help=N_("A share, e.g. 0.13 for 13%, charged on top of direct spending.")),
-    Integer("earmark_capacity_id", N_("Earmarked to a capacity")),
-    Integer("earmark_mission_id", N_("Earmarked to a mission")),
+    _id("earmark_capacity_id", N_("Earmarked to a capacity")),
+    _id("earmark_mission_id", N_("Earmarked to a mission")),
     Text("earmark_theme", N_("Earmarked to a theme"), max_length=120),
     Text("earmarking", N_("Earmarking note")),
     Text("conditions", N_("Conditions")),
@@ -150,19 +158,19 @@ GRANT = RuleBook("grant", [
 ], checks=(date_order("start_date", "end_date"), _one_earmark))
 
 ALLOCATION = RuleBook("allocation", [
-    Integer("grant_id", N_("Grant"), required=True),
-    Integer("project_id", N_("Project")),
+    _id("grant_id", N_("Grant"), required=True),
+    _id("project_id", N_("Project")),
     Text("purpose", N_("Purpose"), required=True, max_length=250),
-    Decimal("amount", N_("Amount"), required=True, low=0, low_inclusive=False),
+    Decimal("amount", N_("Amount"), required=True, low=0, low_inclusive=False, high=MONEY_MAX),
     Date("allocated_on", N_("Allocated on"), required=True),
     Code("cost_centre", N_("Fund/cost centre"), max_length=40),
 ])
 
 EXPENDITURE = RuleBook("expenditure", [
     Code("document_number", N_("Document number"), required=True, max_length=40),
-    Integer("allocation_id", N_("Allocation"), required=True),
+    _id("allocation_id", N_("Allocation"), required=True),
     Date("spent_on", N_("Date"), required=True),
-    Decimal("amount", N_("Amount"), required=True),
+    Decimal("amount", N_("Amount"), required=True, low=f"-{MONEY_MAX}", high=MONEY_MAX),
     Currency("currency", N_("Currency"), required=True),
     Choice("category", N_("Category"), required=True, choices=ExpenditureCategory),
     Text("description", N_("Description"), max_length=2000),
@@ -176,7 +184,7 @@ EXPENDITURE_IMPORT = RuleBook("expenditure_import", [
     Date("spent_on", N_("Date"), required=True),
     Code("grant", N_("Grant"), required=True, max_length=40),
     Code("fund_centre", N_("Fund/cost centre"), max_length=40),
-    Decimal("amount", N_("Amount"), required=True),
+    Decimal("amount", N_("Amount"), required=True, low=f"-{MONEY_MAX}", high=MONEY_MAX),
     Currency("currency", N_("Currency"), required=True),
     Text("description", N_("Description"), max_length=2000),
     Choice("category", N_("Category"), choices=ExpenditureCategory),
@@ -186,7 +194,8 @@ EXPENDITURE_IMPORT = RuleBook("expenditure_import", [
 RATE = RuleBook("exchange_rate", [
     Currency("currency", N_("Currency"), required=True),
     Month("month", N_("Month"), required=True),
-    Decimal("usd_per_unit", N_("USD per unit"), required=True, low=0, low_inclusive=False, places=8),
+    Decimal("usd_per_unit", N_("USD per unit"), required=True, low=0, low_inclusive=False, high="9999999999",
+            places=8),
 ])
 
 
