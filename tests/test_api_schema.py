@@ -27,7 +27,18 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from models import ApiToken, Deployment, Mission, SurgeRequest, User
+from models import (
+    Allocation,
+    ApiToken,
+    Deployment,
+    Donor,
+    ExchangeRate,
+    Expenditure,
+    Grant,
+    Mission,
+    SurgeRequest,
+    User,
+)
 from models.db import session_scope
 from services import tokens
 from services.users import create_user
@@ -51,6 +62,10 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
     with session_scope(factory) as s:
         last_request = s.scalar(select(func.coalesce(func.max(SurgeRequest.id), 0)))
         last_deployment = s.scalar(select(func.coalesce(func.max(Deployment.id), 0)))
+        # The funding writes it makes: rows past these, and rates not there before.
+        last_funding = {m: s.scalar(select(func.coalesce(func.max(m.id), 0)))
+                        for m in (Expenditure, Allocation, Grant, Donor)}
+        rates_before = set(s.execute(select(ExchangeRate.currency, ExchangeRate.month)).all())
     user_ids: list[int] = []
     for role in ("admin", "briefing"):
         username = f"t-schema-{role}-{secrets.token_hex(4)}"
@@ -72,6 +87,10 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
     with session_scope(factory) as s:
         s.execute(delete(Deployment).where(Deployment.id > last_deployment))
         s.execute(delete(SurgeRequest).where(SurgeRequest.id > last_request))
+        for model, last in last_funding.items():
+            s.execute(delete(model).where(model.id > last))
+        for currency, month in set(s.execute(select(ExchangeRate.currency, ExchangeRate.month)).all()) - rates_before:
+            s.execute(delete(ExchangeRate).where(ExchangeRate.currency == currency, ExchangeRate.month == month))
         s.execute(delete(ApiToken).where(ApiToken.id.in_(token_ids)))
         s.execute(delete(User).where(User.id.in_(user_ids)))
 

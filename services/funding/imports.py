@@ -26,6 +26,7 @@ from services.records.imports import (
     ImportRefused,
     ImportResult,
     Preview,
+    Table,
     map_columns,
     read_table,
     validate_rows,
@@ -72,9 +73,12 @@ class ImportPreview:
         return self.preview.ok
 
 
-def _checked(data: bytes, filename: str, columns: Sequence[Column], book: RuleBook, key: str | Sequence[str],
+Source = bytes | Table  # a file's bytes (with its name), or a table the page has read already
+
+
+def _checked(source: Source, filename: str, columns: Sequence[Column], book: RuleBook, key: str | Sequence[str],
              mapping: Mapping[str, str] | None, locale: str) -> tuple[Preview, dict[str, str]]:
-    table = read_table(data, filename)
+    table = source if isinstance(source, Table) else read_table(source, filename)
     column_map, problems = map_columns(table.headers, columns, mapping)
     if problems:
         raise ImportRefused(problems)
@@ -88,7 +92,7 @@ def _cell(preview: Preview, headers: Mapping[str, str], row: Mapping[str, Any], 
     preview.problems.append(CellProblem(field, code, params, row=int(row["_row"]), column=headers.get(field, field)))
 
 
-def preview_expenditures(session: Session, principal: Principal, data: bytes, filename: str, *,
+def preview_expenditures(session: Session, principal: Principal, data: Source, filename: str = "", *,
                          mapping: Mapping[str, str] | None = None, locale: str = "en") -> ImportPreview:
     """The extract checked against the rule book and the database; writes nothing."""
     principal.require(Permission.MANAGE_FUNDING)
@@ -153,7 +157,7 @@ def preview_expenditures(session: Session, principal: Principal, data: bytes, fi
     return ImportPreview(preview, EXPENDITURE_COLUMNS, headers, writes, ImportResult(created, updated, unchanged))
 
 
-def import_expenditures(session: Session, principal: Principal, data: bytes, filename: str, *,
+def import_expenditures(session: Session, principal: Principal, data: Source, filename: str = "", *,
                         mapping: Mapping[str, str] | None = None, locale: str = "en", dry_run: bool = False,
                         origin: RequestOrigin | None = None) -> ImportResult:
     """All or nothing: ``ImportRefused`` with every bad row's reason, or every line written (the database's rules
@@ -187,7 +191,7 @@ def import_expenditures(session: Session, principal: Principal, data: bytes, fil
     return checked.result
 
 
-def preview_rates(session: Session, principal: Principal, data: bytes, filename: str, *,
+def preview_rates(session: Session, principal: Principal, data: Source, filename: str = "", *,
                   mapping: Mapping[str, str] | None = None, locale: str = "en") -> ImportPreview:
     principal.require(Permission.MANAGE_FUNDING)
     preview, headers = _checked(data, filename, RATE_COLUMNS, rules.RATE, ("currency", "month"), mapping, locale)
@@ -202,7 +206,7 @@ def preview_rates(session: Session, principal: Principal, data: bytes, filename:
                          ImportResult(created, len(writes) - created, len(rows) - len(writes)))
 
 
-def import_rates(session: Session, principal: Principal, data: bytes, filename: str, *,
+def import_rates(session: Session, principal: Principal, data: Source, filename: str = "", *,
                  mapping: Mapping[str, str] | None = None, locale: str = "en", dry_run: bool = False,
                  origin: RequestOrigin | None = None) -> ImportResult:
     checked = preview_rates(session, principal, data, filename, mapping=mapping, locale=locale)
