@@ -117,7 +117,7 @@ def test_rates_import_from_csv(session: Session) -> None:
     with pytest.raises(ImportRefused) as caught:
         imports.import_rates(session, FINANCE, b"Currency,Month,USD per unit\nXOFF,11/2026,-1\n", "rates.csv")
     assert {(p.field, p.code) for p in caught.value.cell_problems} == {
-        ("currency", "too_long"), ("month", "not_month"), ("usd_per_unit", "above")}
+        ("currency", "too_long"), ("month", "not_month"), ("usd_per_unit", "range")}
 
 
 def test_a_viewer_cannot_import(session: Session, grant) -> None:

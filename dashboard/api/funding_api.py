@@ -126,6 +126,7 @@ def _write(kind: records.Kind, body: dict[str, Any], key: Any = None) -> Any:
             obj = records.create(s, principal, kind, data, origin=request_origin())
             return with_etag(_record(kind, obj), 201)
         current = records.get_record(s, kind, key).version
+        kind.book.clean(data, partial=True)  # a malformed body is a 422 whatever the version says
         version = expected_version(current, body, what=kind.entity.replace("_", " "))
         obj = records.update(s, principal, kind, key, data, version, origin=request_origin())
         return with_etag(_record(kind, obj))

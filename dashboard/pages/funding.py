@@ -127,9 +127,22 @@ def _options(session: Any) -> dict[str, list[dict[str, Any]]]:
             select(Mission.id, Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym))],
         "project_id": [{"label": f"{c} · {n}"[:80], "value": i} for i, c, n in session.execute(
             select(Project.id, Project.code, Project.name).order_by(Project.code))],
-        "kind": [{"label": _(k.replace("_", " ")), "value": k} for k in DONOR_KINDS],
-        "category": [{"label": _(c.value.replace("_", " ")), "value": c.value} for c in ExpenditureCategory],
+        "kind": [{"label": donor_kind_label(k), "value": k} for k in DONOR_KINDS],
+        "category": [{"label": category_label(c.value), "value": c.value} for c in ExpenditureCategory],
     }
+
+
+def donor_kind_label(kind: str) -> str:
+    labels = {"member_state": _("Member State"), "intergovernmental": _("Intergovernmental organization"),
+              "foundation": _("Foundation"), "private": _("Private sector"), "other": _("Other")}
+    return str(labels.get(kind, kind))
+
+
+def category_label(category: str) -> str:
+    labels = {"travel": _("Travel"), "staff": _("Staff"), "consultants": _("Consultants"),
+              "equipment": _("Equipment"), "training": _("Training"), "contractual_services": _("Contractual services"),
+              "other": _("Other")}
+    return str(labels.get(category, category))
 
 
 GRANT_FIELDS = ["reference", "title", "fund_id", "donor_id", "amount", "currency", "start_date", "end_date",
@@ -371,7 +384,7 @@ def close_grant(clicks: int | None, key: dict[str, Any], path: str) -> tuple[Any
 def donors_layout(**_kwargs: object) -> html.Div:
     with db_session() as s:
         rows = [{"name": d.name, "name_fr": d.name_fr or "", "country": d.country_iso3 or "",
-                 "kind": _(d.kind.replace("_", " "))} for d in records.list_donors(s)]
+                 "kind": donor_kind_label(d.kind)} for d in records.list_donors(s)]
         options = _options(s) if _writer() else {}
     parts: list[Any] = [
         dcc.Location(id=GO, refresh=True), html.H1(_("Donors"), className="h3"), _nav("/funding/donors"),
