@@ -20,7 +20,7 @@ from marshmallow import Schema, fields, validate
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
 from dashboard.api.records import ETAG_HEADER, IF_MATCH, expected_version, with_etag
-from dashboard.api.schemas import QUERY_ARGS, problems
+from dashboard.api.schemas import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, QUERY_ARGS, ProblemSchema, problems
 from dashboard.context import db_session, request_origin
 from models.enums import RecordStatus
 from services.access import Permission
@@ -86,6 +86,22 @@ class GrantDetailSchema(FiguresSchema):
 
 class GrantListSchema(Schema):
     items = fields.List(fields.Nested(FiguresSchema), required=True)
+
+
+class StaleProblemSchema(ProblemSchema):
+    """A 409 for a stale version says who changed the record, when, and which fields (records.stale_response)."""
+
+    changed_by = fields.String(allow_none=True)
+    changed_at = fields.String(allow_none=True)
+    fields_ = fields.List(fields.String(), data_key="fields")
+    current_version = fields.Integer()
+
+
+def stale(func: Any) -> Any:
+    """Documents the 409 of a change: a stale version, with who changed what (the shared ProblemSchema lacks
+    those members, so this operation's 409 has its own schema)."""
+    return blp.alt_response(409, schema=StaleProblemSchema, content_type=PROBLEM_MEDIA_TYPE,
+                            description=PROBLEM_DESCRIPTIONS[409])(func)
 
 
 def _list_schema(item: type[Schema], name: str) -> type[Schema]:
@@ -177,7 +193,8 @@ class DonorItem(MethodView):
     @blp.arguments(_in(records.DONORS.book, "DonorPatch"))
     @blp.response(200, DonorSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], donor_id: int) -> object:
         """Change a donor's fields (those given)."""
         return _write(records.DONORS, body, donor_id)
@@ -220,7 +237,8 @@ class GrantItem(MethodView):
     @blp.arguments(_in(records.GRANTS.book, "GrantPatch"))
     @blp.response(200, GrantSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], grant_id: int) -> object:
         """Change a grant's fields (those given); the whole grant is checked again, and the database's rules."""
         return _write(records.GRANTS, body, grant_id)
@@ -231,7 +249,8 @@ class GrantStatus(MethodView):
     @blp.arguments(StatusInSchema)
     @blp.response(200, GrantSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def post(self, body: dict[str, Any], grant_id: int) -> object:
         """Close a grant (no more spending on it) or reopen it."""
         return _status(records.GRANTS, grant_id, body)
@@ -279,7 +298,8 @@ class AllocationItem(MethodView):
     @blp.arguments(_in(records.ALLOCATIONS.book, "AllocationPatch"))
     @blp.response(200, AllocationSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], allocation_id: int) -> object:
         """Change an allocation's fields (those given)."""
         return _write(records.ALLOCATIONS, body, allocation_id)
@@ -290,7 +310,8 @@ class AllocationStatus(MethodView):
     @blp.arguments(StatusInSchema)
     @blp.response(200, AllocationSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def post(self, body: dict[str, Any], allocation_id: int) -> object:
         """Close an allocation (no more spending on it) or reopen it."""
         return _status(records.ALLOCATIONS, allocation_id, body)
@@ -331,7 +352,8 @@ class ExpenditureItem(MethodView):
     @blp.arguments(_in(records.EXPENDITURES.book, "ExpenditurePatch"))
     @blp.response(200, ExpenditureSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], expenditure_id: int) -> object:
         """Change an expenditure's fields (those given)."""
         return _write(records.EXPENDITURES, body, expenditure_id)
@@ -367,14 +389,16 @@ class RateItem(MethodView):
     @blp.arguments(_in(records.RATES.book, "RatePatch"))
     @blp.response(200, RateSchema, headers=ETAG_HEADER)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def patch(self, body: dict[str, Any], currency: str, month: str) -> object:
         """Correct a rate."""
         return _write(records.RATES, body, records.rate_key(currency, month))
 
     @blp.response(204)
     @blp.doc(parameters=[IF_MATCH])
-    @problems(blp, 401, 403, 404, 409, 412, 428)
+    @problems(blp, 401, 403, 404, 412, 428)
+    @stale
     def delete(self, currency: str, month: str) -> object:
         """Delete a rate: the figures of its month then say they have no rate."""
         principal = require(Permission.MANAGE_FUNDING)

@@ -326,7 +326,7 @@ def grant_layout(grant_id: str | None = None, **_kwargs: object) -> html.Div:
             html.H2(_("Record an expenditure"), className="h5 mt-4"),
             record_form("expenditure-new", records.EXPENDITURES.book, ["allocation_id", *EXPENDITURE_FIELDS],
                         {"currency": f.currency, "spent_on": date.today(), "category": "other"},
-                        {**options, "allocation_id": open_allocs}, _("Record")),
+                        {**options, "allocation_id": open_allocs}, _("Record the expenditure")),
             html.H2(_("Edit the grant"), className="h5 mt-4"),
             record_form("grant-edit", records.GRANTS.book, GRANT_FIELDS, values, options, _("Save the grant")),
             dbc.Button(_("Reopen the grant") if f.status == RecordStatus.CLOSED else _("Close the grant"),

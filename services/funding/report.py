@@ -114,11 +114,14 @@ def report_pdf(r: DonorReport, _: Translate) -> bytes:
     from xml.sax.saxutils import escape  # Paragraph reads markup: text from the database is escaped
 
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
+    small = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=8, leading=10)
+    # Widths (cm) that fit A4's 18 cm: amounts on one line, text wrapping in the wide columns.
+    widths = {0: [4.2, 2.8, 2.0, 2.0, 2.6, 2.6, 1.8], 1: [4.0, 4.0], 2: [2.6, 2.0, 4.0, 2.0, 3.4, 2.6, 1.4]}
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm, topMargin=1.5 * cm,
                             bottomMargin=1.5 * cm, title=_("Donor report") + " " + r.figures.reference,
@@ -127,7 +130,7 @@ def report_pdf(r: DonorReport, _: Translate) -> bytes:
     def cell(v: Any) -> Paragraph:
         text = v.isoformat() if isinstance(v, date) else fmt_decimal(v, r.locale, 2) if isinstance(v, Decimal) \
             else str(v)
-        return Paragraph(escape(text), styles["BodyText"])
+        return Paragraph(escape(text), small)
 
     def grid(rows: list[list[Any]], header: bool, widths: list[float] | None = None) -> Table:
         t = Table([[cell(v) for v in row] for row in rows], colWidths=widths, repeatRows=1 if header else 0,
@@ -138,9 +141,9 @@ def report_pdf(r: DonorReport, _: Translate) -> bytes:
     story: list[Any] = [Paragraph(escape(_("Donor report") + ": " + r.figures.reference), styles["Title"]),
                         Paragraph(escape(r.figures.title), styles["Heading2"]),
                         grid([list(p) for p in _summary(r, _)], False, [7 * cm, 10 * cm])]
-    for title, header, rows in _tables(r, _):
+    for k, (title, header, rows) in enumerate(_tables(r, _)):
         story += [Spacer(1, 0.4 * cm), Paragraph(escape(title), styles["Heading2"])]
-        story.append(grid([header, *rows], True) if rows else
+        story.append(grid([header, *rows], True, [w * cm for w in widths[k]]) if rows else
                      Paragraph(escape(_("None recorded.")), styles["BodyText"]))
     doc.build(story)
     return buffer.getvalue()
