@@ -975,7 +975,7 @@ def _seed_rates(session: Session, years: list[int]) -> None:
     rows = [{"currency": code, "month": date(year, month, 1),
              "usd_per_unit": f"{rate * (1 + 0.004 * ((year - years[0]) * 12 + month - 6) % 0.05):.8f}"}
             for code, rate in DEMO_RATES.items() for year in years for month in range(1, 13)]
-    session.execute(insert(ExchangeRate.__table__).on_conflict_do_nothing(index_elements=["currency", "month"]),
+    session.execute(insert(ExchangeRate).on_conflict_do_nothing(index_elements=["currency", "month"]),
                     rows)
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import delete, select
+from sqlalchemy import Date, delete, func, select
 
 from models import Allocation, Expenditure, Fund, Grant
 from models.db import session_scope
@@ -115,3 +116,37 @@ def test_roles(logged_in, session, cleanup) -> None:
     briefer = logged_in("briefing")
     assert briefer.get(f"{API}/grants").status_code == 403
     assert briefer.get(f"{API}/rates").status_code == 403
+
+
+def test_a_month_without_a_rate_is_named_by_the_api_and_the_chart(logged_in, server) -> None:
+    """The rate of the month with most euro spending is removed (committed, then put back): the analytics API
+    names the month and the amount left out, and the map's chart says so under its bars."""
+    from datetime import date as date_
+
+    from dashboard.components.map_charts import funding_figure
+    from models import ExchangeRate
+    from services.analytics.filters import MapFilter
+    from services.analytics.funding import funding_summary
+
+    factory = server.extensions["hub"].session_factory
+    filt = MapFilter.default()
+    with session_scope(factory) as s:
+        month = s.execute(
+            select(func.date_trunc("month", Expenditure.spent_on).cast(Date), func.sum(Expenditure.amount))
+            .where(Expenditure.currency == "EUR", Expenditure.spent_on.between(filt.start, filt.end))
+            .group_by(1).order_by(func.sum(Expenditure.amount).desc()).limit(1)).one()[0]
+        rate = s.get(ExchangeRate, ("EUR", month))
+        kept = (rate.usd_per_unit, rate.version)
+        s.delete(rate)
+    try:
+        body = logged_in("viewer").get("/api/v1/analytics/funding").get_json()
+        label = f"EUR {month:%Y-%m}"
+        assert body["unconverted"] == [label]
+        assert [m["currency"] + " " + m["month"] for m in body["missing_rates"]] == [label]
+        assert Decimal(body["missing_rates"][0]["amount"]) > 0
+        with session_scope(factory) as s, server.test_request_context("/?lang=en"):
+            figure = funding_figure(funding_summary(s, filt))
+        assert any(label in a.text and "Not in USD" in a.text for a in figure.layout.annotations)
+    finally:
+        with session_scope(factory) as s:
+            s.add(ExchangeRate(currency="EUR", month=date_(month.year, month.month, 1), usd_per_unit=kept[0]))
