@@ -131,10 +131,11 @@ def test_a_month_without_a_rate_is_named_by_the_api_and_the_chart(logged_in, ser
     factory = server.extensions["hub"].session_factory
     filt = MapFilter.default()
     with session_scope(factory) as s:
+        first_day = func.date_trunc("month", Expenditure.spent_on).cast(Date)
         month = s.execute(
-            select(func.date_trunc("month", Expenditure.spent_on).cast(Date), func.sum(Expenditure.amount))
+            select(first_day, func.sum(Expenditure.amount))
             .where(Expenditure.currency == "EUR", Expenditure.spent_on.between(filt.start, filt.end))
-            .group_by(1).order_by(func.sum(Expenditure.amount).desc()).limit(1)).one()[0]
+            .group_by(first_day).order_by(func.sum(Expenditure.amount).desc()).limit(1)).one()[0]
         rate = s.get(ExchangeRate, ("EUR", month))
         kept = (rate.usd_per_unit, rate.version)
         s.delete(rate)
@@ -146,7 +147,7 @@ def test_a_month_without_a_rate_is_named_by_the_api_and_the_chart(logged_in, ser
         assert Decimal(body["missing_rates"][0]["amount"]) > 0
         with session_scope(factory) as s, server.test_request_context("/?lang=en"):
             figure = funding_figure(funding_summary(s, filt))
-        assert any(label in a.text and "Not in USD" in a.text for a in figure.layout.annotations)
+        assert any(label in a["text"] and "Not in USD" in a["text"] for a in figure["layout"]["annotations"])
     finally:
         with session_scope(factory) as s:
             s.add(ExchangeRate(currency="EUR", month=date_(month.year, month.month, 1), usd_per_unit=kept[0]))

@@ -148,8 +148,9 @@ def funding_figure(summary: FundingSummary) -> Figure:
                      legend=TOP_LEGEND, margin={"l": 120, "r": 10, "t": 50, "b": 40 + 16 * bool(summary.missing)})
     if summary.missing:
         # The bars leave these amounts out: the chart says so under its axis, never converting at another rate.
-        figure.add_annotation(text=missing_rates_text(summary), showarrow=False, xref="paper", yref="paper", x=0,
-                              y=-0.18, xanchor="left", font={"color": "#b35900", "size": 11})
+        figure["layout"]["annotations"] = [{"text": missing_rates_text(summary), "showarrow": False, "xref": "paper",
+                                            "yref": "paper", "x": 0, "y": -0.18, "xanchor": "left",
+                                            "font": {"color": "#b35900", "size": 11}}]
     return figure
 
 
