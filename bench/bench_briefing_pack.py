@@ -41,8 +41,7 @@ def one_pack(url: str, settings: Settings, fmt: str) -> tuple[float, float, int,
     try:
         with Session(engine) as s:
             t0 = time.perf_counter()
-            view = briefing_view(s, BRIEFER, MapFilter.default(), threshold=settings.suppression_threshold,
-                                 usd_rates=settings.usd_rates)
+            view = briefing_view(s, BRIEFER, MapFilter.default(), threshold=settings.suppression_threshold)
             t1 = time.perf_counter()
             body = build_pack(s, view, fmt, translator("en"))
             t2 = time.perf_counter()

@@ -119,8 +119,8 @@ def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]
     with Session(engine) as s:
         # Warm-up: PostgreSQL's caches, DuckDB's first plans.
         for filt in filters[:3]:
-            map_view(s, principal, filt, view=None, zoom=3, usd_rates=rates, columnar=store)
-            map_view(s, principal, filt, view=None, zoom=3, usd_rates=rates)
+            map_view(s, principal, filt, view=None, zoom=3, columnar=store)
+            map_view(s, principal, filt, view=None, zoom=3)
         for filt in filters:
             reader = store.reader(s)
             assert reader is not None, "the copy holds the data"
@@ -147,9 +147,9 @@ def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]
             per_filter.setdefault(kind, ([], []))
             per_filter[kind][0].append(ms_copy)
             per_filter[kind][1].append(ms_pg)
-            ms_vc, va = timed(lambda filt=filt: map_view(s, principal, filt, view=None, zoom=3, usd_rates=rates,
+            ms_vc, va = timed(lambda filt=filt: map_view(s, principal, filt, view=None, zoom=3,
                                                           columnar=store))
-            ms_vp, vb = timed(lambda filt=filt: map_view(s, principal, filt, view=None, zoom=3, usd_rates=rates))
+            ms_vp, vb = timed(lambda filt=filt: map_view(s, principal, filt, view=None, zoom=3))
             if va != vb:
                 raise SystemExit(f"the map views disagree on {filt.to_query()}")
             view_copy.append(ms_vc)

@@ -436,6 +436,54 @@ def demo_load(ctx: HubContextObj, experts: int, deployments: int | None, seed: i
     click.echo(f"{_demo_summary(report)}\nLoaded and committed in {time.perf_counter() - started:.1f} s.")
 
 
+# --- funding ---------------------------------------------------------------------------------------------
+@cli.group(help="Funding: import the ERP's expenditure extract and the rates of exchange (all or nothing).")
+def funding() -> None:
+    pass
+
+
+def _funding_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str, what: str) -> None:
+    from services.funding import imports
+    from services.records import message
+    from services.records.imports import ImportRefused, cell_message
+
+    run = imports.import_expenditures if what == "expenditures" else imports.import_rates
+    try:
+        with ctx.session() as s:
+            result = run(s, _layer_principal(s, username), file.read_bytes(), file.name, dry_run=dry_run)
+            if dry_run:
+                s.rollback()
+    except ImportRefused as error:
+        for p in error.problems:
+            click.echo(cell_message(p) if hasattr(p, "row") else message(p), err=True)
+        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problem(s) in {file.name}.") from None
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(f"{verb} {file.name}: {result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged.")
+
+
+@funding.command("import-expenditures", help="Import FILE (XLSX or CSV: document number, date, grant, "
+                                             "fund/cost centre, amount, currency, description[, reversal]).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would change; write nothing.")
+@click.option("--as", "username", default="demo-finance", show_default=True,
+              help="The user the import is recorded for (finance or admin).")
+@pass_ctx
+def funding_import_expenditures(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
+    _funding_import(ctx, file, dry_run, username, "expenditures")
+
+
+@funding.command("import-rates", help="Import FILE (CSV or XLSX: currency, month YYYY-MM, USD per unit).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would change; write nothing.")
+@click.option("--as", "username", default="demo-finance", show_default=True)
+@pass_ctx
+def funding_import_rates(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
+    _funding_import(ctx, file, dry_run, username, "rates")
+
+
 # --- GIS layers ----------------------------------------------------------------------------------
 @cli.group(help="GIS layers: import, publish, list and export (the same checks and rules as the web page).")
 def layers() -> None:

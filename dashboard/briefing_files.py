@@ -44,7 +44,7 @@ def _query() -> dict[str, Any]:
 def _view(principal: Principal, filt: MapFilter, locale: str, session: Any) -> BriefingView:
     settings = hub().settings
     return briefing_view(session, principal, filt, threshold=settings.suppression_threshold,
-                         usd_rates=settings.usd_rates, locale=locale)
+                         locale=locale)
 
 
 def _record(session: Any, principal: Principal, what: str, fmt: str, filt: MapFilter, lang: str) -> None:

@@ -62,7 +62,7 @@ def download(name: str) -> Response:
                 count = len(rows)
                 body = _geopackage(rows)
             else:
-                rows = exports.chart_rows(s, principal, stem, filt, hub().settings.usd_rates)
+                rows = exports.chart_rows(s, principal, stem, filt)
                 count = len(rows)
                 body = spreadsheet(rows, fmt, stem)
             exports.record_export(s, principal, stem, fmt, filt, count, request_origin())

@@ -3,7 +3,7 @@
 from models.auth import ApiToken, AuditEvent, DataLoad, RevokedSession, User
 from models.base import Base
 from models.data_version import DataVersion
-from models.funding import Allocation, Donor, Expenditure, Fund, Grant
+from models.funding import Allocation, Donor, ExchangeRate, Expenditure, Fund, Grant
 from models.geography import Country, Mission, Site, mission_host_country
 from models.gis import Layer, LayerFeature, LayerVersion
 from models.knowledge import (
@@ -55,6 +55,7 @@ __all__ = [
     "DataVersion",
     "Deployment",
     "Donor",
+    "ExchangeRate",
     "Expenditure",
     "Expert",
     "ExpertClearance",

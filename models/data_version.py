@@ -16,7 +16,8 @@ from models.base import Base
 
 # The tables with a counter: everything the operations map, its charts and its figures read.
 VERSIONED_TABLES = (
-    "allocation", "capacity", "country", "deployment", "donor", "expenditure", "expert", "expert_skill", "fund",
+    "allocation", "capacity", "country", "deployment", "donor", "exchange_rate", "expenditure", "expert",
+    "expert_skill", "fund",
     "grant_agreement", "mission", "mission_host_country", "project", "project_mission", "project_site", "site",
     "skill", "surge_request", "surge_request_step", "unavailability",
 )

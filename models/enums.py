@@ -97,8 +97,19 @@ class Priority(StrEnum):
 
 
 class FundType(StrEnum):
+    """The kinds of funding source: assessed regular budget, extra-budgetary trust funds, programme support
+    (the support costs charged on extra-budgetary spending)."""
+
     REGULAR = "regular_budget"
-    EXTRABUDGETARY = "extrabudgetary"
+    EXTRABUDGETARY = "extrabudgetary"  # a trust fund
+    PROGRAMME_SUPPORT = "programme_support"
+
+
+class RecordStatus(StrEnum):
+    """A grant or an allocation is open (spending may be recorded on it) until finance closes it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class ExpenditureCategory(StrEnum):

@@ -79,10 +79,6 @@ class Settings(BaseSettings):
     # Counts from 1 to this minus one are suppressed for the briefing role. At least 2: the rule hides 1 .. T - 1,
     # so 1 hides nothing (suppression off) and 2 is the least that still hides a single person.
     suppression_threshold: int = Field(default=5, ge=2)
-    # USD per unit of each currency, for funding totals (UN operational rates of exchange; update them monthly).
-    # JSON in the environment: HUB_USD_RATES='{"USD": 1, "EUR": 1.08}'.
-    usd_rates: dict[str, float] = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "NOK": 0.094,
-                                   "SEK": 0.096, "DKK": 0.145, "CAD": 0.73, "JPY": 0.0067, "AUD": 0.66}
     # Operations-map answers kept per database snapshot in each worker (services.analytics.view_cache); 0: off.
     map_cache_entries: int = Field(default=128, ge=0)
     # Caps the rows a list endpoint (and an OGC items page) returns in one page: one JSON answer held in memory.
@@ -128,14 +124,6 @@ class Settings(BaseSettings):
             parts = urlsplit(origin.strip().rstrip("/"))
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
                 raise ValueError(f"{origin!r} is not an origin such as 'https://gis.example:8443'")
-        return value
-
-    @field_validator("usd_rates")
-    @classmethod
-    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
-        bad = sorted(code for code, rate in value.items() if not rate > 0)
-        if bad:
-            raise ValueError(f"every rate must be above 0 (not {', '.join(bad)})")
         return value
 
 

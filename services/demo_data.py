@@ -36,6 +36,7 @@ from models import (
     DataLoad,
     Deployment,
     Donor,
+    ExchangeRate,
     Expenditure,
     Expert,
     Fund,
@@ -162,7 +163,11 @@ FUNDS = [
     ("RB-SUPPORT", "Regular budget: support account for peacekeeping operations", FundType.REGULAR),
     ("XB-ROL", "Extrabudgetary: rule of law and security institutions trust fund", FundType.EXTRABUDGETARY),
     ("XB-POLICE", "Extrabudgetary: police capacity-building trust fund", FundType.EXTRABUDGETARY),
+    ("PSC", "Programme support: support costs charged on extrabudgetary spending", FundType.PROGRAMME_SUPPORT),
 ]
+# USD per unit in the demo's first month; each later month drifts a little, so that the rate of the month matters.
+DEMO_RATES = {"EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "NOK": 0.094, "SEK": 0.096, "DKK": 0.145, "CAD": 0.73,
+              "JPY": 0.0067, "AUD": 0.66}
 PROJECT_TOPICS = {
     "SPC": ["Strengthening community-oriented policing", "Support to SGBV investigation units",
             "Police information management system", "Public order management training",
@@ -990,6 +995,15 @@ def _ensure_funds_and_donors(session: Session) -> tuple[dict[str, int], dict[str
     return funds, donors
 
 
+def _seed_rates(session: Session, years: list[int]) -> None:
+    """A rate per currency per month of the demo's years; rates finance staff entered stay as they are."""
+    rows = [{"currency": code, "month": date(year, month, 1),
+             "usd_per_unit": f"{rate * (1 + 0.004 * ((year - years[0]) * 12 + month - 6) % 0.05):.8f}"}
+            for code, rate in DEMO_RATES.items() for year in years for month in range(1, 13)]
+    session.execute(insert(ExchangeRate).on_conflict_do_nothing(index_elements=["currency", "month"]),
+                    rows)
+
+
 def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.DataFrame, window: int, seed: int
              ) -> dict[str, pd.DataFrame]:
     rng = _rng(seed, "funding")
@@ -998,6 +1012,7 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
     first_year = int((EPOCH + np.int64(today + FUTURE_DAYS - window)).astype("datetime64[Y]").astype(int) + 1970)
     last_year = int((EPOCH + np.int64(today + FUTURE_DAYS)).astype("datetime64[Y]").astype(int) + 1970)
     years = list(range(first_year, last_year + 1))
+    _seed_rates(session, years)
     dep_year = (EPOCH + dep._start.to_numpy().astype(np.int64)).astype("datetime64[Y]").astype(int) + 1970
     live = dep.status.to_numpy() != str(DeploymentStatus.CANCELLED)
     # What a deployment costs: a ticket plus a daily allowance (USD).
@@ -1010,6 +1025,7 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
     g = a = 0
     allocation_of = np.zeros(len(dep), dtype=np.int64)
     alloc_currency: dict[int, str] = {}
+    grant_end: dict[int, date] = {}
 
     def add_grant(ref: str, fund: str, donor: int | None, title: str, amount: float, currency: str, start: date,
                   end: date, earmark: str | None) -> int:
@@ -1020,6 +1036,7 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
                        "amount": f"{amount:.2f}", "currency": currency, "start_date": start.isoformat(),
                        "end_date": end.isoformat(), "earmarking": earmark, "psc_rate": "0.1300",
                        "is_generated": True})
+        grant_end[gid] = end
         return gid
 
     def add_allocation(gid: int, project: int | None, purpose: str, amount: float, currency: str, on: date) -> int:
@@ -1037,8 +1054,9 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
         for code in ("SPC", "JCSC"):
             mask = (dep_year == year) & (dep._capacity.to_numpy() == code)
             need = float(cost[mask & live].sum()) * 1.15 + 50000
+            # Support costs come on top of what is allocated (the database holds allocations to amount / 1.13).
             gid = add_grant(f"DEMO-RB-{year}-{code}", "RB-SUPPORT", None, f"Regular budget {year}: {code} posts and "
-                            "travel", need / 0.87, "USD", date(year, 1, 1), date(year, 12, 31), None)
+                            "travel", need * 1.13 + 1, "USD", date(year, 1, 1), date(year, 12, 31), None)
             aid = add_allocation(gid, None, f"{code} deployments {year}", need, "USD", date(year, 1, 1))
             allocation_of[mask] = aid
     # Extrabudgetary: donors fund projects and part of the surge deployments.
@@ -1085,9 +1103,10 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
         if alloc["project_id"] is None:
             continue
         on = _days([date.fromisoformat(alloc["allocated_on"])])[0] + 20
+        last = min(today, _days([grant_end[alloc["grant_id"]]])[0])  # the database refuses spending past the grant
         amount = float(alloc["amount"])
         spent = 0.0
-        while on <= today and spent < amount * 0.9:
+        while on <= last and spent < amount * 0.9:
             value = amount * float(rng.uniform(0.01, 0.05))
             if rng.random() < 0.02:
                 value = -value * 0.3  # refund or correction
@@ -1099,9 +1118,12 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
     project_exp.insert(1, "deployment_id", pd.Series([pd.NA] * len(project_exp), dtype="Int64"))
     project_exp["description"] = "Project expenditure"
     project_exp["is_generated"] = True
+    expenditure = pd.concat([exp, project_exp], ignore_index=True)
+    expenditure.insert(0, "document_number", [f"DEMO-{n:07d}" for n in range(1, len(expenditure) + 1)])
+    expenditure["is_reversal"] = expenditure.amount.astype(float) < 0
     return {"grant_agreement": pd.DataFrame(grants).astype({"donor_id": "Int64"}),
             "allocation": pd.DataFrame(allocations),
-            "expenditure": pd.concat([exp, project_exp], ignore_index=True)}
+            "expenditure": expenditure}
 
 
 # --- assessments, recommendations, lessons ----------------------------------------------------------------

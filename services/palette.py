@@ -13,7 +13,8 @@ GENDER_COLOURS: dict[str, str] = {"female": "#7b3294", "male": "#4d9221", "other
                                   "undisclosed": "#9aa5b1"}
 # Gender markers GM0 (no contribution) to GM3 (gender equality is the principal objective).
 MARKER_COLOURS: list[str] = ["#c9c9c9", "#f4c27a", "#e58a4e", "#b8452e"]
-SOURCE_COLOURS: dict[str, str] = {"regular_budget": "#4b6584", "extrabudgetary": "#20a39e"}
+SOURCE_COLOURS: dict[str, str] = {"regular_budget": "#4b6584", "extrabudgetary": "#20a39e",
+                                  "programme_support": "#a55eea"}
 
 
 def capacity_colour(code: str | None) -> str:

@@ -8,13 +8,14 @@ from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from models import (
     Allocation,
     Capacity,
     Country,
     Deployment,
+    ExchangeRate,
     Expenditure,
     Expert,
     Fund,
@@ -33,10 +34,10 @@ from services.analytics.personnel import availability, buckets, by_mission, depl
 from services.analytics.view import day_view, map_view
 from services.catalog import BBox
 from services.errors import Forbidden, ValidationError
+from services.funding.rates import load_rates, month_of
 from tests.factories import WORLD_TODAY, world_filter
 
 TODAY = WORLD_TODAY
-RATES = {"USD": 1.0, "EUR": 1.08}
 
 
 class Naive:
@@ -235,36 +236,71 @@ def test_gender_summary_matches_a_plain_count(session, naive: Naive) -> None:
         assert summary.outputs_delivered == sum(d.gender_outputs_delivered for d in rows)
 
 
-def test_funding_spent_is_every_expenditure_of_the_period_in_usd(session) -> None:
+def test_funding_spent_is_every_expenditure_of_the_period_in_usd_at_its_months_rate(session) -> None:
     filt = world_filter()
-    rates = {k: Decimal(str(v)) for k, v in RATES.items()}
-    expected = sum((e.amount * rates[e.currency] for e in session.scalars(select(Expenditure))
-                    if filt.start <= e.spent_on <= filt.end), Decimal(0))
-    summary = funding_summary(session, filt, rates)
+    book = load_rates(session)
+    lines = [e for e in session.scalars(select(Expenditure)) if filt.start <= e.spent_on <= filt.end]
+    assert {e.currency for e in lines} > {"USD"}  # the demo spends in euros too, at several months' rates
+    expected = sum((e.amount * book.rate(e.currency, e.spent_on) for e in lines), Decimal(0))
+    summary = funding_summary(session, filt)
     # Rows are rounded to the cent, and the total is their sum.
     assert abs(summary.spent_usd - expected) <= Decimal("0.01") * len(summary.rows)
     assert summary.committed_usd > 0 and summary.burn_rate is not None
     assert summary.unconverted == []
 
 
+def _euro_month(session) -> tuple[date, Decimal]:
+    """The month with the most euro spending in the default period, and that spending."""
+    filt = MapFilter.default()
+    by_month: dict[date, Decimal] = defaultdict(Decimal)
+    for e in session.scalars(select(Expenditure).where(Expenditure.currency == "EUR",
+                                                       Expenditure.spent_on.between(filt.start, filt.end))):
+        by_month[month_of(e.spent_on)] += e.amount
+    month = max(by_month, key=lambda m: by_month[m])
+    return month, by_month[month]
+
+
+def test_a_rate_counts_for_its_month_only(session) -> None:
+    filt = MapFilter.default()
+    month, euros = _euro_month(session)
+    before = funding_summary(session, filt).spent_usd
+    rate = session.get(ExchangeRate, ("EUR", month))
+    rate.usd_per_unit += Decimal("0.5")
+    session.flush()
+    after = funding_summary(session, filt).spent_usd
+    # Rows are rounded to the cent.
+    assert abs(after - before - euros * Decimal("0.5")) <= Decimal("0.01") * 20
+
+
+def test_a_month_without_a_rate_is_named_not_converted_with_another(session) -> None:
+    filt = MapFilter.default()
+    month, euros = _euro_month(session)
+    before = funding_summary(session, filt)
+    assert before.missing == []
+    old_rate = session.get(ExchangeRate, ("EUR", month)).usd_per_unit
+    session.execute(delete(ExchangeRate).where(ExchangeRate.currency == "EUR", ExchangeRate.month == month))
+    after = funding_summary(session, filt)
+    assert after.unconverted == [f"EUR {month:%Y-%m}"]
+    assert after.missing[0].amount == euros
+    assert abs(before.spent_usd - after.spent_usd - euros * old_rate) <= Decimal("0.01") * 20
+
+
 def test_funding_source_filter_keeps_only_that_source(session) -> None:
-    rates = {k: Decimal(str(v)) for k, v in RATES.items()}
     filt = world_filter().with_changes(source=(FundType.EXTRABUDGETARY,))
-    summary = funding_summary(session, filt, rates)
+    summary = funding_summary(session, filt)
     assert summary.rows and {r.source for r in summary.rows} == {FundType.EXTRABUDGETARY}
     regular = {g.id for g in session.scalars(select(Grant).join(Fund).where(Fund.fund_type == FundType.REGULAR))}
     allocations = {a.id for a in session.scalars(select(Allocation)) if a.grant_id in regular}
     spent_regular = sum(e.amount for e in session.scalars(select(Expenditure))
                         if e.allocation_id in allocations and filt.start <= e.spent_on <= filt.end)
-    total = funding_summary(session, world_filter(), rates).spent_usd
+    total = funding_summary(session, world_filter()).spent_usd
     assert summary.spent_usd == total - spent_regular  # regular budget is in USD
 
 
 def test_a_narrower_scope_never_spends_more(session, naive: Naive) -> None:
-    rates = {k: Decimal(str(v)) for k, v in RATES.items()}
-    whole = funding_summary(session, world_filter(), rates)
+    whole = funding_summary(session, world_filter())
     for filt in _filters(naive)[1:4]:
-        part = funding_summary(session, filt, rates)
+        part = funding_summary(session, filt)
         assert part.spent_usd <= whole.spent_usd and part.committed_usd <= whole.committed_usd, filt
 
 
@@ -326,7 +362,7 @@ def _principal(role: Role) -> Principal:
     (Role.GIS_EDITOR, False, False), (Role.ADMIN, True, True),
 ])
 def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding: bool) -> None:
-    view = map_view(session, _principal(role), world_filter(), view=None, zoom=3, usd_rates=RATES)
+    view = map_view(session, _principal(role), world_filter(), view=None, zoom=3)
     properties = [f["properties"] for f in view.places["features"]]
     assert properties, "someone is deployed today in the baseline"
     assert all(("names" in p) == names for p in properties)
@@ -338,7 +374,7 @@ def test_the_map_view_follows_the_role(session, role: Role, names: bool, funding
 
 def test_the_briefing_role_gets_no_map_of_people(session) -> None:
     with pytest.raises(Forbidden):
-        map_view(session, _principal(Role.BRIEFING), world_filter(), view=None, zoom=3, usd_rates=RATES)
+        map_view(session, _principal(Role.BRIEFING), world_filter(), view=None, zoom=3)
     with pytest.raises(Forbidden):
         day_view(session, _principal(Role.BRIEFING), world_filter(), view=None, zoom=3)
 
@@ -349,7 +385,7 @@ def test_the_day_alone_gives_what_the_whole_view_gives_for_that_day(session, nai
     for filt in _filters(naive):
         for day in (filt.start, filt.start + (filt.end - filt.start) / 2, filt.end):
             at = filt.with_changes(as_of=day)
-            whole = map_view(session, principal, at, view=None, zoom=3, usd_rates=RATES)
+            whole = map_view(session, principal, at, view=None, zoom=3)
             alone = day_view(session, principal, at, view=None, zoom=3)
             assert alone.places == whole.places
             assert alone.missions == whole.missions

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import schemathesis
@@ -27,7 +28,22 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import delete, func, select
 
-from models import ApiToken, Assessment, Deployment, Expert, Lesson, Mission, Project, SurgeRequest, User
+from models import (
+    Allocation,
+    ApiToken,
+    Assessment,
+    Deployment,
+    Donor,
+    ExchangeRate,
+    Expenditure,
+    Expert,
+    Grant,
+    Lesson,
+    Mission,
+    Project,
+    SurgeRequest,
+    User,
+)
 from models.db import session_scope
 from services import tokens
 from services.users import create_user
@@ -54,6 +70,10 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
         last_project = s.scalar(select(func.coalesce(func.max(Project.id), 0)))
         last_expert = s.scalar(select(func.coalesce(func.max(Expert.id), 0)))
         last_knowledge = {m: s.scalar(select(func.coalesce(func.max(m.id), 0))) for m in (Assessment, Lesson)}
+        # The funding writes it makes: rows past these, and rates not there before.
+        last_funding = {m: s.scalar(select(func.coalesce(func.max(m.id), 0)))
+                        for m in (Expenditure, Allocation, Grant, Donor)}
+        rates_before = set(s.execute(select(ExchangeRate.currency, ExchangeRate.month)).all())
     user_ids: list[int] = []
     for role in ("admin", "briefing"):
         username = f"t-schema-{role}-{secrets.token_hex(4)}"
@@ -85,6 +105,8 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
               "gender": "undisclosed", "capacity": "SPC", "contract_type": "consultant"})
     assert made.status_code == 201, made.get_json()
     out["own_expert"] = str(made.get_json()["id"])
+    # The run's own funding records: every write to an existing one is aimed at them, never at the baseline's.
+    out["funding"] = _own_funding(server.test_client(), {"Authorization": f"Bearer {out['admin']}"})
     yield out
     with session_scope(factory) as s:
         s.execute(delete(Deployment).where(Deployment.id > last_deployment))
@@ -93,8 +115,31 @@ def api_tokens(server) -> Iterator[dict[str, str]]:
         s.execute(delete(Expert).where(Expert.id > last_expert))
         for model, last in last_knowledge.items():  # recommendations, gaps and attachments go with them
             s.execute(delete(model).where(model.id > last))
+        for model, last in last_funding.items():
+            s.execute(delete(model).where(model.id > last))
+        for currency, month in set(s.execute(select(ExchangeRate.currency, ExchangeRate.month)).all()) - rates_before:
+            s.execute(delete(ExchangeRate).where(ExchangeRate.currency == currency, ExchangeRate.month == month))
         s.execute(delete(ApiToken).where(ApiToken.id.in_(token_ids)))
         s.execute(delete(User).where(User.id.in_(user_ids)))
+
+
+def _own_funding(client, headers: dict[str, str]) -> dict[str, object]:
+    def post(path: str, body: dict[str, object]) -> dict[str, object]:
+        answer = client.post(f"/api/v1/funding/{path}", json=body, headers=headers)
+        assert answer.status_code == 201, answer.get_json()
+        return answer.get_json()
+
+    donor = post("donors", {"name": "Schemathesis donor", "kind": "other"})
+    grant = post("grants", {"reference": "T-SCHEMA-1", "fund_id": 1, "donor_id": donor["id"], "title": "schema",
+                            "amount": "1130", "currency": "USD", "start_date": "2026-01-01",
+                            "end_date": "2026-12-31", "psc_rate": "0.13"})
+    allocation = post("allocations", {"grant_id": grant["id"], "purpose": "schema", "amount": "100",
+                                      "allocated_on": "2026-01-01"})
+    spent = post("expenditures", {"document_number": "T-SCHEMA-1", "allocation_id": allocation["id"],
+                                  "spent_on": "2026-02-01", "amount": "1", "currency": "USD", "category": "other"})
+    post("rates", {"currency": "XSC", "month": "2026-11", "usd_per_unit": "1"})
+    return {"donor_id": donor["id"], "grant_id": grant["id"], "allocation_id": allocation["id"],
+            "expenditure_id": spent["id"], "currency": "XSC", "month": "2026-11"}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +148,7 @@ def api_schema(server, api_tokens):
                                           headers={"Authorization": f"Bearer {api_tokens['admin']}"})
 
 
-def _failures(api_schema, token: str, own: dict[str, str]) -> list[str]:
+def _failures(api_schema, token: str, own: dict[str, Any]) -> list[str]:
     """Every operation, positive then negative data; the failures found, one line each.
 
     schemathesis' pytest loader (``from_fixture``) does not run under pytest 9, so each operation's
@@ -121,6 +166,8 @@ def _failures(api_schema, token: str, own: dict[str, str]) -> list[str]:
             fixed = {"key": own["own_request"]}
         elif writes and "{pid}" in operation.path:
             fixed = {"pid": int(own["own_project"])}
+        if writes and "/funding/" in operation.path:
+            fixed = {k: v for k, v in own["funding"].items() if f"{{{k}}}" in operation.path} or None
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))

@@ -72,7 +72,7 @@ def test_every_edge_and_language_shows_the_same_numbers(logged_in, session) -> N
     query = {"start": "2025-01-01", "end": "2025-12-31"}
     en = client.get("/api/v1/briefing", query_string=query).get_json()["tables"]
     fr = client.get("/api/v1/briefing", query_string={**query, "lang": "fr"}).get_json()["tables"]
-    view = briefing_view(session, BRIEFER, MapFilter.from_query(query), threshold=T, usd_rates={}, locale="fr")
+    view = briefing_view(session, BRIEFER, MapFilter.from_query(query), threshold=T, locale="fr")
     for name, key in (("missions", "mission"), ("countries", "iso3"), ("regions", "region")):
         def numbers(rows):  # type: ignore[no-untyped-def]
             return {(str(r[key]), c): r[c] for r in rows for c in ("SPC", "JCSC", "total")}

@@ -33,7 +33,7 @@ def packs(engine):  # type: ignore[no-untyped-def]
     out = {}
     with Session(engine) as s:
         for lang in ("en", "fr"):
-            view = briefing_view(s, BRIEFER, FILT, threshold=T, usd_rates={"USD": 1.0, "EUR": 1.08}, locale=lang)
+            view = briefing_view(s, BRIEFER, FILT, threshold=T, locale=lang)
             out[lang] = {fmt: build_pack(s, view, fmt, translator(lang)) for fmt in ("pptx", "pdf")}
             out[lang]["view"] = view
     return out
@@ -116,7 +116,7 @@ def test_finer_filters_are_refused(session) -> None:  # type: ignore[no-untyped-
     from models.enums import Gender
 
     with pytest.raises(ValidationError):
-        briefing_view(session, BRIEFER, FILT.with_changes(gender=(Gender.FEMALE,)), threshold=T, usd_rates={})
+        briefing_view(session, BRIEFER, FILT.with_changes(gender=(Gender.FEMALE,)), threshold=T)
 
 
 def test_pack_download_as_briefing_user(logged_in, session) -> None:  # type: ignore[no-untyped-def]

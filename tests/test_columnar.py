@@ -24,7 +24,6 @@ from services.analytics.breakdown import assemble, breakdown
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
-from services.analytics.funding import funding_summary
 from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
 from services.analytics.versions import data_versions
 from services.analytics.view import day_view, map_view
@@ -121,8 +120,6 @@ def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> No
     assert assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)) \
         == breakdown(session, filt), filt
     assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
-    with_copy = funding_summary(session, filt, DECIMAL_RATES, spend_of_deployments=reader.deployment_spend)
-    assert with_copy == funding_summary(session, filt, DECIMAL_RATES), filt
     assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
 
 
@@ -149,8 +146,8 @@ def test_the_combinations_reach_answers_and_emptiness(session: Session, store: C
 def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, store: ColumnarStore) -> None:
     principal = Principal(user_id=1, username="t", role=Role.ADMIN)
     for filt in (MapFilter.default(), MapFilter.default().with_changes(capacity=("SPC",), region=("Africa",))):
-        assert map_view(session, principal, filt, view=None, zoom=3, usd_rates=RATES, columnar=store) \
-            == map_view(session, principal, filt, view=None, zoom=3, usd_rates=RATES), filt
+        assert map_view(session, principal, filt, view=None, zoom=3, columnar=store) \
+            == map_view(session, principal, filt, view=None, zoom=3), filt
         assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
             == day_view(session, principal, filt, view=None, zoom=3), filt
 
@@ -213,7 +210,7 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
     before = store.loads
     with session_scope(factory) as s:
         assert store.reader(s) is None  # PostgreSQL answers, and a reload has started
-        view = map_view(s, principal, filt, view=None, zoom=3, usd_rates=RATES, columnar=store)
+        view = map_view(s, principal, filt, view=None, zoom=3, columnar=store)
         assert view.gender.by_marker["0"] == breakdown(s, filt).gender.by_marker["0"] >= 1
         assert view.gender.by_marker["3"] == breakdown(s, filt).gender.by_marker["3"]
     store.wait()
@@ -261,9 +258,9 @@ def test_a_copy_that_fails_to_load_leaves_postgresql_answering(session: Session,
     store = ColumnarStore(broken, min_interval=0)
     principal = Principal(user_id=1, username="t", role=Role.VIEWER)
     with caplog.at_level(logging.ERROR, logger="services.analytics.columnar"):
-        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)
+        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, columnar=store)
         store.wait()
-    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3)
     assert store.failures == 1 and store.copy is None
     assert "the columnar copy failed to load" in caplog.text
 
@@ -274,8 +271,8 @@ def test_a_copy_that_fails_to_answer_leaves_postgresql_answering(session: Sessio
     store.load_now().db.close()  # its cursors now fail
     principal = Principal(user_id=1, username="t", role=Role.VIEWER)
     with caplog.at_level(logging.ERROR, logger="services.analytics.view"):
-        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES, columnar=store)
-    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3, usd_rates=RATES)
+        view = map_view(session, principal, MapFilter.default(), view=None, zoom=3, columnar=store)
+    assert view == map_view(session, principal, MapFilter.default(), view=None, zoom=3)
     assert "the columnar copy failed to answer" in caplog.text
 
 

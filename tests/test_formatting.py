@@ -100,8 +100,7 @@ def test_briefing_names_donors_and_missions_in_the_language(session: Session) ->
 
     briefer = Principal(0, "briefer", Role.BRIEFING)
     filt = MapFilter(start=world_filter().start, end=world_filter().end)
-    rates = {"USD": 1.0, "EUR": 1.08}
-    views = {lang: briefing_view(session, briefer, filt, threshold=5, usd_rates=rates, locale=lang)
+    views = {lang: briefing_view(session, briefer, filt, threshold=5, locale=lang)
              for lang in ("en", "fr")}
     english = {r.donor for r in views["en"].funding.rows}
     french = {r.donor for r in views["fr"].funding.rows}
@@ -120,8 +119,7 @@ def test_french_pack_writes_figures_the_french_way(session: Session) -> None:
     from services.briefing.pack import key_figures, service_rows, translator
 
     filt = MapFilter(start=world_filter().start, end=world_filter().end)
-    view = briefing_view(session, Principal(0, "admin", Role.ADMIN), filt, threshold=1,
-                         usd_rates={"USD": 1.0, "EUR": 1.08}, locale="fr")
+    view = briefing_view(session, Principal(0, "admin", Role.ADMIN), filt, threshold=1, locale="fr")
     assert view.locale == "fr"
     text = " ".join(value for _label, value in key_figures(view, translator("fr")))
     summary, by_quarter = service_rows(view, translator("fr"))

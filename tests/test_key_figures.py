@@ -68,9 +68,9 @@ def test_one_rule_for_deployed_on_a_day_on_home_map_and_briefing(session) -> Non
     home = key_figures(session, day).experts_deployed
     filt = MapFilter(start=day - timedelta(days=30), end=day, as_of=day)
     viewer = Principal(0, "t-viewer", Role.VIEWER)
-    on_map = map_view(session, viewer, filt, view=None, zoom=3, usd_rates={"USD": 1.0}).figures.deployed_now
-    briefing = briefing_view(session, Principal(0, "t-briefing", Role.BRIEFING), filt, threshold=1,
-                             usd_rates={"USD": 1.0}).figures.deployed_on_day
+    on_map = map_view(session, viewer, filt, view=None, zoom=3).figures.deployed_now
+    briefer = Principal(0, "t-briefing", Role.BRIEFING)
+    briefing = briefing_view(session, briefer, filt, threshold=1).figures.deployed_on_day
     assert home == on_map == briefing == 2
     jcsc = session.scalar(select(Capacity.id).where(Capacity.code == "JCSC"))
     spc = session.scalar(select(Capacity.id).where(Capacity.code == "SPC"))

@@ -57,8 +57,7 @@ def test_each_chart_downloads_as_csv_with_the_services_rows(logged_in, session, 
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and date.today().isoformat() in disposition
     assert f"{chart}" in disposition and disposition.endswith('.csv"')
-    expected = exports.chart_rows(session, _principal(Role.VIEWER), chart, filt,
-                                  server.extensions["hub"].settings.usd_rates)
+    expected = exports.chart_rows(session, _principal(Role.VIEWER), chart, filt)
     rows = _csv(response)
     assert len(rows) == len(expected)
     if expected:
@@ -73,7 +72,7 @@ def test_chart_xlsx_is_a_workbook_with_the_same_rows(logged_in, session, server)
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     table = _xlsx(response)
-    expected = exports.chart_rows(session, _principal(Role.VIEWER), "missions", filt, {})
+    expected = exports.chart_rows(session, _principal(Role.VIEWER), "missions", filt)
     assert table[0] == list(expected[0])
     assert len(table) - 1 == len(expected)
     assert [r[0] for r in table[1:]] == [e["acronym"] for e in expected]

@@ -30,8 +30,6 @@ from services.analytics.view import map_view
 from services.analytics.view_cache import ViewCache
 from tests.factories import world_filter
 
-RATES = {"USD": 1.0, "EUR": 1.08}
-
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
@@ -56,8 +54,8 @@ def test_an_answer_one_worker_kept_is_a_hit_for_another(engine, redis_url: str, 
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with Session(bind=connection) as s:
-            computed = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=first)
-            kept = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=second)
+            computed = map_view(s, viewer, filt, view=None, zoom=3, cache=first)
+            kept = map_view(s, viewer, filt, view=None, zoom=3, cache=second)
             s.rollback()
     assert (first.misses, first.hits, second.misses, second.hits) == (1, 0, 0, 1)
     assert kept == computed
@@ -71,10 +69,10 @@ def test_an_answer_written_by_anyone_else_is_not_read(engine, redis_url: str, re
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with Session(bind=connection) as s:
-            map_view(s, viewer, world_filter(), view=None, zoom=3, usd_rates=RATES, cache=theirs)
+            map_view(s, viewer, world_filter(), view=None, zoom=3, cache=theirs)
             (key,) = redis_client.keys("hub:map-answer:*")
             redis_client.set(key, b"\0" * 32 + b"not a signed pickle")
-            map_view(s, viewer, world_filter(), view=None, zoom=3, usd_rates=RATES, cache=ours)
+            map_view(s, viewer, world_filter(), view=None, zoom=3, cache=ours)
             s.rollback()
     assert (ours.hits, ours.misses) == (0, 1)
 
@@ -83,7 +81,7 @@ def test_the_map_answers_when_redis_does_not(engine) -> None:
     cache = ViewCache(8, f"redis://127.0.0.1:{free_port()}/0", "secret")  # nothing listens there
     viewer = Principal(user_id=0, username="test-viewer", role=Role.VIEWER)
     with engine.connect() as connection, Session(bind=connection) as s:
-        view = map_view(s, viewer, world_filter(), view=None, zoom=3, usd_rates=RATES, cache=cache)
+        view = map_view(s, viewer, world_filter(), view=None, zoom=3, cache=cache)
     assert view.figures is not None and (cache.hits, cache.misses) == (0, 0)
 
 

@@ -21,8 +21,6 @@ from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
 from tests.factories import world_filter
 
-RATES = {"USD": 1.0, "EUR": 1.08}
-
 
 def _principal(role: Role) -> Principal:
     return Principal(user_id=0, username=f"test-{role.value}", role=role)
@@ -55,29 +53,27 @@ def test_a_view_seen_before_comes_from_the_cache_until_its_data_changes(engine: 
     viewer = _principal(Role.VIEWER)
     filt = world_filter()
     with _snapshot(engine) as s:
-        first = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
-        again = map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
+        first = map_view(s, viewer, filt, view=None, zoom=3, cache=cache)
+        again = map_view(s, viewer, filt, view=None, zoom=3, cache=cache)
         assert (cache.misses, cache.hits) == (1, 1)
         assert again == first and again is not first  # a copy: a caller cannot change the kept answer
         # Anything the answer depends on besides the data is in the key.
-        map_view(s, viewer, filt.with_changes(start=filt.start + timedelta(days=1)), view=None, zoom=3,
-                 usd_rates=RATES, cache=cache)
-        map_view(s, viewer, filt, view=None, zoom=4, usd_rates=RATES, cache=cache)
-        map_view(s, viewer, filt, view=None, zoom=3, usd_rates={**RATES, "EUR": 2.0}, cache=cache)
+        map_view(s, viewer, filt.with_changes(start=filt.start + timedelta(days=1)), view=None, zoom=3, cache=cache)
+        map_view(s, viewer, filt, view=None, zoom=4, cache=cache)
+        map_view(s, viewer, filt, view=None, zoom=3, cache=cache, locale="fr")
         day_view(s, viewer, filt, view=None, zoom=3, cache=cache)
         # Tied viewports the query string would round alike.
         for north in (38.0, 38.0000001):
-            map_view(s, viewer, filt.with_changes(bbox=BBox(-20.0, -35.0, 55.0, north)), view=None, zoom=3,
-                     usd_rates=RATES, cache=cache)
+            map_view(s, viewer, filt.with_changes(bbox=BBox(-20.0, -35.0, 55.0, north)), view=None, zoom=3, cache=cache)
         assert (cache.misses, cache.hits) == (7, 1)
     # A commit elsewhere (a login, an audit row) keeps the answer: it changed no data the map reads.
     _commit_something(engine)
     with _snapshot(engine) as s:
-        assert map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache) == first
+        assert map_view(s, viewer, filt, view=None, zoom=3, cache=cache) == first
         assert (cache.misses, cache.hits) == (7, 2)
     _write_to_the_map(engine)
     with _snapshot(engine) as s:
-        assert map_view(s, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache) == first
+        assert map_view(s, viewer, filt, view=None, zoom=3, cache=cache) == first
         assert (cache.misses, cache.hits) == (8, 2)
 
 
@@ -85,8 +81,8 @@ def test_each_role_gets_its_own_answer(engine: Engine) -> None:
     cache = ViewCache(8)
     filt = world_filter()
     with _snapshot(engine) as s:
-        viewer = map_view(s, _principal(Role.VIEWER), filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
-        gis = map_view(s, _principal(Role.GIS_EDITOR), filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
+        viewer = map_view(s, _principal(Role.VIEWER), filt, view=None, zoom=3, cache=cache)
+        gis = map_view(s, _principal(Role.GIS_EDITOR), filt, view=None, zoom=3, cache=cache)
     assert cache.misses == 2 and cache.hits == 0
     assert viewer.funding is not None and gis.funding is None
     assert any("names" in f["properties"] for f in viewer.places["features"])
@@ -102,11 +98,11 @@ def test_a_transaction_that_has_written_is_neither_served_nor_stored(session: Se
     deployment = session.scalars(select(Deployment).where(
         Deployment.period.op("@>")(filt.day), Deployment.status != DeploymentStatus.CANCELLED)).first()
     assert deployment is not None, "someone is deployed today in the baseline"
-    before = map_view(session, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
+    before = map_view(session, viewer, filt, view=None, zoom=3, cache=cache)
     deployment.end_date = filt.day - timedelta(days=1)
     deployment.start_date = min(deployment.start_date, deployment.end_date)
     session.flush()
-    after = map_view(session, viewer, filt, view=None, zoom=3, usd_rates=RATES, cache=cache)
+    after = map_view(session, viewer, filt, view=None, zoom=3, cache=cache)
     assert after.figures.deployed_now == before.figures.deployed_now - 1
     assert cache.hits == 0
 

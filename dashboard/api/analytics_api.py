@@ -7,7 +7,6 @@ briefing role gets 403), funding VIEW_FUNDING, and names in the map's places onl
 from __future__ import annotations
 
 from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -27,7 +26,7 @@ from dashboard.api.schemas import (
     geojson_response,
     problems,
 )
-from dashboard.context import db_session, hub
+from dashboard.context import db_session
 from services.access import Permission
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
@@ -95,12 +94,22 @@ class FundingRowSchema(Schema):
     burn_rate = fields.Float(allow_none=True)
 
 
+class MissingRateSchema(Schema):
+    currency = fields.String()
+    month = fields.String(metadata={"description": "YYYY-MM"})
+    amount = Money(metadata={"description": "In the currency, not converted"})
+
+
 class FundingSchema(_Answer):
     rows = fields.List(fields.Nested(FundingRowSchema))
     committed_usd = Money()
     spent_usd = Money()
     burn_rate = fields.Float(allow_none=True)
-    unconverted = fields.List(fields.String(), metadata={"description": "Currencies without a USD rate, left out."})
+    unconverted = fields.List(fields.String(), metadata={
+        "description": "Currency-months without a rate of exchange (\"EUR 2026-11\"): their amounts are left out of "
+                       "the USD totals, never converted with another month's rate."})
+    missing_rates = fields.List(fields.Nested(MissingRateSchema), metadata={
+        "description": "What the USD totals leave out: per currency and month without a rate, the amount."})
 
 
 class GenderSchema(_Answer):
@@ -167,12 +176,13 @@ class Funding(MethodView):
         require(Permission.VIEW_OPERATIONS)
         require(Permission.VIEW_FUNDING)
         filt = _filter()
-        rates = {code: Decimal(str(rate)) for code, rate in hub().settings.usd_rates.items()}
         with db_session() as s:
-            summary = funding_summary(s, filt, rates)
+            summary = funding_summary(s, filt)
         rows = [{**asdict(r), "burn_rate": r.burn_rate} for r in summary.rows]
         return _answer(filt, rows=rows, committed_usd=summary.committed_usd, spent_usd=summary.spent_usd,
-                       burn_rate=summary.burn_rate, unconverted=summary.unconverted)
+                       burn_rate=summary.burn_rate, unconverted=summary.unconverted,
+                       missing_rates=[{"currency": m.currency, "month": m.month.strftime("%Y-%m"),
+                                       "amount": m.amount} for m in summary.missing])
 
 
 @blp.route("/gender")

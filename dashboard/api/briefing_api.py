@@ -76,7 +76,7 @@ def _principal_and_view() -> tuple[Principal, BriefingView]:
     settings = hub().settings
     with db_session() as s:
         view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
-                             usd_rates=settings.usd_rates, locale=request.args.get("lang", "en"))
+                             locale=request.args.get("lang", "en"))
     return principal, view
 
 

@@ -16,6 +16,7 @@ def register(api: Api, settings: Settings) -> None:
         countries_api,
         deployments_api,
         experts_api,
+        funding_api,
         key_figures_api,
         knowledge_api,
         missions_api,
@@ -37,3 +38,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")
     api.register_blueprint(quality_api.blp, url_prefix=f"{API_V1}/quality")
     api.register_blueprint(knowledge_api.blp, url_prefix=API_V1)
+    api.register_blueprint(funding_api.blp, url_prefix=f"{API_V1}/funding")

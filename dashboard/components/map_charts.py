@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from dashboard.i18n import _
+from dashboard.i18n import _, current_locale
 from models.enums import FundType
 from services.analytics.funding import REGULAR_BUDGET, FundingSummary
 from services.analytics.gender import GenderSummary
 from services.analytics.personnel import AvailabilityPoint, MissionCount
+from services.formatting import money
 from services.palette import MARKER_COLOURS, SOURCE_COLOURS, capacity_colour
 
 # Capacity, gender-marker and funding-source colours are the hub's one palette (services/palette.py).
@@ -127,9 +128,10 @@ def funding_figure(summary: FundingSummary) -> Figure:
     if not summary.rows:
         return empty_figure(_("No funding matches the filter."))
     rows = list(reversed(summary.rows[:15]))
-    names = {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary")}
+    names = {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary"),
+             FundType.PROGRAMME_SUPPORT: _("Programme support")}
     traces = []
-    for source in (FundType.REGULAR, FundType.EXTRABUDGETARY):
+    for source in FundType:
         part = [r for r in rows if r.source == source]
         if not part:
             continue
@@ -142,8 +144,21 @@ def funding_figure(summary: FundingSummary) -> Figure:
                            "marker": {"color": SOURCE_COLOURS[source]}, "customdata": [str(source)] * len(part),
                            "hovertemplate": "%{y}: %{x:$,.0f} " + what + "<extra></extra>"})
     # The legend above the plot: below it, it sat on the axis title.
-    return _figure(traces, height=max(240, 24 * len(rows) + 110), barmode="overlay", xaxis_title="USD",
-                   legend=TOP_LEGEND, margin={"l": 120, "r": 10, "t": 50, "b": 40})
+    figure = _figure(traces, height=max(240, 24 * len(rows) + 110), barmode="overlay", xaxis_title="USD",
+                     legend=TOP_LEGEND, margin={"l": 120, "r": 10, "t": 50, "b": 40 + 16 * bool(summary.missing)})
+    if summary.missing:
+        # The bars leave these amounts out: the chart says so under its axis, never converting at another rate.
+        figure["layout"]["annotations"] = [{"text": missing_rates_text(summary), "showarrow": False, "xref": "paper",
+                                            "yref": "paper", "x": 0, "y": -0.18, "xanchor": "left",
+                                            "font": {"color": "#b35900", "size": 11}}]
+    return figure
+
+
+def missing_rates_text(summary: FundingSummary) -> str:
+    """"Not in USD (no rate for the month): EUR 2026-11 (€12,345)": what the totals leave out."""
+    loc = current_locale()
+    parts = [f"{m.label} ({money(m.amount, loc, m.currency)})" for m in summary.missing]
+    return str(_("Not in USD (no exchange rate for the month): %(months)s", months=", ".join(parts)))
 
 
 def gender_figure(summary: GenderSummary, selected: Sequence[str]) -> Figure:

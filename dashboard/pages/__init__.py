@@ -14,6 +14,7 @@ PAGE_MODULES = (
     "dashboard.pages.surge_request",
     "dashboard.pages.projects",
     "dashboard.pages.project",
+    "dashboard.pages.funding",
     "dashboard.pages.layers",
     "dashboard.pages.quality",
     "dashboard.pages.assessments",

@@ -224,7 +224,7 @@ def apply(start: str | None, end: str | None, controls: dict[str, list[str] | No
         filt = briefing_filter({k: v for k, v in query.items() if v})
         with db_session() as s:
             view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
-                                 usd_rates=settings.usd_rates, locale=str(get_locale()))
+                                 locale=str(get_locale()))
     except HubError as exc:
         return {**dict.fromkeys(OUTPUTS, no_update), "error": str(exc), "error_open": True}
     q = filt.to_query()

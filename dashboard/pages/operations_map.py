@@ -138,7 +138,8 @@ def _labels() -> dict[str, Any]:
         },
         "gender": {Gender.FEMALE: _("Women"), Gender.MALE: _("Men"), Gender.OTHER: _("Other"),
                    Gender.UNDISCLOSED: _("Undisclosed")},
-        "source": {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary")},
+        "source": {FundType.REGULAR: _("Regular budget"), FundType.EXTRABUDGETARY: _("Extra-budgetary"),
+                   FundType.PROGRAMME_SUPPORT: _("Programme support")},
         "marker": {GenderMarker.GM0: _("GM0 · no contribution"), GenderMarker.GM1: _("GM1 · limited"),
                    GenderMarker.GM2: _("GM2 · significant"), GenderMarker.GM3: _("GM3 · principal objective")},
     }
@@ -601,9 +602,8 @@ def _funding_text(view: MapView) -> Any:
         parts.append(html.Div(f"{names[FundType(source)]}: {money(totals['spent_usd'], loc)} / "
                               f"{money(totals['committed_usd'], loc)}"
                               + (f" ({percent(rate, loc)})" if rate is not None else "")))
-    if f.unconverted:
-        parts.append(html.Div(_("Not counted (no exchange rate): %(codes)s", codes=", ".join(f.unconverted)),
-                              className="text-warning"))
+    if f.missing:
+        parts.append(html.Div(map_charts.missing_rates_text(f), id="map-missing-rates", className="text-warning"))
     return parts
 
 
@@ -660,7 +660,7 @@ def apply(controls: dict[str, list[str] | None], start: str | None, end: str | N
                                locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = day.places, day.missions, day.deployed_now
             else:
-                view = map_view(s, principal, filt, view=view_box, zoom=zoom, usd_rates=hub().settings.usd_rates,
+                view = map_view(s, principal, filt, view=view_box, zoom=zoom,
                                 cache=hub().view_cache, locale=current_locale(), columnar=hub().columnar)
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:

@@ -5,8 +5,9 @@ there, and so does every request while the copy is not exactly the data the requ
 
 - **The copy**: the deployments (not cancelled: every aggregate leaves them out) with their expert's capacity,
   gender and whether separated, and their place's country (the site's, else the mission's first host, computed
-  at load by PostgreSQL); the experts, their skills, their absences, and the spending on deployments (money in
-  integer cents, never floats). Loaded in one REPEATABLE READ transaction, with the data versions it saw.
+  at load by PostgreSQL); the experts, their skills and their absences. Loaded in one REPEATABLE READ
+  transaction, with the data versions it saw. The funding chart is not copied: its USD figures need each
+  month's exchange rate (the exchange_rate table), and PostgreSQL sums its tens of allocations quickly.
 - **Exact by data**: a request reads the counters of the copied tables (models.data_version) in its own
   transaction; the copy answers only when they equal the copy's. Otherwise PostgreSQL answers, and one thread
   reloads the copy in the background (never two at once). A transaction that has written sees its own rows,
@@ -27,14 +28,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import BigInteger, Date, Engine, Float, Integer, cast, func, literal, select
+from sqlalchemy import Date, Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -42,7 +42,6 @@ from models import (
     Capacity,
     Country,
     Deployment,
-    Expenditure,
     Expert,
     ExpertSkill,
     Fund,
@@ -113,12 +112,6 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
         ("absence", {"expert_id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", **_EXPERT},
          select(Unavailability.expert_id, _day(Unavailability.start_date), _day(Unavailability.end_date),
                 Expert.capacity_id, Expert.gender, separated).join(Expert, Expert.id == Unavailability.expert_id)),
-        # Money exactly: numeric(16, 2) times 100 is a whole number of cents.
-        ("spending", {"deployment_id": "BIGINT", "paid_from": "BIGINT", "currency": "VARCHAR", "cents": "BIGINT",
-                      "day": "INTEGER"},
-         select(Expenditure.deployment_id, Expenditure.allocation_id, Expenditure.currency,
-                cast(Expenditure.amount * 100, BigInteger), _day(Expenditure.spent_on))
-         .where(Expenditure.deployment_id.is_not(None))),
         # Days from receipt to deployment as PostgreSQL computes them (time zones right), as the double that its
         # percentile_cont reads.
         ("surge", {"capacity_id": "INTEGER", "mission_id": "INTEGER", "received_day": "INTEGER", "days": "DOUBLE"},
@@ -154,11 +147,6 @@ def load_copy(engine: Engine) -> Copy:
             db.execute(f"CREATE TABLE {name} AS SELECT {picked} FROM read_csv('{path}', header = false, "
                        f"columns = {spec}, auto_detect = false)")
         conn.rollback()
-    # Each expenditure with its deployment's columns (live: the deployment is not cancelled), so that the funding's
-    # filter is a scan of one table, not a semi-join on the deployments in scope.
-    db.execute("CREATE TABLE spend AS SELECT s.*, d.* EXCLUDE (id), d.id IS NOT NULL AS live "
-               "FROM spending s LEFT JOIN dep d ON d.id = s.deployment_id")
-    db.execute("DROP TABLE spending")
     rows = db.execute("SELECT count(*) FROM dep").fetchone()
     return Copy(db, versions, int(rows[0]) if rows else 0, time.perf_counter() - began)
 
@@ -305,7 +293,6 @@ class Reader:
         self.copy = copy
         self.session = session
         self._sets: dict[str, Sets] = {}
-        self._spend: dict[str, tuple[dict[tuple[int, str], Decimal], dict[tuple[int, str], Decimal]]] = {}
 
     def _query(self, filt: MapFilter) -> Query:
         # Resolved once per filter and request: the charts and the funding ask with the same filter.
@@ -431,30 +418,6 @@ class Reader:
             median_days=round(_percentile_cont(done, 0.5), 2) if len(done) else None,
             p90_days=round(_percentile_cont(done, 0.9), 2) if len(done) else None,
             within_target=int(np.count_nonzero(done <= target)), target_days=target)
-
-    def deployment_spend(self, filt: MapFilter, scoped: bool) -> dict[tuple[int, str], Decimal]:
-        """Spending in the period on deployments, by allocation and currency: on the deployments in scope (at any
-        time) when ``scoped``, else on every deployment (cancelled ones included, as funding.py counts them).
-        Both sums come from one statement, kept for the filter's second call."""
-        key = repr(filt)
-        if key not in self._spend:
-            q = self._query(filt)
-            try:
-                found = q.numpy(
-                    f"SELECT paid_from, currency, sum(cents)::BIGINT AS every, (sum(cents) FILTER (WHERE live AND "
-                    f"{_where(q.expert_sql, q.place_sql)}))::BIGINT AS scoped FROM spend WHERE day BETWEEN ? AND ? "
-                    f"GROUP BY paid_from, currency", _days(filt.start), _days(filt.end))
-            finally:
-                q.close()
-            every = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
-                     for a, c, v in zip(found["paid_from"], found["currency"], found["every"], strict=True)}
-            # A group of no scoped rows sums to NULL (masked): PostgreSQL's join has no such group.
-            mine = np.ma.getmaskarray(found["scoped"])
-            scoped_sums = {(int(a), str(c)): Decimal(int(v)).scaleb(-2)
-                           for a, c, v, m in zip(found["paid_from"], found["currency"],
-                                                 np.ma.getdata(found["scoped"]), mine, strict=True) if not m}
-            self._spend[key] = (scoped_sums, every)
-        return self._spend[key][0 if scoped else 1]
 
 
 # A worker reloads at most once in this many seconds (or four loads' time, if longer): under a stream of writes

@@ -8,9 +8,7 @@ selected only for VIEW_PERSON_NAMES. No row carries an identifier of a person (i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric, cast, func, literal_column, select
@@ -46,8 +44,7 @@ def _require_chart(principal: Principal, chart: str) -> None:
         principal.require(Permission.VIEW_FUNDING)
 
 
-def chart_rows(session: Session, principal: Principal, chart: str, filt: MapFilter,
-               usd_rates: Mapping[str, float]) -> list[dict[str, Any]]:
+def chart_rows(session: Session, principal: Principal, chart: str, filt: MapFilter) -> list[dict[str, Any]]:
     """The data behind one of the map's charts (``CHARTS``) for the filter, one dict a row."""
     if chart not in CHARTS:
         raise ValidationError(f"Unknown chart {chart!r}; choose one of {', '.join(CHARTS)}.")
@@ -57,8 +54,7 @@ def chart_rows(session: Session, principal: Principal, chart: str, filt: MapFilt
     if chart == "missions":
         return [asdict(m) for m in by_mission(session, filt)]
     if chart == "funding":
-        rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-        summary = funding_summary(session, filt, rates)
+        summary = funding_summary(session, filt)
         return [{"donor": r.donor, "source": _plain(r.source), "committed_usd": r.committed_usd,
                  "spent_usd": r.spent_usd, "burn_rate": r.burn_rate} for r in summary.rows]
     g = gender_summary(session, filt)

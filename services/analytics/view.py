@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -80,14 +78,13 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
 
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
-             usd_rates: Mapping[str, float], cache: ViewCache | None = None, locale: str = "en",
+             cache: ViewCache | None = None, locale: str = "en",
              columnar: ColumnarStore | None = None) -> MapView:
     """``columnar``: the charts' aggregates from the columnar copy when it is exactly this transaction's data
     (else, and without it, from PostgreSQL); the map's layers always come from PostGIS."""
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
-        rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
         reader = columnar.reader(session) if columnar is not None else None
         folded = None
         if reader is not None:
@@ -113,8 +110,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,
-            funding=(funding_summary(session, filt, rates, locale=locale,
-                                     spend_of_deployments=reader.deployment_spend if reader else None)
+            funding=(funding_summary(session, filt, locale=locale)
                      if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
             figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation,
@@ -124,8 +120,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     if cache is None:
         return compute()
     # The names in the answer (missions, donors) are in the request's language.
-    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "rates": dict(usd_rates),
-                                          "locale": locale},
+    return cache.get_or_compute(session, {**_key("map", principal, filt, view, zoom), "locale": locale},
                                 compute)
 
 

@@ -20,7 +20,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Date, cast, column, func, select, values
@@ -434,7 +433,7 @@ def protect_people(people: _People, capacities: list[str], period_rows: list[dat
 
 
 def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, threshold: int,
-                  usd_rates: Mapping[str, float], locale: str = "en") -> BriefingView:
+                  locale: str = "en") -> BriefingView:
     """Everything a briefing shows for the filter, in one transaction, every count suppressed: the one function
     the page, the API, the table files and the packs call."""
     principal.require(Permission.VIEW_AGGREGATES)
@@ -462,8 +461,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
         women_share=women_share, outputs_planned=suppress_count(people.outputs_planned, threshold),
         outputs_delivered=suppress_count(people.outputs_delivered, threshold))
 
-    rates = {code: Decimal(str(rate)) for code, rate in usd_rates.items()}
-    funding = funding_summary(session, filt, rates, locale=locale)
+    funding = funding_summary(session, filt, locale=locale)
 
     fig = map_figures(session, filt, deployed_now=sum(1 for e in people.experts.values() if e.on_day))
     figures = BriefingFigures(

@@ -13,7 +13,7 @@ short, and that order is what makes a counter equal data.
 Also a GiST index on the live deployments' period, for the map's day (places, mission points, head count).
 
 Revision ID: 0022
-Revises: 0021 (the head when merged; written on 0016)
+Revises: 0019 (the head when merged; written on 0016)
 """
 
 from collections.abc import Sequence
@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0022'
-down_revision: str | None = '0021'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Frozen here (a migration does not follow the models): models.data_version.VERSIONED_TABLES at this revision.
 TABLES = (
-    "allocation", "capacity", "country", "deployment", "donor", "expenditure", "expert", "expert_skill", "fund",
+    "allocation", "capacity", "country", "deployment", "donor", "exchange_rate", "expenditure", "expert",
+    "expert_skill", "fund",
     "grant_agreement", "mission", "mission_host_country", "project", "project_mission", "project_site", "site",
     "skill", "surge_request", "surge_request_step", "unavailability",
 )

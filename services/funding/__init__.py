@@ -1,0 +1,1 @@
+"""Funding records kept by finance staff: donors, grants, allocations, expenditures, exchange rates."""
