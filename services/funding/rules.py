@@ -46,7 +46,6 @@ register_messages({
     "allocation_currency": N_("Allocations are in the grant's currency (%(currency)s)."),
     "already_used": N_("Already used by another record: %(value)s."),
     "negative_not_reversal": N_("A negative amount is recorded only as a reversal."),
-    "not_currency": N_("Not an ISO 4217 currency code (three letters, e.g. EUR)."),
     "one_earmark": N_("Earmark to one capacity, one mission or one theme, not several."),
     "currency_mismatch": N_("In the grant's currency (%(currency)s), please."),
     "amount_changed": N_("Document %(document_number)s was imported with %(before)s %(currency)s: a line with "

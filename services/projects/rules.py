@@ -24,7 +24,6 @@ from services.records import (
 UNITS = ("count", "percent")
 
 register_messages({
-    "not_currency": N_("Not an ISO 4217 currency code (three letters, e.g. USD, EUR)."),
     "not_sector": N_("Not a DAC purpose code (five digits, e.g. 15210)."),
     ("achieved_on", "required"): N_("An achieved milestone needs the date it was achieved."),
     "only_when_achieved": N_("Only an achieved milestone has a date achieved."),

@@ -67,6 +67,7 @@ MESSAGES: dict[str | tuple[str, str], Message] = {
     # Reference codes several records look up (experts, assessments, projects …): one wording for all.
     "unknown_capacity": N_("No capacity with the code %(value)s (SPC or JCSC)."),
     "unknown_country": N_("No country with the code %(value)s."),
+    "not_currency": N_("Not an ISO 4217 currency code (three letters, e.g. USD, EUR)."),
     "not_iso639": N_("Not an ISO 639-1 language code (two letters, e.g. en, fr, ar)."),
     "not_iso3166": N_("Not an ISO 3166 country code (three letters, e.g. MLI, HTI)."),
     "not_email": N_("Not an e-mail address."),
