@@ -9,6 +9,7 @@ from models.knowledge import Assessment, Lesson, Recommendation, RecommendationF
 from models.operations import (
     Deployment,
     SurgeRequest,
+    SurgeRequestAmendment,
     SurgeRequestClearance,
     SurgeRequestLanguage,
     SurgeRequestSkill,
@@ -66,6 +67,7 @@ __all__ = [
     "Site",
     "Skill",
     "SurgeRequest",
+    "SurgeRequestAmendment",
     "SurgeRequestClearance",
     "SurgeRequestLanguage",
     "SurgeRequestSkill",
