@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import shell
 from dashboard.api import init_api
+from dashboard.components.import_preview import init_import_routes
 from dashboard.context import HubContext
 from dashboard.errors import init_errors
 from dashboard.i18n import init_html_lang, init_i18n
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     init_api(server, settings)
     init_ogc(server)
     init_map_files(server)
+    init_import_routes(server)
 
     app = Dash(
         __name__,

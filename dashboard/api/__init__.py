@@ -15,6 +15,7 @@ from dashboard.api.problems import problem
 from dashboard.api.schemas import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, Money, ProblemSchema
 from models.settings import Settings
 from services.errors import HubError
+from services.records import Problems, StaleEdit, VersionRequired
 
 API_PREFIX = "/api/v1"
 
@@ -103,6 +104,16 @@ def init_api(server: Flask, settings: Settings) -> Api:
 
     @server.errorhandler(HubError)
     def _hub_error(error: HubError):  # type: ignore[no-untyped-def]
+        from dashboard.api import records
+
+        # A record's problems, a stale edit and a missing version have their own bodies (dashboard/api/records.py);
+        # on a page these never reach here (the callbacks catch them).
+        if isinstance(error, StaleEdit):
+            return records.stale_response(error)
+        if isinstance(error, VersionRequired):
+            return records.version_required_response(error)
+        if isinstance(error, Problems):
+            return records.problems_response(error)
         return problem(error.status, error.title, str(error))
 
     @server.errorhandler(HTTPException)
@@ -113,7 +124,10 @@ def init_api(server: Flask, settings: Settings) -> Api:
         if request.path.startswith((API_PREFIX, "/ogc")):
             messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
             if messages:  # webargs' field messages: name each invalid parameter in the detail too
-                return problem(error.code or 500, error.name, validation_detail(messages), errors=messages)
+                from dashboard.api.records import flatten_messages
+
+                return problem(error.code or 500, error.name, validation_detail(messages),
+                               errors=flatten_messages(messages))
             answer = problem(error.code or 500, error.name, error.description)
             for name, value in error.get_headers():  # 405's Allow, 401's WWW-Authenticate
                 if name.lower() != "content-type":

@@ -98,7 +98,8 @@ def refuse_nul() -> Response | None:
         return None
     detail = f"Invalid input. The {location} contains a NUL character (U+0000), which no text may hold."
     if request.path.startswith(MACHINE_PREFIXES):
-        return problem(422, "Unprocessable Entity", detail, errors={location: ["NUL character (U+0000)."]})
+        return problem(422, "Unprocessable Entity", detail, errors=[{"field": location, "code": "nul",
+                                                                "message": "NUL character (U+0000)."}])
     return Response(detail, status=400, mimetype="text/plain")
 
 

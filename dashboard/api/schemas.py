@@ -197,14 +197,14 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     instance = fields.String()
-    # Two shapes today: malformed input (webargs) gives messages by location; a record's rule book (the surge
-    # request's, services/surge/rules.py) gives its list of problems. One shape for all is issue 14's rule book.
-    errors = fields.Raw(metadata={
-        "description": "Malformed input: field messages by location, e.g. {query: {bbox: [...]}}. A record's "
-                       "rules: a list of {field, code, message}, each problem at its field.",
-        "oneOf": [{"type": "object"},
-                  {"type": "array", "items": {"type": "object", "properties": {
-                      "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}]})
+    # One shape for every 422 (dashboard/api/records.py): each problem at its field, whether a record's rule book
+    # refused it or the query string was malformed (field "query.bbox").
+    errors = fields.List(fields.Dict(), metadata={
+        "description": "Each problem at its field: {field, code, message}; an import's also has row and column. "
+                       "Malformed parameters are named by location: query.bbox, json.title.",
+        "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+            "row": {"type": "integer"}, "column": {"type": "string"}}}})
 
 
 class PageSchema(Schema):

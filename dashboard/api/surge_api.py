@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from dashboard.api import records as records_api
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
-from dashboard.api.problems import PreconditionFailed, PreconditionRequired, problem
+from dashboard.api.records import ETAG_HEADER, IF_MATCH, etag, problems_response
 from dashboard.api.schemas import (
     DATE_ERRORS,
     QUERY_ARGS,
@@ -26,7 +26,7 @@ from dashboard.api.schemas import (
     paging,
     problems,
 )
-from dashboard.components.surge_parts import lack_text, problem_text
+from dashboard.components.surge_parts import lack_text
 from dashboard.context import db_session, hub, request_origin
 from models.enums import LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
@@ -282,48 +282,13 @@ class ServiceLevelQuery(Schema):
 # Every change to a request names the version it was made against, so two writers cannot both win: the
 # ETag from GET in If-Match (412 when stale, RFC 9110) or `version` in the body (409 when stale, as the
 # planner's page). Neither: 428 Precondition Required (RFC 6585).
-ETAG_HEADER = {"ETag": {"description": "The request's version, for If-Match on a change.",
-                        "schema": {"type": "string", "example": '"v3"'}}}
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-            "description": "The ETag from GET (e.g. \"v3\"); or send `version` in the body. One of them is "
-                           "required: without both, 428; stale If-Match, 412; stale version, 409."}
-
-
-def etag(version: int) -> str:
-    return f'"v{version}"'
-
-
-def _etag_versions() -> list[int] | None:
-    """The versions If-Match names; None without the header. '*' or a weak or foreign tag names none."""
-    if "If-Match" not in http_request.headers:
-        return None
-    tags = http_request.if_match
-    if tags.star_tag:
-        raise PreconditionRequired("If-Match: * names no version: send the ETag you read (e.g. \"v3\").")
-    return [int(t[1:]) for t in tags.as_set() if t[:1] == "v" and t[1:].isascii() and t[1:].isdigit()
-            and len(t) < 12]
-
-
 def expected_version(session: Any, key: int | str, body: dict[str, Any]) -> int:
     """The version the change was made against; PreconditionRequired or PreconditionFailed otherwise."""
     current = surge.load_request(session, key).version  # an unknown key is a 404 before anything else
-    versions = _etag_versions()
-    if versions is None:
-        if body.get("version") is None:
-            raise PreconditionRequired(
-                "A change to a surge request needs the version you read: send If-Match with the ETag of "
-                "GET /api/v1/surge-requests/<key> (e.g. If-Match: \"v3\"), or `version` in the body.")
-        return int(body["version"])
-    if current not in versions:
-        raise PreconditionFailed(f"The request is at version {current} ({etag(current)}), not the one If-Match "
-                                 "names: someone changed it since you read it. Reload it and try again.")
-    if body.get("version") is not None and int(body["version"]) != current:
-        raise PreconditionFailed(f"If-Match and version disagree (version {body['version']}, now {current}).")
-    return current
+    return records_api.expected_version(current, body, what="surge request")
 
 
-def _with_etag(detail: dict[str, Any], status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return detail, status, {"ETag": etag(detail["version"])}
+_with_etag = records_api.with_etag
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -384,9 +349,7 @@ class Requests(MethodView):
                 return _with_etag(surge.get_request(s, principal, request.id), 201)
         except RequestProblems as error:
             # Every problem at its field, in the caller's language; the codes are the page form's.
-            found = [{"field": p.field, "code": p.code, "message": problem_text(p)} for p in error.problems]
-            return problem(422, "Invalid input", " ".join(f"{e['field']}: {e['message']}" for e in found),
-                           errors=found)
+            return problems_response(error)
 
 
 @blp.route("/service-level")

@@ -9,24 +9,14 @@ them at their field: the page under the field, the API as problem+json ``errors`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from models.enums import LanguageLevel, Priority
-from services.errors import ValidationError
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue (a pybabel keyword) without translating it: the edges translate."""
-    return message
-
-
-def ngettext(singular: str, plural: str, by: str) -> tuple[str, str, str]:
-    """Marks a message with a plural for the catalogue (pybabel reads ngettext's first two arguments as one
-    plural entry) without translating it; ``by`` names the parameter whose number chooses the form."""
-    return singular, plural, by
+from services.records.fields import as_date
+from services.records.problems import MESSAGES, N_, Problem, Problems, message, ngettext, register_messages
 
 
 @dataclass(frozen=True)
@@ -56,40 +46,18 @@ class RequestRules:
 RULES = RequestRules()
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str  # the API's name of the field: "experts_requested", "skills.0.min_level"
-    code: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_tuple(self) -> tuple[str, str]:
-        return self.field, self.code
-
-
-class RequestProblems(ValidationError):
+class RequestProblems(Problems):
     """The request is refused for these problems (every one, not the first). ``str()`` is English."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("The request cannot be recorded: "
-                         + " ".join(f"{p.field}: {message(p)}" for p in self.problems))
+        super().__init__(problems, "The request cannot be recorded:")
 
 
-# Messages by code, or by (field, code) where a field says it better. A tuple is (singular, plural, the
-# parameter that chooses). Each is translated at the edge, then %-formatted with the problem's params.
-Message = str | tuple[str, str, str]
-MESSAGES: dict[str | tuple[str, str], Message] = {
-    "required": N_("This field is required."),
-    "not_a_date": N_("Not a date: use YYYY-MM-DD, e.g. 2030-02-15."),
-    "not_a_number": N_("Not a number."),
-    "too_long": N_("At most %(max)d characters."),
-    "range": N_("From %(min)s to %(max)s."),
+# The request's own wording; the common codes (required, not_a_date, range …) are services.records.problems'.
+register_messages({
     "past": N_("The start cannot be in the past."),
     "before_received": N_("The start cannot be before the day the request was received (%(received)s)."),
     "future": N_("The day received cannot be in the future."),
-    "one_of": N_("Choose one of: %(choices)s."),
-    "duplicate": N_("Listed twice."),
-    "unknown": N_("Unknown: %(value)s."),
     "not_of_mission": N_("This place is not a site of the requesting mission."),
     ("experts_requested", "range"): ngettext("At least %(min)d expert, at most %(max)d.",
                                              "At least %(min)d experts, at most %(max)d.", "min"),
@@ -97,29 +65,7 @@ MESSAGES: dict[str | tuple[str, str], Message] = {
                                          "At least %(min)d days, at most %(max)d.", "min"),
     ("weight", "range"): N_("Above %(min)s and at most %(max)s."),
     ("min_level", "range"): N_("A level from %(min)d to %(max)d."),
-}
-
-
-def _english(text: str, **params: Any) -> str:
-    return text % params if params else text
-
-
-def _english_plural(singular: str, plural: str, num: int, **params: Any) -> str:
-    return _english(singular if num == 1 else plural, num=num, **params)
-
-
-def message(problem: Problem, translate: Callable[..., str] = _english,
-            translate_plural: Callable[..., str] = _english_plural) -> str:
-    """The problem in words, through the caller's translation functions (flask_babel's signatures: they
-    translate, then %-format with the keyword arguments); English without them."""
-    last = problem.field.rsplit(".", 1)[-1]
-    text = MESSAGES.get((problem.field, problem.code)) or MESSAGES.get((last, problem.code)) \
-        or MESSAGES.get(problem.code, problem.code)
-    params = dict(problem.params)
-    if isinstance(text, tuple):
-        singular, plural, by = text
-        return translate_plural(singular, plural, int(params[by]), **params)
-    return translate(text, **params)
+})
 
 
 # --- checking ----------------------------------------------------------------------------------------------
@@ -138,15 +84,6 @@ def _number(value: Any, whole: bool) -> float | None:
     if whole and not number.is_integer():
         return None
     return number
-
-
-def as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
 
 
 def _bounded(problems: list[Problem], name: str, value: Any, bounds: Bounds, *, whole: bool,
