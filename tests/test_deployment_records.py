@@ -81,7 +81,7 @@ def test_a_site_of_another_mission_and_a_separated_expert_are_refused(session) -
     gone = expert(session, status=ExpertStatus.SEPARATED)
     with pytest.raises(Problems) as error:
         records.record_deployment(session, principal, _data(session, gone.id, site_id=other_site), today=TODAY)
-    assert _codes(error) == {("expert_id", "expert_separated"), ("site_id", "not_of_mission")}
+    assert _codes(error) == {("expert_id", "expert_separated"), ("site_id", "site_of_other_mission")}
 
 
 def test_only_personnel_managers_write(session) -> None:

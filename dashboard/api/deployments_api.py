@@ -75,10 +75,10 @@ class DeploymentDetailSchema(Schema):
     site_name = fields.String(allow_none=True)
     role = fields.String()
     kind = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
-    actual_start_date = fields.Date(allow_none=True)
-    actual_end_date = fields.Date(allow_none=True)
+    start_date = fields.String(metadata={"format": "date"})
+    end_date = fields.String(metadata={"format": "date"})
+    actual_start_date = fields.String(allow_none=True, metadata={"format": "date"})
+    actual_end_date = fields.String(allow_none=True, metadata={"format": "date"})
     status = fields.String()
     gender_marker = fields.String()
     gender_outputs_planned = fields.Integer()
@@ -142,9 +142,10 @@ class DeploymentDetail(MethodView):
     def patch(self, body: dict[str, Any], deployment_id: int) -> object:
         """Change the fields given: dates, kind, status, gender marker, outputs, rating and feedback, allocation."""
         principal = require(Permission.MANAGE_PERSONNEL)
+        data = {k: v for k, v in body.items() if k != "version"}
+        records.BOOK.clean(data, partial=True)  # a malformed body is a 422 before any version is compared
         with db_session() as s:
             version = _version(s, deployment_id, body)
-            data = {k: v for k, v in body.items() if k != "version"}
             records.update_deployment(s, principal, deployment_id, data, version=version, origin=request_origin())
             return with_etag(records.deployment_detail(s, principal, deployment_id))
 
@@ -178,6 +179,8 @@ def _action(name: str, doc: str, schema: type[Schema]) -> None:
         @problems(blp, 401, 403, 404, 409, 412, 428)
         def post(self, body: dict[str, Any], deployment_id: int) -> object:
             principal = require(Permission.MANAGE_PERSONNEL)
+            # A malformed date is a 422 before any version is compared.
+            records.BOOK.clean({k: v for k, v in body.items() if k != "version"}, partial=True)
             with db_session() as s:
                 version = _version(s, deployment_id, body)
                 if name == "complete":

@@ -205,6 +205,12 @@ class ProblemSchema(Schema):
         "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
             "row": {"type": "integer"}, "column": {"type": "string"}}}})
+    # A stale edit's 409 (dashboard/api/records.stale_response): who changed the record, when, which fields.
+    changed_by = fields.String(allow_none=True, metadata={"description": "A stale edit: who changed the record."})
+    changed_at = fields.String(allow_none=True, metadata={"description": "A stale edit: when (ISO 8601)."})
+    fields_changed = fields.List(fields.String(), data_key="fields",
+                                 metadata={"description": "A stale edit: the fields they changed."})
+    current_version = fields.Integer(metadata={"description": "A stale edit: the record's version now."})
 
 
 class PageSchema(Schema):

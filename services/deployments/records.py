@@ -90,7 +90,7 @@ register_messages({
     "rating_before_start": N_("Only a deployment that started can be rated."),
     "actual_future": N_("This day has not come yet."),
     "required_when_completed": N_("Required to complete the deployment."),
-    "not_of_mission": N_("This place is not a site of the deployment's mission."),
+    "site_of_other_mission": N_("This place is not a site of the deployment's mission."),
     "expert_separated": N_("This expert has left (separated): a new deployment cannot be recorded."),
     "not_longer": N_("An extension ends after the current end (%(end)s)."),
     "not_shorter": N_("Curtailing ends before the current end (%(end)s)."),
@@ -223,7 +223,7 @@ def _site_check(session: Session, site_id: int | None, mission_id: int | None, p
     if site_mission is None:
         problems.append(Problem("site_id", "unknown", {"value": site_id}))
     elif site_mission != mission_id:
-        problems.append(Problem("site_id", "not_of_mission"))
+        problems.append(Problem("site_id", "site_of_other_mission"))
 
 
 def _apply(deployment: Deployment, values: Mapping[str, Any]) -> None:

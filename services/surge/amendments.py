@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -105,6 +106,9 @@ def amend_request(session: Session, principal: Principal, key: int | str, change
     problems = [Problem(name, "not_amendable") for name in changes if name not in AMENDABLE]
     before = current_form(session, principal, request)
     data = {**before, **{k: v for k, v in changes.items() if k in AMENDABLE}}
+    if isinstance(data.get("skills"), list):  # the form's defaults for what a skill row leaves out
+        data["skills"] = [{"weight": 1.0, "min_level": 1, "required": True, **row} if isinstance(row, dict) else row
+                          for row in data["skills"]]
     # A request recorded weeks ago keeps its start: only what changes is checked against today.
     problems += [p for p in validate(data, today) if p.field.split(".", 1)[0] in changes]
     after = _comparable(data)
@@ -131,11 +135,11 @@ def amend_request(session: Session, principal: Principal, key: int | str, change
     for deployment in team:
         if deployment.status == DeploymentStatus.PLANNED and (deployment.start_date, deployment.end_date) != (
                 start, end):
-            flush_deployment(session, principal, deployment, lambda d=deployment: _move_dates(d, start, end))
+            flush_deployment(session, principal, deployment, partial(_move_dates, deployment, start, end))
     amendment = SurgeRequestAmendment(request_id=request.id, by_user_id=principal.user_id,
                                       by_username=principal.username, changes=diff,
                                       note=(note or "").strip() or None, version=request.version)
-    session.add(amendment)
+    request.amendments.append(amendment)
     session.flush()
     audit_change(session, principal, "surge_request_amended", entity=ENTITY, entity_id=request.id,
                  before={k: v["before"] for k, v in diff.items()}, after={k: v["after"] for k, v in diff.items()},
@@ -226,7 +230,7 @@ def set_step_time(session: Session, principal: Principal, key: int | str, status
     amendment = SurgeRequestAmendment(request_id=request.id, by_user_id=principal.user_id,
                                       by_username=principal.username, changes=diff,
                                       note=(note or "").strip() or None, version=request.version)
-    session.add(amendment)
+    request.amendments.append(amendment)
     session.flush()
     audit_change(session, principal, "surge_step_backdated", entity=ENTITY, entity_id=request.id,
                  before={name: diff[name]["before"]}, after={name: diff[name]["after"]}, origin=origin,
