@@ -143,8 +143,9 @@ class DeploymentDetail(MethodView):
         """Change the fields given: dates, kind, status, gender marker, outputs, rating and feedback, allocation."""
         principal = require(Permission.MANAGE_PERSONNEL)
         data = {k: v for k, v in body.items() if k != "version"}
-        records.BOOK.clean(data, partial=True)  # a malformed body is a 422 before any version is compared
         with db_session() as s:
+            # A change refused whatever the version is a 422 (every problem) before versions are compared.
+            records.check_change(s, principal, deployment_id, data)
             version = _version(s, deployment_id, body)
             records.update_deployment(s, principal, deployment_id, data, version=version, origin=request_origin())
             return with_etag(records.deployment_detail(s, principal, deployment_id))

@@ -278,6 +278,38 @@ def load_deployment(session: Session, deployment_id: int, *, for_update: bool = 
     return deployment
 
 
+def _change_problems(session: Session, deployment: Deployment, data: Mapping[str, Any], today: date
+                     ) -> tuple[dict[str, Any], int, list[Problem]]:
+    """The fields given (cleaned), the mission they make, and every problem: each field's own, then the whole
+    record as it would become (cross-field rules over old and new values together), then the lookups."""
+    before = _kept(session, deployment)
+    given, problems = BOOK.validate(data, partial=True)
+    if "expert_id" in given and given["expert_id"] != deployment.expert_id:
+        problems.append(Problem("expert_id", "fixed"))
+    merged = {name: before.get(name) for name in BOOK.names}
+    merged.update(given)
+    whole_values, whole = BOOK.validate(merged)
+    whole += actual_not_future({k: v for k, v in whole_values.items() if k in given}, today)
+    seen = {p.field for p in problems}
+    problems += [p for p in whole if p.field not in seen and (p.field in given or p.code != "required")]
+    found = _lookups(session, {k: v for k, v in given.items() if k != "expert_id"}, problems, new=False)
+    mission_id = found.get("mission_id", deployment.mission_id)
+    if "site_id" in given or "mission" in given:
+        _site_check(session, merged.get("site_id"), mission_id, problems)
+    return given, mission_id, problems
+
+
+def check_change(session: Session, principal: Principal, deployment_id: int, data: Mapping[str, Any], *,
+                 today: date | None = None) -> None:
+    """Raises ``Problems`` for a change that would be refused whatever the version (the API answers a
+    malformed body with 422 before it compares versions)."""
+    principal.require(Permission.MANAGE_PERSONNEL)
+    deployment = load_deployment(session, deployment_id)
+    _, _, problems = _change_problems(session, deployment, data, today or date.today())
+    if problems:
+        raise Problems(problems, "The deployment cannot be changed:")
+
+
 def update_deployment(session: Session, principal: Principal, deployment_id: int, data: Mapping[str, Any], *,
                       version: int | None, today: date | None = None, origin: RequestOrigin | None = None,
                       action: str = "deployment_updated") -> Deployment:
@@ -288,22 +320,10 @@ def update_deployment(session: Session, principal: Principal, deployment_id: int
     deployment = load_deployment(session, deployment_id, for_update=True)
     check_version(session, entity=ENTITY, entity_id=deployment.id, current=deployment.version, expected=version)
     before = _kept(session, deployment)
-    given, problems = BOOK.validate(data, partial=True)
-    if "expert_id" in given and given["expert_id"] != deployment.expert_id:
-        problems.append(Problem("expert_id", "fixed"))
-    merged = {name: before.get(name) for name in BOOK.names}
-    merged.update(given)
-    # Re-check the whole record as it would become (cross-field rules over old and new values together).
-    whole_values, whole = BOOK.validate(merged)
-    whole += actual_not_future({k: v for k, v in whole_values.items() if k in given}, today)
-    seen = {p.field for p in problems}
-    problems += [p for p in whole if p.field not in seen and (p.field in given or p.code != "required")]
-    found = _lookups(session, {k: v for k, v in given.items() if k != "expert_id"}, problems, new=False)
-    mission_id = found.get("mission_id", deployment.mission_id)
-    if "site_id" in given or "mission" in given:
-        _site_check(session, merged.get("site_id"), mission_id, problems)
+    given, mission_id, problems = _change_problems(session, deployment, data, today)
     if problems:
         raise Problems(problems, "The deployment cannot be changed:")
+
     def change() -> None:
         _apply(deployment, given)
         deployment.mission_id = mission_id
@@ -386,6 +406,7 @@ __all__ = [
     "Overlap",
     "actual_not_future",
     "as_dict",
+    "check_change",
     "complete",
     "curtail",
     "delete_deployment",
