@@ -11,6 +11,7 @@ PAGE_MODULES = (
     "dashboard.pages.experts",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
+    "dashboard.pages.deployment",
     "dashboard.pages.layers",
     "dashboard.pages.admin_users",
     "dashboard.pages.admin_tokens",

@@ -32,6 +32,7 @@ from services.records.fields import Choice, Code, Date, Integer, Text
 from services.records.problems import N_, Problem, Problems, register_messages
 from services.records.rulebook import RuleBook, date_order
 from services.records.versioning import audit_change, check_version, snapshot
+from services.reference_data import localized_column
 
 ENTITY = "deployment"
 FINISHED = (DeploymentStatus.COMPLETED, DeploymentStatus.CANCELLED)
@@ -414,6 +415,7 @@ __all__ = [
     "expert_label",
     "extend",
     "flush_deployment",
+    "form_options",
     "load_deployment",
     "overlap_problem",
     "overlapping",
@@ -421,6 +423,17 @@ __all__ = [
     "record_deployment",
     "update_deployment",
 ]
+
+
+def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[str, str]]]:
+    """The choices of a deployment's form: active missions, and the funding allocations (newest first)."""
+    missions = session.execute(select(Mission.acronym, localized_column(Mission, locale).label("name"))
+                               .where(Mission.active.is_(True)).order_by(Mission.acronym)).all()
+    allocations = session.execute(select(Allocation.id, Allocation.purpose, Allocation.allocated_on)
+                                  .order_by(Allocation.allocated_on.desc(), Allocation.id.desc())).all()
+    return {"missions": [{"value": m.acronym, "label": f"{m.acronym} · {m.name}"} for m in missions],
+            "allocations": [{"value": str(a.id), "label": f"{a.purpose} ({a.allocated_on.year})"}
+                            for a in allocations]}
 
 
 def deployment_detail(session: Session, principal: Principal, deployment_id: int) -> dict[str, Any]:
