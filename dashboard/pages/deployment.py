@@ -164,13 +164,14 @@ def _edit_layout(deployment_id: str) -> Any:
 def _new_layout(expert: str | None) -> Any:
     with db_session() as s:
         choices = _choices(s)
+        who = records.expert_label(s, current_user.principal, int(expert)) if (expert or "").isdigit() else None
     book = records.BOOK
     preset = {"expert_id": expert, "gender_marker": GenderMarker.GM1.value, "kind": None}
     fields = [form_field(NEW_FORM, book, name, _control(NEW_FORM, name, preset.get(name), choices), width=6)
               for name in NEW_FIELDS]
     return html.Div([
         dcc.Location(id=Ids.GO, refresh=True),
-        html.H1(_("Record a deployment"), className="h4"),
+        html.H1([_("Record a deployment"), *([" · ", who] if who else [])], className="h4"),
         html.P(_("Any kind: start-up, surge, assessment, mission-manager visit, technical assistance, training."),
                className="text-muted"),
         html.Div(id=Ids.NEW_MESSAGE),

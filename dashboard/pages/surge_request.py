@@ -4,7 +4,7 @@ expert looked up with the rule that excluded them, a suggested team, proposing, 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
@@ -25,7 +25,7 @@ from dashboard.components.surge_parts import (
     why,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, current_locale, ngettext
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import SurgeStatus
@@ -158,6 +158,45 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
     ])
 
 
+def _step_line(step: dict[str, Any], loc: str) -> str:
+    """When the step happened, and when it was recorded if that was later (a backdated step)."""
+    line = f"{status_label(step['status'])}: {timestamp(step['occurred_at'], loc)} · {step['by'] or '–'}"
+    if abs((step["recorded_at"] - step["occurred_at"]).total_seconds()) > 60:
+        line += " · " + _("recorded %(at)s", at=timestamp(step["recorded_at"], loc))
+    return line
+
+
+AMENDED_FIELDS = {
+    "title": _l("title"), "wanted_start": _l("wanted start"), "duration_days": _l("days"),
+    "experts_requested": _l("experts requested"), "capacity": _l("capacity"), "skills": _l("skills"),
+    "languages": _l("languages"), "clearances": _l("required clearances"), "priority": _l("priority"),
+    "received_on": _l("received on"), "notes": _l("notes"), "balance_gender": _l("gender balance"),
+    "gender_considerations": _l("gender considerations"), "site_id": _l("site"),
+    "accept_any_capacity": _l("either capacity"),
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v.get("code", v)) if isinstance(v, dict) else str(v) for v in value) or "–"
+    return "–" if value in (None, "") else str(value)
+
+
+def _amendment_line(amendment: dict[str, Any], loc: str) -> str:
+    parts = []
+    for name, change in amendment["changes"].items():
+        if name.startswith("steps."):
+            label = _("step “%(step)s” happened", step=status_label(name.split(".")[1]))
+            before, after = (timestamp(datetime.fromisoformat(v), loc) if v else "–"
+                             for v in (change["before"], change["after"]))
+        else:
+            label = str(AMENDED_FIELDS.get(name, name))
+            before, after = _shown(change["before"]), _shown(change["after"])
+        parts.append(f"{label}: {before} → {after}")
+    note = f" ({amendment['note']})" if amendment.get("note") else ""
+    return f"{timestamp(amendment['at'], loc)} · {amendment['by'] or '–'} · " + "; ".join(parts) + note
+
+
 def _weights(values: tuple[Any, ...]) -> Weights:
     return Weights.from_mapping({name: (None if v in (None, "") else float(v))
                                  for name, v in zip(COMPONENTS, values, strict=True)})
@@ -208,10 +247,15 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
             html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
         ], className="small"),
     ])
-    steps = html.Ul([html.Li(f"{status_label(s['status'])}: {timestamp(s['at'], loc)} · {s['by'] or '–'}")
-                     for s in detail["steps"]], className="small", id="surge-req-step-list")
-    team = html.Ul([html.Li(f"{m.get('expert_name', '–')} · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
-                            f"{DEPLOYMENT_STATUS_LABELS.get(m['status'], m['status'])}")
+    steps = html.Div([
+        html.Ul([html.Li(_step_line(s, loc)) for s in detail["steps"]], className="small", id="surge-req-step-list"),
+        *([html.H3(_("Amendments"), className="h6 mt-2"),
+           html.Ul([html.Li(_amendment_line(a, loc)) for a in detail["amendments"]], className="small",
+                   id="surge-req-amendments")] if detail["amendments"] else []),
+    ])
+    team = html.Ul([html.Li([dcc.Link(m.get("expert_name", "–"), href=f"/deployments/{m['deployment_id']}"),
+                             f" · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
+                             f"{DEPLOYMENT_STATUS_LABELS.get(m['status'], m['status'])}"])
                     for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
                    className="small", id="surge-req-team-list")
     allowed = set(detail["next_statuses"])
