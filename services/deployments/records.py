@@ -243,13 +243,14 @@ def _apply(deployment: Deployment, values: Mapping[str, Any]) -> None:
 
 def record_deployment(session: Session, principal: Principal, data: Mapping[str, Any], *,
                       today: date | None = None, origin: RequestOrigin | None = None,
-                      surge_request_id: int | None = None) -> Deployment:
-    """Records a deployment of any kind. ``Problems`` lists every problem, at its field."""
+                      surge_request_id: int | None = None, allow_separated: bool = False) -> Deployment:
+    """Records a deployment of any kind. ``Problems`` lists every problem, at its field. ``allow_separated``:
+    history (an import) may name an expert who has left since."""
     principal.require(Permission.MANAGE_PERSONNEL)
     today = today or date.today()
     values, problems = BOOK.validate(data)
     problems += actual_not_future(values, today)
-    found = _lookups(session, values, problems, new=True)
+    found = _lookups(session, values, problems, new=not allow_separated)
     _site_check(session, values.get("site_id"), found.get("mission_id"), problems)
     if problems:
         raise Problems(problems, "The deployment cannot be recorded:")
