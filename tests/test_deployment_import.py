@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models import Deployment, Mission
+from models import Deployment, Expert, Mission
 from models.enums import ExpertStatus
 from services.deployments import imports
 from services.records.imports import ImportRefused, read_table, template_csv, template_xlsx
@@ -81,7 +81,7 @@ def test_one_bad_row_refuses_the_file_and_names_each_cell(session) -> None:
 
 def test_dates_that_overlap_a_deployment_in_the_hub_are_explained(session) -> None:
     principal = planner(session)
-    rows, people = _rows(session)
+    rows, _people = _rows(session)
     imports.commit(session, principal, read_table(template_csv(imports.COLUMNS, "en", rows[:1]), "a.csv"),
                    today=TODAY)
     clash = [{**rows[0], "mission": rows[0]["mission"], "start_date": "2030-01-20", "end_date": "2030-01-31"}]
@@ -101,3 +101,47 @@ def test_a_missing_column_refuses_the_file_before_any_row(session) -> None:
     mapped = read_table(b"Index no.,Mission,Role,Kind,Start,End\nX,Y,Z,surge,2030-01-01,2030-01-02\n", "h.csv")
     checked = imports.preview(session, principal, mapped, {"Index no.": "staff_number"}, today=TODAY)
     assert {p.code for p in checked.problems} == {"unknown_staff_number", "unknown"}
+
+
+def test_hub_deployments_import_dry_run_then_for_real(db_url: str, engine, make_user, tmp_path) -> None:
+    """The command: a bad file is refused with each cell's message and nothing written; --dry-run writes
+    nothing; the import writes once and a second run leaves every row unchanged."""
+    from click.testing import CliRunner
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from cli.main import cli
+
+    username, _password = make_user("planner")
+    with Session(engine) as s:
+        staff, expert_id = s.execute(select(Expert.staff_number, Expert.id).order_by(Expert.id).limit(1)).one()
+        acronym = s.scalar(select(Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym))
+    rows = [{"staff_number": staff, "mission": acronym, "role": "Adviser", "kind": "assessment",
+             "start_date": "2045-01-10", "end_date": "2045-02-10"}]
+    good = tmp_path / "history.xlsx"
+    good.write_bytes(template_xlsx(imports.COLUMNS, "en", rows))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(template_csv(imports.COLUMNS, "en", [{**rows[0], "kind": "holiday"}]))
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["deployments", "import", *args, "--as", username],
+                                  env={"HUB_DATABASE_URL": db_url}, catch_exceptions=False)
+
+    def stored() -> int:
+        with Session(engine) as s:
+            return s.scalar(select(func.count()).select_from(Deployment).where(
+                Deployment.expert_id == expert_id, Deployment.start_date == date(2045, 1, 10)))
+
+    try:
+        refused = run(str(bad))
+        assert refused.exit_code != 0 and "Row 2, column “Kind”" in refused.output + (refused.stderr or "")
+        dry = run(str(good), "--dry-run")
+        assert dry.exit_code == 0 and "1 rows, no problem found" in dry.output and stored() == 0
+        first = run(str(good))
+        assert first.exit_code == 0 and "1 new, 0 updated, 0 unchanged" in first.output and stored() == 1
+        second = run(str(good))
+        assert "0 new, 0 updated, 1 unchanged" in second.output and stored() == 1
+    finally:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(Deployment).where(Deployment.expert_id == expert_id,
+                                               Deployment.start_date == date(2045, 1, 10)))
