@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
 from flask_login import current_user
 
+from dashboard.components.import_preview import ImportSpec, import_panel, register_import
 from dashboard.components.record_form import (
     field_id,
     form_field,
@@ -27,7 +28,7 @@ from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import DeploymentKind, GenderMarker
 from services.access import Permission
-from services.deployments import records
+from services.deployments import imports, records
 from services.errors import HubError
 from services.formatting import day
 from services.records import Problem, Problems, StaleEdit, VersionRequired
@@ -177,6 +178,10 @@ def _new_layout(expert: str | None) -> Any:
         html.Div(id=Ids.NEW_MESSAGE),
         dbc.Row(fields),
         dbc.Button(_("Record the deployment"), id=Ids.CREATE, color="primary", className="mb-4"),
+        html.H2(_("Import past deployments from a spreadsheet"), className="h5 mt-2"),
+        html.P(_("One row a deployment; the expert by staff number. Nothing is written while any row is refused, "
+                 "and importing the same file again changes nothing."), className="text-muted small"),
+        import_panel(IMPORT),
     ])
 
 
@@ -292,6 +297,16 @@ def create_deployment(_clicks: int | None, *_values: Any) -> tuple[Any, ...]:
                 dash.no_update)
     invalid, feedback, _left = _feedback([], (NEW_FORM,))
     return invalid[0], feedback[0], None, f"/deployments/{made_id}"
+
+
+IMPORT = ImportSpec(
+    name="deployments", columns=imports.COLUMNS, book=imports.BOOK, permission=Permission.MANAGE_PERSONNEL,
+    preview=lambda s, principal, table, mapping: imports.preview(s, principal, table, mapping,
+                                                                 locale=current_locale()),
+    commit=lambda s, principal, table, mapping, origin: imports.commit(s, principal, table, mapping, origin,
+                                                                       locale=current_locale()),
+    sheet_title="Deployments")
+register_import(IMPORT)
 
 
 def title(deployment_id: str | None = None, **_kwargs: object) -> str:

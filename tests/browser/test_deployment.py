@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -52,3 +53,37 @@ def test_planner_records_and_curtails_a_deployment(page: Page, login_as, engine)
     finally:
         with Session(engine) as s, s.begin():
             s.execute(delete(Deployment).where(Deployment.id.in_(made)))
+
+
+def test_planner_imports_past_deployments_all_or_nothing(page: Page, login_as, engine, tmp_path) -> None:
+    from services.deployments import imports
+    from services.records.imports import template_csv
+
+    with Session(engine) as s:
+        staff, expert_id = s.execute(select(Expert.staff_number, Expert.id).order_by(Expert.id).limit(1)).one()
+        acronym = s.scalar(select(Mission.acronym).where(Mission.active.is_(True)).order_by(Mission.acronym))
+    row = {"staff_number": staff, "mission": acronym, "role": "Adviser", "kind": "assessment",
+           "start_date": "2046-01-10", "end_date": "2046-02-10"}
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(template_csv(imports.COLUMNS, "en", [row, {**row, "start_date": "2046-03-01",
+                                                              "end_date": "2046-03-31", "kind": "holiday"}]))
+    good = tmp_path / "good.csv"
+    good.write_bytes(template_csv(imports.COLUMNS, "en", [row]))
+    login_as("planner")
+    try:
+        page.goto("/deployments/new")
+        upload = page.locator("#import-deployments-upload input[type=file]")
+        upload.set_input_files(str(bad))
+        expect(page.locator("#import-deployments-summary")).to_contain_text("Row 3, column “Kind”")
+        expect(page.locator("#import-deployments-commit")).to_be_disabled()
+        upload.set_input_files(str(good))
+        expect(page.locator("#import-deployments-summary")).to_contain_text("1 rows, no problem found")
+        page.click("#import-deployments-commit")
+        expect(page.locator("#import-deployments-done")).to_contain_text("1 new, 0 updated, 0 unchanged")
+        with Session(engine) as s:
+            assert s.scalar(select(Deployment.id).where(Deployment.expert_id == expert_id,
+                                                        Deployment.start_date == date(2046, 1, 10))) is not None
+    finally:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(Deployment).where(Deployment.expert_id == expert_id,
+                                               Deployment.start_date == date(2046, 1, 10)))
