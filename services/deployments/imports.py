@@ -87,7 +87,7 @@ def preview(session: Session, principal: Principal, table: Table, mapping: Mappi
     spans: dict[int, list[tuple[date, date, int]]] = {}
     for row in found.rows:
         bad = {p.field for p in found.problems if p.row == row["_row"]}
-        expert_id = experts.get(row.get("staff_number"))
+        expert_id = experts.get(str(row.get("staff_number")))
         if row.get("staff_number") is not None and expert_id is None:
             found.problems.append(_cell(row, "staff_number", "unknown_staff_number", header["staff_number"],
                                         value=row["staff_number"]))
@@ -103,7 +103,7 @@ def preview(session: Session, principal: Principal, table: Table, mapping: Mappi
                 found.problems.append(_cell(row, "start_date", "overlap_in_file", header["start_date"],
                                             other_row=other_row))
         spans.setdefault(expert_id, []).append((start, end, int(row["_row"])))
-        existing = _existing(session, expert_id, missions.get(row.get("mission")), start)
+        existing = _existing(session, expert_id, missions.get(str(row.get("mission"))), start)
         clash = records.overlapping(session, expert_id, start, end,
                                     exclude_id=existing.id if existing is not None else None)
         if clash is not None:

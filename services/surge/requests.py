@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, case, func, literal, select, update
+from sqlalchemy import ColumnElement, CursorResult, Date, Select, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -118,7 +118,8 @@ def form_data(form: RequestForm) -> dict[str, Any]:
 def form_from_data(data: Mapping[str, Any]) -> RequestForm:
     """A RequestForm from the rule book's data once ``validate`` found no problem (the page's form sends text)."""
     return RequestForm(
-        mission=str(data["mission"]).strip(), title=str(data["title"]), wanted_start=as_date(data["wanted_start"]),
+        mission=str(data["mission"]).strip(), title=str(data["title"]),
+        wanted_start=cast(date, as_date(data["wanted_start"])),
         duration_days=int(float(data["duration_days"])), experts_requested=int(float(data["experts_requested"])),
         capacity=data.get("capacity") or None, accept_any_capacity=bool(data.get("accept_any_capacity")),
         priority=str(data["priority"]), balance_gender=bool(data.get("balance_gender")),
@@ -326,7 +327,7 @@ def list_requests(session: Session, principal: Principal, filt: RequestFilter, *
                   ) -> Page[dict[str, Any]]:
     principal.require(Permission.VIEW_OPERATIONS)
     today = today or date.today()
-    stmt = (select(
+    stmt = cast(Select[Any], select(
         SurgeRequest.id, SurgeRequest.reference, Mission.acronym.label("mission"), Capacity.code.label("capacity"),
         SurgeRequest.title, SurgeRequest.received_on, SurgeRequest.wanted_start, SurgeRequest.duration_days,
         SurgeRequest.experts_requested, _proposed_count().label("experts_proposed"), SurgeRequest.priority,
@@ -414,7 +415,8 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
         "clearances": [c["code"] for c in clearances],
         "clearance_names": clearances,
         "steps": [{"status": str(s.status), "at": s.occurred_at, "occurred_at": s.occurred_at,
-                   "recorded_at": s.at, "by": users.get(s.by_user_id), "note": s.note} for s in request.steps],
+                   "recorded_at": s.at, "by": users.get(s.by_user_id) if s.by_user_id else None, "note": s.note}
+                  for s in request.steps],
         "amendments": [{"at": a.at, "by": a.by_username, "changes": a.changes, "note": a.note,
                         "version": a.version} for a in request.amendments],
         "next_statuses": sorted(str(s) for s in NEXT[request.status]),
@@ -615,12 +617,12 @@ def remove_candidate(session: Session, principal: Principal, key: int | str, exp
     if request.status != SurgeStatus.CANDIDATES_PROPOSED:
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        "its team can no longer be changed here.")
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Deployment).where(Deployment.surge_request_id == request.id, Deployment.expert_id == int(expert_id),
                                  Deployment.status == DeploymentStatus.PLANNED)
         .values(status=DeploymentStatus.CANCELLED, version=Deployment.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not changed:
         raise NotFound(f"Expert #{expert_id} is not proposed for request {request.reference}.")
     request.updated_at = func.now()
