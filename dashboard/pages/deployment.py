@@ -23,10 +23,10 @@ from dashboard.components.record_form import (
     problem_text,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, _l, current_locale
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, KIND_LABELS, MARKER_LABELS, _, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
-from models.enums import DeploymentKind, GenderMarker
+from models.enums import GenderMarker
 from services.access import Permission
 from services.deployments import imports, records
 from services.errors import HubError
@@ -42,21 +42,6 @@ EDITABLE = ["role", "kind", "start_date", "end_date", "actual_start_date", "actu
             "client_feedback", "allocation_id"]
 NEW_FIELDS = ["expert_id", "mission", "role", "kind", "start_date", "end_date", "gender_marker",
               "gender_outputs_planned", "allocation_id"]
-
-KIND_LABELS = {
-    DeploymentKind.START_UP.value: _l("Start-up"), DeploymentKind.SURGE.value: _l("Surge"),
-    DeploymentKind.TRANSITION.value: _l("Transition"), DeploymentKind.ASSESSMENT.value: _l("Assessment"),
-    DeploymentKind.MISSION_MANAGER_VISIT.value: _l("Mission-manager visit"),
-    DeploymentKind.TRAINING.value: _l("Training"),
-    DeploymentKind.TECHNICAL_ASSISTANCE.value: _l("Technical assistance"),
-}
-MARKER_LABELS = {
-    GenderMarker.GM0.value: _l("0 · not expected to contribute to gender equality"),
-    GenderMarker.GM1.value: _l("1 · limited contribution"),
-    GenderMarker.GM2.value: _l("2 · significant objective"),
-    GenderMarker.GM3.value: _l("3 · principal objective"),
-}
-
 
 class Ids:
     DEPLOYMENT = "deployment-id"

@@ -14,6 +14,7 @@ from dash import Input, Output, State, ctx, dcc, html
 from flask_babel import format_decimal
 from flask_login import current_user
 
+from dashboard.components.record_form import problem_text as record_problem_text
 from dashboard.components.surge_parts import (
     COMPONENT_LABELS,
     GENDER_LABELS,
@@ -25,13 +26,15 @@ from dashboard.components.surge_parts import (
     why,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, _l, current_locale, ngettext
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, MARKER_LABELS, _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import SurgeStatus
 from services.access import Permission
+from services.deployments import records as deployment_records
 from services.errors import HubError
 from services.formatting import day, number, timestamp
+from services.records import Problems
 from services.reference_data import localized_name
 from services.surge import forecast
 from services.surge import requests as surge
@@ -59,6 +62,8 @@ class Ids:
     PROPOSE = "surge-req-propose"
     MESSAGE = "surge-req-message"
     SAVE_WEIGHTS = "surge-req-save-weights"
+    MARKER = "surge-req-marker"
+    ALLOCATION = "surge-req-allocation"
     WEIGHTS_NOTE = "surge-req-weights-note"
 
     @staticmethod
@@ -108,6 +113,8 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
             start_with = surge.saved_weights(surge.load_request(s, reference or ""))
     except HubError:
         start_with = Weights()
+    with db_session() as s:
+        allocations = deployment_records.form_options(s, current_locale())["allocations"]
     weights = dbc.Row([dbc.Col([
         dbc.Label(str(COMPONENT_LABELS[name]), html_for=Ids.weight(name), className="small"),
         dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(start_with, name),
@@ -142,6 +149,15 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
                      dbc.Button(_("Propose selected"), id=Ids.PROPOSE, color="primary")], md=6,
                     className="text-md-end"),
         ], className="mb-2"),
+        # What the proposed experts' deployments are recorded with (the gender marker, the money paying them).
+        dbc.Row([
+            dbc.Col([dbc.Label(_("Gender marker of their deployments"), html_for=Ids.MARKER, className="small"),
+                     dbc.Select(id=Ids.MARKER, value="1", options=[
+                         {"value": value, "label": str(label)} for value, label in MARKER_LABELS.items()])], md=6),
+            dbc.Col([dbc.Label(_("Funding allocation"), html_for=Ids.ALLOCATION, className="small"),
+                     dbc.Select(id=Ids.ALLOCATION, value="", options=[{"value": "", "label": "–"}, *allocations])],
+                    md=6),
+        ], className="mb-2 g-2"),
         html.Div(id=Ids.MISSES),
         # Below the md breakpoint the candidates show as cards (rank, name, score, reasons); the grid, which keeps
         # the selection "Suggest a team" makes, is for wider screens.
@@ -386,11 +402,11 @@ def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> t
     Output(Ids.MESSAGE, "children"), Output(Ids.REFRESH, "data"),
     Input(Ids.PROPOSE, "n_clicks"), *[Input(Ids.action(status), "n_clicks") for status in ACTIONS],
     State(Ids.GRID, "selectedRows"), State(Ids.VERSION, "data"), State(Ids.REFERENCE, "data"),
-    State(Ids.REFRESH, "data"),
+    State(Ids.REFRESH, "data"), State(Ids.MARKER, "value"), State(Ids.ALLOCATION, "value"),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
 def act(*args: Any) -> tuple[Any, int]:
-    selected, version, reference, refresh = args[-4:]
+    selected, version, reference, refresh, marker, allocation = args[-6:]
     refresh = int(refresh or 0)
     trigger = ctx.triggered_id
     try:
@@ -398,7 +414,8 @@ def act(*args: Any) -> tuple[Any, int]:
             if trigger == Ids.PROPOSE:
                 ids = [int(row["expert_id"]) for row in (selected or [])]
                 made = surge.propose(s, current_user.principal, reference or "", ids, version=version,
-                                     origin=request_origin())
+                                     origin=request_origin(), gender_marker=marker or None,
+                                     allocation_id=int(allocation) if allocation else None)
                 message = ngettext("%(num)d expert proposed: a planned deployment created.",
                                    "%(num)d experts proposed: planned deployments created.", len(made))
             else:
@@ -406,6 +423,9 @@ def act(*args: Any) -> tuple[Any, int]:
                 surge.advance(s, current_user.principal, reference or "", status, version=version,
                               origin=request_origin())
                 message = _("Request moved to: %(status)s.", status=status_label(status))
+    except Problems as error:
+        lines = [record_problem_text(p) for p in error.problems]
+        return dbc.Alert(" ".join(lines), color="danger", id="surge-req-error"), refresh + 1
     except HubError as error:
         # A refusal (someone else was faster, a rule, a stale page) is explained here, never as a traceback.
         return dbc.Alert(str(error), color="danger", id="surge-req-error"), refresh + 1
