@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Allocation, Deployment, Expenditure, Expert, Mission, Site, SurgeRequest
+from models import Allocation, Deployment, Expenditure, Expert, Grant, Mission, Site, SurgeRequest
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, GenderMarker
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
@@ -430,10 +430,12 @@ def form_options(session: Session, locale: str = "en") -> dict[str, list[dict[st
     """The choices of a deployment's form: active missions, and the funding allocations (newest first)."""
     missions = session.execute(select(Mission.acronym, localized_column(Mission, locale).label("name"))
                                .where(Mission.active.is_(True)).order_by(Mission.acronym)).all()
-    allocations = session.execute(select(Allocation.id, Allocation.purpose, Allocation.allocated_on)
+    # By the grant's reference and the day allocated: the purpose is free text in its writer's language.
+    allocations = session.execute(select(Allocation.id, Grant.reference, Allocation.allocated_on)
+                                  .join(Grant, Grant.id == Allocation.grant_id)
                                   .order_by(Allocation.allocated_on.desc(), Allocation.id.desc())).all()
     return {"missions": [{"value": m.acronym, "label": f"{m.acronym} · {m.name}"} for m in missions],
-            "allocations": [{"value": str(a.id), "label": f"{a.purpose} ({a.allocated_on.year})"}
+            "allocations": [{"value": str(a.id), "label": f"{a.reference} · {a.allocated_on.isoformat()}"}
                             for a in allocations]}
 
 
