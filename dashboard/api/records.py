@@ -81,8 +81,9 @@ def if_match_versions() -> list[int] | None:
     tags = http_request.if_match
     if tags.star_tag:
         raise PreconditionRequired("If-Match: * names no version: send the ETag you read (e.g. \"v3\").")
-    return [int(t[1:]) for t in tags.as_set() if t[:1] == "v" and t[1:].isascii() and t[1:].isdigit()
-            and len(t) < 12]
+    # An empty tag (If-Match: "") parses as None: it names no version either.
+    return [int(t[1:]) for t in tags.as_set() if isinstance(t, str) and t[:1] == "v" and t[1:].isascii()
+            and t[1:].isdigit() and len(t) < 12]
 
 
 def expected_version(current: int, body: Mapping[str, Any] | None = None, *, what: str = "record") -> int:
