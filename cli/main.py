@@ -646,3 +646,40 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- deployments --------------------------------------------------------------------------------------------
+@cli.group(help="Deployments: import historical ones from a spreadsheet (the same checks as the web page).")
+def deployments() -> None:
+    pass
+
+
+@deployments.command("import", help="Import historical deployments from FILE (XLSX or CSV, the template's columns in "
+                                    "English or French), all or nothing: any bad cell refuses the file, each named "
+                                    "by row and column. A second import of the same file changes nothing.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@click.option("--as", "username", default="demo-planner", show_default=True,
+              help="The user the import is recorded for (a planner or an admin).")
+@pass_ctx
+def deployments_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
+    from services.deployments import imports
+    from services.records.imports import ImportRefused, cell_message, read_table
+
+    try:
+        with ctx.session() as s:
+            principal = _layer_principal(s, username)
+            table = read_table(file.read_bytes(), file.name)
+            if dry_run:
+                checked = imports.preview(s, principal, table)
+                checked.refuse_if_bad()
+                click.echo(f"{len(checked.rows):,} rows, no problem found (dry run: nothing written).")
+                return
+            result = imports.commit(s, principal, table, origin=None)
+    except ImportRefused as error:
+        for problem in error.problems:
+            click.echo(cell_message(problem), err=True)
+        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problem(s).") from None
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Imported: {result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged.")

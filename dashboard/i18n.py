@@ -160,5 +160,19 @@ def localize_components(layout: Any) -> Any:
 DEPLOYMENT_STATUS_LABELS = {
     "planned": _l("planned"), "ongoing": _l("ongoing"), "completed": _l("completed"), "cancelled": _l("cancelled"),
 }
+# A deployment's kind and gender marker, by their stored values (models.enums.DeploymentKind, GenderMarker).
+KIND_LABELS = {
+    "start_up": _l("Start-up"), "surge": _l("Surge"),
+    "transition": _l("Transition"), "assessment": _l("Assessment"),
+    "mission_manager_visit": _l("Mission-manager visit"),
+    "training": _l("Training"),
+    "technical_assistance": _l("Technical assistance"),
+}
+MARKER_LABELS = {
+    "0": _l("0 · not expected to contribute to gender equality"),
+    "1": _l("1 · limited contribution"),
+    "2": _l("2 · significant objective"),
+    "3": _l("3 · principal objective"),
+}
 ABSENCE_LABELS = {"leave": _l("Leave"), "training": _l("Training"), "medical": _l("Medical"), "other": _l("Other")}
 LANGUAGE_LEVEL_LABELS = {"native": _l("native")}

@@ -17,6 +17,7 @@ from models.knowledge import (
 from models.operations import (
     Deployment,
     SurgeRequest,
+    SurgeRequestAmendment,
     SurgeRequestClearance,
     SurgeRequestLanguage,
     SurgeRequestSkill,
@@ -82,6 +83,7 @@ __all__ = [
     "Site",
     "Skill",
     "SurgeRequest",
+    "SurgeRequestAmendment",
     "SurgeRequestClearance",
     "SurgeRequestLanguage",
     "SurgeRequestSkill",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
     Computed,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Numeric,
@@ -87,6 +89,9 @@ class SurgeRequest(Generated, Timestamped, Base):
     clearances: Mapped[list[SurgeRequestClearance]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
+    amendments: Mapped[list[SurgeRequestAmendment]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="SurgeRequestAmendment.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -140,11 +145,42 @@ class SurgeRequestStep(Base):
         ForeignKey("surge_request.id", ondelete="CASCADE"), nullable=False, index=True
     )
     status: Mapped[SurgeStatus] = mapped_column(enum_column(SurgeStatus, "surge_status"), nullable=False)
+    # When the step was recorded in the hub (never changed) ...
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    # ... and when it happened, which a planner may set in the past (the mission's email arrived yesterday).
+    # The service level reads this one (migration 0018's trigger copies it onto the request). Not given: a
+    # trigger sets it to ``at`` (FetchedValue tells the ORM to read it back).
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                  server_default=FetchedValue())
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[SurgeRequest] = relationship(back_populates="steps")
+
+
+class SurgeRequestAmendment(Base):
+    """A change to a recorded request (dates, skills, clearances, numbers), kept: who, when, each field's before
+    and after, and why. Appended, never edited."""
+
+    __tablename__ = "surge_request_amendment"
+    __table_args__ = (
+        CheckConstraint("jsonb_typeof(changes) = 'object'", name="changes_object"),
+        Index("ix_surge_request_amendment_request_at", "request_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("surge_request.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    # The username as it was, so the history reads the same after the account is renamed or removed.
+    by_username: Mapped[str | None] = mapped_column(String(80))
+    # {field: {"before": ..., "after": ...}} (services.records.versioning.changes)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    # The request's version the amendment produced.
+    version: Mapped[int] = mapped_column(nullable=False)
+
+    request: Mapped[SurgeRequest] = relationship(back_populates="amendments")
 
 
 class Deployment(Generated, Timestamped, Base):
@@ -154,6 +190,10 @@ class Deployment(Generated, Timestamped, Base):
         CheckConstraint(
             "client_rating IS NULL OR client_rating BETWEEN 1 AND 5", name="client_rating_range"
         ),
+        CheckConstraint("actual_end_date IS NULL OR actual_start_date IS NULL OR actual_end_date >= actual_start_date",
+                        name="actual_dates_ordered"),
+        CheckConstraint("gender_outputs_planned >= 0 AND gender_outputs_delivered >= 0",
+                        name="gender_outputs_not_negative"),
         # The database has the last word: one expert is never in two places at once.
         ExcludeConstraint(
             ("expert_id", "="),
@@ -184,6 +224,10 @@ class Deployment(Generated, Timestamped, Base):
     kind: Mapped[DeploymentKind] = mapped_column(enum_column(DeploymentKind, "deployment_kind"), nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    # The days the expert actually arrived and left (start/end are the planned period, which extending or
+    # curtailing moves). The request's "deployed" time is its first actual arrival once one is recorded.
+    actual_start_date: Mapped[date | None] = mapped_column(Date)
+    actual_end_date: Mapped[date | None] = mapped_column(Date)
     # NULL for reversed dates, so that the dates_ordered check (not a range error) names the problem.
     period: Mapped[object | None] = mapped_column(
         DATERANGE, Computed(PERIOD_SQL, persisted=True)

@@ -844,7 +844,8 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         if status == SurgeStatus.DEPLOYED and members:
             hours[-1] = delay * 24 + 7.0  # deployed on the deployment's first day
         for step, hour in zip(path, hours, strict=True):
-            steps.append((rid, str(step), _ts(received, hour), None))
+            # Generated steps were recorded when they happened.
+            steps.append((rid, str(step), _ts(received, hour), _ts(received, hour), None))
         chosen = {main_skill}
         area_pool = pools[capacity]
         for extra in rng.choice(area_pool, size=int(rng.integers(0, 3)), replace=False):
@@ -862,7 +863,7 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
     default_clearances = [int(c) for c in ctx.clearances.id[ctx.clearances.code.isin(DEFAULT_REQUIRED_CLEARANCES)]]
     return {
         "surge_request": pd.DataFrame(req).astype({"site_id": "Int64"}),
-        "surge_request_step": pd.DataFrame(steps, columns=["request_id", "status", "at", "note"]),
+        "surge_request_step": pd.DataFrame(steps, columns=["request_id", "status", "at", "occurred_at", "note"]),
         "surge_request_skill": pd.DataFrame(req_skills,
                                             columns=["request_id", "skill_id", "weight", "min_level", "required"]),
         "surge_request_language": pd.DataFrame(req_langs, columns=["request_id", "language_code", "min_level"]),

@@ -43,7 +43,7 @@ NOT_MAP_DATA = {
     "surge_request_skill", "team",
     # the record branches' tables: none feeds the map's aggregates
     "assessment_gap", "assessment_expert", "assessment_deployment", "knowledge_attachment", "lesson_recommendation",
-    "expert_training", "quality_snapshot",
+    "expert_training", "quality_snapshot", "surge_request_amendment",
 }
 
 

@@ -231,7 +231,7 @@ def test_the_request_keeps_its_step_times_whoever_writes_the_steps(session) -> N
     assert times() == (t0, t0 + timedelta(days=2))
     steps = SurgeRequestStep.__table__
     session.execute(steps.update().where(steps.c.request_id == request.id, steps.c.status == SurgeStatus.DEPLOYED)
-                    .values(at=t0 + timedelta(days=4)))
+                    .values(occurred_at=t0 + timedelta(days=4)))
     assert times() == (t0, t0 + timedelta(days=4))
     assert service_level(session, capacity_codes=["JCSC"], start=t0.date(), end=t0.date()).median_days == 4.0
     session.execute(steps.delete().where(steps.c.request_id == request.id, steps.c.status == SurgeStatus.DEPLOYED))

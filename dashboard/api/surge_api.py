@@ -28,8 +28,9 @@ from dashboard.api.schemas import (
 )
 from dashboard.components.surge_parts import lack_text
 from dashboard.context import db_session, hub, request_origin
-from models.enums import LanguageLevel, Priority, SurgeStatus
+from models.enums import GenderMarker, LanguageLevel, Priority, SurgeStatus
 from services.access import Permission
+from services.surge import amendments
 from services.surge import requests as surge
 from services.surge.explain import english, factors
 from services.surge.matching import COMPONENTS, DEFAULT_REQUIRED_CLEARANCES, Miss, Weights
@@ -112,9 +113,19 @@ class RequestInSchema(Schema):
 
 class StepSchema(Schema):
     status = fields.String()
-    at = fields.DateTime()
+    at = fields.DateTime(metadata={"description": "When it happened (the same as occurred_at)."})
+    occurred_at = fields.DateTime(metadata={"description": "When it happened; a planner may date it in the past."})
+    recorded_at = fields.DateTime(metadata={"description": "When it was recorded in the hub."})
     by = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
+
+
+class AmendmentSchema(Schema):
+    at = fields.DateTime()
+    by = fields.String(allow_none=True)
+    changes = fields.Dict(metadata={"description": "Each changed field: {before, after}."})
+    note = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "The request's version the amendment made."})
 
 
 class TeamMemberSchema(Schema):
@@ -163,6 +174,7 @@ class RequestDetailSchema(RequestSchema):
     skills = fields.List(fields.Dict())
     languages = fields.List(fields.Dict())
     steps = fields.List(fields.Nested(StepSchema))
+    amendments = fields.List(fields.Nested(AmendmentSchema), metadata={"description": "Every amendment, oldest first."})
     next_statuses = fields.List(fields.String())
     team = fields.List(fields.Nested(TeamMemberSchema))
     clearances = fields.List(fields.String(), metadata={"description": "Clearance type codes every proposed "
@@ -179,6 +191,47 @@ class StepInSchema(Schema):
         [s.value for s in SurgeStatus if s not in (SurgeStatus.RECEIVED, SurgeStatus.CANDIDATES_PROPOSED)]))
     version = DbInteger(load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    occurred_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "When it happened, if earlier than now (ISO 8601 with its time zone)."})
+
+
+class StepTimeInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    occurred_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When the step happened (ISO 8601 with its time zone): not in the future, not before the "
+                       "step before it nor after the step after it."})
+    version = DbInteger(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+_AMENDABLE = {"description": "As in the request's form; only the fields given change."}
+
+
+class AmendmentInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.Raw(metadata={**_AMENDABLE, "type": "string", "maxLength": RULES.title_max})
+    wanted_start = fields.Raw(metadata={**_AMENDABLE, "type": "string", "format": "date"})
+    duration_days = fields.Raw(metadata={**_limits(RULES.duration, "Days"), "type": "integer"})
+    experts_requested = fields.Raw(metadata={**_limits(RULES.experts, "Experts"), "type": "integer"})
+    capacity = fields.Raw(allow_none=True, metadata={**_AMENDABLE, "type": "string"})
+    accept_any_capacity = fields.Raw(metadata={**_AMENDABLE, "type": "boolean"})
+    site_id = fields.Raw(allow_none=True, metadata={**_AMENDABLE, "type": "integer"})
+    skills = fields.List(fields.Dict(), metadata=_AMENDABLE)
+    languages = fields.List(fields.Dict(), metadata=_AMENDABLE)
+    clearances = fields.List(fields.Raw(), metadata=_AMENDABLE)
+    priority = fields.Raw(metadata={**_AMENDABLE, "type": "string",
+                                    "enum": [p.value for p in Priority]})
+    gender_considerations = fields.Raw(allow_none=True, metadata={**_AMENDABLE, "type": "string"})
+    balance_gender = fields.Raw(metadata={**_AMENDABLE, "type": "boolean"})
+    notes = fields.Raw(allow_none=True, metadata={**_AMENDABLE, "type": "string"})
+    received_on = fields.Raw(metadata={**_AMENDABLE, "type": "string", "format": "date"})
+    version = DbInteger(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000),
+                         metadata={"description": "Why it changed (the mission's cable of …)."})
 
 
 class StepsSchema(Schema):
@@ -265,6 +318,9 @@ class ProposalInSchema(Schema):
     expert_ids = fields.List(DbInteger(), required=True, validate=validate.Length(min=1, max=50))
     version = DbInteger(load_default=None)
     role = fields.String(load_default=None, validate=validate.Length(max=200))
+    gender_marker = fields.String(load_default=None, validate=validate.OneOf([m.value for m in GenderMarker]),
+                                  metadata={"description": "The deployments' gender marker (default 1)."})
+    allocation_id = DbInteger(load_default=None, metadata={"description": "The funding allocation paying them."})
 
 
 class ProposedSchema(Schema):
@@ -400,8 +456,43 @@ class Steps(MethodView):
         with db_session() as s:
             version = expected_version(s, key, body)
             request = surge.advance(s, principal, key, body["status"], version=version, note=body["note"],
-                                    origin=request_origin())
+                                    origin=request_origin(), occurred_at=body["occurred_at"])
             return _with_etag(surge.get_request(s, principal, request.id), 201)
+
+
+@blp.route("/<key:key>/steps/<status>")
+class StepTime(MethodView):
+    @blp.arguments(StepTimeInSchema)
+    @blp.response(200, RequestDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
+    def patch(self, body: dict[str, Any], key: str, status: str) -> object:
+        """Date a step when it happened (e.g. the request came by e-mail yesterday): kept as an amendment; the
+        service level reads it. 422 when in the future or out of the workflow's order."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            version = expected_version(s, key, body)
+            amendments.set_step_time(s, principal, key, status, body["occurred_at"], version=version,
+                                     note=body["note"], origin=request_origin())
+            return _with_etag(surge.get_request(s, principal, key))
+
+
+@blp.route("/<key:key>/amendments")
+class Amendments(MethodView):
+    @blp.arguments(AmendmentInSchema)
+    @blp.response(201, RequestDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(parameters=[IF_MATCH])
+    @problems(blp, 401, 403, 404, 409, 412, 428)
+    def post(self, body: dict[str, Any], key: str) -> object:
+        """Amend a recorded request (dates, skills, clearances, numbers …): each amendment is kept with every
+        field's before and after; its proposed team moves with the dates. 422 lists each field's problem."""
+        principal = require(Permission.MANAGE_SURGE)
+        with db_session() as s:
+            version = expected_version(s, key, body)
+            changes = {k: v for k, v in body.items() if k not in ("version", "note")}
+            amendments.amend_request(s, principal, key, changes, version=version, note=body["note"],
+                                     origin=request_origin())
+            return _with_etag(surge.get_request(s, principal, key), 201)
 
 
 @blp.route("/<key:key>/weights")
@@ -483,6 +574,7 @@ class Proposals(MethodView):
         with db_session() as s:
             version = expected_version(s, key, body)
             made = surge.propose(s, principal, key, body["expert_ids"], version=version, role=body["role"],
-                                 origin=request_origin())
+                                 origin=request_origin(), gender_marker=body["gender_marker"],
+                                 allocation_id=body["allocation_id"])
             detail = surge.get_request(s, principal, key)
             return {"deployment_ids": made, "request": detail}, 201, {"ETag": etag(detail["version"])}

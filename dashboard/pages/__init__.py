@@ -15,6 +15,7 @@ PAGE_MODULES = (
     "dashboard.pages.projects",
     "dashboard.pages.project",
     "dashboard.pages.funding",
+    "dashboard.pages.deployment",
     "dashboard.pages.layers",
     "dashboard.pages.quality",
     "dashboard.pages.assessments",

@@ -4,7 +4,7 @@ expert looked up with the rule that excluded them, a suggested team, proposing, 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
@@ -14,6 +14,7 @@ from dash import Input, Output, State, ctx, dcc, html
 from flask_babel import format_decimal
 from flask_login import current_user
 
+from dashboard.components.record_form import problem_text as record_problem_text
 from dashboard.components.surge_parts import (
     COMPONENT_LABELS,
     GENDER_LABELS,
@@ -25,13 +26,15 @@ from dashboard.components.surge_parts import (
     why,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, _, current_locale, ngettext
+from dashboard.i18n import DEPLOYMENT_STATUS_LABELS, MARKER_LABELS, _, _l, current_locale, ngettext
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import SurgeStatus
 from services.access import Permission
+from services.deployments import records as deployment_records
 from services.errors import HubError
 from services.formatting import day, number, timestamp
+from services.records import Problems
 from services.reference_data import localized_name
 from services.surge import forecast
 from services.surge import requests as surge
@@ -59,6 +62,8 @@ class Ids:
     PROPOSE = "surge-req-propose"
     MESSAGE = "surge-req-message"
     SAVE_WEIGHTS = "surge-req-save-weights"
+    MARKER = "surge-req-marker"
+    ALLOCATION = "surge-req-allocation"
     WEIGHTS_NOTE = "surge-req-weights-note"
 
     @staticmethod
@@ -108,6 +113,8 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
             start_with = surge.saved_weights(surge.load_request(s, reference or ""))
     except HubError:
         start_with = Weights()
+    with db_session() as s:
+        allocations = deployment_records.form_options(s, current_locale())["allocations"]
     weights = dbc.Row([dbc.Col([
         dbc.Label(str(COMPONENT_LABELS[name]), html_for=Ids.weight(name), className="small"),
         dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(start_with, name),
@@ -142,6 +149,15 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
                      dbc.Button(_("Propose selected"), id=Ids.PROPOSE, color="primary")], md=6,
                     className="text-md-end"),
         ], className="mb-2"),
+        # What the proposed experts' deployments are recorded with (the gender marker, the money paying them).
+        dbc.Row([
+            dbc.Col([dbc.Label(_("Gender marker of their deployments"), html_for=Ids.MARKER, className="small"),
+                     dbc.Select(id=Ids.MARKER, value="1", options=[
+                         {"value": value, "label": str(label)} for value, label in MARKER_LABELS.items()])], md=6),
+            dbc.Col([dbc.Label(_("Funding allocation"), html_for=Ids.ALLOCATION, className="small"),
+                     dbc.Select(id=Ids.ALLOCATION, value="", options=[{"value": "", "label": "–"}, *allocations])],
+                    md=6),
+        ], className="mb-2 g-2"),
         html.Div(id=Ids.MISSES),
         # Below the md breakpoint the candidates show as cards (rank, name, score, reasons); the grid, which keeps
         # the selection "Suggest a team" makes, is for wider screens.
@@ -166,6 +182,50 @@ def _weights(values: dict[str, Any]) -> Weights:
 def _weight_controls(kind: type[Input] | type[State]) -> dict[str, Any]:
     """The weight inputs by component name, as a callback's Input or State group."""
     return {name: kind(Ids.weight(name), "value") for name in COMPONENTS}
+
+
+def _step_line(step: dict[str, Any], loc: str) -> str:
+    """When the step happened, and when it was recorded if that was later (a backdated step)."""
+    line = f"{status_label(step['status'])}: {timestamp(step['occurred_at'], loc)} · {step['by'] or '–'}"
+    if abs((step["recorded_at"] - step["occurred_at"]).total_seconds()) > 60:
+        line += " · " + _("recorded %(at)s", at=timestamp(step["recorded_at"], loc))
+    return line
+
+
+AMENDED_FIELDS = {
+    "title": _l("title"), "wanted_start": _l("wanted start"), "duration_days": _l("days"),
+    "experts_requested": _l("experts requested"), "capacity": _l("capacity"), "skills": _l("skills"),
+    "languages": _l("languages"), "clearances": _l("required clearances"), "priority": _l("priority"),
+    "received_on": _l("received on"), "notes": _l("notes"), "balance_gender": _l("gender balance"),
+    "gender_considerations": _l("gender considerations"), "site_id": _l("site"),
+    "accept_any_capacity": _l("either capacity"),
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v.get("code", v)) if isinstance(v, dict) else str(v) for v in value) or "–"
+    return "–" if value in (None, "") else str(value)
+
+
+def _amendment_line(amendment: dict[str, Any], loc: str) -> str:
+    parts = []
+    for name, change in amendment["changes"].items():
+        if name.startswith("steps."):
+            label = _("step “%(step)s” happened", step=status_label(name.split(".")[1]))
+            before, after = (timestamp(datetime.fromisoformat(v), loc) if v else "–"
+                             for v in (change["before"], change["after"]))
+        else:
+            label = str(AMENDED_FIELDS.get(name, name))
+            before, after = _shown(change["before"]), _shown(change["after"])
+        parts.append(f"{label}: {before} → {after}")
+    note = f" ({amendment['note']})" if amendment.get("note") else ""
+    return f"{timestamp(amendment['at'], loc)} · {amendment['by'] or '–'} · " + "; ".join(parts) + note
+
+
+def _weights(values: tuple[Any, ...]) -> Weights:
+    return Weights.from_mapping({name: (None if v in (None, "") else float(v))
+                                 for name, v in zip(COMPONENTS, values, strict=True)})
 
 
 @secured_callback(
@@ -217,10 +277,15 @@ def show_request(reference: str | None, _refresh: int) -> dict[str, Any]:
             html.Br(), _("Gender considerations: %(text)s", text=detail["gender_considerations"] or "–"),
         ], className="small"),
     ])
-    steps = html.Ul([html.Li(f"{status_label(s['status'])}: {timestamp(s['at'], loc)} · {s['by'] or '–'}")
-                     for s in detail["steps"]], className="small", id="surge-req-step-list")
-    team = html.Ul([html.Li(f"{m.get('expert_name', '–')} · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
-                            f"{DEPLOYMENT_STATUS_LABELS.get(m['status'], m['status'])}")
+    steps = html.Div([
+        html.Ul([html.Li(_step_line(s, loc)) for s in detail["steps"]], className="small", id="surge-req-step-list"),
+        *([html.H3(_("Amendments"), className="h6 mt-2"),
+           html.Ul([html.Li(_amendment_line(a, loc)) for a in detail["amendments"]], className="small",
+                   id="surge-req-amendments")] if detail["amendments"] else []),
+    ])
+    team = html.Ul([html.Li([dcc.Link(m.get("expert_name", "–"), href=f"/deployments/{m['deployment_id']}"),
+                             f" · {GENDER_LABELS.get(m['gender'], m['gender'])} · "
+                             f"{DEPLOYMENT_STATUS_LABELS.get(m['status'], m['status'])}"])
                     for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
                    className="small", id="surge-req-team-list")
     allowed = set(detail["next_statuses"])
@@ -354,11 +419,13 @@ def suggest_team(_clicks: int | None, reference: str | None, weights: dict[str, 
     inputs=dict(_propose=Input(Ids.PROPOSE, "n_clicks"),
                 _actions={status: Input(Ids.action(status), "n_clicks") for status in ACTIONS}),
     state=dict(selected=State(Ids.GRID, "selectedRows"), version=State(Ids.VERSION, "data"),
-               reference=State(Ids.REFERENCE, "data"), refresh=State(Ids.REFRESH, "data")),
+               reference=State(Ids.REFERENCE, "data"), refresh=State(Ids.REFRESH, "data"),
+               marker=State(Ids.MARKER, "value"), allocation=State(Ids.ALLOCATION, "value")),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
 def act(_propose: int | None, _actions: dict[str, int | None], selected: list[dict[str, Any]] | None,
-        version: int | None, reference: str | None, refresh: int | None) -> tuple[Any, int]:
+        version: int | None, reference: str | None, refresh: int | None, marker: Any = None,
+        allocation: Any = None) -> tuple[Any, int]:
     refresh = int(refresh or 0)
     trigger = ctx.triggered_id
     try:
@@ -366,7 +433,8 @@ def act(_propose: int | None, _actions: dict[str, int | None], selected: list[di
             if trigger == Ids.PROPOSE:
                 ids = [int(row["expert_id"]) for row in (selected or [])]
                 made = surge.propose(s, current_user.principal, reference or "", ids, version=version,
-                                     origin=request_origin())
+                                     origin=request_origin(), gender_marker=marker or None,
+                                     allocation_id=int(allocation) if allocation else None)
                 message = ngettext("%(num)d expert proposed: a planned deployment created.",
                                    "%(num)d experts proposed: planned deployments created.", len(made))
             else:
@@ -374,6 +442,9 @@ def act(_propose: int | None, _actions: dict[str, int | None], selected: list[di
                 surge.advance(s, current_user.principal, reference or "", status, version=version,
                               origin=request_origin())
                 message = _("Request moved to: %(status)s.", status=status_label(status))
+    except Problems as error:
+        lines = [record_problem_text(p) for p in error.problems]
+        return dbc.Alert(" ".join(lines), color="danger", id="surge-req-error"), refresh + 1
     except HubError as error:
         # A refusal (someone else was faster, a rule, a stale page) is explained here, never as a traceback.
         return dbc.Alert(str(error), color="danger", id="surge-req-error"), refresh + 1

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, case, func, literal, select, update
+from sqlalchemy import ColumnElement, CursorResult, Date, Select, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
+    Allocation,
     Capacity,
     ClearanceType,
     Deployment,
@@ -34,11 +35,13 @@ from models import (
     SurgeRequestStep,
     User,
 )
-from models.enums import DeploymentKind, DeploymentStatus, LanguageLevel, Priority, SurgeStatus
+from models.enums import DeploymentKind, DeploymentStatus, GenderMarker, LanguageLevel, Priority, SurgeStatus
 from services.access import Permission, Principal
 from services.audit import RequestOrigin, record
 from services.catalog import Page, Paging, count_of, find_mission_id
+from services.deployments.records import overlapping
 from services.errors import Conflict, NotFound, ValidationError
+from services.records.problems import N_, Problems, register_messages
 from services.reference_data import localized_column, localized_name
 from services.surge.matching import (
     DEFAULT_REQUIRED_CLEARANCES,
@@ -103,6 +106,8 @@ class RequestForm:
     received_on: date | None = None  # today unless the request came in earlier
     # Clearance type codes every proposed expert must hold for the whole period (none: no clearance required).
     clearances: tuple[str, ...] = DEFAULT_REQUIRED_CLEARANCES
+    # When the mission's request arrived, if earlier than it is recorded (an e-mail of yesterday evening).
+    received_at: datetime | None = None
 
 
 def form_data(form: RequestForm) -> dict[str, Any]:
@@ -113,7 +118,8 @@ def form_data(form: RequestForm) -> dict[str, Any]:
 def form_from_data(data: Mapping[str, Any]) -> RequestForm:
     """A RequestForm from the rule book's data once ``validate`` found no problem (the page's form sends text)."""
     return RequestForm(
-        mission=str(data["mission"]).strip(), title=str(data["title"]), wanted_start=as_date(data["wanted_start"]),
+        mission=str(data["mission"]).strip(), title=str(data["title"]),
+        wanted_start=cast(date, as_date(data["wanted_start"])),
         duration_days=int(float(data["duration_days"])), experts_requested=int(float(data["experts_requested"])),
         capacity=data.get("capacity") or None, accept_any_capacity=bool(data.get("accept_any_capacity")),
         priority=str(data["priority"]), balance_gender=bool(data.get("balance_gender")),
@@ -132,17 +138,68 @@ def _next_reference(session: Session, year: int) -> str:
 
 
 def _step(session: Session, request: SurgeRequest, status: SurgeStatus, principal: Principal,
-          note: str | None = None) -> None:
-    request.steps.append(SurgeRequestStep(status=status, by_user_id=principal.user_id, note=note))
+          note: str | None = None, occurred_at: datetime | None = None) -> None:
+    """A new step, recorded now; ``occurred_at`` when it happened earlier (checked: not in the future, not
+    before the request's previous step)."""
+    if occurred_at is not None:
+        problems = step_time_problems(request, status, occurred_at)
+        if problems:
+            raise Problems(problems, "The step cannot be recorded:")
+    request.steps.append(SurgeRequestStep(status=status, by_user_id=principal.user_id, note=note,
+                                          occurred_at=occurred_at))
     request.status = status
 
 
-def create_request(session: Session, principal: Principal, form: RequestForm, *, today: date | None = None,
-                   origin: RequestOrigin | None = None) -> SurgeRequest:
-    """Records a request (status received, first step dated and attributed). ValidationError lists every problem."""
-    principal.require(Permission.MANAGE_SURGE)
-    today = today or date.today()
-    problems = validate(form_data(form), today)
+def step_time_problems(request: SurgeRequest, status: SurgeStatus, occurred_at: datetime,
+                       now: datetime | None = None) -> list[Problem]:
+    """When a step happened: not in the future, not before the step before it nor after the step after it
+    (in the workflow's order)."""
+    now = now or datetime.now(UTC)
+    if occurred_at.tzinfo is None:
+        return [Problem("occurred_at", "no_time_zone")]
+    if occurred_at > now + timedelta(minutes=5):  # a client's clock a little ahead is not a future step
+        return [Problem("occurred_at", "future_step")]
+    order = [s for s in sorted(request.steps, key=lambda x: (x.occurred_at or now, x.id or 0))
+             if s.status != status]
+    position = STEP_ORDER.index(status)
+    for step in order:
+        other = STEP_ORDER.index(step.status)
+        when = step.occurred_at
+        if when is None:
+            continue
+        if other < position and occurred_at < when:
+            return [Problem("occurred_at", "before_previous_step",
+                            {"step": step.status.value, "at": when.strftime("%Y-%m-%d %H:%M")})]
+        if other > position and occurred_at > when:
+            return [Problem("occurred_at", "after_next_step",
+                            {"step": step.status.value, "at": when.strftime("%Y-%m-%d %H:%M")})]
+    return []
+
+
+register_messages({
+    "future_step": N_("A step cannot have happened in the future."),
+    "no_time_zone": N_("Give the time with its time zone (e.g. 2031-02-19T18:30:00+00:00)."),
+    "before_previous_step": N_("Before the step “%(step)s” (%(at)s), which comes first."),
+    "after_next_step": N_("After the step “%(step)s” (%(at)s), which comes later."),
+})
+
+
+# The workflow's order, for the order of the steps' times (declined/withdrawn close it, after any other).
+STEP_ORDER = [SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED,
+              SurgeStatus.APPROVED, SurgeStatus.DEPLOYED, SurgeStatus.DECLINED, SurgeStatus.WITHDRAWN]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    mission_id: int | None
+    capacity_id: int | None
+    skill_ids: dict[str, int]
+    clearance_ids: dict[str, int]
+
+
+def resolve_codes(session: Session, form: RequestForm, problems: list[Problem]) -> Resolved:
+    """The ids of the form's codes (mission, capacity, skills, languages, clearances); each unknown one is a
+    problem at its field. Recording and amending a request read the same."""
     mission_id = None
     if form.mission and form.mission.strip():
         try:
@@ -170,6 +227,18 @@ def create_request(session: Session, principal: Principal, form: RequestForm, *,
         select(ClearanceType.code, ClearanceType.id).where(ClearanceType.code.in_(list(form.clearances)))).all())
     problems += [Problem(f"clearances.{k}", "unknown", {"value": code})
                  for k, code in enumerate(form.clearances) if code not in clearance_ids]
+    return Resolved(mission_id, capacity_id, skill_ids, clearance_ids)
+
+
+def create_request(session: Session, principal: Principal, form: RequestForm, *, today: date | None = None,
+                   origin: RequestOrigin | None = None) -> SurgeRequest:
+    """Records a request (status received, first step dated and attributed). ValidationError lists every problem."""
+    principal.require(Permission.MANAGE_SURGE)
+    today = today or date.today()
+    problems = validate(form_data(form), today)
+    found = resolve_codes(session, form, problems)
+    mission_id, capacity_id = found.mission_id, found.capacity_id
+    skill_ids, clearance_ids = found.skill_ids, found.clearance_ids
     if problems:
         raise RequestProblems(problems)
     received = form.received_on or today
@@ -189,7 +258,15 @@ def create_request(session: Session, principal: Principal, form: RequestForm, *,
         clearances=[SurgeRequestClearance(clearance_type_id=clearance_ids[code]) for code in set(form.clearances)],
     )
     session.add(request)
-    request.steps.append(SurgeRequestStep(status=SurgeStatus.RECEIVED, by_user_id=principal.user_id))
+    # A request that arrived before today was received then (the day's start, UTC, unless the time is given):
+    # the service level counts from when the mission asked, not from when the planner typed it in.
+    received_at = form.received_at or (datetime.combine(received, time(0), UTC) if received < today else None)
+    end_of_today = datetime.combine(today, time.max, UTC)
+    if received_at is not None and (problems := step_time_problems(request, SurgeStatus.RECEIVED, received_at,
+                                                                   now=end_of_today)):
+        raise RequestProblems([Problem("received_at", p.code, p.params) for p in problems])
+    request.steps.append(SurgeRequestStep(status=SurgeStatus.RECEIVED, by_user_id=principal.user_id,
+                                          occurred_at=received_at))
     try:
         with session.begin_nested():
             session.flush()
@@ -250,7 +327,7 @@ def list_requests(session: Session, principal: Principal, filt: RequestFilter, *
                   ) -> Page[dict[str, Any]]:
     principal.require(Permission.VIEW_OPERATIONS)
     today = today or date.today()
-    stmt = (select(
+    stmt = cast(Select[Any], select(
         SurgeRequest.id, SurgeRequest.reference, Mission.acronym.label("mission"), Capacity.code.label("capacity"),
         SurgeRequest.title, SurgeRequest.received_on, SurgeRequest.wanted_start, SurgeRequest.duration_days,
         SurgeRequest.experts_requested, _proposed_count().label("experts_proposed"), SurgeRequest.priority,
@@ -337,8 +414,11 @@ def get_request(session: Session, principal: Principal, key: int | str, *, today
                       for lang in sorted(request.languages, key=lambda x: x.language_code)],
         "clearances": [c["code"] for c in clearances],
         "clearance_names": clearances,
-        "steps": [{"status": str(s.status), "at": s.at, "by": users.get(s.by_user_id), "note": s.note}
+        "steps": [{"status": str(s.status), "at": s.occurred_at, "occurred_at": s.occurred_at,
+                   "recorded_at": s.at, "by": users.get(s.by_user_id) if s.by_user_id else None, "note": s.note}
                   for s in request.steps],
+        "amendments": [{"at": a.at, "by": a.by_username, "changes": a.changes, "note": a.note,
+                        "version": a.version} for a in request.amendments],
         "next_statuses": sorted(str(s) for s in NEXT[request.status]),
         "team": request_team(session, principal, request.id),
     }
@@ -405,11 +485,11 @@ def _check_version(request: SurgeRequest, version: int | None) -> None:
 
 
 def _move(session: Session, principal: Principal, request: SurgeRequest, status: SurgeStatus,
-          note: str | None = None) -> None:
+          note: str | None = None, occurred_at: datetime | None = None) -> None:
     if status not in NEXT[request.status]:
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        f"it cannot become {status.value.replace('_', ' ')}.")
-    _step(session, request, status, principal, note)
+    _step(session, request, status, principal, note, occurred_at)
 
 
 def _flush(session: Session, request: SurgeRequest) -> None:
@@ -422,19 +502,29 @@ def _flush(session: Session, request: SurgeRequest) -> None:
 
 def _blocking(session: Session, expert_id: int, start: date, end: date) -> str:
     """What keeps the expert busy in [start, end], in words, for a refusal message."""
-    row = session.execute(
-        select(Mission.acronym, Deployment.start_date, Deployment.end_date, Deployment.status,
-               SurgeRequest.reference)
-        .join(Mission, Mission.id == Deployment.mission_id)
-        .outerjoin(SurgeRequest, SurgeRequest.id == Deployment.surge_request_id)
-        .where(Deployment.expert_id == expert_id, Deployment.status != DeploymentStatus.CANCELLED,
-               Deployment.start_date <= end, Deployment.end_date >= start)
-        .order_by(Deployment.start_date).limit(1)
-    ).first()
+    row = overlapping(session, expert_id, start, end)
     if row is None:
         return "another deployment overlaps those dates"
-    what = f"{row.status.value} at {row.acronym} from {row.start_date.isoformat()} to {row.end_date.isoformat()}"
-    return what + (f" (request {row.reference})" if row.reference else "")
+    what = f"{row.status} at {row.mission} from {row.start.isoformat()} to {row.end.isoformat()}"
+    return what + (f" (request {row.surge_request})" if row.surge_request else "")
+
+
+def _marker_and_allocation(session: Session, gender_marker: GenderMarker | str | None,
+                           allocation_id: int | None) -> tuple[GenderMarker, int | None]:
+    """The gender marker and funding allocation a planner chose for the team's deployments (1 and none when
+    not chosen), refused at their field when unknown."""
+    problems = []
+    marker = GenderMarker.GM1
+    if gender_marker is not None and str(gender_marker) != "":
+        try:
+            marker = GenderMarker(str(gender_marker))
+        except ValueError:
+            problems.append(Problem("gender_marker", "one_of", {"choices": ", ".join(m.value for m in GenderMarker)}))
+    if allocation_id is not None and session.get(Allocation, int(allocation_id)) is None:
+        problems.append(Problem("allocation_id", "unknown", {"value": allocation_id}))
+    if problems:
+        raise Problems(problems, "Not proposed:")
+    return marker, None if allocation_id is None else int(allocation_id)
 
 
 RULE_WORDS = {
@@ -450,8 +540,8 @@ RULE_WORDS = {
 
 
 def propose(session: Session, principal: Principal, key: int | str, expert_ids: Sequence[int], *,
-            version: int | None = None, role: str | None = None,
-            origin: RequestOrigin | None = None) -> list[int]:
+            version: int | None = None, role: str | None = None, origin: RequestOrigin | None = None,
+            gender_marker: GenderMarker | str | None = None, allocation_id: int | None = None) -> list[int]:
     """Proposes experts for the request: one planned deployment each over the wanted period.
 
     Every expert is re-checked against the hard rules; the database's no-overlap constraint decides a race
@@ -483,13 +573,15 @@ def propose(session: Session, principal: Principal, key: int | str, expert_ids: 
             refusals.append(f"{who} {RULE_WORDS[rules[0]]}" + (f": {detail}" if detail else ""))
     if refusals:
         raise Conflict("Not proposed: " + "; ".join(refusals) + ".")
+    marker, allocation = _marker_and_allocation(session, gender_marker, allocation_id)
     mission = session.get(Mission, request.mission_id)
     made = []
     for expert_id in ids:
         deployment = Deployment(
             expert_id=expert_id, mission_id=request.mission_id, site_id=request.site_id,
             surge_request_id=request.id, role=(role or request.title)[:200], kind=DeploymentKind.SURGE,
-            start_date=start, end_date=end, status=DeploymentStatus.PLANNED,
+            start_date=start, end_date=end, status=DeploymentStatus.PLANNED, gender_marker=marker,
+            allocation_id=allocation,
         )
         try:
             with session.begin_nested():
@@ -525,12 +617,12 @@ def remove_candidate(session: Session, principal: Principal, key: int | str, exp
     if request.status != SurgeStatus.CANDIDATES_PROPOSED:
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        "its team can no longer be changed here.")
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(Deployment).where(Deployment.surge_request_id == request.id, Deployment.expert_id == int(expert_id),
                                  Deployment.status == DeploymentStatus.PLANNED)
         .values(status=DeploymentStatus.CANCELLED, version=Deployment.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not changed:
         raise NotFound(f"Expert #{expert_id} is not proposed for request {request.reference}.")
     request.updated_at = func.now()
@@ -540,7 +632,8 @@ def remove_candidate(session: Session, principal: Principal, key: int | str, exp
 
 
 def advance(session: Session, principal: Principal, key: int | str, status: SurgeStatus | str, *,
-            version: int | None = None, note: str | None = None, origin: RequestOrigin | None = None) -> SurgeRequest:
+            version: int | None = None, note: str | None = None, origin: RequestOrigin | None = None,
+            occurred_at: datetime | None = None) -> SurgeRequest:
     """Moves the request to its next status: under review, approved, deployed, declined or withdrawn.
 
     Approving needs a proposed team; deploying starts the team's deployments; declining or withdrawing
@@ -560,7 +653,7 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
                                        Deployment.status == DeploymentStatus.PLANNED)
     if status == SurgeStatus.APPROVED and not session.scalars(team.limit(1)).first():
         raise Conflict(f"Request {request.reference} has no proposed expert to approve.")
-    _move(session, principal, request, status, (note or "").strip() or None)
+    _move(session, principal, request, status, (note or "").strip() or None, occurred_at)
     if status == SurgeStatus.DEPLOYED:
         session.execute(update(Deployment).where(Deployment.id.in_(team))
                         .values(status=DeploymentStatus.ONGOING, version=Deployment.version + 1)

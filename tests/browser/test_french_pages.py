@@ -120,7 +120,7 @@ COMPONENT_ENGLISH = [
 EVERY_PAGE = {
     "/": "#kf-deployed", "/map": "#map-kf-deployed", "/surge": "#surge-sl-median", "/layers": "#layers-upload",
     "/briefing": "#briefing-kf-0", "/experts": "#experts-grid .ag-row", "/missions": "#missions-grid .ag-row",
-    "/surge/requests/{reference}": "#surge-req-candidates .ag-row",
+    "/surge/requests/{reference}": "#surge-req-candidates .ag-row", "/deployments/new": "#deployment-create",
 }
 
 

@@ -45,9 +45,9 @@ def location() -> ColumnElement[Any]:
     return func.coalesce(Site.location, Mission.hq)
 
 
-def _columns(principal: Principal) -> list[ColumnElement[Any]]:
+def _columns(principal: Principal) -> list[Any]:  # columns and ORM attributes, as select() takes them
     principal.require(Permission.VIEW_OPERATIONS)
-    columns: list[ColumnElement[Any]] = [
+    columns: list[Any] = [
         Deployment.id, Mission.acronym.label("mission"), Mission.name.label("mission_name"),
         Deployment.site_id, Site.name.label("site_name"), Site.kind.label("site_kind"),
         Deployment.role, Deployment.kind, Deployment.status, Deployment.start_date, Deployment.end_date,
@@ -105,7 +105,7 @@ def deployments_feature_collection(session: Session, principal: Principal, filt:
     """One page of deployments as GeoJSON points (site, else mission HQ), built in SQL."""
     stmt = _select(session, principal, filt)
     total = count_of(session, stmt)
-    names = [c.key for c in stmt.selected_columns]
+    names = [str(c.key) for c in stmt.selected_columns]
     page = (
         stmt.add_columns(
             geojson(location()).label("geometry"),
