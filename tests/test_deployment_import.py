@@ -11,7 +11,7 @@ from models import Deployment, Expert, Mission
 from models.enums import ExpertStatus
 from services.deployments import imports
 from services.records.imports import ImportRefused, read_table, template_csv, template_xlsx
-from tests.surge_fixtures import expert, planner
+from tests.factories import expert, planner
 
 TODAY = date(2031, 2, 20)
 

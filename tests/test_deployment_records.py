@@ -14,7 +14,7 @@ from services.access import Principal
 from services.deployments import records
 from services.errors import Forbidden
 from services.records import Problems, StaleEdit, VersionRequired, message
-from tests.surge_fixtures import expert, planner
+from tests.factories import expert, planner
 
 TODAY = date(2031, 2, 20)
 

@@ -14,7 +14,7 @@ from services.records import Problems, StaleEdit
 from services.surge import amendments
 from services.surge import requests as surge
 from services.surge.service_level import service_level
-from tests.surge_fixtures import START, planner
+from tests.factories import START, planner
 from tests.test_surge_requests import TODAY, _form, qualified
 
 

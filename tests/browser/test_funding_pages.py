@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Allocation, Expenditure, Fund, Grant
-from tests.browser.conftest import settle
+from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 REF = "T-BR-FUND-1"

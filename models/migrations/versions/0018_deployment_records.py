@@ -45,9 +45,14 @@ def _refresh_function(name: str, key: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Only when a changed row belongs to a request: an UPDATE of no rows would still move surge_request's data
+    -- version (0022's statement triggers), and the map's copy would reload for nothing.
     IF TG_OP = 'UPDATE' THEN
-        {REFRESH} WHERE r.id IN (SELECT {key} FROM changed UNION SELECT {key} FROM changed_before);
-    ELSE
+        IF EXISTS (SELECT 1 FROM changed WHERE {key} IS NOT NULL)
+                OR EXISTS (SELECT 1 FROM changed_before WHERE {key} IS NOT NULL) THEN
+            {REFRESH} WHERE r.id IN (SELECT {key} FROM changed UNION SELECT {key} FROM changed_before);
+        END IF;
+    ELSIF EXISTS (SELECT 1 FROM changed WHERE {key} IS NOT NULL) THEN
         {REFRESH} WHERE r.id IN (SELECT {key} FROM changed);
     END IF;
     RETURN NULL;
