@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 help:
 	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
 	@echo "make test   run the whole test suite (PostGIS and headless Chromium included)"
-	@echo "make lint   ruff;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
+	@echo "make lint   ruff, mypy (strict: services, models, geo), deptry;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
 	@echo "make load   many users at once: locust at 10, 50, 100 users against hub run (LOAD_ARGS=--redis ...)"
 	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
 	@echo "make backup back up the hub's database to backups/hub-<UTC time>.dump (hub db restore FILE)"
@@ -36,6 +36,8 @@ test: browser-deps $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/deptry .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -10,3 +10,11 @@ window.dashAgGridFunctions.localDate = function (value) {
   return parsed.toLocaleDateString(document.documentElement.lang || "en",
                                    {year: "numeric", month: "short", day: "numeric"});
 };
+
+/* A number as the page's language writes it (1 449 / 42,4): the grid still sorts on the number. */
+window.dashAgGridFunctions.localNumber = function (value) {
+  if (value === null || value === undefined || value === "") { return ""; }
+  var number = Number(value);
+  if (isNaN(number)) { return String(value); }
+  return number.toLocaleString(document.documentElement.lang || "en", {maximumFractionDigits: 1});
+};

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -383,6 +383,28 @@ def reference_load(ctx: HubContextObj, source: Path | None) -> None:
     click.echo(_reference_summary(report))
     for repair in report.repairs:
         click.echo(f"  repaired: {repair}")
+
+
+@cli.group(help="Data quality: the scorecard's rules, scores and daily snapshot.")
+def quality() -> None:
+    pass
+
+
+@quality.command("snapshot", help="Score every rule and keep the day's counts (run it daily, e.g. from cron, so "
+                                  "the trend has a point each day; the page takes one when opened if none exists).")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The day (default: today).")
+@pass_ctx
+def quality_snapshot(ctx: HubContextObj, day: Any) -> None:
+    from services.quality import scorecard
+
+    with ctx.session() as s:
+        card = scorecard.take_snapshot(s, day.date() if day else None)
+    for code, score in card.rules.items():
+        rate = "–" if score.rate is None else f"{100 * score.rate:.1f}%"
+        click.echo(f"{code:36} {score.failing:>7} failing of {score.checked:>7}  {rate}")
+    overall = card.overall
+    click.echo(f"{'overall':36} {overall.failing:>7} failing of {overall.checked:>7}  "
+               f"{'–' if overall.rate is None else f'{100 * overall.rate:.1f}%'}")
 
 
 @cli.group(help="The generated demo data set (every row marked as generated).")

@@ -93,6 +93,7 @@ def grid_locale_text() -> dict[str, str]:
 
 # A grid column of ISO dates (they sort and filter as such) shown the language's way (assets/hub_grid.js).
 GRID_LOCAL_DATE = {"function": "localDate(params.value)"}
+GRID_LOCAL_NUMBER = {"function": "localNumber(params.value)"}
 
 
 def graph_locale() -> dict[str, Any]:

@@ -438,10 +438,10 @@ def geometry_type_of(frame: gpd.GeoDataFrame) -> str:
     """The layer's type: one type, or its Multi form when single and multi mix; Geometry otherwise."""
     kinds = set(frame.geometry.geom_type.dropna().unique())
     if len(kinds) == 1:
-        return kinds.pop()
+        return str(kinds.pop())
     bases = {k.removeprefix("Multi") for k in kinds}
     if len(bases) == 1:
-        return "Multi" + bases.pop()
+        return "Multi" + str(bases.pop())
     return "Geometry"
 
 

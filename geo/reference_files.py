@@ -372,7 +372,7 @@ def read_pko(path: Path, *, places: dict[str, tuple[float, float]] | None = None
     commas = 0
     seen: set[str] = set()
     for index, row in frame.iterrows():
-        line = _line(int(index))  # type: ignore[arg-type]
+        line = _line(int(index))
         acronym = _text(row["mission_acronym"])
         name = _text(row["mission_name"])
         if not acronym or not name:
@@ -438,7 +438,7 @@ def read_curated(path: Path) -> list[MissionRecord]:
     out: list[MissionRecord] = []
     seen: set[str] = set()
     for index, row in frame.iterrows():
-        line = _line(int(index))  # type: ignore[arg-type]
+        line = _line(int(index))
         acronym, name, kind = _text(row["acronym"]), _text(row["name"]), _text(row["mission_type"])
         if not acronym or not name or not kind:
             raise ReferenceFileError(path, "acronym, name and mission_type are required", line)

@@ -80,13 +80,13 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 def pixel_metres(z: int) -> float:
     """A screen pixel at this zoom in Web Mercator metres."""
-    return WORLD_METRES / 2**z / TILE_PIXELS
+    return float(WORLD_METRES / 2**z / TILE_PIXELS)
 
 
 def pixel_degrees(z: int) -> float:
     """A screen pixel at this zoom in degrees of longitude (of latitude too at the equator, less elsewhere,
     so that leaving out what is smaller than that never drops what shows as a pixel or more)."""
-    return 360.0 / 2**z / TILE_PIXELS
+    return float(360.0 / 2**z / TILE_PIXELS)
 
 
 def tile_query(layer_id: int, version: int, z: int, x: int, y: int, name: str = "features",

@@ -28,6 +28,7 @@ from models.people import (
     Unavailability,
 )
 from models.projects import Activity, Milestone, Project, Result, ResultActual, project_mission, project_site
+from models.quality import QualitySnapshot
 from models.rate_limit import RateLimitCounter
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "Milestone",
     "Mission",
     "Project",
+    "QualitySnapshot",
     "RateLimitCounter",
     "Recommendation",
     "RecommendationFollowUp",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import INET, JSONB
@@ -68,7 +69,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60), nullable=False)  # login, login_failed, create, export ...
     entity: Mapped[str | None] = mapped_column(String(60))
     entity_id: Mapped[str | None] = mapped_column(String(60))
-    detail: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None] = mapped_column(Text)
 
@@ -92,4 +93,4 @@ class DataLoad(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)  # reference, demo
-    detail: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)

@@ -8,9 +8,17 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# A database that does not answer (a host down, a firewall dropping packets) fails a request within seconds, so
+# it gets the outage page (503) instead of holding a worker for the kernel's TCP timeout of minutes.
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 10  # waiting for a free connection when all are busy
+
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+                                  "pool_timeout": POOL_TIMEOUT_S}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     options.update(kwargs)
     return create_engine(url, **options)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
@@ -28,7 +29,7 @@ class Layer(Timestamped, Base):
     licence: Mapped[str | None] = mapped_column(String(200))
     source_date: Mapped[date | None] = mapped_column(Date)
     keywords: Mapped[list[str]] = mapped_column(ARRAY(String(60)), nullable=False, default=list)
-    style: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    style: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     # Roles that may see the layer (empty: every logged-in role but briefing).
     visible_to_roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)), nullable=False, default=list)
     in_briefings: Mapped[bool] = mapped_column(nullable=False, default=False)
@@ -67,5 +68,5 @@ class LayerFeature(Base):
     layer_id: Mapped[int] = mapped_column(ForeignKey("layer.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    properties: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4326), nullable=False)

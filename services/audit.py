@@ -79,7 +79,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(filt: AuditFilter) -> Select:
+def _filtered(filt: AuditFilter) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if filt.who and filt.who.strip():
         query = query.where(AuditEvent.username.ilike(f"%{_escape_like(filt.who.strip())}%", escape="\\"))

@@ -17,7 +17,8 @@ from models.enums import DeploymentStatus, ExpertStatus
 
 def covers(period: Any, day: date) -> ColumnElement[bool]:
     """``period @> day`` for the inclusive date ranges the database keeps (GiST-indexed by the exclusions)."""
-    return period.op("@>")(literal(day))
+    condition: ColumnElement[bool] = period.op("@>")(literal(day))
+    return condition
 
 
 def deployed_on(day: date) -> ColumnElement[bool]:
@@ -45,7 +46,8 @@ def period(start: date, end: date) -> ColumnElement[Any]:
     return cast(func.daterange(literal(start, Date), literal(end, Date), literal("[]")), DATERANGE)
 
 
-def deployment_blocks(start: date, end: date, *, ignore_request_id: int | None = None) -> ColumnElement[bool]:
+def deployment_blocks(start: date | ColumnElement[date], end: date | ColumnElement[date], *,
+                      ignore_request_id: int | ColumnElement[int] | None = None) -> ColumnElement[bool]:
     """The condition on a deployment row that makes its expert busy in ``[start, end]`` (both days included).
 
     Any status but cancelled, dates overlapping. ``ignore_request_id``: deployments answering that surge
@@ -60,7 +62,7 @@ def deployment_blocks(start: date, end: date, *, ignore_request_id: int | None =
     return condition
 
 
-def absence_blocks(start: date, end: date) -> ColumnElement[bool]:
+def absence_blocks(start: date | ColumnElement[date], end: date | ColumnElement[date]) -> ColumnElement[bool]:
     """The condition on an unavailability row that makes its expert absent in ``[start, end]``."""
     return (Unavailability.start_date <= end) & (Unavailability.end_date >= start)
 

@@ -88,7 +88,8 @@ def _state(day: date) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     return mission_now, state
 
 
-def _query(principal: Principal, filters: ExpertFilter, day: date, locale: str) -> tuple[Select, tuple[str, ...]]:
+def _query(principal: Principal, filters: ExpertFilter, day: date,
+           locale: str) -> tuple[Select[*tuple[Any, ...]], tuple[str, ...]]:
     skill_name = localized_column(Skill, locale)
     skills = (
         select(func.string_agg(skill_name, literal(", ")).aggregate_order_by(skill_name))

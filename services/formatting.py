@@ -42,9 +42,15 @@ def number(value: Number | None, locale: str | None) -> str:
     return MISSING if value is None else format_decimal(value, locale=_babel(locale))
 
 
-def percent(share: Number | None, locale: str | None) -> str:
-    """A share of 1 as a whole percentage: 42% / 42 %."""
-    return MISSING if share is None else format_percent(share, locale=_babel(locale))
+def percent(share: Number | None, locale: str | None, digits: int = 0) -> str:
+    """A share of 1 as a percentage: 42% / 42 % (``digits`` decimals: 99.6% is not 100%)."""
+    if share is None:
+        return MISSING
+    babel_locale = _babel(locale)
+    pattern = None
+    if digits:  # the locale's own pattern (its spacing before %), with decimals
+        pattern = babel_locale.percent_formats[None].pattern.replace("0", "0." + "0" * digits, 1)
+    return format_percent(share, format=pattern, locale=babel_locale)
 
 
 def money(amount: Number | None, locale: str | None, currency: str = "USD") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ class MissionRow:
     experts_deployed: int
 
 
-def _query(day: date, locale: str) -> Select:
+def _query(day: date, locale: str) -> Select[*tuple[Any, ...]]:
     country_name = localized_column(Country, locale)
     # Correlated subqueries rather than joins: three one-to-many joins would multiply each other's rows.
     hosts = (
@@ -63,4 +64,4 @@ def mission_overview(
     if active_only:
         query = query.where(Mission.active.is_(True))
     query = query.order_by(Mission.active.desc(), Mission.acronym)
-    return [MissionRow(*row) for row in session.execute(query).all()]
+    return [MissionRow(*tuple(row)) for row in session.execute(query).all()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from geo.reference_files import MissionRecord, ReferenceData, iso_aliases, read_all
@@ -259,8 +260,8 @@ def _upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], key:
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
     # xmax = 0 marks a freshly inserted row; skipped rows return nothing.
-    flags = session.execute(stmt.returning(literal_column("(xmax = 0)")), list(rows)).scalars().all()
-    inserted = sum(1 for f in flags if f)
+    flags: Sequence[Any] = session.execute(stmt.returning(literal_column("(xmax = 0)")), list(rows)).scalars().all()
+    inserted = sum(1 for flag in flags if flag)
     return inserted, len(flags) - inserted
 
 
@@ -321,7 +322,7 @@ def _load_sites(session: Session, data: ReferenceData, mission_ids: dict[str, in
                 values["kind"], lon, lat, values["first_year"], values["last_year"], GEOPKO_SOURCE):
             updates.append({"b_id": old[0], "location": _point(lon, lat), **values})
     if inserts:
-        session.execute(insert(Site.__table__), inserts)
+        session.execute(insert(cast(Table, Site.__table__)), inserts)
     if updates:
         table: Table = Site.__table__  # type: ignore[assignment]
         stmt = (update(table).where(table.c.id == bindparam("b_id"))
@@ -356,7 +357,9 @@ def assign_site_countries(session: Session) -> int:
     stmt = (update(Site).where(Site.id == wanted.c.id, wanted.c.iso3.is_not(None),
                                Site.country_iso3.is_distinct_from(wanted.c.iso3))
             .values(country_iso3=wanted.c.iso3))
-    return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount or 0
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE's result has rowcount
+        stmt, execution_options={"synchronize_session": False})
+    return result.rowcount or 0
 
 
 def _link_hosts(session: Session, data: ReferenceData, mission_ids: dict[str, int]) -> int:
@@ -405,8 +408,8 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
                   func.ST_AsEWKB(table.c.boundary).is_distinct_from(func.ST_AsEWKB(stmt.excluded.boundary)))
     stmt = stmt.on_conflict_do_update(index_elements=["iso3"], set_={n: stmt.excluded[n] for n in
                                                                      [*plain, "boundary"]}, where=changed)
-    flags = session.execute(stmt.returning(literal_column("(xmax = 0)")), country_rows).scalars().all()
-    report.inserted["country"] = sum(1 for f in flags if f)
+    flags: Sequence[Any] = session.execute(stmt.returning(literal_column("(xmax = 0)")), country_rows).scalars().all()
+    report.inserted["country"] = sum(1 for flag in flags if flag)
     report.updated["country"] = len(flags) - report.inserted["country"]
 
     mission_rows = [_mission_row(m) for m in data.missions]
@@ -418,9 +421,10 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     mstmt = mstmt.on_conflict_do_update(
         index_elements=["acronym"], set_={**{n: mstmt.excluded[n] for n in [*compare, "hq"]}, "updated_at": func.now()},
         where=mchanged)
-    flags = session.execute(mstmt.returning(literal_column("(xmax = 0)")), mission_rows).scalars().all()
-    report.inserted["mission"] = sum(1 for f in flags if f)
-    report.updated["mission"] = len(flags) - report.inserted["mission"]
+    mission_flags: Sequence[Any] = session.execute(mstmt.returning(literal_column("(xmax = 0)")),
+                                                   mission_rows).scalars().all()
+    report.inserted["mission"] = sum(1 for flag in mission_flags if flag)
+    report.updated["mission"] = len(mission_flags) - report.inserted["mission"]
     acronyms = [m.acronym for m in data.missions]
     mission_ids = dict(session.execute(
         select(Mission.acronym, Mission.id).where(Mission.acronym.in_(acronyms))).all())

@@ -210,3 +210,34 @@ def logged_in(client, make_user):
         return client
 
     return as_role
+
+
+@pytest.fixture
+def unfunded_deployment(server):
+    """A committed expert with a deployment that has no funding allocation (data-quality tests); removed after."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import delete, select
+
+    from models import Capacity, Deployment, Expert, Mission
+    from models.db import session_scope
+    from models.enums import ContractType, DeploymentKind, DeploymentStatus, Gender
+
+    factory = server.extensions["hub"].session_factory
+    with session_scope(factory) as s:
+        expert = Expert(staff_number="QUALITY-T1", given_name="Quality", family_name="Test", gender=Gender.MALE,
+                        capacity_id=s.scalars(select(Capacity.id).order_by(Capacity.id)).first(),
+                        contract_type=ContractType.FIXED_TERM, nationality_iso3="ITA")
+        s.add(expert)
+        s.flush()
+        deployment = Deployment(expert_id=expert.id, role="Adviser", kind=DeploymentKind.SURGE,
+                                mission_id=s.scalars(select(Mission.id).order_by(Mission.id)).first(),
+                                start_date=date.today() + timedelta(days=400),
+                                end_date=date.today() + timedelta(days=430), status=DeploymentStatus.PLANNED)
+        s.add(deployment)
+        s.flush()
+        ids = (expert.id, deployment.id)
+    yield ids
+    with session_scope(factory) as s:
+        s.execute(delete(Deployment).where(Deployment.id == ids[1]))
+        s.execute(delete(Expert).where(Expert.id == ids[0]))

@@ -169,3 +169,27 @@ def test_readyz_reports_an_unreachable_redis(settings: Settings, db_url: str, se
         assert built.test_client().get("/healthz").status_code == 200
     finally:
         built.extensions["hub"].engine.dispose()
+
+
+def test_a_database_that_never_answers_fails_within_the_connect_timeout() -> None:
+    """A server that accepts the TCP connection and then says nothing (a hung host, a proxy with no backend):
+    the connection gives up after the connect timeout instead of holding the worker for minutes."""
+    import socket
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import CONNECT_TIMEOUT_S, make_engine
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    try:
+        engine = make_engine(f"postgresql+psycopg://hub@127.0.0.1:{silent.getsockname()[1]}/hub")
+        started = time.monotonic()
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        assert time.monotonic() - started < CONNECT_TIMEOUT_S + 4
+        engine.dispose()
+    finally:
+        silent.close()

@@ -172,7 +172,8 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 def test_a_file_is_refused_before_parsing_when_too_large_or_not_what_its_name_says() -> None:
     csv_bytes = b"Code,Name\nA,Amina\n"
     for data, name, code in [(b"x" * 2048, "big.csv", "too_large"), (csv_bytes, "roster.xlsx", "not_xlsx"),
-                             (_xlsx([["Code"], ["A"]]), "roster.csv", "not_csv"), (csv_bytes, "roster.pdf", "file_type"),
+                             (_xlsx([["Code"], ["A"]]), "roster.csv", "not_csv"),
+                             (csv_bytes, "roster.pdf", "file_type"),
                              (b"Code,Name\n", "empty.csv", "empty"), (b"PK\x03\x04garbage", "x.xlsx", "not_xlsx")]:
         with pytest.raises(ImportRefused) as caught:
             read_table(data, name, max_bytes=1024 if code == "too_large" else 1024 * 1024)

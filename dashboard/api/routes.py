@@ -18,6 +18,7 @@ def register(api: Api, settings: Settings) -> None:
         experts_api,
         key_figures_api,
         missions_api,
+        quality_api,
         sites_api,
         surge_api,
     )
@@ -31,3 +32,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(deployments_api.blp, url_prefix=f"{API_V1}/deployments")
     api.register_blueprint(surge_api.blp, url_prefix=f"{API_V1}/surge-requests")
     api.register_blueprint(briefing_api.blp, url_prefix=f"{API_V1}/briefing")
+    api.register_blueprint(quality_api.blp, url_prefix=f"{API_V1}/quality")

@@ -14,6 +14,7 @@ PAGE_MODULES = (
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
     "dashboard.pages.layers",
+    "dashboard.pages.quality",
     "dashboard.pages.admin_users",
     "dashboard.pages.admin_tokens",
     "dashboard.pages.admin_audit",

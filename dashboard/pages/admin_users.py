@@ -132,18 +132,21 @@ def _secret_alert(username: str, password: str) -> dbc.Alert:
 
 
 @secured_callback(
-    Output(Ids.GRID, "rowData"), Output(Ids.MESSAGE, "children"), Output(Ids.SECRET, "children"),
-    *[Output(id_, "invalid") for id_, _help in FIELDS.values()],
-    *[Output(help_id, "children") for _id, help_id in FIELDS.values()],
-    Input(Ids.CREATE, "n_clicks"), Input(Ids.CHANGE_ROLE, "n_clicks"), Input(Ids.DEACTIVATE, "n_clicks"),
-    Input(Ids.REACTIVATE, "n_clicks"), Input(Ids.RESET, "n_clicks"),
-    State(Ids.USERNAME, "value"), State(Ids.NAME, "value"), State(Ids.EMAIL, "value"), State(Ids.ROLE, "value"),
-    State(Ids.GRID, "selectedRows"), State(Ids.NEW_ROLE, "value"),
+    output=dict(
+        rows=Output(Ids.GRID, "rowData"), message=Output(Ids.MESSAGE, "children"),
+        secret=Output(Ids.SECRET, "children"),
+        invalid={field: Output(id_, "invalid") for field, (id_, _help) in FIELDS.items()},
+        helps={field: Output(help_id, "children") for field, (_id, help_id) in FIELDS.items()},
+    ),
+    inputs=dict(_clicks=[Input(button, "n_clicks")
+                         for button in (Ids.CREATE, Ids.CHANGE_ROLE, Ids.DEACTIVATE, Ids.REACTIVATE, Ids.RESET)]),
+    state=dict(username=State(Ids.USERNAME, "value"), name=State(Ids.NAME, "value"), email=State(Ids.EMAIL, "value"),
+               role=State(Ids.ROLE, "value"), selected=State(Ids.GRID, "selectedRows"),
+               new_role=State(Ids.NEW_ROLE, "value")),
     roles=ADMIN_PERMISSION,
 )
-def act(_create: int | None, _role: int | None, _deactivate: int | None, _reactivate: int | None,
-        _reset: int | None, username: str | None, name: str | None, email: str | None, role: str | None,
-        selected: list[dict] | None, new_role: str | None) -> tuple:
+def act(_clicks: list[int | None], username: str | None, name: str | None, email: str | None, role: str | None,
+        selected: list[dict] | None, new_role: str | None) -> dict[str, Any]:
     action = ctx.triggered_id
     principal = current_principal()
     target = (selected or [{}])[0].get("username")
@@ -179,9 +182,10 @@ def act(_create: int | None, _role: int | None, _deactivate: int | None, _reacti
         rows = [_record(r) for r in admin.list_users(s, principal)]
     if isinstance(message, str):
         message = dbc.Alert(message, color="success", dismissable=True)
-    invalid = [field in problems for field in FIELDS]
-    helps = [str(PROBLEMS.get((field, problems[field]), "")) if field in problems else "" for field in FIELDS]
-    return rows, message, secret, *invalid, *helps
+    return {"rows": rows, "message": message, "secret": secret,
+            "invalid": {field: field in problems for field in FIELDS},
+            "helps": {field: str(PROBLEMS.get((field, problems[field]), "")) if field in problems else ""
+                      for field in FIELDS}}
 
 
 def title(**_kwargs: object) -> str:

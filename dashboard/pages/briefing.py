@@ -194,29 +194,31 @@ def _links(query: dict[str, str], lang: str) -> tuple[str, str, list[Any]]:
     return f"/briefing/pack.pptx?{with_lang}", f"/briefing/pack.pdf?{with_lang}", links
 
 
-OUTPUTS = [
-    Output(Ids.POINTS, "data"), Output(Ids.FIGURES, "children"), Output(Ids.CH_MISSIONS, "figure"),
-    Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.CH_FUNDING, "figure"),
-    Output(Ids.SERVICE, "children"), Output(Ids.MISSION_TABLE, "children"), Output(Ids.PACK_PPTX, "href"),
-    Output(Ids.PACK_PDF, "href"), Output(Ids.TABLE_LINKS, "children"), Output(Ids.FILTER, "data"),
-    Output(Ids.ERROR, "children"), Output(Ids.ERROR, "is_open"),
-]
+OUTPUTS = dict(
+    points=Output(Ids.POINTS, "data"), figures=Output(Ids.FIGURES, "children"),
+    missions_chart=Output(Ids.CH_MISSIONS, "figure"), gender_chart=Output(Ids.CH_GENDER, "figure"),
+    gender_text=Output(Ids.GENDER_TEXT, "children"), funding_chart=Output(Ids.CH_FUNDING, "figure"),
+    service=Output(Ids.SERVICE, "children"), mission_table=Output(Ids.MISSION_TABLE, "children"),
+    pptx=Output(Ids.PACK_PPTX, "href"), pdf=Output(Ids.PACK_PDF, "href"), links=Output(Ids.TABLE_LINKS, "children"),
+    filter=Output(Ids.FILTER, "data"), error=Output(Ids.ERROR, "children"), error_open=Output(Ids.ERROR, "is_open"),
+)
 
 
 @secured_callback(
-    OUTPUTS,
-    [Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"), *[Input(c, "value") for c in CONTROLS],
-     Input(Ids.LANG, "value")],
+    output=OUTPUTS,
+    inputs=dict(start=Input(Ids.PERIOD, "start_date"), end=Input(Ids.PERIOD, "end_date"),
+                controls={name: Input(control, "value") for control, name in CONTROLS.items()},
+                lang=Input(Ids.LANG, "value")),
     roles=Permission.VIEW_AGGREGATES,
 )
-def apply(start: str | None, end: str | None, capacity: list[str] | None, mission: list[str] | None,
-          region: list[str] | None, lang: str | None) -> list[Any]:
+def apply(start: str | None, end: str | None, controls: dict[str, list[str] | None],
+          lang: str | None) -> dict[str, Any]:
     """The briefing filter → the suppressed view → map, figures, charts, tables and download links."""
     principal = current_principal()
     if principal is None:
         raise PreventUpdate
-    query = {"start": start or "", "end": end or "", "capacity": ",".join(capacity or []),
-             "mission": ",".join(mission or []), "region": ",".join(region or [])}
+    query = {"start": start or "", "end": end or "",
+             **{name: ",".join(values or []) for name, values in controls.items()}}
     settings = hub().settings
     try:
         filt = briefing_filter({k: v for k, v in query.items() if v})
@@ -224,15 +226,17 @@ def apply(start: str | None, end: str | None, capacity: list[str] | None, missio
             view = briefing_view(s, principal, filt, threshold=settings.suppression_threshold,
                                  usd_rates=settings.usd_rates, locale=str(get_locale()))
     except HubError as exc:
-        return [no_update] * (len(OUTPUTS) - 2) + [str(exc), True]
+        return {**dict.fromkeys(OUTPUTS, no_update), "error": str(exc), "error_open": True}
     q = filt.to_query()
     pptx, pdf, links = _links(q, lang if lang in ("en", "fr") else "en")
-    return [
-        view.map, _figures(view), briefing_charts.missions_figure(view.by_mission),
-        briefing_charts.gender_figure(view.gender.by_marker), _gender_text(view),
-        map_charts.funding_figure(view.funding), _service(view), _table(pack.mission_table(view, _)),
-        pptx, pdf, links, q, None, False,
-    ]
+    return {
+        "points": view.map, "figures": _figures(view),
+        "missions_chart": briefing_charts.missions_figure(view.by_mission),
+        "gender_chart": briefing_charts.gender_figure(view.gender.by_marker), "gender_text": _gender_text(view),
+        "funding_chart": map_charts.funding_figure(view.funding), "service": _service(view),
+        "mission_table": _table(pack.mission_table(view, _)), "pptx": pptx, "pdf": pdf, "links": links,
+        "filter": q, "error": None, "error_open": False,
+    }
 
 
 secured_clientside_callback(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, TypedDict
 
 import dash
 import dash_ag_grid as dag
@@ -299,19 +299,47 @@ def list_layers(refresh: dict[str, Any] | None) -> tuple[list[dict[str, str]], l
     return options, [{"label": r["title"], "value": r["slug"]} for r in rows], select
 
 
+# The style and metadata controls, by the service's names for what they hold.
+STYLE_CONTROLS = {"color": Ids.COLOR, "fillColor": Ids.FILL, "weight": Ids.WEIGHT, "radius": Ids.RADIUS,
+                  "symbol": Ids.SYMBOL, "mode": Ids.STYLE_MODE, "field": Ids.FIELD, "label": Ids.LABEL}
+STYLE_DEFAULTS = {"symbol": "circle", "mode": "single"}
+META_CONTROLS = {"title": Ids.META_TITLE, "abstract": Ids.ABSTRACT, "source": Ids.SOURCE, "licence": Ids.LICENCE,
+                 "source_date": Ids.DATE, "keywords": Ids.KEYWORDS}
+
+
+class LayerView(TypedDict):
+    """What the page shows of the chosen layer: show_layer's outputs, by name."""
+
+    preview: Any  # GeoJSON, at most PREVIEW_LIMIT features
+    hideout: dict[str, Any]
+    viewport: Any
+    rows: list[dict[str, Any]]
+    columns: list[dict[str, Any]]
+    status: str
+    versions: list[dict[str, Any]]
+    field_options: list[dict[str, str]]
+    label_options: list[dict[str, str]]
+    style: dict[str, Any]  # by STYLE_CONTROLS
+    roles: list[str]
+    briefings: bool
+    meta: dict[str, Any]  # by META_CONTROLS
+
+
 @secured_callback(
-    Output(Ids.PREVIEW, "data"), Output(Ids.PREVIEW, "hideout"), Output(Ids.MAP, "viewport"),
-    Output(Ids.GRID, "rowData"), Output(Ids.GRID, "columnDefs"), Output(Ids.STATUS, "children"),
-    Output(Ids.VERSIONS, "rowData"), Output(Ids.FIELD, "options"), Output(Ids.LABEL, "options"),
-    Output(Ids.COLOR, "value"), Output(Ids.FILL, "value"), Output(Ids.WEIGHT, "value"), Output(Ids.RADIUS, "value"),
-    Output(Ids.SYMBOL, "value"), Output(Ids.STYLE_MODE, "value"), Output(Ids.FIELD, "value"),
-    Output(Ids.LABEL, "value"), Output(Ids.ROLES, "value"), Output(Ids.BRIEFINGS, "value"),
-    Output(Ids.META_TITLE, "value"), Output(Ids.ABSTRACT, "value"), Output(Ids.SOURCE, "value"),
-    Output(Ids.LICENCE, "value"), Output(Ids.DATE, "value"), Output(Ids.KEYWORDS, "value"),
-    Input(Ids.SELECT, "value"), Input(Ids.REFRESH, "data"),
+    output=dict(
+        preview=Output(Ids.PREVIEW, "data"), hideout=Output(Ids.PREVIEW, "hideout"),
+        viewport=Output(Ids.MAP, "viewport"), rows=Output(Ids.GRID, "rowData"),
+        columns=Output(Ids.GRID, "columnDefs"), status=Output(Ids.STATUS, "children"),
+        versions=Output(Ids.VERSIONS, "rowData"), field_options=Output(Ids.FIELD, "options"),
+        label_options=Output(Ids.LABEL, "options"),
+        style={name: Output(control, "value") for name, control in STYLE_CONTROLS.items()},
+        roles=Output(Ids.ROLES, "value"), briefings=Output(Ids.BRIEFINGS, "value"),
+        meta={name: Output(control, "value") for name, control in META_CONTROLS.items()},
+    ),
+    inputs=dict(slug=Input(Ids.SELECT, "value"), _refresh=Input(Ids.REFRESH, "data")),
     roles=PERMISSION, prevent_initial_call=True,
 )
-def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
+def show_layer(slug: str | None, _refresh: dict[str, Any]) -> LayerView:
     if not slug:
         raise PreventUpdate
     principal = current_principal()
@@ -321,7 +349,6 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         table = layer_service.layer_attributes(s, principal, slug)
         history = layer_service.versions(s, principal, slug)
     box = meta["bbox"]
-    view = preview_viewport(box) if box else dash.no_update
     # Grid cells render values as text (no HTML renderer), so markup in attributes is shown, never run;
     # column names from the file stay plain field names (no dot paths, no functions built from them).
     columns = [{"field": "_fid", "headerName": "id", "width": 90}] + [
@@ -330,32 +357,39 @@ def show_layer(slug: str | None, _refresh: dict[str, Any]) -> tuple[Any, ...]:
         row["when"] = timestamp(row.pop("created_at"), current_locale())
     style = meta["style"]
     fields = [{"label": c, "value": c} for c in table["columns"]]
-    return (data, {"style": style}, view, table["rows"], columns, _status(meta["status"]), history, fields, fields,
-            style.get("color"), style.get("fillColor"), style.get("weight"), style.get("radius"),
-            style.get("symbol", "circle"), style.get("mode", "single"), style.get("field"), style.get("label"),
-            meta["visible_to_roles"], meta["in_briefings"], meta["title"], meta["abstract"], meta["source"],
-            meta["licence"], meta["source_date"], ", ".join(meta["keywords"]))
+    return LayerView(
+        preview=data, hideout={"style": style}, viewport=preview_viewport(box) if box else dash.no_update,
+        rows=table["rows"], columns=columns, status=_status(meta["status"]), versions=history,
+        field_options=fields, label_options=fields,
+        style={name: style.get(name, STYLE_DEFAULTS.get(name)) for name in STYLE_CONTROLS},
+        roles=meta["visible_to_roles"], briefings=meta["in_briefings"],
+        meta={**{name: meta[name] for name in META_CONTROLS}, "keywords": ", ".join(meta["keywords"])},
+    )
+
+
+# The action buttons, each with the message it leaves when done.
+ACTIONS = {"publish": Ids.PUBLISH, "archive": Ids.ARCHIVE, "save_style": Ids.SAVE_STYLE, "save_vis": Ids.SAVE_VIS,
+           "save_meta": Ids.SAVE_META, "restore": Ids.RESTORE}
 
 
 @secured_callback(
-    Output(Ids.MESSAGE, "children", allow_duplicate=True), Output(Ids.REFRESH, "data", allow_duplicate=True),
-    Input(Ids.PUBLISH, "n_clicks"), Input(Ids.ARCHIVE, "n_clicks"), Input(Ids.SAVE_STYLE, "n_clicks"),
-    Input(Ids.SAVE_VIS, "n_clicks"), Input(Ids.SAVE_META, "n_clicks"), Input(Ids.RESTORE, "n_clicks"),
-    State(Ids.SELECT, "value"), State(Ids.REFRESH, "data"),
-    State(Ids.COLOR, "value"), State(Ids.FILL, "value"), State(Ids.WEIGHT, "value"), State(Ids.RADIUS, "value"),
-    State(Ids.SYMBOL, "value"), State(Ids.STYLE_MODE, "value"), State(Ids.FIELD, "value"), State(Ids.LABEL, "value"),
-    State(Ids.ROLES, "value"), State(Ids.BRIEFINGS, "value"),
-    State(Ids.META_TITLE, "value"), State(Ids.ABSTRACT, "value"), State(Ids.SOURCE, "value"),
-    State(Ids.LICENCE, "value"), State(Ids.DATE, "value"), State(Ids.KEYWORDS, "value"),
-    State(Ids.RESTORE_VERSION, "value"),
+    output=dict(message=Output(Ids.MESSAGE, "children", allow_duplicate=True),
+                refresh=Output(Ids.REFRESH, "data", allow_duplicate=True)),
+    inputs=dict(_clicks={name: Input(button, "n_clicks") for name, button in ACTIONS.items()}),
+    state=dict(
+        slug=State(Ids.SELECT, "value"), refresh=State(Ids.REFRESH, "data"),
+        style={name: State(control, "value") for name, control in STYLE_CONTROLS.items()},
+        roles=State(Ids.ROLES, "value"), briefings=State(Ids.BRIEFINGS, "value"),
+        meta={name: State(control, "value") for name, control in META_CONTROLS.items()},
+        restore_version=State(Ids.RESTORE_VERSION, "value"),
+    ),
     roles=PERMISSION, prevent_initial_call=True,
 )
-def act(*args: Any) -> tuple[Any, Any]:
-    slug, refresh = args[6], args[7]
-    (color, fill, weight, radius, symbol, mode, field, label, roles, briefings, title, abstract, source, licence,
-     source_date, keywords, restore_version) = args[8:]
+def act(_clicks: dict[str, int | None], slug: str | None, refresh: dict[str, Any] | None, style: dict[str, Any],
+        roles: list[str] | None, briefings: bool | None, meta: dict[str, Any], restore_version: Any,
+        ) -> dict[str, Any]:
     if not slug:
-        return _alert(_("Choose a layer first."), False), dash.no_update
+        return {"message": _alert(_("Choose a layer first."), False), "refresh": dash.no_update}
     principal, origin = current_principal(), request_origin()
     done = {
         Ids.PUBLISH: _("Published: the layer is on the operations map and in the OGC API."),
@@ -371,14 +405,11 @@ def act(*args: Any) -> tuple[Any, Any]:
             elif trigger == Ids.ARCHIVE:
                 layer_service.set_status(s, principal, slug, LayerStatus.ARCHIVED, origin)
             elif trigger == Ids.SAVE_STYLE:
-                layer_service.set_style(s, principal, slug, {
-                    "color": color, "fillColor": fill, "weight": weight, "radius": radius, "symbol": symbol,
-                    "mode": mode, "field": field, "label": label}, origin)
+                layer_service.set_style(s, principal, slug, style, origin)
             elif trigger == Ids.SAVE_VIS:
                 layer_service.set_visibility(s, principal, slug, roles or [], bool(briefings), origin)
             elif trigger == Ids.SAVE_META:
-                layer_service.set_metadata(s, principal, slug, title=title or "", abstract=abstract, source=source,
-                                           licence=licence, source_date=source_date, keywords=keywords,
+                layer_service.set_metadata(s, principal, slug, **{**meta, "title": meta["title"] or ""},
                                            origin=origin)
             elif trigger == Ids.RESTORE:
                 if not restore_version:
@@ -387,8 +418,8 @@ def act(*args: Any) -> tuple[Any, Any]:
             else:
                 raise PreventUpdate
     except HubError as error:
-        return _alert(str(error), False), dash.no_update
-    return _alert(str(done[trigger]), True), _bump(refresh)
+        return {"message": _alert(str(error), False), "refresh": dash.no_update}
+    return {"message": _alert(str(done[trigger]), True), "refresh": _bump(refresh)}
 
 
 @secured_callback(

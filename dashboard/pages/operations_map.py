@@ -1,6 +1,7 @@
 """The operations map: where the capacities are, on any day, with charts cross-filtered both ways.
 
-Flow: the controls (and clicks on the map and the charts, through ``edit_filters``) hold the filter;
+Flow: the controls (and clicks on the map and the charts, through ``edit_filters``, which turns each into an event
+for ``dashboard/map_filter_state.next_filter``, a pure function) hold the filter;
 ``apply`` turns them into a MapFilter, asks the services for everything in one session, and returns the
 map layers, charts and figures in one response. The filter is mirrored into the address bar (client-side,
 without reloading), and ``layout(**query)`` rebuilds the same view from a shared link.
@@ -26,6 +27,26 @@ from dashboard.components import map_charts
 from dashboard.components.key_figures import figure_card
 from dashboard.context import current_principal, db_session, hub
 from dashboard.i18n import _, _l, current_locale, ngettext
+from dashboard.map_filter_state import (
+    AVAILABILITY_CHART,
+    MULTI_FIELDS,
+    STEP_DAYS,
+    ChartClick,
+    ChipRemoved,
+    Drawn,
+    Event,
+    MapClick,
+    PeriodChanged,
+    Reset,
+    Step,
+    Tick,
+    clicked_value,
+    from_controls,
+    from_filter,
+    next_filter,
+    parse_period,
+    to_filter,
+)
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
 from dashboard.security.pages import page_layout
 from models.enums import DeploymentKind, FundType, Gender, GenderMarker
@@ -35,7 +56,7 @@ from services.analytics.filters import MapFilter
 from services.analytics.options import filter_options
 from services.analytics.view import MapView, day_view, map_view, places_for
 from services.catalog import BBox
-from services.errors import HubError
+from services.errors import HubError, ValidationError
 from services.formatting import decimal, money, percent
 from services.palette import CAPACITY_COLOURS, MARKER_COLOURS, capacity_palette
 
@@ -92,13 +113,11 @@ CHIP = "map-chip"  # pattern-matching id type of the removable filter chips
 DOWNLOAD = "map-download"  # pattern-matching id type of the charts' download links
 GIS_LAYER = "map-gis-layer"  # pattern-matching id type of the GIS team's published layers
 LAYER_JS = "dashExtensions.hubLayers."
-STEP_DAYS = 7
 # Controls whose values are lists of filter values, with the MapFilter field each fills.
 MULTI_CONTROLS = {
     Ids.CAPACITY: "capacity", Ids.MISSION: "mission", Ids.REGION: "region", Ids.COUNTRY: "country",
     Ids.SKILL: "skill", Ids.GENDER: "gender", Ids.KIND: "kind", Ids.SOURCE: "source", Ids.MARKER: "marker",
 }
-FIELD_CONTROL = {field: control for control, field in MULTI_CONTROLS.items()}
 DEFAULT_CENTER = [8, 18]
 DEFAULT_ZOOM = 3
 SLIDER_MARKS = 6  # at most; a phone shows every other one (assets/hub.css)
@@ -167,8 +186,8 @@ def slider_marks(start: date, end: date, locale: str, most: int = SLIDER_MARKS) 
 
 def _controls(filt: MapFilter, opts: Any) -> html.Div:
     labels = _labels()
-    days = (filt.end - filt.start).days
-    as_of = (filt.day - filt.start).days
+    state = from_filter(filt)
+    chosen = {name: list(state.chosen(name)) for name in MULTI_FIELDS}
     active = len(_chips(filt, filt.bbox is not None))
     return html.Div([
         dbc.Row([
@@ -191,7 +210,7 @@ def _controls(filt: MapFilter, opts: Any) -> html.Div:
                     dbc.Button("▶", id=Ids.FORWARD, color="secondary", outline=True, size="sm",
                                title=_("One week forward")),
                 ], size="sm", className="w-auto d-inline-flex"),
-                dcc.Slider(id=Ids.AS_OF, min=0, max=days, step=1, value=as_of, allow_direct_input=False,
+                dcc.Slider(id=Ids.AS_OF, min=0, max=state.days, step=1, value=state.as_of, allow_direct_input=False,
                            marks=slider_marks(filt.start, filt.end, str(get_locale())), updatemode="mouseup",
                            className="mt-1 hub-map-slider"),
                 dcc.Interval(id=Ids.TICK, interval=1500, disabled=True),
@@ -205,24 +224,24 @@ def _controls(filt: MapFilter, opts: Any) -> html.Div:
                    n_clicks=0),
         dbc.Collapse(dbc.Row([
             dbc.Col(_dropdown(Ids.CAPACITY, [{"label": f"{c} · {n}", "value": c} for c, n in opts.capacities],
-                              list(filt.capacity), _("Capacity")), md=2),
+                              chosen["capacity"], _("Capacity")), md=2),
             dbc.Col(_dropdown(Ids.MISSION, [{"label": f"{a} · {n}", "value": a} for a, n in opts.missions],
-                              list(filt.mission), _("Mission")), md=2),
+                              chosen["mission"], _("Mission")), md=2),
             dbc.Col(_dropdown(Ids.REGION, [{"label": r, "value": r} for r in opts.regions],
-                              list(filt.region), _("Region")), md=2),
+                              chosen["region"], _("Region")), md=2),
             dbc.Col(_dropdown(Ids.COUNTRY, [{"label": n, "value": i} for i, n in opts.countries],
-                              list(filt.country), _("Country")), md=2),
+                              chosen["country"], _("Country")), md=2),
             dbc.Col(_dropdown(Ids.SKILL, [{"label": f"{n} ({a})", "value": c} for c, n, a in opts.skills],
-                              list(filt.skill), _("Skill")), md=2),
+                              chosen["skill"], _("Skill")), md=2),
             dbc.Col(_dropdown(Ids.GENDER, [{"label": str(v), "value": str(k)} for k, v in labels["gender"].items()],
-                              [str(g) for g in filt.gender], _("Gender")), md=2),
+                              chosen["gender"], _("Gender")), md=2),
             dbc.Col(_dropdown(Ids.KIND, [{"label": str(v), "value": str(k)} for k, v in labels["kind"].items()],
-                              [str(k) for k in filt.kind], _("Deployment kind")), md=2),
+                              chosen["kind"], _("Deployment kind")), md=2),
             dbc.Col(_dropdown(Ids.SOURCE, [{"label": str(v), "value": str(k)} for k, v in labels["source"].items()],
-                              [str(s) for s in filt.source], _("Funding source")), md=2),
+                              chosen["source"], _("Funding source")), md=2),
             dbc.Col(_dropdown(Ids.MARKER, [{"label": str(v), "value": str(k)} for k, v in labels["marker"].items()],
-                              [str(m) for m in filt.marker], _("Gender marker")), md=2),
-            dbc.Col(dbc.Switch(id=Ids.TIE_VIEW, label=_("Charts follow the map view"), value=filt.bbox is not None),
+                              chosen["marker"], _("Gender marker")), md=2),
+            dbc.Col(dbc.Switch(id=Ids.TIE_VIEW, label=_("Charts follow the map view"), value=state.tied),
                     md=3, className="pt-1"),
             dbc.Col(dbc.Button(_("Reset filters"), id=Ids.RESET, color="link", size="sm"), md=2),
         ], className="g-2 mt-1"), id=Ids.FILTERS_PANEL, is_open=False, className="hub-map-filters"),
@@ -400,16 +419,6 @@ def layout(**query: Any) -> html.Div:
 
 
 # --- the filter from the controls -------------------------------------------------------------------------
-def _filter_from(period: tuple[str | None, str | None], as_of: int | None, multi: dict[str, list[str] | None],
-                 area: dict[str, Any] | None, bbox: BBox | None) -> MapFilter:
-    query: dict[str, Any] = {field: values or None for field, values in multi.items()}
-    query["start"], query["end"] = period
-    if as_of is not None and period[0]:
-        query["as_of"] = (date.fromisoformat(period[0]) + timedelta(days=int(as_of))).isoformat()
-    filt = MapFilter.from_query({k: v for k, v in query.items() if v})
-    return filt.with_changes(area=area, bbox=bbox)
-
-
 def _bbox_of(bounds: Any) -> BBox | None:
     """Leaflet's [[south, west], [north, east]] as a BBox, clamped to the world (the map can wrap)."""
     if not bounds:
@@ -420,13 +429,6 @@ def _bbox_of(bounds: Any) -> BBox | None:
     if west >= east or south >= north:
         return None
     return BBox(west, south, east, north)
-
-
-def _drawn_area(geojson: Any) -> dict[str, Any] | None:
-    """The drawn shapes (polygons, rectangles) as one MultiPolygon; None when nothing is drawn."""
-    polygons = [f["geometry"]["coordinates"] for f in (geojson or {}).get("features", [])
-                if f.get("geometry", {}).get("type") == "Polygon"]
-    return {"type": "MultiPolygon", "coordinates": polygons} if polygons else None
 
 
 def _chips(filt: MapFilter, tied: bool) -> list[Any]:
@@ -450,96 +452,67 @@ def _chips(filt: MapFilter, tied: bool) -> list[Any]:
 
 
 # --- callbacks ----------------------------------------------------------------------------------------------
-CONTROL_OUTPUTS = [Output(c, "value") for c in MULTI_CONTROLS]
+# What a click on each chart and map layer is, as an event of the filter state (dashboard/map_filter_state.py).
+CHARTS = {Ids.CH_MISSIONS: "missions", Ids.CH_GENDER: "gender", Ids.CH_FUNDING: "funding",
+          Ids.CH_AVAILABILITY: AVAILABILITY_CHART}
+MAP_LAYERS = {Ids.MISSIONS: "missions", Ids.PLACES: "places", Ids.AREAS: "areas"}
+CLEAR_DRAWING = {"mode": "remove", "action": "clear all", "n_clicks": 1}
 
 
-def _toggle(values: list[str] | None, value: str) -> list[str]:
-    values = list(values or [])
-    return [v for v in values if v != value] if value in values else [*values, value]
-
-
-def _clicked(click: Any) -> str | None:
-    try:
-        return str(click["points"][0]["customdata"])
-    except (KeyError, IndexError, TypeError):
-        return None
+def _event(trigger: Any, charts: dict[str, Any], map_clicks: dict[str, Any], drawn: Any, period: tuple[date, date],
+           ) -> Event | None:
+    """The event behind the trigger of edit_filters; None when it changes nothing (a click beside the bars)."""
+    if isinstance(trigger, dict):
+        return ChipRemoved(trigger["field"], trigger["value"]) if trigger.get("type") == CHIP else None
+    if trigger in CHARTS:
+        value = clicked_value(charts[CHARTS[trigger]])
+        return ChartClick(CHARTS[trigger], value) if value else None
+    if trigger in MAP_LAYERS:
+        click = map_clicks[MAP_LAYERS[trigger]]
+        return MapClick(MAP_LAYERS[trigger], click.get("properties") or {}) if click else None
+    return {Ids.RESET: Reset(date.today()), Ids.DRAW: Drawn(drawn), Ids.PERIOD: PeriodChanged(*period),
+            Ids.BACK: Step(-STEP_DAYS), Ids.FORWARD: Step(STEP_DAYS), Ids.TICK: Tick()}.get(trigger)
 
 
 @secured_callback(
-    [*CONTROL_OUTPUTS, Output(Ids.AS_OF, "value"), Output(Ids.AS_OF, "max"), Output(Ids.AS_OF, "marks"),
-     Output(Ids.PERIOD, "start_date"), Output(Ids.PERIOD, "end_date"), Output(Ids.AREA, "data"),
-     Output(Ids.DRAW, "editToolbar"), Output(Ids.TIE_VIEW, "value")],
-    [Input(Ids.CH_MISSIONS, "clickData"), Input(Ids.CH_GENDER, "clickData"), Input(Ids.CH_FUNDING, "clickData"),
-     Input(Ids.CH_AVAILABILITY, "clickData"), Input(Ids.MISSIONS, "clickData"), Input(Ids.AREAS, "clickData"),
-     Input(Ids.PLACES, "clickData"),
-     Input({"type": CHIP, "field": ALL, "value": ALL}, "n_clicks"), Input(Ids.RESET, "n_clicks"),
-     Input(Ids.DRAW, "geojson"), Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"),
-     Input(Ids.BACK, "n_clicks"), Input(Ids.FORWARD, "n_clicks"), Input(Ids.TICK, "n_intervals")],
-    [State(c, "value") for c in MULTI_CONTROLS] + [State(Ids.AS_OF, "value"), State(Ids.AREA, "data"),
-                                                    State(Ids.TIE_VIEW, "value")],
+    output=dict(
+        controls={name: Output(control, "value") for control, name in MULTI_CONTROLS.items()},
+        as_of=Output(Ids.AS_OF, "value"), days=Output(Ids.AS_OF, "max"), marks=Output(Ids.AS_OF, "marks"),
+        start=Output(Ids.PERIOD, "start_date"), end=Output(Ids.PERIOD, "end_date"), area=Output(Ids.AREA, "data"),
+        toolbar=Output(Ids.DRAW, "editToolbar"), tied=Output(Ids.TIE_VIEW, "value"),
+    ),
+    inputs=dict(
+        charts={name: Input(chart, "clickData") for chart, name in CHARTS.items()},
+        map_clicks={name: Input(layer, "clickData") for layer, name in MAP_LAYERS.items()},
+        chip=Input({"type": CHIP, "field": ALL, "value": ALL}, "n_clicks"), reset=Input(Ids.RESET, "n_clicks"),
+        drawn=Input(Ids.DRAW, "geojson"), start=Input(Ids.PERIOD, "start_date"), end=Input(Ids.PERIOD, "end_date"),
+        back=Input(Ids.BACK, "n_clicks"), forward=Input(Ids.FORWARD, "n_clicks"), tick=Input(Ids.TICK, "n_intervals"),
+    ),
+    state=dict(
+        controls={name: State(control, "value") for control, name in MULTI_CONTROLS.items()},
+        as_of=State(Ids.AS_OF, "value"), area=State(Ids.AREA, "data"), tied=State(Ids.TIE_VIEW, "value"),
+    ),
     roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
 )
-def edit_filters(mission_click: Any, gender_click: Any, funding_click: Any, availability_click: Any,
-                 mission_map_click: Any, area_map_click: Any, place_click: Any, _chips_clicked: Any, _reset: Any,
-                 drawn: Any,
-                 start: str | None, end: str | None, _back: Any, _forward: Any, _tick: Any, *state: Any) -> list[Any]:
+def edit_filters(charts: dict[str, Any], map_clicks: dict[str, Any], drawn: Any, start: str | None, end: str | None,
+                 controls: dict[str, list[str] | None], as_of: int | None, area: dict[str, Any] | None,
+                 tied: bool | None, **_clicks: Any) -> dict[str, Any]:
     """Turns a click on a chart, the map, a chip or a time control into new control values."""
-    values = dict(zip(MULTI_CONTROLS, state[:len(MULTI_CONTROLS)], strict=True))
-    as_of, area, tied = state[len(MULTI_CONTROLS):]
     trigger = ctx.triggered_id
-    toolbar: Any = no_update
+    if isinstance(trigger, dict) and (not ctx.triggered or not ctx.triggered[0]["value"]):
+        raise PreventUpdate  # a chip was drawn, not clicked
     try:
-        first = date.fromisoformat(start) if start else MapFilter.default().start
-        last = date.fromisoformat(end) if end else MapFilter.default().end
-    except ValueError:
+        period = parse_period(start, end)
+    except ValidationError:
         raise PreventUpdate from None
-    days = max((last - first).days, 0)
-    as_of = min(int(as_of if as_of is not None else days), days)
-
-    if trigger == Ids.CH_MISSIONS and _clicked(mission_click):
-        values[Ids.MISSION] = _toggle(values[Ids.MISSION], _clicked(mission_click))  # type: ignore[arg-type]
-    elif trigger == Ids.CH_GENDER and _clicked(gender_click):
-        values[Ids.MARKER] = _toggle(values[Ids.MARKER], _clicked(gender_click))  # type: ignore[arg-type]
-    elif trigger == Ids.CH_FUNDING and _clicked(funding_click):
-        values[Ids.SOURCE] = _toggle(values[Ids.SOURCE], _clicked(funding_click))  # type: ignore[arg-type]
-    elif trigger == Ids.CH_AVAILABILITY and _clicked(availability_click):
-        clicked_day = date.fromisoformat(_clicked(availability_click))  # type: ignore[arg-type]
-        as_of = min(max((clicked_day - first).days, 0), days)
-    elif trigger == Ids.MISSIONS and mission_map_click:
-        values[Ids.MISSION] = _toggle(values[Ids.MISSION], str(mission_map_click["properties"]["acronym"]))
-    elif trigger == Ids.PLACES and place_click and (place_click.get("properties") or {}).get("hq"):
-        # Experts at a mission's HQ are drawn over it: a click on them means that mission too.
-        values[Ids.MISSION] = _toggle(values[Ids.MISSION], str(place_click["properties"]["hq"]))
-    elif trigger == Ids.AREAS and area_map_click:
-        values[Ids.COUNTRY] = _toggle(values[Ids.COUNTRY], str(area_map_click["properties"]["iso3"]))
-    elif isinstance(trigger, dict) and trigger.get("type") == CHIP:
-        if not ctx.triggered or not ctx.triggered[0]["value"]:
-            raise PreventUpdate  # a chip was drawn, not clicked
-        field = trigger["field"]
-        if field == "area":
-            area = None
-            toolbar = {"mode": "remove", "action": "clear all", "n_clicks": 1}
-        elif field == "bbox":
-            tied = False
-        else:
-            control = FIELD_CONTROL[field]
-            values[control] = [v for v in (values[control] or []) if v != trigger["value"]]
-    elif trigger == Ids.RESET:
-        default = MapFilter.default()
-        values = {c: [] for c in MULTI_CONTROLS}
-        first, last = default.start, default.end
-        days, as_of, area, tied = (last - first).days, (last - first).days, None, False
-        toolbar = {"mode": "remove", "action": "clear all", "n_clicks": 1}
-    elif trigger == Ids.DRAW:
-        area = _drawn_area(drawn)
-    elif trigger == Ids.BACK:
-        as_of = max(as_of - STEP_DAYS, 0)
-    elif trigger in (Ids.FORWARD, Ids.TICK):
-        as_of = min(as_of + STEP_DAYS, days) if trigger == Ids.FORWARD or as_of < days else 0
-    # Period changes keep the as-of day inside the new period.
-    return [*values.values(), as_of, days, slider_marks(first, last, str(get_locale())), first.isoformat(),
-            last.isoformat(), area,
-            toolbar, tied]
+    state = next_filter(from_controls(controls, *period, as_of, area, tied),
+                        _event(trigger, charts, map_clicks, drawn, period))
+    return {
+        "controls": {name: list(state.chosen(name)) for name in MULTI_FIELDS},
+        "as_of": state.as_of, "days": state.days, "marks": slider_marks(state.start, state.end, str(get_locale())),
+        "start": state.start.isoformat(), "end": state.end.isoformat(), "area": state.area,
+        "toolbar": CLEAR_DRAWING if state.clear_drawing else no_update, "tied": state.tied,
+    }
 
 
 @secured_callback(
@@ -567,16 +540,24 @@ def play(n_clicks: int | None) -> tuple[bool, str]:
     return (not playing, _("Pause") if playing else _("Play"))
 
 
-APPLY_OUTPUTS = [
-    Output(Ids.PLACES, "data"), Output(Ids.MISSIONS, "data"), Output(Ids.AREAS, "data"), Output(Ids.SITES, "data"),
-    Output(Ids.CH_AVAILABILITY, "figure"), Output(Ids.CH_MISSIONS, "figure"), Output(Ids.CH_FUNDING, "figure"),
-    Output(Ids.CH_GENDER, "figure"), Output(Ids.GENDER_TEXT, "children"), Output(Ids.FUNDING_TEXT, "children"),
-    Output(Ids.DEPLOYED_NOW, "children"), Output(Ids.PERIOD_FIGURES, "children"),
-    Output(Ids.CHIPS, "children"), Output(Ids.FILTER, "data"), Output(Ids.STATUS, "children"),
-    Output(Ids.AS_OF_LABEL, "children"), Output(Ids.DOWNLOADS, "children"),
-    Output({"type": DOWNLOAD, "chart": ALL, "format": ALL}, "href"),
-    Output(Ids.ERROR, "children"), Output(Ids.ERROR, "is_open"),
-]
+APPLY_OUTPUTS = dict(
+    places=Output(Ids.PLACES, "data"), missions=Output(Ids.MISSIONS, "data"), areas=Output(Ids.AREAS, "data"),
+    sites=Output(Ids.SITES, "data"), availability_chart=Output(Ids.CH_AVAILABILITY, "figure"),
+    missions_chart=Output(Ids.CH_MISSIONS, "figure"), funding_chart=Output(Ids.CH_FUNDING, "figure"),
+    gender_chart=Output(Ids.CH_GENDER, "figure"), gender_text=Output(Ids.GENDER_TEXT, "children"),
+    funding_text=Output(Ids.FUNDING_TEXT, "children"), deployed_now=Output(Ids.DEPLOYED_NOW, "children"),
+    period_figures=Output(Ids.PERIOD_FIGURES, "children"), chips=Output(Ids.CHIPS, "children"),
+    filter=Output(Ids.FILTER, "data"), status=Output(Ids.STATUS, "children"),
+    as_of_label=Output(Ids.AS_OF_LABEL, "children"), downloads=Output(Ids.DOWNLOADS, "children"),
+    download_hrefs=Output({"type": DOWNLOAD, "chart": ALL, "format": ALL}, "href"),
+    error=Output(Ids.ERROR, "children"), error_open=Output(Ids.ERROR, "is_open"),
+)
+
+
+def _unchanged(**changes: Any) -> dict[str, Any]:
+    """apply's answer that leaves every output but ``changes`` as it is (each download link too)."""
+    hrefs = [no_update] * len(ctx.outputs_grouping["download_hrefs"])
+    return {**{name: no_update for name in APPLY_OUTPUTS}, "download_hrefs": hrefs, **changes}
 
 
 def _period_figures(view: MapView) -> list[Any]:
@@ -647,16 +628,18 @@ def _downloads(query: dict[str, str]) -> list[Any]:
 
 
 @secured_callback(
-    APPLY_OUTPUTS,
-    [Input(c, "value") for c in MULTI_CONTROLS]
-    + [Input(Ids.PERIOD, "start_date"), Input(Ids.PERIOD, "end_date"), Input(Ids.AS_OF, "value"),
-       Input(Ids.AREA, "data"), Input(Ids.TIE_VIEW, "value"), Input(Ids.MAP, "bounds"), Input(Ids.MAP, "zoom")],
+    output=APPLY_OUTPUTS,
+    inputs=dict(
+        controls={name: Input(control, "value") for control, name in MULTI_CONTROLS.items()},
+        start=Input(Ids.PERIOD, "start_date"), end=Input(Ids.PERIOD, "end_date"), as_of=Input(Ids.AS_OF, "value"),
+        area=Input(Ids.AREA, "data"), tied=Input(Ids.TIE_VIEW, "value"), bounds=Input(Ids.MAP, "bounds"),
+        zoom=Input(Ids.MAP, "zoom"),
+    ),
     roles=Permission.VIEW_OPERATIONS,
 )
-def apply(*inputs: Any) -> list[Any]:
+def apply(controls: dict[str, list[str] | None], start: str | None, end: str | None, as_of: int | None,
+          area: dict[str, Any] | None, tied: bool | None, bounds: Any, zoom: int | None) -> dict[str, Any]:
     """The filter → the map's layers, the charts and the key figures, in one session."""
-    multi = dict(zip(MULTI_CONTROLS.values(), inputs[:len(MULTI_CONTROLS)], strict=True))
-    start, end, as_of, area, tied, bounds, zoom = inputs[len(MULTI_CONTROLS):]
     view_box = _bbox_of(bounds)
     zoom = int(zoom if zoom is not None else DEFAULT_ZOOM)
     principal = current_principal()
@@ -666,14 +649,12 @@ def apply(*inputs: Any) -> list[Any]:
     only_moved = triggers == {Ids.MAP} and not tied
     # Play, a step or a click on the availability chart changes the day alone: the charts over the period stay.
     only_day = triggers == {Ids.AS_OF}
-    downloads = ctx.outputs_list[-3]
     try:
-        filt = _filter_from((start, end), as_of, multi, area, view_box if tied else None)
+        state = from_controls(controls, *parse_period(start, end), as_of, area, tied)
+        filt = to_filter(state, view_box if tied else None)
         with db_session() as s:
             if only_moved:
-                places = places_for(s, principal, filt, view_box, zoom)
-                return ([_counted_places(places)] + [no_update] * (len(APPLY_OUTPUTS) - 4)
-                        + [[no_update] * len(downloads), no_update, no_update])
+                return _unchanged(places=_counted_places(places_for(s, principal, filt, view_box, zoom)))
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
                                locale=current_locale())
@@ -683,7 +664,7 @@ def apply(*inputs: Any) -> list[Any]:
                                 cache=hub().view_cache, locale=current_locale())
                 places, missions, deployed_now = view.places, view.missions, view.figures.deployed_now
     except HubError as exc:
-        return [no_update] * (len(APPLY_OUTPUTS) - 3) + [[no_update] * len(downloads), str(exc), True]
+        return _unchanged(error=str(exc), error_open=True)
     places = _counted_places(places)
     missions = _counted(missions, "deployed", lambda n: ngettext("%(num)d expert deployed on the day",
                                                                  "%(num)d experts deployed on the day", n))
@@ -694,28 +675,24 @@ def apply(*inputs: Any) -> list[Any]:
               + ngettext("%(num)d place", "%(num)d places", n_places) + " · " + filt.day.isoformat())
     if places.get("clustered"):
         status += " · " + _("places merged on a grid at this zoom; zoom in for detail")
-    # The period's layers, charts and texts (APPLY_OUTPUTS from AREAS to FUNDING_TEXT), and its key figures.
-    period: list[Any] = [no_update] * 8
-    period_figures: Any = no_update
-    if not only_day:
-        funding = (map_charts.funding_figure(view.funding) if view.funding is not None
-                   else map_charts.empty_figure(_("Funding is not available to your role.")))
-        period = [
-            view.areas, view.sites,
-            map_charts.availability_figure(view.availability),
-            map_charts.missions_figure(view.by_mission, filt.mission),
-            funding, map_charts.gender_figure(view.gender, [str(m) for m in filt.marker]), _gender_text(view),
-            _funding_text(view),
-        ]
-        period_figures = _period_figures(view)
-    return [
-        places, missions, *period,
-        str(deployed_now), period_figures,
-        _chips(filt, bool(tied)), query, status, filt.day.isoformat(),
-        _downloads(query),
-        [_download_href(o["id"]["chart"], o["id"]["format"], query) for o in downloads],
-        None, False,
-    ]
+    out = _unchanged(
+        places=places, missions=missions, deployed_now=str(deployed_now), chips=_chips(filt, bool(tied)),
+        filter=query, status=status, as_of_label=filt.day.isoformat(), downloads=_downloads(query),
+        download_hrefs=[_download_href(o["id"]["chart"], o["id"]["format"], query)
+                        for o in ctx.outputs_grouping["download_hrefs"]],
+        error=None, error_open=False,
+    )
+    if only_day:  # the period's layers, charts, texts and key figures stay
+        return out
+    funding = (map_charts.funding_figure(view.funding) if view.funding is not None
+               else map_charts.empty_figure(_("Funding is not available to your role.")))
+    return {**out, "areas": view.areas, "sites": view.sites,
+            "availability_chart": map_charts.availability_figure(view.availability),
+            "missions_chart": map_charts.missions_figure(view.by_mission, filt.mission),
+            "funding_chart": funding, "gender_chart": map_charts.gender_figure(view.gender,
+                                                                               [str(m) for m in filt.marker]),
+            "gender_text": _gender_text(view), "funding_text": _funding_text(view),
+            "period_figures": _period_figures(view)}
 
 
 @secured_callback(

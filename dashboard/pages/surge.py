@@ -354,60 +354,62 @@ def check_form(values: FormValues, today: date) -> tuple[FormData, list[Problem]
     return form, validate(form.data, today)
 
 
-def _slot_outputs(at: dict[str, list[str]]) -> list[Any]:
-    states = [bool(at.get(i)) if kind == "input" else ("is-invalid" if at.get(i) else "")
-              for i, kind in SLOTS]
-    return [*states, *[" ".join(at.get(i, [])) or None for i, _kind in SLOTS]]
+def _slot_outputs(at: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Each field's invalid mark and its feedback text (record_request's "invalid" and "feedback" outputs)."""
+    return {"invalid": {i: bool(at.get(i)) if kind == "input" else ("is-invalid" if at.get(i) else "")
+                        for i, kind in SLOTS},
+            "feedback": {i: " ".join(at.get(i, [])) or None for i, _kind in SLOTS}}
 
 
 @secured_callback(
-    Output(Ids.FORM_MESSAGE, "children"), Output(Ids.REFRESH, "data"),
-    *[Output(i, "invalid" if kind == "input" else "className") for i, kind in SLOTS],
-    *[Output(Ids.feedback(i), "children") for i, _kind in SLOTS],
-    Input(Ids.SUBMIT, "n_clicks"),
-    State(Ids.MISSION, "value"), State(Ids.CAPACITY, "value"), State(Ids.ANY_CAPACITY, "value"),
-    State(Ids.TITLE, "value"), State(Ids.START, "value"),
-    State(Ids.DURATION, "value"), State(Ids.EXPERTS, "value"), State(Ids.PRIORITY, "value"),
-    State(Ids.BALANCE, "value"), State(Ids.GENDER_NOTE, "value"), State(Ids.NOTES, "value"),
-    *[State(Ids.skill(k), "value") for k in range(SKILL_ROWS)],
-    *[State(Ids.weight(k), "value") for k in range(SKILL_ROWS)],
-    *[State(Ids.min_level(k), "value") for k in range(SKILL_ROWS)],
-    *[State(Ids.required(k), "value") for k in range(SKILL_ROWS)],
-    *[State(Ids.language(k), "value") for k in range(LANGUAGE_ROWS)],
-    *[State(Ids.language_level(k), "value") for k in range(LANGUAGE_ROWS)],
-    State(Ids.CLEARANCES, "value"), State(Ids.REFRESH, "data"),
+    output=dict(
+        message=Output(Ids.FORM_MESSAGE, "children"), refresh=Output(Ids.REFRESH, "data"),
+        invalid={i: Output(i, "invalid" if kind == "input" else "className") for i, kind in SLOTS},
+        feedback={i: Output(Ids.feedback(i), "children") for i, _kind in SLOTS},
+    ),
+    inputs=dict(_clicks=Input(Ids.SUBMIT, "n_clicks")),
+    state=dict(
+        form=dict(mission=State(Ids.MISSION, "value"), capacity=State(Ids.CAPACITY, "value"),
+                  accept_any_capacity=State(Ids.ANY_CAPACITY, "value"), title=State(Ids.TITLE, "value"),
+                  start=State(Ids.START, "value"), duration=State(Ids.DURATION, "value"),
+                  experts=State(Ids.EXPERTS, "value"), priority=State(Ids.PRIORITY, "value"),
+                  balance=State(Ids.BALANCE, "value"), gender_note=State(Ids.GENDER_NOTE, "value"),
+                  notes=State(Ids.NOTES, "value")),
+        skills=[(State(Ids.skill(k), "value"), State(Ids.weight(k), "value"), State(Ids.min_level(k), "value"),
+                 State(Ids.required(k), "value")) for k in range(SKILL_ROWS)],
+        languages=[(State(Ids.language(k), "value"), State(Ids.language_level(k), "value"))
+                   for k in range(LANGUAGE_ROWS)],
+        clearances=State(Ids.CLEARANCES, "value"), refresh=State(Ids.REFRESH, "data"),
+    ),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
-def record_request(_clicks: int | None, mission: str | None, capacity: str | None, any_capacity: bool | None,
-                   title: str | None, start: str | None, duration: Any, experts: Any, priority: str | None,
-                   balance: bool | None, gender_note: str | None, notes: str | None, *rest: Any) -> tuple[Any, ...]:
-    n = SKILL_ROWS
-    skills = tuple(zip(rest[:n], rest[n:2 * n], rest[2 * n:3 * n], rest[3 * n:4 * n], strict=True))
-    langs = tuple(zip(rest[4 * n:4 * n + LANGUAGE_ROWS], rest[4 * n + LANGUAGE_ROWS:4 * n + 2 * LANGUAGE_ROWS],
-                      strict=True))
-    refresh = int(rest[-1] or 0)
-    values = FormValues(mission=mission, capacity=capacity, accept_any_capacity=any_capacity, title=title,
-                        start=start, duration=duration, experts=experts, priority=priority, balance=balance,
-                        gender_note=gender_note, notes=notes, skills=skills, languages=langs,
-                        clearances=tuple(rest[-2] or ()))
-    form, problems = check_form(values, date.today())
+def record_request(_clicks: int | None, form: dict[str, Any], skills: list[list[Any]], languages: list[list[Any]],
+                   clearances: list[str] | None, refresh: int | None) -> dict[str, Any]:
+    refresh = int(refresh or 0)
+    values = FormValues(**form, skills=tuple(tuple(row) for row in skills),
+                        languages=tuple(tuple(row) for row in languages), clearances=tuple(clearances or ()))
+    checked, problems = check_form(values, date.today())
     try:
         if not problems:
             with db_session() as s:
-                reference = requests.create_request(s, current_user.principal, requests.form_from_data(form.data),
+                reference = requests.create_request(s, current_user.principal,
+                                                    requests.form_from_data(checked.data),
                                                     origin=request_origin()).reference
     except RequestProblems as error:
         problems = error.problems
     except HubError as error:
-        return dbc.Alert(str(error), color="danger", id="surge-form-error"), refresh, *_slot_outputs({})
+        return {"message": dbc.Alert(str(error), color="danger", id="surge-form-error"), "refresh": refresh,
+                **_slot_outputs({})}
     if problems:
-        at, elsewhere = feedback(problems, form)
-        return (dbc.Alert([_("The request was not recorded: correct the fields marked in red."),
-                           *[html.Div(text) for text in elsewhere]], color="danger", id="surge-form-error"),
-                refresh, *_slot_outputs(at))
-    return (dbc.Alert([_("Request %(ref)s recorded. ", ref=reference),
-                       dcc.Link(_("Open it to see the candidates"), href=f"/surge/requests/{reference}",
-                                id="surge-form-open")], color="success"), refresh + 1, *_slot_outputs({}))
+        at, elsewhere = feedback(problems, checked)
+        return {"message": dbc.Alert([_("The request was not recorded: correct the fields marked in red."),
+                                      *[html.Div(text) for text in elsewhere]], color="danger",
+                                     id="surge-form-error"),
+                "refresh": refresh, **_slot_outputs(at)}
+    return {"message": dbc.Alert([_("Request %(ref)s recorded. ", ref=reference),
+                                  dcc.Link(_("Open it to see the candidates"), href=f"/surge/requests/{reference}",
+                                           id="surge-form-open")], color="success"),
+            "refresh": refresh + 1, **_slot_outputs({})}
 
 
 @secured_callback(

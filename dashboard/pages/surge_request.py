@@ -158,19 +158,27 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
     ])
 
 
-def _weights(values: tuple[Any, ...]) -> Weights:
-    return Weights.from_mapping({name: (None if v in (None, "") else float(v))
-                                 for name, v in zip(COMPONENTS, values, strict=True)})
+def _weights(values: dict[str, Any]) -> Weights:
+    return Weights.from_mapping({name: (None if values[name] in (None, "") else float(values[name]))
+                                 for name in COMPONENTS})
+
+
+def _weight_controls(kind: type[Input] | type[State]) -> dict[str, Any]:
+    """The weight inputs by component name, as a callback's Input or State group."""
+    return {name: kind(Ids.weight(name), "value") for name in COMPONENTS}
 
 
 @secured_callback(
-    Output(Ids.HEADER, "children"), Output(Ids.STEPS, "children"), Output(Ids.TEAM, "children"),
-    Output(Ids.TIMELINE, "figure"), Output(Ids.VERSION, "data"), Output(Ids.WEIGHTS_NOTE, "children"),
-    *[Output(Ids.action(status), "disabled") for status in ACTIONS],
-    Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
+    output=dict(
+        header=Output(Ids.HEADER, "children"), steps=Output(Ids.STEPS, "children"), team=Output(Ids.TEAM, "children"),
+        timeline=Output(Ids.TIMELINE, "figure"), version=Output(Ids.VERSION, "data"),
+        weights_note=Output(Ids.WEIGHTS_NOTE, "children"),
+        disabled={status: Output(Ids.action(status), "disabled") for status in ACTIONS},
+    ),
+    inputs=dict(reference=Input(Ids.REFERENCE, "data"), _refresh=Input(Ids.REFRESH, "data")),
     roles=Permission.MANAGE_SURGE,
 )
-def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
+def show_request(reference: str | None, _refresh: int) -> dict[str, Any]:
     try:
         with db_session() as s:
             detail = surge.get_request(s, current_user.principal, reference or "")
@@ -178,8 +186,9 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
             bars = forecast.timeline(s, current_user.principal, request_id=detail["id"],
                                      start=start - timedelta(days=30), end=end + timedelta(days=30))
     except HubError as error:
-        return (dbc.Alert(str(error), color="danger", id="surge-req-not-found"), None, None, dash.no_update, None,
-                None, *[True for _status in ACTIONS])
+        return {"header": dbc.Alert(str(error), color="danger", id="surge-req-not-found"), "steps": None,
+                "team": None, "timeline": dash.no_update, "version": None, "weights_note": None,
+                "disabled": dict.fromkeys(ACTIONS, True)}
     badges = [dbc.Badge(status_label(detail["status"]), color="info", id="surge-req-status", className="me-2")]
     if detail["overdue"]:
         badges.append(dbc.Badge(ngettext("Overdue: target %(num)d day", "Overdue: target %(num)d days",
@@ -215,23 +224,25 @@ def show_request(reference: str | None, _refresh: int) -> tuple[Any, ...]:
                     for m in detail["team"]] or [html.Li(_("Nobody proposed yet."))],
                    className="small", id="surge-req-team-list")
     allowed = set(detail["next_statuses"])
-    disabled = [status not in allowed for status in ACTIONS]
     saved = ", ".join(f"{COMPONENT_LABELS[name]} {value:g}" for name, value in detail["weights"].items())
     weights_note = (_("Saved for this request: %(weights)s.", weights=saved) if detail["weights_saved"]
                     else _("Nothing saved for this request: the default weights rank it."))
-    return (header, steps, team, timeline_figure(bars, start - timedelta(days=30), end + timedelta(days=30)),
-            detail["version"], weights_note, *disabled)
+    return {"header": header, "steps": steps, "team": team,
+            "timeline": timeline_figure(bars, start - timedelta(days=30), end + timedelta(days=30)),
+            "version": detail["version"], "weights_note": weights_note,
+            "disabled": {status: status not in allowed for status in ACTIONS}}
 
 
 @secured_callback(
-    Output(Ids.MESSAGE, "children", allow_duplicate=True), Output(Ids.REFRESH, "data", allow_duplicate=True),
-    Input(Ids.SAVE_WEIGHTS, "n_clicks"),
-    State(Ids.REFERENCE, "data"), State(Ids.VERSION, "data"), State(Ids.REFRESH, "data"),
-    *[State(Ids.weight(name), "value") for name in COMPONENTS],
+    output=(Output(Ids.MESSAGE, "children", allow_duplicate=True),
+            Output(Ids.REFRESH, "data", allow_duplicate=True)),
+    inputs=dict(_clicks=Input(Ids.SAVE_WEIGHTS, "n_clicks")),
+    state=dict(reference=State(Ids.REFERENCE, "data"), version=State(Ids.VERSION, "data"),
+               refresh=State(Ids.REFRESH, "data"), weights=_weight_controls(State)),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
 def save_weights(_clicks: int | None, reference: str | None, version: int | None, refresh: int | None,
-                 *weights: Any) -> tuple[Any, Any]:
+                 weights: dict[str, Any]) -> tuple[Any, Any]:
     """The weights on the page become the request's own: every planner, and the API, then rank with them."""
     try:
         with db_session() as s:
@@ -244,13 +255,13 @@ def save_weights(_clicks: int | None, reference: str | None, version: int | None
 
 
 @secured_callback(
-    Output(Ids.GRID, "rowData"), Output(Ids.COUNT, "children"), Output(Ids.EXCLUDED, "options"),
-    Output(Ids.MISSES, "children"), Output(Ids.CARDS, "children"),
-    Input(Ids.REFERENCE, "data"), Input(Ids.REFRESH, "data"),
-    *[Input(Ids.weight(name), "value") for name in COMPONENTS],
+    output=(Output(Ids.GRID, "rowData"), Output(Ids.COUNT, "children"), Output(Ids.EXCLUDED, "options"),
+            Output(Ids.MISSES, "children"), Output(Ids.CARDS, "children")),
+    inputs=dict(reference=Input(Ids.REFERENCE, "data"), _refresh=Input(Ids.REFRESH, "data"),
+                weights=_weight_controls(Input)),
     roles=Permission.MANAGE_SURGE,
 )
-def show_candidates(reference: str | None, _refresh: int, *weights: Any) -> tuple[Any, ...]:
+def show_candidates(reference: str | None, _refresh: int, weights: dict[str, Any]) -> tuple[Any, ...]:
     try:
         with db_session() as s:
             ranking = surge.candidates(s, current_user.principal, reference or "", _weights(weights))
@@ -316,12 +327,12 @@ def explain_excluded(expert_id: int | None, reference: str | None) -> Any:
 
 
 @secured_callback(
-    Output(Ids.GRID, "selectedRows"), Output(Ids.MESSAGE, "children", allow_duplicate=True),
-    Input(Ids.SUGGEST, "n_clicks"),
-    State(Ids.REFERENCE, "data"), *[State(Ids.weight(name), "value") for name in COMPONENTS],
+    output=(Output(Ids.GRID, "selectedRows"), Output(Ids.MESSAGE, "children", allow_duplicate=True)),
+    inputs=dict(_clicks=Input(Ids.SUGGEST, "n_clicks")),
+    state=dict(reference=State(Ids.REFERENCE, "data"), weights=_weight_controls(State)),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
-def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> tuple[Any, Any]:
+def suggest_team(_clicks: int | None, reference: str | None, weights: dict[str, Any]) -> tuple[Any, Any]:
     try:
         with db_session() as s:
             ranking, team = surge.suggested_team(s, current_user.principal, reference or "", _weights(weights))
@@ -339,14 +350,15 @@ def suggest_team(_clicks: int | None, reference: str | None, *weights: Any) -> t
 
 
 @secured_callback(
-    Output(Ids.MESSAGE, "children"), Output(Ids.REFRESH, "data"),
-    Input(Ids.PROPOSE, "n_clicks"), *[Input(Ids.action(status), "n_clicks") for status in ACTIONS],
-    State(Ids.GRID, "selectedRows"), State(Ids.VERSION, "data"), State(Ids.REFERENCE, "data"),
-    State(Ids.REFRESH, "data"),
+    output=(Output(Ids.MESSAGE, "children"), Output(Ids.REFRESH, "data")),
+    inputs=dict(_propose=Input(Ids.PROPOSE, "n_clicks"),
+                _actions={status: Input(Ids.action(status), "n_clicks") for status in ACTIONS}),
+    state=dict(selected=State(Ids.GRID, "selectedRows"), version=State(Ids.VERSION, "data"),
+               reference=State(Ids.REFERENCE, "data"), refresh=State(Ids.REFRESH, "data")),
     roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
 )
-def act(*args: Any) -> tuple[Any, int]:
-    selected, version, reference, refresh = args[-4:]
+def act(_propose: int | None, _actions: dict[str, int | None], selected: list[dict[str, Any]] | None,
+        version: int | None, reference: str | None, refresh: int | None) -> tuple[Any, int]:
     refresh = int(refresh or 0)
     trigger = ctx.triggered_id
     try:

@@ -19,6 +19,9 @@ from flask_login import current_user
 from models.enums import Role
 from services.access import ALL_ROLES, Permission, roles_with
 
+# The Dash minor version whose private callback registry (dash._callback.GLOBAL_CALLBACK_MAP) _register was checked
+# against; pyproject pins it, and tests/test_callback_guard.py checks both the pin and the registry.
+CHECKED_DASH = "4.4"
 CALLBACK_ROLES: dict[str, frozenset[Role]] = {}
 # Dash's own page-routing callbacks: they only render layouts, and each layout checks its roles.
 INTERNAL_OUTPUT_PREFIXES = ("_pages",)
@@ -47,6 +50,8 @@ def _register(register: Callable[[], Any], allowed: frozenset[Role], what: str) 
 
 
 def secured_callback(*args: Any, roles: Permission | Iterable[Role], **kwargs: Any) -> Callable:
+    """``dash.callback`` with a role rule; positional or flexible signatures (``output=dict(...)``,
+    ``inputs=dict(...)``, ``state=dict(...)``): Dash calls the function with keywords for the latter."""
     allowed = _allowed(roles)
 
     def decorate(func: Callable) -> Callable:

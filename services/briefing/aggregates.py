@@ -424,7 +424,8 @@ def protect_people(people: _People, capacities: list[str], period_rows: list[dat
     country_rows = sorted({k for k, _c in countries}, key=country_order)
     region_rows = sorted({k for k, _c in regions})
     # An expert deployed across two months counts in both: column sums would mean nothing, so none are shown.
-    tables = {"missions": (mission_rows, capacities, True), "countries": (country_rows, capacities, True),
+    tables: dict[str, tuple[list[Any], list[str], bool]] = {
+        "missions": (mission_rows, capacities, True), "countries": (country_rows, capacities, True),
               "regions": (region_rows, capacities, True), "periods": (period_rows, capacities, False)}
     protection = _people_system(people, threshold, tables, day_in_period).protect()
     return {"people": people, "protection": protection,
@@ -481,7 +482,7 @@ def briefing_view(session: Session, principal: Principal, filt: MapFilter, *, th
                          hidden=len(protection.hidden) + len(requests.hidden),
                          primary=len(protection.primary) + len(requests.primary))
     return BriefingView(
-        filter=filt, threshold=threshold, data_as_of=session.scalar(select(func.now())),
+        filter=filt, threshold=threshold, data_as_of=session.execute(select(func.now())).scalar_one(),
         capacities=capacities, figures=figures,
         by_mission=by_mission, mission_names=mission_names,
         by_country=joint["countries"], country_names=joint["country_names"],

@@ -279,7 +279,8 @@ class _Audit:
     def _relations(system: Disclosure, by_atom: Mapping[Atom, list[tuple[int, int]]], width: int,
                    counts: np.ndarray) -> tuple[Any, Any]:
         """Rows lower - upper (== 0 or <= 0) over the units; each must hold for the true counts."""
-        equal_rows, upper_rows = [], []
+        equal_rows: list[np.ndarray] = []
+        upper_rows: list[np.ndarray] = []
         for lower, upper, equal in system._relations:
             row = np.zeros(width)
             for sign, atoms in ((1.0, lower), (-1.0, upper)):

@@ -22,8 +22,9 @@ HUB_TABLES = {
 HUB_COLLECTIONS = tuple(HUB_TABLES)
 
 
-def hub_select(cid: str) -> tuple[Select[Any], Any, Any, Any, Any]:
+def hub_select(cid: str) -> tuple[Select[*tuple[Any, ...]], Any, Any, Any, Any]:
     """(select of id + properties + geom, id column, geom expression, start date, end date) for a hub table."""
+    stmt: Select[*tuple[Any, ...]]
     if cid == "missions":
         stmt = select(Mission.id.label("id"), Mission.acronym, Mission.name, Mission.mission_type.label("type"),
                       Mission.hq_city, Mission.start_date, Mission.end_date, Mission.active,

@@ -8,7 +8,7 @@ Every version keeps its own features, so an older one can be viewed or restored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -99,7 +99,7 @@ def import_layer(session: Session, principal: Principal, data: bytes, filename: 
     partitions.attach(session, layer.id, version)
     count = count_features(session, layer.id, version)
     session.add(LayerVersion(layer_id=layer.id, version=version, created_by_id=principal.user_id,
-                             source_filename=layer_files.PurePosixPath(filename).name[:250], source_sha256=sha,
+                             source_filename=PurePosixPath(filename).name[:250], source_sha256=sha,
                              change=change, feature_count=count, note=options.note))
     layer.current_version = version
     layer.updated_at = func.now()
@@ -166,6 +166,7 @@ def copy_features(session: Session, layer_id: int, version: int, frame: gpd.GeoD
     session.execute(text("SET LOCAL synchronous_commit = off"))
     new_partition(session, layer_id, version)
     raw = session.connection().connection.driver_connection
+    assert raw is not None  # a live psycopg connection inside the session's transaction
     with raw.cursor() as cur, cur.copy(f"COPY {part_name(layer_id, version)} "
                                        "(layer_id, version, properties, geom) FROM STDIN (FORMAT BINARY)") as cp:
         cp.write(body)

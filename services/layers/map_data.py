@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, select
+from sqlalchemy import and_, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ def zoom_tolerance(zoom: int | None) -> float:
     if zoom is None:
         return 0.0
     zoom = max(0, min(int(zoom), 24))
-    return 360.0 / (256 * 2**zoom) / 2
+    return float(360.0 / (256 * 2**zoom) / 2)
 
 
 def _decimals(zoom: int | None) -> int:
@@ -59,7 +59,7 @@ def layer_geojson(session: Session, principal: Principal, slug: str, bbox: BBox 
     as one FeatureCollection built by PostGIS. ``truncated`` says when the limit cut it."""
     layer = layer_for(session, principal, slug, manage=version is not None)
     f = LayerFeature
-    geom: ColumnElement[Any] = f.geom
+    geom: Any = f.geom
     tolerance = zoom_tolerance(zoom)
     if tolerance:
         geom = func.ST_SimplifyPreserveTopology(f.geom, tolerance)

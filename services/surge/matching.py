@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     Integer,
     Text,
@@ -420,7 +421,7 @@ def mission_regions(session: Session, mission_id: int) -> list[str]:
     ) if r)
 
 
-_NO_BYTES = literal_column("''::bytea")
+_NO_BYTES: ColumnElement[Any] = literal_column("''::bytea")
 
 
 def _packed(column: Any) -> Any:
@@ -673,7 +674,7 @@ def score_arrays(need: Need, weights: Weights, *, ids: np.ndarray, genders: np.n
     order = eligible[np.lexsort((ids[eligible], -scores[eligible]))]
     return Ranking(need=need, weights=weights, ids=ids, genders=genders,
                    facts={"missing_clearances": missing, "experience": experience, "last_end": last_end,
-                          "region": region, "zone": zone},
+                          "region": region, "zone": np.asarray(zone)},
                    skill_levels=skill_levels, language_ranks=language_ranks, components=comp, scores=scores,
                    failed=failed, order=order, capacities=capacity)
 

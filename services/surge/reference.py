@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,22 +53,22 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
     for e, s, level in session.execute(select(ExpertSkill.expert_id, ExpertSkill.skill_id, ExpertSkill.level)):
         skills[e][s] = level
     languages: dict[int, dict[str, int]] = defaultdict(dict)
-    for e, code, level in session.execute(select(ExpertLanguage.expert_id, ExpertLanguage.language_code,
-                                                 ExpertLanguage.level)):
-        languages[e][code] = LANGUAGE_LEVEL_RANK[LanguageLevel(level)]
+    for e, code, cefr in session.execute(select(ExpertLanguage.expert_id, ExpertLanguage.language_code,
+                                                ExpertLanguage.level)):
+        languages[e][code] = LANGUAGE_LEVEL_RANK[LanguageLevel(cefr)]
     clearances: dict[int, list[tuple[int, date, date | None]]] = defaultdict(list)
     for e, t, obtained, until in session.execute(select(ExpertClearance.expert_id, ExpertClearance.clearance_type_id,
                                                         ExpertClearance.obtained_on, ExpertClearance.valid_until)):
         clearances[e].append((t, obtained, until))
     open_requests = set(session.scalars(select(SurgeRequest.id).where(SurgeRequest.status.in_(OPEN_STATUSES))))
-    deployments: dict[int, list[tuple]] = defaultdict(list)
+    deployments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in session.execute(select(Deployment.expert_id, Deployment.mission_id, Deployment.start_date,
                                       Deployment.end_date, Deployment.status, Deployment.surge_request_id)):
         deployments[row[0]].append(tuple(row[1:]))
     absences: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for e, s, t in session.execute(select(Unavailability.expert_id, Unavailability.start_date,
-                                          Unavailability.end_date)):
-        absences[e].append((s, t))
+    for e, away_from, away_to in session.execute(select(Unavailability.expert_id, Unavailability.start_date,
+                                                        Unavailability.end_date)):
+        absences[e].append((away_from, away_to))
     regions = set(mission_regions(session, need.mission_id))
     w = weights.as_dict()
     total_skill_weight = sum(s.weight for s in need.skills)
@@ -106,10 +107,10 @@ def reference_rank(session: Session, need: Need, weights: Weights | None = None
         score = 0.0
         if need.skills:
             fit = 0.0
-            for s in need.skills:
-                level = skills[expert_id].get(s.skill_id, 0)
+            for wanted in need.skills:
+                level = skills[expert_id].get(wanted.skill_id, 0)
                 credit = min(level, MAX_LEVEL) / MAX_LEVEL
-                fit += s.weight * (credit if level >= s.min_level else credit * BELOW_MINIMUM_CREDIT)
+                fit += wanted.weight * (credit if level >= wanted.min_level else credit * BELOW_MINIMUM_CREDIT)
             score += w["skills"] * fit / total_skill_weight
         if need.languages:
             score += w["languages"] * sum(mine.get(lang.code, 0) / MAX_RANK for lang in need.languages) \

@@ -7,7 +7,7 @@ request. A language has reading, writing and speaking levels (CEFR) beside the o
 reads. expert_training holds any course completed, with its provider and validity.
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0023 (main's head when merged; written on 0016)
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0016'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
