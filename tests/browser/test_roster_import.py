@@ -43,10 +43,20 @@ def test_planner_imports_a_roster_refused_then_fixed(page: Page, login_as, engin
         expect(summary.locator("li").nth(0)).to_contain_text("Row 11, column “Skills (code:level; …)”")
         expect(summary.locator("li").nth(1)).to_contain_text("Row 201, column “Languages (ISO 639:CEFR; …)”")
         expect(summary.locator("li").nth(2)).to_contain_text("Row 401, column “Entry on duty (YYYY-MM-DD)”")
-        # The bad rows come first in the preview, each bad cell marked with its reason.
+        # The bad rows come first in the preview, each bad cell marked with its reason (the grid draws only the
+        # columns in view, so the three marks are read from its rows; the first is on screen).
         marked = page.locator("#import-roster-grid .hub-cell-bad")
-        expect(marked).to_have_count(3)
-        expect(marked.nth(0)).to_have_text("investigations:9")
+        expect(marked.first).not_to_have_text("")
+        marks = page.evaluate("""() => {
+            const out = [];
+            dash_ag_grid.getApi('import-roster-grid').forEachNode(n => {
+                for (const k of Object.keys(n.data)) if (k.startsWith('_bad_')) out.push([n.data._row, k]);
+            });
+            return out;
+        }""")
+        assert sorted(marks) == [[11, "_bad_skills"], [201, "_bad_languages"], [401, "_bad_entry_on_duty"]]
+        # A bad date is shown as written, not as an empty cell (AG Grid's date type would hide it).
+        expect(page.locator("#import-roster-grid [col-id='entry_on_duty'].hub-cell-bad")).to_have_text("31/12/2020")
         expect(page.locator("#import-roster-commit")).to_be_disabled()
         assert _count(engine, prefix) == 0
 
@@ -63,7 +73,7 @@ def test_planner_imports_a_roster_refused_then_fixed(page: Page, login_as, engin
         expect(grid.locator(".ag-row").first).to_be_visible()
         page.evaluate("name => dash_ag_grid.getApi('experts-grid').setGridOption('quickFilterText', name)",
                       f"Roster{prefix}250")
-        expect(grid).to_contain_text(f"Given250 Roster{prefix}250")
+        expect(grid.get_by_role("link", name=f"Roster{prefix}250, Given250")).to_be_visible()
     finally:
         with Session(engine) as s, s.begin():
             s.execute(delete(Expert).where(Expert.staff_number.like(f"{prefix}%")))
