@@ -246,3 +246,12 @@ def test_command_line_dry_run_and_refusal(tmp_path, db_url: str, make_user, engi
     assert "nothing was written" in result.output
     with Session(engine) as s:
         assert count(s, prefix) == 0
+
+
+@pytest.mark.parametrize(("role", "status"), [("planner", 200), ("admin", 200), ("viewer", 403), ("finance", 403)])
+def test_import_page_is_its_own_and_for_personnel_managers(app, role: str, status: int) -> None:
+    from dashboard.security.pages import page_status
+    from models.enums import Role
+
+    # Matched before /experts/<expert_id>, which a viewer may open: a 200 for the viewer would be that page.
+    assert page_status("/experts/import", Role(role)) == status

@@ -104,7 +104,7 @@ def layout(**_kwargs: object) -> html.Div:
         if current_user.principal.can(Permission.MANAGE_PERSONNEL) else []
     return html.Div([
         html.Div([html.H1(_("Experts"), className="h3 mb-0"), *new],
-                 className="d-flex justify-content-between align-items-center mb-2"),
+                 className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=capacities, value=0, clearable=False), md=6, lg=3),
             dbc.Col(dcc.Dropdown(id=Ids.SKILL, options=[{"label": o.label, "value": o.value} for o in options.skills],
