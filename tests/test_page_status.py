@@ -12,6 +12,10 @@ from models.enums import Role
 @pytest.mark.parametrize(("path", "role", "status"), [
     ("/no-such-page", Role.ADMIN, 404),
     ("/experts/extra", Role.ADMIN, 404),
+    ("/experts/99999999999", Role.ADMIN, 404),
+    ("/experts/12", Role.VIEWER, 200),
+    ("/experts/new", Role.PLANNER, 200),
+    ("/experts/12", Role.BRIEFING, 403),
     ("/404", Role.ADMIN, 404),
     ("/layers", Role.VIEWER, 403),
     ("/surge", Role.VIEWER, 403),

@@ -197,7 +197,7 @@ def _new_layout() -> Any:
 def layout(expert_id: str | None = None, **_kwargs: object) -> Any:
     if expert_id == "new":
         return _new_layout()
-    if not (expert_id or "").isdigit() or int(expert_id or 0) > 2_147_483_647:
+    if not served({"expert_id": expert_id or ""}):
         return not_found_notice()
     editable = current_user.principal.can(Permission.MANAGE_PERSONNEL)
     detail = current_user.principal.can(Permission.VIEW_PERSONNEL_DETAIL)
@@ -638,5 +638,11 @@ def title(expert_id: str | None = None, **_kwargs: object) -> str:
     return what + " · " + _("Standing Capacities Hub")
 
 
+def served(variables: dict[str, str]) -> bool:
+    """The addresses this page serves (others are the friendly 404, with status 404)."""
+    key = variables.get("expert_id") or ""
+    return key == "new" or (key.isascii() and key.isdigit() and int(key) <= 2_147_483_647)
+
+
 dash.register_page(__name__, layout=layout, path_template="/experts/<expert_id>", name="Expert", title=title,
-                   permission=Permission.VIEW_OPERATIONS)
+                   permission=Permission.VIEW_OPERATIONS, valid_variables=served)

@@ -65,8 +65,12 @@ def page_layout(roles: Permission | Iterable[Role]) -> Callable:
 def page_status(path: str, role: Role | None) -> int:
     """The HTTP status of the page Dash will render at ``path`` (relative, no prefix) for ``role``."""
     # Dash's own matcher (private, but the one its router calls), so the status names the very page shown.
-    page, _variables = _path_to_page(path.strip("/"))
+    page, variables = _path_to_page(path.strip("/"))
     if not page or page.get("module") == NOT_FOUND_MODULE:
+        return 404
+    # A page with a path template may say which values it serves (/experts/<id>: a number or "new").
+    valid = page.get("valid_variables")
+    if valid is not None and not valid(variables or {}):
         return 404
     allowed = getattr(page.get("layout"), "allowed_roles", None)
     if allowed is not None and role not in allowed:

@@ -323,7 +323,8 @@ def _training_values(_session: Session, row: ExpertTraining) -> dict[str, Any]:
 
 
 def _absence_columns(_session: Session, clean: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    return {"kind": UnavailabilityKind(clean["kind"]), **{k: clean.get(k) for k in ("start_date", "end_date", "note")}}, []
+    dates = {k: clean.get(k) for k in ("start_date", "end_date", "note")}
+    return {"kind": UnavailabilityKind(clean["kind"]), **dates}, []
 
 
 def _absence_values(_session: Session, row: Unavailability) -> dict[str, Any]:

@@ -51,12 +51,18 @@ def test_viewer_sees_expert_names(page: Page, login_as, session: Session) -> Non
         )
     }
     assert data["rowData"], "no experts in the grid"
-    assert {row["name"] for row in data["rowData"]} == names
+    # Each name is a markdown link to the expert's page (special characters escaped).
+    links = [re.fullmatch(r"\[(.*)\]\(/experts/(\d+)\)", row["name"]) for row in data["rowData"]]
+    assert all(links)
+    assert {re.sub(r"\\(.)", r"\1", link.group(1)) for link in links if link} == names
 
     expect(page.locator('.ag-header-cell[col-id="name"]')).to_be_visible()
     first_name = page.locator('.ag-row[row-index="0"] .ag-cell[col-id="name"]')
     expect(first_name).to_have_text(re.compile(r"\S"))
     assert first_name.inner_text() in names
+    first_name.locator("a").click()
+    page.wait_for_url(re.compile(r"/experts/\d+$"))
+    expect(page.locator("#expert-header h1")).to_have_text(re.compile(r"\S"))
 
 
 def test_gis_editor_receives_no_names(page: Page, login_as, session: Session) -> None:
