@@ -21,6 +21,7 @@ from dashboard.knowledge_files import init_knowledge_files
 from dashboard.map_files import init_map_files
 from dashboard.ogc import init_ogc
 from dashboard.pages import PAGE_MODULES
+from dashboard.roster_files import init_roster_files
 from dashboard.security.auth import init_auth
 from dashboard.security.headers import init_headers
 from dashboard.security.pages import init_page_status
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Dash
     init_map_files(server)
     init_knowledge_files(server)
     init_import_routes(server)
+    init_roster_files(server)
 
     app = Dash(
         __name__,

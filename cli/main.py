@@ -628,6 +628,41 @@ def _demo_summary(report: DemoReport) -> str:
     return f"Generated (seed {report.seed}): {listed}."
 
 
+# --- experts --------------------------------------------------------------------------------------
+@cli.group(help="Experts: the roster's import (the same checks and rules as the web page).")
+def experts() -> None:
+    pass
+
+
+@experts.command("import", help="Import the roster FILE (.xlsx or .csv in the template of /experts/import): all rows "
+                                "or none, upserting by staff number. Prints each refused row's problem.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
+@click.option("--as", "username", default="demo-planner", show_default=True,
+              help="The user the import is recorded for (a planner or an administrator).")
+@pass_ctx
+def experts_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
+    from services.experts import roster_import
+    from services.records.imports import ImportRefused, read_table
+
+    try:
+        with ctx.session() as s:
+            principal = _layer_principal(s, username)
+            table = read_table(file.read_bytes(), file.name)
+            result = roster_import.commit(s, principal, table, origin=None)
+            if dry_run:
+                s.rollback()  # the whole import ran, so the counts are true; none of it is kept
+    except ImportRefused as error:
+        for line in roster_import.problem_lines(error.problems):
+            click.echo(line, err=True)
+        raise click.ClickException(f"{file.name} refused: {len(error.problems)} problem(s); nothing was written.") \
+            from None
+    except HubError as error:
+        raise click.ClickException(str(error)) from None
+    would = " (dry run: nothing written)" if dry_run else ""
+    click.echo(f"{file.name}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged{would}.")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

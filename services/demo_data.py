@@ -480,7 +480,10 @@ def _experts(session: Session, ctx: _Context, n: int, seed: int) -> pd.DataFrame
         "gender": gender, "nationality_iso3": iso[nat_idx], "grade": grade,
         "capacity_id": [ctx.capacity_ids[c] for c in capacity], "team_id": team, "contract_type": contract,
         "duty_station": "Brindisi", "functional_title": title, "email": email, "status": status,
-        "entry_on_duty": _date_col(eod), "is_generated": True,
+        "entry_on_duty": _date_col(eod),
+        # A separated expert has the day they left (the expert rule book's rule): halfway since entry on duty.
+        "separated_on": _date_col(eod + (ctx.today - eod) // 2, status == str(ExpertStatus.SEPARATED)),
+        "is_generated": True,
         # helpers, not columns
         "_capacity": capacity, "_eod": eod,
     })

@@ -82,7 +82,10 @@ def preview_grid_data(preview: Preview, columns: Sequence[Column], locale: str) 
         bad.setdefault(p.row, {}).setdefault(p.field.split(".")[0], []).append(problem_words(p))
     defs: list[dict[str, Any]] = [{"field": "_row", "headerName": _("Row"), "width": 80, "pinned": "left"}]
     for c in columns:
+        # cellDataType False: AG Grid would infer "date" from good ISO dates and draw a bad one ("31/12/2020")
+        # as an empty cell, hiding the very value the user must correct.
         defs.append({"field": c.field, "headerName": c.header(locale), "minWidth": 120, "flex": 1,
+                     "cellDataType": False,
                      "tooltipField": f"_bad_{c.field}",
                      "cellClassRules": {"hub-cell-bad": f"params.data && params.data._bad_{c.field}"}})
     rows = []

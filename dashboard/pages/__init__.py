@@ -9,6 +9,7 @@ PAGE_MODULES = (
     "dashboard.pages.briefing",
     "dashboard.pages.missions",
     "dashboard.pages.experts",
+    "dashboard.pages.experts_import",
     "dashboard.pages.expert",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",

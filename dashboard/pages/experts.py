@@ -28,6 +28,7 @@ class Ids:
     GRID = "experts-grid"
     COUNT = "experts-count"
     NEW = "experts-new"
+    IMPORT = "experts-import"
 
 
 NATIVE = re.compile(r"\bnative\b")
@@ -96,11 +97,14 @@ def layout(**_kwargs: object) -> html.Div:
     capacities = [{"label": _("Both capacities"), "value": 0}] + [
         {"label": o.label, "value": o.value} for o in options.capacities
     ]
-    new = [dcc.Link(_("New expert"), href="/experts/new", id=Ids.NEW, className="btn btn-primary btn-sm")] \
+    new = [html.Div([dcc.Link(_("Import the roster"), href="/experts/import", id=Ids.IMPORT,
+                              className="btn btn-outline-primary btn-sm"),
+                     dcc.Link(_("New expert"), href="/experts/new", id=Ids.NEW, className="btn btn-primary btn-sm")],
+                    className="d-flex gap-2")] \
         if current_user.principal.can(Permission.MANAGE_PERSONNEL) else []
     return html.Div([
         html.Div([html.H1(_("Experts"), className="h3 mb-0"), *new],
-                 className="d-flex justify-content-between align-items-center mb-2"),
+                 className="d-flex justify-content-between align-items-center mb-2 flex-wrap gap-2"),
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=Ids.CAPACITY, options=capacities, value=0, clearable=False), md=6, lg=3),
             dbc.Col(dcc.Dropdown(id=Ids.SKILL, options=[{"label": o.label, "value": o.value} for o in options.skills],
