@@ -22,8 +22,7 @@ from services.access import Principal
 from services.errors import Forbidden
 from services.experts import roster_import
 from services.records.imports import ImportRefused, read_table, template_csv, template_xlsx
-from tests.conftest import login
-from tests.surge_fixtures import planner
+from tests.factories import login, planner
 
 COLUMNS = roster_import.COLUMNS
 

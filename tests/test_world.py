@@ -23,3 +23,16 @@ def test_the_machine_date_is_within_the_worlds_horizon() -> None:
     assert behind <= WORLD_HORIZON_DAYS, (
         f"WORLD_TODAY ({WORLD_TODAY}) is {behind} days behind the machine's date: move it (tests/factories.py) to a "
         "recent day; the whole world moves with it.")
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared builders live in tests/factories.py and tests/browser/actions.py; a test importing another test
+    module (or a conftest) runs that module's fixtures and tests twice and ties them together."""
+    import re
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    pattern = re.compile(r"^\s*(from|import)\s+tests\.(browser\.)?(conftest|test_\w+|surge_fixtures)\b", re.M)
+    found = [f"{path.relative_to(here)}: {m.group(0).strip()}" for path in here.rglob("*.py")
+             for m in pattern.finditer(path.read_text(encoding="utf-8"))]
+    assert not found, found
