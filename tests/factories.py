@@ -13,10 +13,12 @@ import io
 import re
 import secrets
 import zipfile
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,7 @@ from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, Role
 from services.access import Principal
 from services.analytics.filters import MapFilter
 from services.demo_data import DEFAULT_SEED
+from services.experts.roster_import import COLUMNS as ROSTER_COLUMNS
 from services.surge.requests import LanguageWanted, RequestForm, SkillWanted
 
 # --- the baseline world ---------------------------------------------------------------------------------
@@ -170,3 +173,25 @@ def qualified_expert(session: Session, **kw: Any) -> Expert:
     skill_id = session.scalar(select(Skill.id).where(Skill.code == "prison_security"))
     assert skill_id is not None
     return expert(session, skills={skill_id: 4}, **kw)
+
+
+# --- rosters (the roster import's tests and its browser test) ------------------------------------------------
+def roster_row(prefix: str, k: int, **overrides: Any) -> dict[str, Any]:
+    """A good roster row."""
+    return {"staff_number": f"{prefix}{k:05d}", "given_name": f"Given{k}", "family_name": f"Family{k}",
+            "gender": "female" if k % 2 else "male", "nationality": "SEN", "capacity": "JCSC",
+            "contract_type": "fixed_term", "email": f"{prefix.lower()}{k}@example.org",
+            "entry_on_duty": "2021-03-01", "skills": "investigations:4; data_analysis:2",
+            "languages": "fr:C1; en:B2", "clearances": "BSAFE:2024-03-01:2027-03-01", **overrides}
+
+
+def roster_xlsx(rows: Iterable[Mapping[str, Any]], locale: str = "en") -> bytes:
+    """A file as a user would write it: plain cells (a text starting with = becomes a formula cell)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([c.header(locale) for c in ROSTER_COLUMNS])
+    for row in rows:
+        sheet.append([row.get(c.field) for c in ROSTER_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,29 +23,10 @@ from services.errors import Forbidden
 from services.experts import roster_import
 from services.records.imports import ImportRefused, read_table, template_csv, template_xlsx
 from tests.factories import login, planner
+from tests.factories import roster_row as person
+from tests.factories import roster_xlsx as xlsx
 
 COLUMNS = roster_import.COLUMNS
-
-
-def person(prefix: str, k: int, **overrides: Any) -> dict[str, Any]:
-    """A good roster row."""
-    return {"staff_number": f"{prefix}{k:05d}", "given_name": f"Given{k}", "family_name": f"Family{k}",
-            "gender": "female" if k % 2 else "male", "nationality": "SEN", "capacity": "JCSC",
-            "contract_type": "fixed_term", "email": f"{prefix.lower()}{k}@example.org",
-            "entry_on_duty": "2021-03-01", "skills": "investigations:4; data_analysis:2",
-            "languages": "fr:C1; en:B2", "clearances": "BSAFE:2024-03-01:2027-03-01", **overrides}
-
-
-def xlsx(rows: Iterable[Mapping[str, Any]], locale: str = "en") -> bytes:
-    """A file as a user would write it: plain cells (a text starting with = becomes a formula cell)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.append([c.header(locale) for c in COLUMNS])
-    for row in rows:
-        sheet.append([row.get(c.field) for c in COLUMNS])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def table(rows: Iterable[Mapping[str, Any]], locale: str = "en") -> Any:

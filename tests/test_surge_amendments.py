@@ -15,7 +15,9 @@ from services.surge import amendments
 from services.surge import requests as surge
 from services.surge.service_level import service_level
 from tests.factories import START, planner
-from tests.test_surge_requests import TODAY, _form, qualified
+from tests.factories import SURGE_TODAY as TODAY
+from tests.factories import qualified_expert as qualified
+from tests.factories import surge_form as _form
 
 
 def _codes(error: pytest.ExceptionInfo[Problems]) -> set[tuple[str, str]]:

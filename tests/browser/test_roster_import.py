@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Expert
-from tests.test_roster_import import person, xlsx
+from tests.factories import roster_row as person
+from tests.factories import roster_xlsx as xlsx
 
 pytestmark = pytest.mark.browser
 
