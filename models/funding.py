@@ -13,7 +13,7 @@ from models.base import MONEY, Base, Generated, Timestamped, currency_column, en
 from models.enums import ExpenditureCategory, FundType, RecordStatus
 
 # The rules between rows (allocations within a grant's net amount, spending inside the grant's period and on an
-# open allocation) are constraint triggers of migration 0019; their names, as the refusals carry them:
+# open allocation) are constraint triggers of migration 0021; their names, as the refusals carry them:
 ALLOCATION_WITHIN_GRANT = "allocation_within_grant"
 EXPENDITURE_WITHIN_GRANT = "expenditure_within_grant"
 

@@ -1,7 +1,7 @@
 """Assessments, their gap registers, recommendations and follow-up, attachments, and lessons.
 
 Each searchable row keeps its own ``search_vector`` (a generated tsvector, GIN-indexed): the text stemmed twice,
-by the text search configurations hub_english and hub_french (migration 0021: English's and French's, with the
+by the text search configurations hub_english and hub_french (migration 0020: English's and French's, with the
 unaccent dictionary before the stemmer), so that one query finds "réforme" from "reforme", "policier" from
 "policiers" and "assessment" from "assessments" in either language; and, the accents being folded inside the
 configuration rather than in the text, ts_headline highlights the text as written. Being generated, the vector

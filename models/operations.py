@@ -148,7 +148,7 @@ class SurgeRequestStep(Base):
     # When the step was recorded in the hub (never changed) ...
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     # ... and when it happened, which a planner may set in the past (the mission's email arrived yesterday).
-    # The service level reads this one (migration 0018's trigger copies it onto the request). Not given: a
+    # The service level reads this one (migration 0023's trigger copies it onto the request). Not given: a
     # trigger sets it to ``at`` (FetchedValue tells the ORM to read it back).
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                   server_default=FetchedValue())

@@ -1,5 +1,5 @@
 """The funding records' rule books (donors, grants, allocations, expenditures, rates of exchange), and the
-database's refusals (the constraint triggers of migration 0019, unique keys) as problems at their field."""
+database's refusals (the constraint triggers of migration 0021, unique keys) as problems at their field."""
 
 from __future__ import annotations
 

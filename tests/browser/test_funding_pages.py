@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,10 +15,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Allocation, Expenditure, Fund, Grant
+from services.analytics.filters import MapFilter
+from services.analytics.funding import funding_summary
+from services.formatting import money
 from tests.browser.actions import settle
 
 pytestmark = pytest.mark.browser
 REF = "T-BR-FUND-1"
+# The year the browser grant runs: the map filtered to it shows the funding the test enters.
+MAP_YEAR = MapFilter.default().with_changes(start=date(2026, 1, 1), end=date(2026, 12, 31))
 
 
 def _field(page: Page, form: str, field: str):
@@ -88,6 +94,9 @@ def test_finance_grant_allocation_import_and_grant_page(page: Page, login_as, en
     expect(page.locator("#grant-allocated")).to_have_text("100,000.00 EUR")
     grant_page = page.url
 
+    with Session(engine) as s:
+        map_before = funding_summary(s, MAP_YEAR)
+
     page.goto("/funding/import")
     _upload(page, _extract(1000, {500: ("NO-SUCH-GRANT", "2026-03-01"), 700: (REF, "2027-02-01")}))
     summary = page.locator("#import-expenditures-summary")
@@ -108,6 +117,13 @@ def test_finance_grant_allocation_import_and_grant_page(page: Page, login_as, en
     page.goto(grant_page)
     expect(page.locator("#grant-spent")).to_have_text("10,250.00 EUR")
     expect(page.locator("#grant-available")).to_have_text("89,750.00 EUR")
+
+    # The map's funding chart reads what was entered: its spent total is the database's, moved by the import.
+    with Session(engine) as s:
+        map_after = funding_summary(s, MAP_YEAR)
+    assert map_after.spent_usd > map_before.spent_usd
+    page.goto(f"/map?start={MAP_YEAR.start.isoformat()}&end={MAP_YEAR.end.isoformat()}")
+    expect(page.locator("#map-funding-text")).to_contain_text(f"spent {money(map_after.spent_usd, 'en')}")
 
     page.goto("/funding/import")
     _upload(page, _extract(1000))

@@ -13,7 +13,7 @@ short, and that order is what makes a counter equal data.
 Also a GiST index on the live deployments' period, for the map's day (places, mission points, head count).
 
 Revision ID: 0022
-Revises: 0019 (the head when merged; written on 0016)
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0022'
-down_revision: str | None = '0019'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,8 +9,8 @@
 - result_actual: a period (period_start, period_end: measured_on renamed), women and men, checked by the
   database when the result is about people (the flag travels with a composite foreign key).
 
-Revision ID: 0020
-Revises: 0023 (0016 when written; main's 0023 came first)
+Revision ID: 0018
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0020'
-down_revision: str | None = '0023'
+revision: str = '0018'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,8 +6,8 @@ Experts become records people keep (issue 15): every edit names the version it w
 request. A language has reading, writing and speaking levels (CEFR) beside the overall one surge matching
 reads. expert_training holds any course completed, with its provider and validity.
 
-Revision ID: 0017
-Revises: 0020 (the head when merged; written on 0016)
+Revision ID: 0019
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0017'
-down_revision: str | None = '0020'
+revision: str = '0019'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

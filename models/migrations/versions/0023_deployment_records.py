@@ -11,8 +11,8 @@ deployment's actual arrival, once recorded, is the request's "deployed" time: th
 its team (the arrival day at 00:00 UTC), else the "deployed" step's occurred_at. A second statement-level
 trigger on deployment keeps that when arrivals are recorded, changed or removed.
 
-Revision ID: 0018
-Revises: 0022 (the head when merged; written on 0016)
+Revision ID: 0023
+Revises: 0022
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0018'
+revision: str = '0023'
 down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

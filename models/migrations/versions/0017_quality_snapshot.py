@@ -1,6 +1,6 @@
 """quality_snapshot: the data-quality scorecard's daily counts per rule and scope, for its trend
 
-Revision ID: 0023
+Revision ID: 0017
 Revises: 0016
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0023'
+revision: str = '0017'
 down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -10,8 +10,8 @@ A refusal is a check_violation naming the constraint, with a JSON DETAIL (grant,
 a Problem. The grant's row is locked while its allocations are summed, so two concurrent allocations cannot
 both pass. Exchange rates become data, one per currency per month (the HUB_USD_RATES setting is gone).
 
-Revision ID: 0019
-Revises: 0021 (the head when merged; written on 0016)
+Revision ID: 0021
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0019'
-down_revision: str | None = '0021'
+revision: str = '0021'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

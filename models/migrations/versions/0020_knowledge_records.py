@@ -12,8 +12,8 @@ they had) with a review workflow (existing lessons were published knowledge: pub
 recommendations. Every searchable text has a generated tsvector, unaccented and stemmed in English and French,
 GIN-indexed: the knowledge search reads them. A new role, assessment_officer.
 
-Revision ID: 0021
-Revises: 0017 (the head when merged; written on 0016)
+Revision ID: 0020
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0021'
-down_revision: str | None = '0017'
+revision: str = '0020'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# 'programme' came with 0020 (projects), merged before this one.
+# 'programme' came with 0018 (projects), merged before this one.
 ROLES_OLD = ('admin', 'gis_editor', 'planner', 'finance', 'programme', 'viewer', 'briefing')
 ROLES_NEW = (*ROLES_OLD, 'assessment_officer')
 KINDS_OLD = ('pre_deployment_visit', 'individual_police_assessment', 'technology_needs_assessment',
