@@ -220,6 +220,8 @@ def test_the_template_is_the_export_and_escapes_formulas() -> None:
     sheet = book.active
     assert [c.value for c in sheet[1]][:3] == ["Code", "Nom", "Niveau (1-5)"]
     assert sheet["B2"].value == "'=HYPERLINK(\"http://x\")" and sheet["C2"].value == 3
+    quoted = [{"code": "Q", "name": 'say "hi", twice'}]
+    assert read_table(template_csv(COLUMNS, "en", quoted), "q.csv").rows[0][:2] == ["Q", 'say "hi", twice']
     text = template_csv(COLUMNS, "en", rows).decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Code,Name,Level (1-5)")
     # and it reads back: the template of a file is a valid import of it

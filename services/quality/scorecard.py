@@ -149,8 +149,8 @@ def trend(session: Session, since: date) -> dict[Dimension, list[tuple[date, flo
 
 # --- names and the failing records ----------------------------------------------------------------------------
 def scope_names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
-    missions = dict(session.execute(select(Mission.id, Mission.acronym)).tuples().all())
-    capacities = dict(session.execute(select(Capacity.id, Capacity.code)).tuples().all())
+    missions = {int(i): str(a) for i, a in session.execute(select(Mission.id, Mission.acronym))}
+    capacities = {int(i): str(c) for i, c in session.execute(select(Capacity.id, Capacity.code))}
     return missions, capacities
 
 

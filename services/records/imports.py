@@ -178,11 +178,13 @@ def _read_csv(data: bytes) -> Table:
         raise _refuse("not_csv")
     text = _decode(data)
     sample = text[:8192]
+    # Only the delimiter is sniffed: the Sniffer's guess of the quoting (it can miss doubled quotes, "say ""hi""")
+    # is less reliable than RFC 4180's, which is what spreadsheets write.
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     headers: list[str] | None = None
     rows: list[list[Any]] = []
     try:
