@@ -32,6 +32,13 @@ from services.records.versioning import json_value
 blp = Blueprint("funding", __name__, description="Funding records kept by finance staff: donors, grants, "
                                                    "allocations, expenditures and monthly rates of exchange.")
 
+
+@blp.before_request
+def _funding_roles_only() -> None:
+    """Every funding route is for roles that see funding: refused (403) before its arguments are read, so a role
+    without it learns nothing from a 422 about what a route expects."""
+    require(Permission.VIEW_FUNDING)
+
 VERSION = {"version": DbInteger(load_default=None, metadata={
     "description": "The version you read (or If-Match its ETag): stale gets 409, none 428."})}
 

@@ -9,6 +9,7 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 from flask_login import current_user
 
 from dashboard.components.knowledge_parts import (
@@ -53,7 +54,7 @@ class Ids:
     EDIT_ALERT = "rec-edit-alert"
 
 
-@page_layout(Permission.VIEW_AGGREGATES)
+@page_layout(Permission.VIEW_OPERATIONS)
 def layout(rec_id: str = "", **_kwargs: object) -> Any:
     try:
         key = int(rec_id)
@@ -110,8 +111,10 @@ def layout(rec_id: str = "", **_kwargs: object) -> Any:
 
 
 @secured_callback(Output(Ids.HEADER, "children"), Output(Ids.TRAIL, "children"), Input(Ids.REFRESH, "data"),
-                  State(Ids.ID, "data"), roles=Permission.VIEW_AGGREGATES)
-def show(_refresh: int, key: int) -> tuple[Any, Any]:
+                  State(Ids.ID, "data"), roles=Permission.VIEW_OPERATIONS)
+def show(_refresh: int, key: int | None) -> tuple[Any, Any]:
+    if key is None:  # the layout found no such recommendation and said so
+        raise PreventUpdate
     locale = current_locale()
     with db_session() as s:
         d = R.get_recommendation(s, current_user.principal, int(key))
@@ -143,7 +146,7 @@ def show(_refresh: int, key: int) -> tuple[Any, Any]:
 
 
 @secured_callback(Output(Ids.FILE_NAMES, "children"), Input(Ids.FILES, "filename"),
-                  roles=Permission.VIEW_AGGREGATES, prevent_initial_call=True)
+                  roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True)
 def chosen(names: list[str] | None) -> str:
     return ", ".join(names or [])
 
@@ -156,7 +159,7 @@ def chosen(names: list[str] | None) -> str:
     state={"form": form_states(FORM), "key": State(Ids.ID, "data"), "version": State(Ids.VERSION, "data"),
            "refresh": State(Ids.REFRESH, "data"), "links": State(Ids.LINKS, "value"),
            "contents": State(Ids.FILES, "contents"), "names": State(Ids.FILES, "filename")},
-    roles=Permission.VIEW_AGGREGATES, prevent_initial_call=True,
+    roles=Permission.VIEW_OPERATIONS, prevent_initial_call=True,
 )
 def follow_up(clicks: int | None, form: dict[str, Any], key: int, version: int, refresh: int, links: str | None,
               contents: list[str] | None, names: list[str] | None) -> dict[str, Any]:
@@ -208,4 +211,4 @@ def title(rec_id: str = "", **_kwargs: object) -> str:
 
 
 dash.register_page(__name__, layout=layout, path_template="/recommendations/<rec_id>", name="Recommendation",
-                   title=title, permission=Permission.VIEW_AGGREGATES)
+                   title=title, permission=Permission.VIEW_OPERATIONS)
