@@ -223,11 +223,6 @@ def _amendment_line(amendment: dict[str, Any], loc: str) -> str:
     return f"{timestamp(amendment['at'], loc)} · {amendment['by'] or '–'} · " + "; ".join(parts) + note
 
 
-def _weights(values: tuple[Any, ...]) -> Weights:
-    return Weights.from_mapping({name: (None if v in (None, "") else float(v))
-                                 for name, v in zip(COMPONENTS, values, strict=True)})
-
-
 @secured_callback(
     output=dict(
         header=Output(Ids.HEADER, "children"), steps=Output(Ids.STEPS, "children"), team=Output(Ids.TEAM, "children"),
