@@ -267,7 +267,7 @@ def activities_xml(session: Session, org: ReportingOrg, *, project_ids: Iterable
     for project, capacity in rows:
         _activity(root, org, project, capacity, money[project.id], countries.get(project.id, []),
                   sites.get(project.id, []), now.date())
-    # lxml-stubs type tostring() loosely (its result depends on encoding=); with an encoding it is bytes.
+    # lxml ships no type information (tostring() is Any to mypy); with an encoding it returns bytes.
     document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return document
 
