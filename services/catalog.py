@@ -11,7 +11,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Select, case, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -23,7 +34,7 @@ T = TypeVar("T")
 
 # Six decimals of a degree is about 10 cm: more only inflates the payload.
 GEOJSON_DECIMALS = 6
-EMPTY_JSON_ARRAY = literal_column("'[]'::json")
+EMPTY_JSON_ARRAY: ColumnElement[Any] = literal_column("'[]'::json")
 DEFAULT_PAGE_SIZE = 100
 
 
@@ -93,12 +104,12 @@ class BBox:
         return func.ST_MakeEnvelope(self.minx, self.miny, self.maxx, self.maxy, 4326)
 
 
-def geojson(geom: ColumnElement[Any]) -> ColumnElement[Any]:
+def geojson(geom: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     """A geometry column as a JSON value (not a string), built by PostGIS."""
     return cast(func.ST_AsGeoJSON(geom, GEOJSON_DECIMALS), JSON)
 
 
-def json_object(pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+def json_object(pairs: list[tuple[str, SQLColumnExpression[Any]]]) -> ColumnElement[Any]:
     args: list[Any] = []
     for key, expr in pairs:
         args.extend((literal(key), expr))
@@ -132,7 +143,7 @@ def feature_collection(
     return collection
 
 
-def count_of(session: Session, stmt: Select[Any]) -> int:
+def count_of(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
@@ -159,7 +170,7 @@ def _site_count() -> ColumnElement[Any]:
     return select(func.count(Site.id)).where(Site.mission_id == Mission.id).scalar_subquery()
 
 
-def _mission_columns() -> list[ColumnElement[Any]]:
+def _mission_columns() -> list[SQLColumnExpression[Any]]:
     return [
         Mission.acronym, Mission.name, Mission.mission_type.label("type"), Mission.lead_department,
         Mission.hq_city, Mission.start_date, Mission.end_date, Mission.active,
@@ -240,7 +251,7 @@ def country_codes(session: Session) -> dict[str, str]:
     return {key: code for key, code in session.execute(select(Country.iso3, Country.code))}
 
 
-def _country_where(stmt: Select[Any], region: str | None) -> Select[Any]:
+def _country_where(stmt: Select[*tuple[Any, ...]], region: str | None) -> Select[*tuple[Any, ...]]:
     if region:
         stmt = stmt.where(func.lower(Country.region) == region.strip().lower())
     return stmt
@@ -272,7 +283,7 @@ def countries_feature_collection(session: Session, region: str | None = None) ->
 def get_country(session: Session, iso3: str, with_geometry: bool = False) -> dict[str, Any]:
     """By ISO 3166-1 alpha-3 (SSD). Natural Earth's own key (SDS) is a 404 that names the ISO code."""
     code = iso3.strip().upper()
-    columns: list[ColumnElement[Any]] = [
+    columns: list[SQLColumnExpression[Any]] = [
         Country.code.label("iso3"), Country.iso3.label("key"), Country.name, Country.name_fr, Country.region,
         Country.subregion, Country.continent,
         geojson(func.ST_Envelope(Country.boundary)).label("extent"),

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from psycopg import sql
 from shapely.geometry import Point
-from sqlalchemy import delete, exists, func, or_, select, text
+from sqlalchemy import CursorResult, delete, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -385,7 +385,8 @@ def _cumsum_by_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     total = np.cumsum(values)
     starts = np.flatnonzero(_group_starts(groups))
     offset = np.repeat(np.concatenate([[0], total[starts[1:] - 1]]), np.diff(np.append(starts, len(values))))
-    return total - offset
+    running: np.ndarray = total - offset  # numpy types array arithmetic as Any
+    return running
 
 
 # --- reference context ------------------------------------------------------------------------------------
@@ -763,7 +764,7 @@ def _surge(session: Session, dep: pd.DataFrame, skills: pd.DataFrame, ctx: _Cont
         "id", "reference", "mission_id", "site_id", "capacity_id", "title", "received_on", "experts_requested",
         "wanted_start", "duration_days", "priority", "gender_considerations", "balance_gender", "notes", "status",
         "version", "is_generated")}
-    steps: list[tuple[int, str, str, str | None]] = []
+    steps: list[tuple[int, str, str, str, str | None]] = []
     req_skills: list[tuple[int, int, str, int, bool]] = []
     req_langs: list[tuple[int, str, str]] = []
     link_id = np.zeros(len(dep), dtype=np.int64)
@@ -888,7 +889,9 @@ def _projects(session: Session, ctx: _Context, experts: int, window: int, seed: 
                                                      "special_political_mission"])].reset_index(drop=True)
     weights = np.array([MISSION_WEIGHTS.get(a, 1.0) for a in current.acronym], dtype=float)
     ids = _reserve_ids(session, "project", n)
-    projects, links, sites, project_sites, activities, milestones, results, actuals = [], [], [], [], [], [], [], []
+    projects, links, sites, project_sites, activities, milestones, actuals = [], [], [], [], [], [], []
+    # id, project, parent (None for an outcome), level, statement, indicator, unit, baseline, target, flags.
+    results: list[tuple[int, int, int | None, str, str, str, str, str, str, bool, bool]] = []
     site_ids = _reserve_ids(session, "site", 3 * n)
     result_ids = _reserve_ids(session, "result", 5 * n)
     sid = rid = 0
@@ -1093,12 +1096,12 @@ def _funding(session: Session, ctx: _Context, dep: pd.DataFrame, projects: pd.Da
     dep["allocation_id"] = _nullable_ids(allocation_of)
     # Expenditures: one travel line per started deployment; monthly lines on project allocations.
     started = np.flatnonzero(live & (dep._start.to_numpy() <= today) & (allocation_of != 0))
-    currency = np.asarray([alloc_currency[int(x)] for x in allocation_of[started]], dtype=object)
-    factor = np.where(currency == "EUR", 0.92, 1.0)
+    currencies = np.asarray([alloc_currency[int(x)] for x in allocation_of[started]], dtype=object)
+    factor = np.where(currencies == "EUR", 0.92, 1.0)
     exp = pd.DataFrame({
         "allocation_id": allocation_of[started], "deployment_id": dep.id.to_numpy()[started],
         "spent_on": _date_col(dep._start.to_numpy()[started]), "amount": _money(cost[started] * factor),
-        "currency": currency, "category": str(ExpenditureCategory.TRAVEL),
+        "currency": currencies, "category": str(ExpenditureCategory.TRAVEL),
         "description": "Travel and daily subsistence allowance", "is_generated": True,
     })
     lines: list[tuple[int, str, str, str, str]] = []
@@ -1223,7 +1226,12 @@ def delete_generated(session: Session) -> int:
         delete(Assessment).where(Assessment.is_generated.is_(True)),
         delete(Expert).where(Expert.is_generated.is_(True)),
     ):
-        removed += session.execute(stmt, execution_options={"synchronize_session": False}).rowcount or 0
+        result = session.execute(stmt, execution_options={"synchronize_session": False})
+        # A DELETE's result is a CursorResult (rowcount); SQLAlchemy 2.1's Session.execute types every result as
+        # a plain Result, so this narrows it.
+        if not isinstance(result, CursorResult):
+            raise TypeError(f"a DELETE returned {type(result).__name__}, not a CursorResult")
+        removed += result.rowcount or 0
     # Generated donors stay if a real grant refers to them.
     used = select(Grant.donor_id).where(Grant.donor_id.is_not(None))
     session.execute(delete(Donor).where(Donor.is_generated.is_(True), Donor.id.not_in(used)),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -81,7 +81,7 @@ def _clearances() -> ColumnElement[Any]:
     )
 
 
-def _columns() -> dict[str, list[ColumnElement[Any]]]:
+def _columns() -> dict[str, list[SQLColumnExpression[Any]]]:
     """Each field of services.access.EXPERT_FIELD_RULES as the API's columns (nationality as its ISO3 code)."""
     return {
         "id": [Expert.id], "given_name": [Expert.given_name], "family_name": [Expert.family_name],
@@ -95,7 +95,7 @@ def _columns() -> dict[str, list[ColumnElement[Any]]]:
     }
 
 
-def visible_columns(principal: Principal) -> list[ColumnElement[Any]]:
+def visible_columns(principal: Principal) -> list[SQLColumnExpression[Any]]:
     """The columns this principal may read (services.access.EXPERT_FIELD_RULES), and only those: what is not
     selected cannot leak."""
     principal.require(Permission.VIEW_OPERATIONS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -281,20 +281,20 @@ def _mission_row(m: MissionRecord) -> dict[str, Any]:
 
 
 def _load_vocabularies(session: Session, report: ReferenceReport) -> None:
-    ins, upd = _upsert(session, Capacity.__table__, CAPACITIES, ["code"])  # type: ignore[arg-type]
+    ins, upd = _upsert(session, Capacity.__table__, CAPACITIES, ["code"])
     report.inserted["capacity"], report.updated["capacity"] = ins, upd
     capacity_ids = dict(session.execute(select(Capacity.code, Capacity.id)).all())
     team_rows = [{"capacity_id": capacity_ids[code], "name": name} for code, names in TEAMS.items() for name in names]
-    report.inserted["team"], _ = _upsert(session, Team.__table__, team_rows, ["capacity_id", "name"], [])  # type: ignore[arg-type]
+    report.inserted["team"], _ = _upsert(session, Team.__table__, team_rows, ["capacity_id", "name"], [])
     skill_rows = [{"code": c, "name": n, "name_fr": fr, "area": a} for c, n, fr, a in SKILLS]
-    report.inserted["skill"], report.updated["skill"] = _upsert(session, Skill.__table__, skill_rows, ["code"])  # type: ignore[arg-type]
+    report.inserted["skill"], report.updated["skill"] = _upsert(session, Skill.__table__, skill_rows, ["code"])
     language_rows = [{"code": c, "name": n, "is_un_official": o} for c, n, o in LANGUAGES]
     report.inserted["language"], report.updated["language"] = _upsert(
-        session, Language.__table__, language_rows, ["code"])  # type: ignore[arg-type]
+        session, Language.__table__, language_rows, ["code"])
     clearance_rows = [{"code": c, "name": n, "name_fr": fr, "is_training": t, "validity_months": v}
                       for c, n, fr, t, v in CLEARANCE_TYPES]
     report.inserted["clearance_type"], report.updated["clearance_type"] = _upsert(
-        session, ClearanceType.__table__, clearance_rows, ["code"])  # type: ignore[arg-type]
+        session, ClearanceType.__table__, clearance_rows, ["code"])
 
 
 def _load_sites(session: Session, data: ReferenceData, mission_ids: dict[str, int]) -> tuple[int, int]:
@@ -322,9 +322,9 @@ def _load_sites(session: Session, data: ReferenceData, mission_ids: dict[str, in
                 values["kind"], lon, lat, values["first_year"], values["last_year"], GEOPKO_SOURCE):
             updates.append({"b_id": old[0], "location": _point(lon, lat), **values})
     if inserts:
-        session.execute(insert(cast(Table, Site.__table__)), inserts)
+        session.execute(insert(Site.__table__), inserts)
     if updates:
-        table: Table = Site.__table__  # type: ignore[assignment]
+        table: Table = Site.__table__
         stmt = (update(table).where(table.c.id == bindparam("b_id"))
                 .values(kind=bindparam("kind"), first_year=bindparam("first_year"),
                         last_year=bindparam("last_year"), source=bindparam("source"),
@@ -400,7 +400,7 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     country_rows = [{"iso3": c.iso3, "iso_a3": c.iso_a3, "name": c.name, "name_fr": c.name_fr, "region": c.region,
                      "subregion": c.subregion, "continent": c.continent,
                      "boundary": from_shape(c.geometry, srid=4326)} for c in data.countries]
-    table: Table = Country.__table__  # type: ignore[assignment]
+    table: Table = Country.__table__
     stmt = insert(table)
     plain = ["iso_a3", "name", "name_fr", "region", "subregion", "continent"]
     # Geometries are compared as EWKB bytes: exact, and independent of PostGIS's '=' semantics.
@@ -413,7 +413,7 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     report.updated["country"] = len(flags) - report.inserted["country"]
 
     mission_rows = [_mission_row(m) for m in data.missions]
-    mission_table: Table = Mission.__table__  # type: ignore[assignment]
+    mission_table: Table = Mission.__table__
     compare = [c for c in mission_rows[0] if c not in ("acronym", "hq")]
     mstmt = insert(mission_table)
     mchanged = or_(_differs(mission_table, compare, mstmt.excluded),

@@ -28,11 +28,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
+import psycopg
 import pyarrow as pa
 from sqlalchemy import Date, Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
@@ -120,7 +122,7 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
     ]
 
 
-_CODES = {"gender": GENDERS, "kind": KINDS, "marker": MARKERS}
+_CODES: dict[str, Sequence[Enum]] = {"gender": GENDERS, "kind": KINDS, "marker": MARKERS}
 
 
 def load_copy(engine: Engine) -> Copy:
@@ -134,6 +136,8 @@ def load_copy(engine: Engine) -> Copy:
             engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         versions, _ = data_versions(Session(bind=conn), COPIED_TABLES)
         raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
+        if not isinstance(raw, psycopg.Connection):  # the hub's URL is postgresql+psycopg: COPY needs psycopg's
+            raise RuntimeError(f"the columnar copy needs a psycopg connection, not {type(raw).__name__}")
         for name, columns, stmt in _sources():
             path = Path(folder) / f"{name}.csv"
             sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))

@@ -11,7 +11,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -28,19 +41,27 @@ COORD_DECIMALS = 5  # about a metre: plenty for a point on a web map
 BASEMAP_DECIMALS = 3  # Natural Earth 1:110m has no detail finer than this
 
 
-def _geojson(geom: ColumnElement[Any], decimals: int = COORD_DECIMALS) -> ColumnElement[Any]:
+def _geojson(geom: SQLColumnExpression[Any], decimals: int = COORD_DECIMALS) -> ColumnElement[Any]:
     return cast(func.ST_AsGeoJSON(geom, decimals), JSON)
 
 
-def _collection(features: ColumnElement[Any], order: ColumnElement[Any] | None = None) -> ColumnElement[Any]:
+def _collection(features: ColumnElement[Any], order: SQLColumnExpression[Any] | None = None) -> ColumnElement[Any]:
     agg = func.json_agg(aggregate_order_by(features, order)) if order is not None else func.json_agg(features)
     return func.json_build_object(
         "type", "FeatureCollection", "features", func.coalesce(agg, literal_column("'[]'::json")))
 
 
+def _as_collection(value: Any) -> dict[str, Any]:
+    """The FeatureCollection a query read. json_build_object is untyped in SQLAlchemy, so this narrows it; an
+    aggregate without GROUP BY always yields one row, so anything but a dict is a bug worth failing on."""
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a GeoJSON FeatureCollection, got {type(value).__name__}")
+    return value
+
+
 def grid_cell_degrees(zoom: int) -> float:
     """A grid cell of about 40 screen pixels at this zoom (256-pixel tiles)."""
-    return 360.0 / (2 ** max(0, min(zoom, 20))) / 256 * 40
+    return 360.0 / (2.0 ** max(0, min(zoom, 20))) / 256 * 40
 
 
 def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = None, zoom: int = 3,
@@ -70,12 +91,14 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
     if clustered:
         collection, _ = session.execute(_places_select(
             rows, func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)), codes, False)).one()
+    collection = _as_collection(collection)
     collection["clustered"] = clustered
     collection["day"] = filt.day.isoformat()
     return collection
 
 
-def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_names: bool) -> Any:
+def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_names: bool,
+                   ) -> Select[*tuple[Any, ...]]:
     """SELECT (FeatureCollection, number of features) of the rows grouped by ``key`` (the place or a grid cell)."""
     by_capacity: list[Any] = []
     for code in codes:
@@ -110,7 +133,7 @@ def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_na
     return select(_collection(feature, g.c.n.desc()), func.count())
 
 
-def _running(start: ColumnElement[Any], end: ColumnElement[Any], filt: MapFilter) -> ColumnElement[bool]:
+def _running(start: SQLColumnExpression[Any], end: SQLColumnExpression[Any], filt: MapFilter) -> ColumnElement[bool]:
     return day_range(func.coalesce(start, literal(date.min)), func.coalesce(end, literal(date.max))).op("&&")(
         period_of(filt))
 
@@ -136,7 +159,7 @@ def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dic
     )
     stmt = select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
         Mission.hq.is_not(None), or_(_running(Mission.start_date, Mission.end_date, filt), selected))
-    return session.scalar(stmt)
+    return _as_collection(session.scalar(stmt))
 
 
 def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
@@ -161,8 +184,9 @@ def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict
         "properties", func.json_build_object("iso3", Country.iso3, "name", localized_column(Country, locale),
                                              "missions", hosts.c.missions, "selected", selected),
     )
-    return session.scalar(select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)
-                          .where(Country.boundary.is_not(None)))
+    return _as_collection(session.scalar(
+        select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)
+        .where(Country.boundary.is_not(None))))
 
 
 def project_sites(session: Session, filt: MapFilter) -> dict[str, Any]:
@@ -185,7 +209,8 @@ def project_sites(session: Session, filt: MapFilter) -> dict[str, Any]:
         "properties", func.json_build_object("name", Site.name, "kind", Site.kind, "country", Site.country_iso3,
                                              "projects", projects.c.projects),
     )
-    return session.scalar(select(_collection(feature, Site.id)).join(projects, projects.c.site_id == Site.id))
+    return _as_collection(session.scalar(
+        select(_collection(feature, Site.id)).join(projects, projects.c.site_id == Site.id)))
 
 
 def basemap(session: Session) -> dict[str, Any]:
@@ -195,7 +220,8 @@ def basemap(session: Session) -> dict[str, Any]:
         "geometry", _geojson(Country.boundary, BASEMAP_DECIMALS),
         "properties", func.json_build_object("iso3", Country.iso3, "name", Country.name, "region", Country.region),
     )
-    return session.scalar(select(_collection(feature, Country.iso3)).where(Country.boundary.is_not(None)))
+    return _as_collection(session.scalar(
+        select(_collection(feature, Country.iso3)).where(Country.boundary.is_not(None))))
 
 
 __all__ = ["basemap", "deployment_places", "mission_areas", "mission_points", "project_sites"]

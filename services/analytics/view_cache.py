@@ -25,7 +25,7 @@ import pickle
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis
 from cachelib import BaseCache, RedisCache, SimpleCache
@@ -100,7 +100,9 @@ class ViewCache:
         if kept is not None:
             self.hits += 1
             log.debug("map answer hit %s", digest[:12])
-            return kept
+            # The store holds only what compute() returned for this digest (keyed by the answer's inputs and the
+            # data versions, signed when shared), so a hit is a T; cachelib's get() is untyped.
+            return cast(T, kept)
         self.misses += 1
         log.debug("map answer miss %s", digest[:12])
         value = compute()

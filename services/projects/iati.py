@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Allocation, Capacity, Donor, Expenditure, Grant, Project, Site
 from models.enums import GenderMarker, ProjectStatus, ResultLevel
 from models.geography import mission_host_country
-from models.projects import Result
+from models.projects import Result, ResultActual
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -230,7 +230,9 @@ def _result(activity: etree._Element, project: Project, result: Result) -> None:
     _narratives(_sub(indicator, "title"), result.indicator)
     _sub(indicator, "baseline", {"year": str(project.start_date.year), "iso-date": _iso(project.start_date),
                                  "value": _money(result.baseline)})
-    periods = [(a.period_start, a.period_end, a) for a in result.actuals]
+    # A project's own span stands in for a period when no actual is recorded yet (then there is no actual).
+    periods: list[tuple[date, date, ResultActual | None]] = [
+        (a.period_start, a.period_end, a) for a in result.actuals]
     if not periods and project.end_date:
         periods = [(project.start_date, project.end_date, None)]
     for start, end, actual in periods:
@@ -265,7 +267,9 @@ def activities_xml(session: Session, org: ReportingOrg, *, project_ids: Iterable
     for project, capacity in rows:
         _activity(root, org, project, capacity, money[project.id], countries.get(project.id, []),
                   sites.get(project.id, []), now.date())
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    # lxml ships no type information (tostring() is Any to mypy); with an encoding it returns bytes.
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return document
 
 
 def schema(directory: Path) -> etree.XMLSchema:

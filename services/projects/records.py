@@ -95,9 +95,13 @@ def money_by_project(session: Session, project_ids: list[int]) -> dict[int, list
     ).all()
     table: dict[int, dict[str, dict[str, Decimal]]] = {}
     for pid, currency, amount in allocated:
+        if pid is None:  # an allocation to no project; the in_() above never matches one
+            continue
         table.setdefault(pid, {}).setdefault(currency, {"allocated": Decimal(0), "spent": Decimal(0)})
         table[pid][currency]["allocated"] = amount
     for pid, currency, amount in spent:
+        if pid is None:  # as above
+            continue
         table.setdefault(pid, {}).setdefault(currency, {"allocated": Decimal(0), "spent": Decimal(0)})
         table[pid][currency]["spent"] = amount
     return {pid: [{"currency": c, **v} for c, v in sorted(by.items())] for pid, by in table.items()}
@@ -333,8 +337,10 @@ def _defaults(part: Part, values: dict[str, Any]) -> dict[str, Any]:
 def _owner(session: Session, part: Part, row: Any) -> int:
     """The project a part belongs to (an actual value's through its result)."""
     if part is ACTUAL:
-        return session.scalar(select(Result.project_id).where(Result.id == row.result_id))
-    return row.project_id
+        # scalars().one(): the result exists (a foreign key), so its project is never missing.
+        return session.scalars(select(Result.project_id).where(Result.id == row.result_id)).one()
+    project_id: int = row.project_id
+    return project_id
 
 
 def add_part(session: Session, principal: Principal, part: Part, parent_id: int, data: Mapping[str, Any], *,
@@ -469,10 +475,12 @@ def add_site(session: Session, principal: Principal, project_id: int, data: Mapp
             geometry, source = feature["geometry"], f"layer {data['layer']}, feature {feature_id}"
     shaped = site_shape(geometry)
     if isinstance(shaped, list):
+        # A layer feature that was not found reports that, not the missing geometry it implies.
         problems += [] if data.get("layer") and problems else shaped
+        raise Problems(problems)
     if problems:
         raise Problems(problems)
-    point, area = shaped  # type: ignore[misc]
+    point, area = shaped
     country = session.scalar(select(Country.iso3).where(
         func.ST_Intersects(Country.boundary, func.ST_GeomFromText(point.wkt, 4326))).limit(1))
     mission_id = session.scalar(select(project_mission.c.mission_id)
