@@ -133,7 +133,8 @@ def next_filter(state: FilterState, event: Event | None) -> FilterState:
             return replace(state, as_of=min(as_of + STEP_DAYS, state.days) if as_of < state.days else 0)
         case Reset(today=today):
             default = MapFilter.default(today)
-            return FilterState(start=default.start, end=default.end, as_of=(default.end - default.start).days,
+            # The view as on first opening the map: its day is today, as MapFilter's own default says.
+            return FilterState(start=default.start, end=default.end, as_of=(default.day_on(today) - default.start).days,
                                clear_drawing=True)
     return state
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 from flask import request
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
-from dashboard.i18n import LANGUAGES, _
+from dashboard.i18n import LANGUAGES, _, _l
 from dashboard.roles import role_label
 from dashboard.security.auth import csrf_token
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
@@ -20,16 +22,43 @@ NAV_TOGGLER = "shell-nav-toggler"
 NAV_COLLAPSE = "shell-nav-collapse"
 
 
-def _nav_items() -> list[dbc.NavItem]:
-    items = []
+# The record pages, grouped so that an admin's navbar (some fifteen pages, longer in French) fits on one row
+# at 1440 px. A page listed nowhere here stays a link of its own, so a new page is never out of reach.
+NAV_GROUPS: tuple[tuple[str, LazyString, tuple[str, ...]], ...] = (
+    ("personnel", _l("Personnel"), ("/experts", "/surge")),
+    ("money", _l("Money & projects"), ("/funding", "/projects")),
+    ("knowledge", _l("Knowledge"), ("/assessments", "/recommendations", "/lessons", "/knowledge")),
+    ("data", _l("Data"), ("/layers", "/quality")),
+)
+# Inside its group a page may need a fuller name: "Knowledge" under "Knowledge" would say nothing.
+NAV_LABELS_IN_GROUP: dict[str, LazyString] = {"/knowledge": _l("Search the knowledge")}
+
+
+def _nav_items() -> list[Any]:
+    """The pages the user's role may open, in their order; a group sits where its first page would."""
+    shown: list[tuple[str, str, str]] = []  # (path, label, element id)
     # "or 99" would send order 0 (Home) to the end.
     for page in sorted(dash.page_registry.values(), key=lambda p: 99 if p.get("order") is None else p["order"]):
         label = page.get("nav_label")
         permission = page.get("permission")
         if label is None or not isinstance(permission, Permission) or not current_user.can(permission):
             continue
-        items.append(dbc.NavItem(dbc.NavLink(str(label), href=page["path"], active="exact",
-                                             id=f"nav-{page['module'].rsplit('.', 1)[-1]}")))
+        shown.append((page["path"], str(label), f"nav-{page['module'].rsplit('.', 1)[-1]}"))
+    group_of = {path: group for group in NAV_GROUPS for path in group[2]}
+    items: list[Any] = []
+    done: set[str] = set()
+    for path, label, element_id in shown:
+        group = group_of.get(path)
+        members = [entry for entry in shown if group and group_of.get(entry[0]) is group]
+        if group is None or len(members) < 2:  # a group of one page is just that page's link
+            items.append(dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=element_id)))
+        elif group[0] not in done:
+            done.add(group[0])
+            items.append(dbc.DropdownMenu(
+                [dbc.DropdownMenuItem(str(NAV_LABELS_IN_GROUP.get(href, text)), href=href, id=item_id)
+                 for href, text, item_id in members],
+                label=str(group[1]), nav=True, in_navbar=True, id=f"nav-group-{group[0]}",
+                toggle_class_name="hub-nav-group"))
     return items
 
 
@@ -85,10 +114,10 @@ def layout() -> html.Div:
                         className="navbar-toggler", title=_("Menu"),
                         **{"aria-label": _("Menu"), "aria-controls": NAV_COLLAPSE}),
             dbc.Collapse([
-                # hub-nav (hub.css) wraps the entries instead of pushing the user menu off screen when they are many
-                # and long (an admin's, in French).
+                # Expanded, hub-nav (hub.css) is a full row under the languages and user menu: an admin's pages,
+                # grouped and in French, fit on one row there.
                 dbc.Nav(_nav_items(), navbar=True, className="me-auto hub-nav"),
-                html.Div(_language_links(), className="d-flex me-3"),
+                html.Div(_language_links(), className="d-flex me-3 ms-auto"),
                 user_menu,
             ], id=NAV_COLLAPSE, is_open=False, navbar=True),
         ], fluid=True),

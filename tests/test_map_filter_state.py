@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -130,6 +130,15 @@ def test_reset_clears_everything_and_shows_the_default_period() -> None:
     assert reset.as_of == reset.days == 364
     assert reset.area is None and not reset.tied and reset.clear_drawing
     assert all(reset.chosen(f) == () for f in ("mission", "gender"))
+
+
+def test_reset_shows_today_as_on_first_opening_not_the_period_end() -> None:
+    # Mid-month, so today is not the period's last day (the bug showed 30 June here).
+    today = date(2026, 6, 15)
+    reset = next_filter(_state(as_of=3), Reset(today))
+    assert (reset.start, reset.end) == (date(2025, 7, 1), date(2026, 6, 30))
+    assert reset.start + timedelta(days=int(reset.as_of or 0)) == today
+    assert reset.as_of == (MapFilter.default(today).day_on(today) - reset.start).days == 349
 
 
 def test_no_event_only_keeps_the_day_inside_the_period() -> None:

@@ -75,9 +75,13 @@ class MapFilter:
     @property
     def day(self) -> date:
         """The day the map shows."""
+        return self.day_on(date.today())
+
+    def day_on(self, today: date) -> date:
+        """The day the map shows when it is ``today``: the chosen one, else today (the period's end if earlier)."""
         if self.as_of is not None:
             return self.as_of
-        return min(self.end, date.today())
+        return min(self.end, today)
 
     @classmethod
     def default(cls, today: date | None = None) -> MapFilter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import dash
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -87,3 +88,27 @@ def test_refused_and_unknown_pages_answer_their_status_with_the_friendly_page(
     expect(page.locator(notice)).to_contain_text(text)
     expect(page.locator(notice).get_by_role("link")).to_have_attribute("href", "/")
     expect(page.locator("#nav-home")).to_be_visible()  # in the hub's frame, not a bare error
+
+
+def test_an_admins_pages_fit_one_row_at_1440_in_french_and_each_is_reachable(page: Page, login_as) -> None:
+    login_as("admin")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.click("#lang-fr")
+    expect(page.locator("#nav-home")).to_have_text("Accueil")
+    # Every page with a navbar entry (an admin may open them all) is there, grouped or not.
+    hrefs = page.eval_on_selector_all("#shell-navbar .hub-nav a[href]",
+                                      "links => links.map(a => a.getAttribute('href'))")
+    expected = {p["path"] for p in dash.page_registry.values() if p.get("nav_label") is not None}
+    assert set(hrefs) - {"#"} == expected
+    # ...on one row (ungrouped, in French, they took three).
+    tops = page.eval_on_selector_all("#shell-navbar .hub-nav > .nav-item",
+                                     "items => items.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert len(tops) < len(expected) and len(set(tops)) == 1, tops
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    # A grouped page opens from its group, in Dash's page routing.
+    expect(page.locator("#nav-surge")).to_be_hidden()
+    page.click("#nav-group-personnel .dropdown-toggle")
+    expect(page.locator("#nav-surge")).to_have_text("Planificateur des renforts")
+    page.click("#nav-surge")
+    expect(page).to_have_url(re.compile(r"/surge$"))
+    expect(page.locator("#nav-surge")).to_be_hidden()
