@@ -22,8 +22,10 @@ ODD = {
     "last_day": "9999-12-31",
 }
 # A value that exists for each path parameter, so the query parameters reach the view.
+# A path parameter not listed here gets "1" (every record's first id).
 PATH_SAMPLES = {"expert_id": "1", "key": "1", "acronym": "UNMISS", "iso3": "SSD", "name": "missions",
-                "cid": "missions", "fid": "1", "z": "0", "x": "0", "y": "0"}
+                "cid": "missions", "fid": "1", "z": "0", "x": "0", "y": "0", "fmt": "xlsx", "part": "skills",
+                "code": "deployment_without_allocation", "status": "received"}
 OGC_QUERY = ("bbox", "datetime", "limit", "offset")
 FILTER_QUERY = ("start", "end", "as_of", "capacity", "mission", "region", "country", "skill", "gender", "kind",
                 "source", "marker", "bbox", "area")
@@ -35,7 +37,7 @@ PAGES = {"/map": FILTER_QUERY, "/briefing": BRIEFING_QUERY, "/experts": ("q",), 
 
 
 def _fill(rule: str, values: dict[str, str]) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule)
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: values.get(m.group(1), "1"), rule)
 
 
 def _get_routes(server, openapi: dict) -> list[tuple[str, list[str], tuple[str, ...]]]:

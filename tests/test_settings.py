@@ -40,7 +40,6 @@ REFUSED = [
     ("HUB_LOGIN_RATE_LIMIT", "ten a minute"),
     ("HUB_ALLOWED_ORIGINS", '["gis.example:8443"]'),
     ("HUB_ALLOWED_ORIGINS", '["https://gis.example/path"]'),
-    ("HUB_USD_RATES", '{"USD": 1, "EUR": 0}'),
     ("HUB_LAYER_UPLOAD_MAX_MB", "0"),
     ("HUB_LAYER_UPLOAD_MAX_MB", str(UPLOAD_MAX_MB + 1)),  # base64 of it would pass the 64 MB request cap
     ("HUB_LAYER_PREVIEW_FEATURES", "0"),
