@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import Allocation, Expenditure, Fund, Grant
+from models import Allocation, Expenditure, Fund, Grant, Project
 from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
 from services.formatting import money
@@ -83,7 +83,10 @@ def test_finance_grant_allocation_import_and_grant_page(page: Page, login_as, en
     expect(page.locator("#grant-committed")).to_have_text("113,000.00 EUR")
     expect(page.locator("#grant-spent")).to_have_text("0.00 EUR")
 
+    with Session(engine) as s:
+        project = s.scalar(select(Project.id).order_by(Project.id).limit(1))
     _field(page, "allocation-new", "purpose").fill("Training of trainers")
+    _field(page, "allocation-new", "project_id").select_option(str(project))  # the map counts a project's spending
     _field(page, "allocation-new", "amount").fill("100000.01")
     _field(page, "allocation-new", "allocated_on").fill("2026-01-10")
     _field(page, "allocation-new", "cost_centre").fill("CC-BR")
@@ -117,13 +120,14 @@ def test_finance_grant_allocation_import_and_grant_page(page: Page, login_as, en
     expect(page.locator("#grant-spent")).to_have_text("10,250.00 EUR")
     expect(page.locator("#grant-available")).to_have_text("89,750.00 EUR")
 
-    # The map's funding chart reads what was entered: its committed total is the database's, moved by the new
-    # grant's allocation (its spending is on no deployment or project, so the map's "spent" does not count it).
+    # The map's funding chart reads what was entered: committed and spent are the database's sums, moved by the
+    # grant's allocation to the project and by the imported spending on it.
     with Session(engine) as s:
         map_after = funding_summary(s, MAP_YEAR)
-    assert map_after.committed_usd > map_before.committed_usd
+    assert map_after.committed_usd > map_before.committed_usd and map_after.spent_usd > map_before.spent_usd
     page.goto(f"/map?start={MAP_YEAR.start.isoformat()}&end={MAP_YEAR.end.isoformat()}")
-    expect(page.locator("#map-funding-text")).to_contain_text(f"Committed {money(map_after.committed_usd, 'en')}")
+    expect(page.locator("#map-funding-text")).to_contain_text(
+        f"Committed {money(map_after.committed_usd, 'en')} · spent {money(map_after.spent_usd, 'en')}")
 
     page.goto("/funding/import")
     _upload(page, _extract(1000))
