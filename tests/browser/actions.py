@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Error, Page, expect
 
 
 def submit_login(page: Page, username: str, password: str) -> None:
@@ -18,3 +18,31 @@ def settle(page: Page) -> None:
     """Waits until the page's callbacks have answered. Each response rewrites the session cookie, so one
     still in flight when a test logs out, clears cookies or switches language would undo it."""
     page.wait_for_load_state("networkidle")
+
+
+def open_map(page: Page, path: str = "/map") -> None:
+    """Opens the map and waits for its first answer to be drawn (figures, status line, layers)."""
+    page.goto(path)
+    expect(page.locator("#map-kf-deployed")).to_be_visible()
+    expect(page.locator("#map-status")).to_contain_text(" · ")
+    # Each chart is a placeholder until plotly.js has loaded and been parsed; then it is replaced.
+    expect(page.locator("#map-chart-missions .main-svg").first).to_be_attached()
+    expect(page.locator(".dash-graph--pending")).to_have_count(0)
+    settle(page)
+
+
+def show_overlay(page: Page, name: str, attempts: int = 3) -> None:
+    """Ticks an overlay in the map's layers control. The control is rebuilt when the map's first answers
+    arrive; a tick that lands while it is rebuilt is lost (CI saw it), so the tick is retried once settled."""
+    control = page.locator("#map-map .leaflet-control-layers")
+    box = control.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input")
+    for attempt in range(attempts):
+        settle(page)
+        control.hover()
+        try:
+            box.check(timeout=5_000)
+            expect(box).to_be_checked()
+            return
+        except (Error, AssertionError):
+            if attempt == attempts - 1:
+                raise

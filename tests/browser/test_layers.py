@@ -11,7 +11,7 @@ from models.db import session_scope
 from models.enums import Role
 from services import layers
 from services.access import Principal
-from tests.browser.actions import settle
+from tests.browser.actions import open_map, settle, show_overlay
 from tests.factories import shapefile_zip
 
 pytestmark = pytest.mark.browser
@@ -153,10 +153,8 @@ def test_categorised_style_with_labels_in_preview_and_on_the_map(page: Page, log
     page.click("#layers-publish")
     expect(page.locator("#layers-alert")).to_contain_text("Published")
     settle(page)
-    page.goto("/map")
-    page.locator("#map-map .leaflet-control-layers").hover()
-    page.locator("#map-map .leaflet-control-layers-overlays label", has_text="Browser continents") \
-        .locator("input").check()
+    open_map(page)
+    show_overlay(page, "Browser continents")
     expect(page.locator("#map-map .leaflet-tooltip.hub-layer-label", has_text="Nepal")).to_be_visible()
     expect(page.locator("#map-map .leaflet-tooltip.hub-layer-label")).to_have_count(4)
     fills = page.eval_on_selector_all(

@@ -21,7 +21,7 @@ from models.enums import DeploymentKind, DeploymentStatus, Role
 from services import layers
 from services.access import Principal
 from services.analytics.filters import MapFilter
-from tests.browser.actions import settle
+from tests.browser.actions import open_map, settle, show_overlay
 
 pytestmark = pytest.mark.browser
 
@@ -65,17 +65,6 @@ def query_of(page: Page, having: str | None = None, lacking: str | None = None) 
     if lacking:
         page.wait_for_url(lambda url: f"{lacking}=" not in url)
     return parse_qs(urlparse(page.url).query)
-
-
-def open_map(page: Page, path: str = "/map") -> None:
-    """Opens the map and waits for its first answer to be drawn (figures, status line, layers)."""
-    page.goto(path)
-    expect(page.locator("#map-kf-deployed")).to_be_visible()
-    expect(page.locator("#map-status")).to_contain_text(" · ")
-    # Each chart is a placeholder until plotly.js has loaded and been parsed; then it is replaced.
-    expect(page.locator("#map-chart-missions .main-svg").first).to_be_attached()
-    expect(page.locator(".dash-graph--pending")).to_have_count(0)
-    settle(page)
 
 
 def test_viewer_filters_by_clicking_charts_and_steps_through_time(page: Page, login_as, session: Session) -> None:
@@ -306,8 +295,7 @@ def test_map_panes_keep_gis_layers_under_the_operational_markers(page: Page, log
     try:
         login_as("viewer")
         open_map(page)
-        page.locator(".leaflet-control-layers").hover()
-        page.get_by_label("Cover all").check()
+        show_overlay(page, "Cover all")
         gis = page.locator(".hub-pane-gis path.leaflet-interactive")
         expect(gis.first).to_be_attached()
         z = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#map-map .leaflet-pane')]
