@@ -29,7 +29,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +96,7 @@ def line(label: str, values: list[float]) -> str:
     return f"{label}: p50 {pct(values, 50):6.1f} ms, p95 {pct(values, 95):6.1f} ms, max {max(values):6.1f} ms"
 
 
-def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]) -> None:
+def service_bench(engine: Any, filters: list[MapFilter]) -> None:
     store = ColumnarStore(engine)
     before, cpu0 = rss_mb(), time.process_time()
     copy = store.load_now()
@@ -109,7 +108,6 @@ def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]
           f"(DuckDB's own count {(duck[0] or 0) / 2**20:.0f} MB)")
     again = [timed(store.load_now)[0] for _ in range(2)]
     print(f"  reloads: {', '.join(f'{ms / 1000:.2f} s' for ms in again)}")
-    decimal_rates = {k: Decimal(str(v)) for k, v in rates.items()}
     principal = Principal(user_id=0, username="bench", role=Role.VIEWER)
     charts_copy: list[float] = []
     charts_pg: list[float] = []
@@ -129,12 +127,12 @@ def service_bench(engine: Any, filters: list[MapFilter], rates: dict[str, float]
                 folded = reader.fold(filt)
                 return (points_and_utilisation(folded.daily, filt),
                         assemble(s, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)),
-                        funding_summary(s, filt, decimal_rates, spend_of_deployments=reader.deployment_spend))
+                        funding_summary(s, filt))  # money stays in PostgreSQL (no spending in the copy)
 
             def by_postgres(filt: MapFilter = filt) -> Any:
                 s.execute(text("SET LOCAL work_mem = '64MB'"))
                 return (availability_and_utilisation(s, filt), breakdown(s, filt),
-                        funding_summary(s, filt, decimal_rates))
+                        funding_summary(s, filt))
 
             ms_copy, a = timed(by_copy)
             ms_pg, b = timed(by_postgres)
@@ -298,7 +296,7 @@ def main() -> None:
             combos = combinations(missions, regions, args.combos, today)
             filters = [filter_of(c) for c in combos]
             if not args.no_service:
-                service_bench(engine, filters, settings.usd_rates)
+                service_bench(engine, filters)
                 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 print(f"  (bench process peak resident memory {peak:.0f} MB)")
             if not args.no_http:
