@@ -43,7 +43,7 @@ from services.experts import rules
 from services.formatting import day
 from services.records import Problems, RuleBook
 from services.records.versioning import StaleEdit, VersionRequired
-from services.reference_data import localized_column
+from services.reference_data import language_label, localized_column
 
 PROFILE_FORM = "expert-profile"
 NEW_FORM = "expert-new"
@@ -104,8 +104,8 @@ def _reference_options(s: Any) -> dict[str, list[dict[str, str]]]:
     return {
         "skill": [{"label": name, "value": code} for code, name in
                   s.execute(select(Skill.code, skill_name).order_by(skill_name))],
-        "language": [{"label": f"{name} ({code})", "value": code} for code, name in
-                     s.execute(select(Language.code, Language.name).order_by(Language.name))],
+        "language": sorted(({"label": f"{language_label(code, name, locale)} ({code})", "value": code} for code, name in
+                            s.execute(select(Language.code, Language.name))), key=lambda o: o["label"].casefold()),
         "clearance": [{"label": name, "value": code} for code, name in
                       s.execute(select(ClearanceType.code, clearance_name).order_by(clearance_name))],
         "capacity": [{"label": code, "value": code} for (code,) in
