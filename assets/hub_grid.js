@@ -11,10 +11,13 @@ window.dashAgGridFunctions.localDate = function (value) {
                                    {year: "numeric", month: "short", day: "numeric"});
 };
 
-/* A number as the page's language writes it (1 449 / 42,4): the grid still sorts on the number. */
-window.dashAgGridFunctions.localNumber = function (value) {
+/* A number as the page's language writes it (1 449 / 42,4; money 1 234,56 with digits 2, 2): the grid still sorts
+   on the number. Up to ``maxDigits`` decimals (1 unless told), at least ``minDigits`` (0 unless told). */
+window.dashAgGridFunctions.localNumber = function (value, maxDigits, minDigits) {
   if (value === null || value === undefined || value === "") { return ""; }
   var number = Number(value);
   if (isNaN(number)) { return String(value); }
-  return number.toLocaleString(document.documentElement.lang || "en", {maximumFractionDigits: 1});
+  var most = maxDigits === undefined ? 1 : maxDigits;
+  return number.toLocaleString(document.documentElement.lang || "en",
+                               {maximumFractionDigits: most, minimumFractionDigits: Math.min(minDigits || 0, most)});
 };

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,9 @@ from models.settings import Settings
 from services.errors import HubError
 
 if TYPE_CHECKING:  # the loaders import pandas and GeoPandas: only the commands that load data pay for it
+    from services.access import Principal
     from services.demo_data import DemoReport
+    from services.records.imports import ImportResult, Table
     from services.reference_data import ReferenceReport
 
 DEMO_USERS = (
@@ -442,46 +444,63 @@ def funding() -> None:
     pass
 
 
-def _funding_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str, what: str) -> None:
-    from services.funding import imports
-    from services.records import message
-    from services.records.imports import ImportRefused, cell_message
+def _import_file(ctx: HubContextObj, file: Path, dry_run: bool, username: str,
+                 run: Callable[[Session, Principal, Table], ImportResult]) -> None:
+    """Every spreadsheet import of the command line, one shape: read FILE, run the import as --as USER (all rows or
+    none), print each problem by row and column and exit 1 when refused; --dry-run runs it all, then rolls back."""
+    from services.records import Problems
+    from services.records.imports import cell_message, read_table
 
-    run = imports.import_expenditures if what == "expenditures" else imports.import_rates
     try:
         with ctx.session() as s:
-            result = run(s, _layer_principal(s, username), file.read_bytes(), file.name, dry_run=dry_run)
+            result = run(s, _layer_principal(s, username), read_table(file.read_bytes(), file.name))
             if dry_run:
-                s.rollback()
-    except ImportRefused as error:
-        for p in error.problems:
-            click.echo(cell_message(p) if hasattr(p, "row") else message(p), err=True)
-        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problem(s) in {file.name}.") from None
+                s.rollback()  # the whole import ran, so the counts are true; none of it is kept
+    except Problems as error:  # a bad cell (ImportRefused) or a file that cannot be read
+        for problem in error.problems:
+            click.echo(cell_message(problem), err=True)
+        raise click.ClickException(f"{file.name} refused: {len(error.problems)} problem(s); nothing was written.") \
+            from None
     except HubError as error:
         raise click.ClickException(str(error)) from None
-    verb = "Would import" if dry_run else "Imported"
-    click.echo(f"{verb} {file.name}: {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged.")
+    would = " (dry run: nothing written)" if dry_run else ""
+    click.echo(f"{file.name}: {result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged"
+               f"{would}.")
+
+
+def import_options(default_user: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """FILE, --dry-run and --as: the options every import command takes."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option("--as", "username", default=default_user, show_default=True,
+                               help="The user the import is recorded for (the role that owns the record, or an "
+                                    "administrator).")(command)
+        command = click.option("--dry-run", is_flag=True,
+                               help="Check every row and say what would change; write nothing.")(command)
+        return click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))(command)
+
+    return decorate
 
 
 @funding.command("import-expenditures", help="Import FILE (XLSX or CSV: document number, date, grant, "
                                              "fund/cost centre, amount, currency, description[, reversal]).")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check every row and say what would change; write nothing.")
-@click.option("--as", "username", default="demo-finance", show_default=True,
-              help="The user the import is recorded for (finance or admin).")
+@import_options("demo-finance")
 @pass_ctx
 def funding_import_expenditures(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
-    _funding_import(ctx, file, dry_run, username, "expenditures")
+    from services.funding import imports
+
+    _import_file(ctx, file, dry_run, username,
+                 lambda s, who, table: imports.import_expenditures(s, who, table, file.name))
 
 
 @funding.command("import-rates", help="Import FILE (CSV or XLSX: currency, month YYYY-MM, USD per unit).")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check every row and say what would change; write nothing.")
-@click.option("--as", "username", default="demo-finance", show_default=True)
+@import_options("demo-finance")
 @pass_ctx
 def funding_import_rates(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
-    _funding_import(ctx, file, dry_run, username, "rates")
+    from services.funding import imports
+
+    _import_file(ctx, file, dry_run, username,
+                 lambda s, who, table: imports.import_rates(s, who, table, file.name))
 
 
 # --- GIS layers ----------------------------------------------------------------------------------
@@ -636,31 +655,29 @@ def experts() -> None:
 
 @experts.command("import", help="Import the roster FILE (.xlsx or .csv in the template of /experts/import): all rows "
                                 "or none, upserting by staff number. Prints each refused row's problem.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
-@click.option("--as", "username", default="demo-planner", show_default=True,
-              help="The user the import is recorded for (a planner or an administrator).")
+@import_options("demo-planner")
 @pass_ctx
 def experts_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
     from services.experts import roster_import
-    from services.records.imports import ImportRefused, read_table
 
-    try:
-        with ctx.session() as s:
-            principal = _layer_principal(s, username)
-            table = read_table(file.read_bytes(), file.name)
-            result = roster_import.commit(s, principal, table, origin=None)
-            if dry_run:
-                s.rollback()  # the whole import ran, so the counts are true; none of it is kept
-    except ImportRefused as error:
-        for line in roster_import.problem_lines(error.problems):
-            click.echo(line, err=True)
-        raise click.ClickException(f"{file.name} refused: {len(error.problems)} problem(s); nothing was written.") \
-            from None
-    except HubError as error:
-        raise click.ClickException(str(error)) from None
-    would = " (dry run: nothing written)" if dry_run else ""
-    click.echo(f"{file.name}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged{would}.")
+    _import_file(ctx, file, dry_run, username, roster_import.commit)
+
+
+# --- deployments --------------------------------------------------------------------------------------------
+@cli.group(help="Deployments: import historical ones from a spreadsheet (the same checks as the web page).")
+def deployments() -> None:
+    pass
+
+
+@deployments.command("import", help="Import historical deployments from FILE (XLSX or CSV, the template's columns in "
+                                    "English or French), all or nothing: any bad cell refuses the file, each named "
+                                    "by row and column. A second import of the same file changes nothing.")
+@import_options("demo-planner")
+@pass_ctx
+def deployments_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
+    from services.deployments import imports
+
+    _import_file(ctx, file, dry_run, username, imports.commit)
 
 
 def main() -> None:
@@ -682,39 +699,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-
-# --- deployments --------------------------------------------------------------------------------------------
-@cli.group(help="Deployments: import historical ones from a spreadsheet (the same checks as the web page).")
-def deployments() -> None:
-    pass
-
-
-@deployments.command("import", help="Import historical deployments from FILE (XLSX or CSV, the template's columns in "
-                                    "English or French), all or nothing: any bad cell refuses the file, each named "
-                                    "by row and column. A second import of the same file changes nothing.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
-@click.option("--as", "username", default="demo-planner", show_default=True,
-              help="The user the import is recorded for (a planner or an admin).")
-@pass_ctx
-def deployments_import(ctx: HubContextObj, file: Path, dry_run: bool, username: str) -> None:
-    from services.deployments import imports
-    from services.records.imports import ImportRefused, cell_message, read_table
-
-    try:
-        with ctx.session() as s:
-            principal = _layer_principal(s, username)
-            table = read_table(file.read_bytes(), file.name)
-            if dry_run:
-                checked = imports.preview(s, principal, table)
-                checked.refuse_if_bad()
-                click.echo(f"{len(checked.rows):,} rows, no problem found (dry run: nothing written).")
-                return
-            result = imports.commit(s, principal, table, origin=None)
-    except ImportRefused as error:
-        for problem in error.problems:
-            click.echo(cell_message(problem), err=True)
-        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problem(s).") from None
-    except HubError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Imported: {result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged.")

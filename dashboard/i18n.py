@@ -94,6 +94,8 @@ def grid_locale_text() -> dict[str, str]:
 # A grid column of ISO dates (they sort and filter as such) shown the language's way (assets/hub_grid.js).
 GRID_LOCAL_DATE = {"function": "localDate(params.value)"}
 GRID_LOCAL_NUMBER = {"function": "localNumber(params.value)"}
+GRID_LOCAL_MONEY = {"function": "localNumber(params.value, 2, 2)"}  # an amount in its currency, with its cents
+GRID_LOCAL_RATE = {"function": "localNumber(params.value, 8)"}  # a rate of exchange: every decimal it has
 
 
 def graph_locale() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import request
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -20,6 +20,7 @@ from services.access import ALL_ROLES, Permission
 
 NAV_TOGGLER = "shell-nav-toggler"
 NAV_COLLAPSE = "shell-nav-collapse"
+NAV_GROUPS_SHOWN = "shell-nav-groups"  # {dropdown id: [[item id, href], ...]}: what marks the current page
 
 
 # The record pages, grouped so that an admin's navbar (some fifteen pages, longer in French) fits on one row
@@ -34,8 +35,9 @@ NAV_GROUPS: tuple[tuple[str, LazyString, tuple[str, ...]], ...] = (
 NAV_LABELS_IN_GROUP: dict[str, LazyString] = {"/knowledge": _l("Search the knowledge")}
 
 
-def _nav_items() -> list[Any]:
-    """The pages the user's role may open, in their order; a group sits where its first page would."""
+def _nav_items() -> tuple[list[Any], dict[str, list[list[str]]]]:
+    """The pages the user's role may open, in their order; a group sits where its first page would. With them,
+    the dropdowns shown and their items (id, path), for the callback that marks the page being shown."""
     shown: list[tuple[str, str, str]] = []  # (path, label, element id)
     # "or 99" would send order 0 (Home) to the end.
     for page in sorted(dash.page_registry.values(), key=lambda p: 99 if p.get("order") is None else p["order"]):
@@ -46,20 +48,20 @@ def _nav_items() -> list[Any]:
         shown.append((page["path"], str(label), f"nav-{page['module'].rsplit('.', 1)[-1]}"))
     group_of = {path: group for group in NAV_GROUPS for path in group[2]}
     items: list[Any] = []
-    done: set[str] = set()
+    groups: dict[str, list[list[str]]] = {}
     for path, label, element_id in shown:
         group = group_of.get(path)
         members = [entry for entry in shown if group and group_of.get(entry[0]) is group]
         if group is None or len(members) < 2:  # a group of one page is just that page's link
             items.append(dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=element_id)))
-        elif group[0] not in done:
-            done.add(group[0])
+        elif f"nav-group-{group[0]}" not in groups:
+            groups[f"nav-group-{group[0]}"] = [[item_id, href] for href, _text, item_id in members]
             items.append(dbc.DropdownMenu(
                 [dbc.DropdownMenuItem(str(NAV_LABELS_IN_GROUP.get(href, text)), href=href, id=item_id)
                  for href, text, item_id in members],
                 label=str(group[1]), nav=True, in_navbar=True, id=f"nav-group-{group[0]}",
                 toggle_class_name="hub-nav-group"))
-    return items
+    return items, groups
 
 
 def _language_links() -> list:
@@ -92,6 +94,14 @@ secured_clientside_callback(
 )
 
 
+# The dropdown holding the page shown, and its item, are marked active (assets/hub_nav.js), in the browser.
+secured_clientside_callback(
+    ClientsideFunction(namespace="hubNav", function_name="markCurrent"),
+    Output(NAV_GROUPS_SHOWN, "data"), Input("_pages_location", "pathname"), State(NAV_GROUPS_SHOWN, "data"),
+    roles=ALL_ROLES,
+)
+
+
 def layout() -> html.Div:
     # Built per request: the language and the user's role decide what the frame shows.
     if not current_user.is_authenticated:
@@ -106,6 +116,7 @@ def layout() -> html.Div:
     ], className="d-flex align-items-center")
     # Below the xxl breakpoint (1400 px) the links, languages and user menu fold behind the toggler: a phone's
     # navbar would otherwise stack to ~300 px, and below ~1400 px the French labels no longer fit on one bar.
+    nav_items, nav_groups = _nav_items()
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("Standing Capacities Hub"), href="/"),
@@ -116,7 +127,7 @@ def layout() -> html.Div:
             dbc.Collapse([
                 # Expanded, hub-nav (hub.css) is a full row under the languages and user menu: an admin's pages,
                 # grouped and in French, fit on one row there.
-                dbc.Nav(_nav_items(), navbar=True, className="me-auto hub-nav"),
+                dbc.Nav(nav_items, navbar=True, className="me-auto hub-nav"),
                 html.Div(_language_links(), className="d-flex me-3 ms-auto"),
                 user_menu,
             ], id=NAV_COLLAPSE, is_open=False, navbar=True),
@@ -125,6 +136,7 @@ def layout() -> html.Div:
     )
     return html.Div([
         navbar,
+        dcc.Store(id=NAV_GROUPS_SHOWN, data=nav_groups),
         dbc.Container(dash.page_container, fluid=True, id="page"),
         html.Footer(_("Demo data is generated and marked as such; reference data from Natural Earth, "
                       "the UN Peace and Security Data Hub and Geo-PKO."),

@@ -232,8 +232,13 @@ def localized_name(obj: Any, locale: str | None) -> str:
     if french:
         return str(french)
     if isinstance(obj, Language) or (isinstance(obj, dict) and "is_un_official" in obj):
-        return language_name(str(field("code")), locale, str(name))
+        return language_label(str(field("code")), str(name), locale)
     return str(name)
+
+
+def language_label(code: str, name: str, locale: str | None) -> str:
+    """A language's name on a page: the hub's own (English) name, in French the CLDR's (arabe, swahili)."""
+    return language_name(code, locale, name) if is_french(locale) else name
 
 
 def localized_column(model: Any, locale: str | None) -> ColumnElement[str]:
@@ -452,5 +457,5 @@ def load_reference(session: Session, source_dir: Path | None = None) -> Referenc
     return report
 
 
-__all__ = ["ReferenceReport", "assign_site_countries", "is_french", "load_reference", "localized_column",
-           "localized_name"]
+__all__ = ["ReferenceReport", "assign_site_countries", "is_french", "language_label", "load_reference",
+           "localized_column", "localized_name"]

@@ -95,3 +95,24 @@ def test_malformed_reference_file_is_refused_in_one_line(db_url: str, tmp_path: 
                           text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "hub: DPPADPOSS-PKO_2024-02-19.csv, row 3: mission_longitude 'east' is not a number"
+
+
+@pytest.mark.parametrize(("command", "role"), [
+    (["experts", "import"], "planner"), (["deployments", "import"], "planner"),
+    (["funding", "import-expenditures"], "finance"), (["funding", "import-rates"], "finance")])
+def test_every_import_refuses_an_unreadable_file_in_one_shape(tmp_path, db_url: str, make_user, command: list[str],
+                                                              role: str) -> None:
+    """Each import command: the file's problem on its own line, then what happened, and exit code 1."""
+    username, _password = make_user(role)
+    fake = tmp_path / "roster.xlsx"
+    fake.write_text("Staff number,Given name\nX1,Amina\n")  # a CSV named .xlsx
+    result = CliRunner().invoke(cli, [*command, str(fake), "--as", username], env={"HUB_DATABASE_URL": db_url})
+    assert result.exit_code == 1, result.output
+    assert "The file's name says Excel (.xlsx), but it is not an Excel workbook" in result.output
+    assert "Error: roster.xlsx refused: 1 problem(s); nothing was written." in result.output
+    missing = tmp_path / "empty.csv"
+    missing.write_text("Nothing,Here\n1,2\n")  # columns the template does not have
+    result = CliRunner().invoke(cli, [*command, str(missing), "--dry-run", "--as", username],
+                                env={"HUB_DATABASE_URL": db_url})
+    assert result.exit_code == 1 and "is missing: add it or map one of the file's columns" in result.output
+    assert "empty.csv refused:" in result.output and "nothing was written." in result.output

@@ -136,7 +136,8 @@ def test_hub_deployments_import_dry_run_then_for_real(db_url: str, engine, make_
         refused = run(str(bad))
         assert refused.exit_code != 0 and "Row 2, column “Kind”" in refused.output + (refused.stderr or "")
         dry = run(str(good), "--dry-run")
-        assert dry.exit_code == 0 and "1 rows, no problem found" in dry.output and stored() == 0
+        assert dry.exit_code == 0 and "1 new, 0 updated, 0 unchanged (dry run: nothing written)" in dry.output
+        assert stored() == 0
         first = run(str(good))
         assert first.exit_code == 0 and "1 new, 0 updated, 0 unchanged" in first.output and stored() == 1
         second = run(str(good))

@@ -150,13 +150,15 @@ def test_the_cli_imports_and_refuses(tmp_path, engine, db_url: str) -> None:
         env = {"HUB_DATABASE_URL": db_url}
         args = ["funding", "import-expenditures", "--as", "t-cli-finance"]
         dry = runner.invoke(cli, [*args, str(good), "--dry-run"], env=env)
-        assert dry.exit_code == 0 and "Would import good.csv: 1 created" in dry.output, dry.output
+        assert dry.exit_code == 0, dry.output
+        assert "good.csv: 1 new, 0 updated, 0 unchanged (dry run: nothing written)" in dry.output
         refused = runner.invoke(cli, [*args, str(bad)], env=env)
         assert refused.exit_code == 1 and "Row 2, column “Date”" in refused.output, refused.output
+        assert "bad.csv refused: 1 problem(s); nothing was written." in refused.output
         done = runner.invoke(cli, [*args, str(good)], env=env)
-        assert done.exit_code == 0 and "1 created" in done.output, done.output
+        assert done.exit_code == 0 and "good.csv: 1 new, 0 updated, 0 unchanged." in done.output, done.output
         again = runner.invoke(cli, [*args, str(good)], env=env)
-        assert "0 created, 0 updated, 1 unchanged" in again.output
+        assert "0 new, 0 updated, 1 unchanged" in again.output
     finally:
         from sqlalchemy import delete
 

@@ -133,3 +133,16 @@ def test_project_list_has_money_only_for_roles_that_see_it(logged_in, session, m
     assert all("money" in r for r in rows)
     gis = logged_in("gis_editor").get("/api/v1/projects").get_json()["items"]
     assert gis and not any("money" in r for r in gis)
+
+
+def test_a_change_to_a_record_that_is_not_there_is_a_404_naming_it(logged_in) -> None:
+    """The version a change is compared with is read through one helper (dashboard/api/records.current_version):
+    an unknown id is a 404 that names the record, before any version is asked for."""
+    projects = logged_in("programme")
+    gone = projects.patch("/api/v1/projects/987654321", json={"name": "x"}, headers={"If-Match": '"v1"'})
+    assert gone.status_code == 404 and "No project 987654321." in gone.get_json()["detail"]
+    closed = projects.post("/api/v1/projects/987654321/close", json={"version": 1})
+    assert closed.status_code == 404 and "No project 987654321." in closed.get_json()["detail"]
+    experts = logged_in("planner")
+    gone = experts.patch("/api/v1/experts/987654321", json={"grade": "P-3"}, headers={"If-Match": '"v1"'})
+    assert gone.status_code == 404 and "No expert with id 987654321." in gone.get_json()["detail"]

@@ -15,6 +15,7 @@ from services.access import Principal
 from services.records import (
     Choice,
     Code,
+    Currency,
     Date,
     Decimal,
     Integer,
@@ -71,6 +72,22 @@ def test_fields_clean_what_a_form_a_body_or_a_cell_gives() -> None:
                      "start": date(2030, 1, 2), "end": date(2030, 1, 9), "language": "fr", "kind": "surge"}
     assert isinstance(clean["amount"], D)  # money never goes through a float
     assert BOOK.validate({"code": "X", "name": "n", "amount": 0.1})[0]["amount"] == D("0.1")
+
+
+def test_one_currency_field_reads_iso_4217_for_every_record() -> None:
+    from services.funding.rules import GRANT
+    from services.projects.rules import PROJECT
+
+    field = Currency("currency", "Currency", required=True)
+    assert field.check(" eur ") == ("EUR", [])
+    assert field.check("E1R") == (None, [Problem("currency", "not_currency")])
+    assert field.check("EURO")[1][0].code == "too_long"
+    assert field.check("")[1] == [Problem("currency", "required")]
+    assert message(Problem("currency", "not_currency")).startswith("Not an ISO 4217 currency code")
+    # the projects' and the grants' rule books read the currency with this one field, not each their own
+    assert type(PROJECT.fields_by_name["currency"]) is Currency and type(GRANT.fields_by_name["currency"]) is Currency
+    assert PROJECT.validate({"currency": "usd"}, partial=True) == ({"currency": "USD"}, [])
+    assert PROJECT.validate({"currency": "U5D"}, partial=True)[1] == [Problem("currency", "not_currency")]
 
 
 def test_every_problem_at_once_with_its_field_and_code() -> None:

@@ -17,7 +17,15 @@ from sqlalchemy import select
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
 from dashboard.api.problems import PreconditionFailed
-from dashboard.api.records import ETAG_HEADER, IF_MATCH, etag, expected_version, problems_response, with_etag
+from dashboard.api.records import (
+    ETAG_HEADER,
+    IF_MATCH,
+    current_version,
+    etag,
+    expected_version,
+    problems_response,
+    with_etag,
+)
 from dashboard.api.schemas import (
     QUERY_ARGS,
     ExpertPageSchema,
@@ -32,7 +40,6 @@ from models import Expert
 from services import experts, personnel
 from services.access import Permission
 from services.catalog import country_codes
-from services.errors import NotFound
 from services.experts import rules
 from services.records import Problem, Problems, RuleBook
 
@@ -171,9 +178,7 @@ def _without_version(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _version(s: Any, expert_id: int, body: Mapping[str, Any]) -> int:
-    current = s.scalar(select(Expert.version).where(Expert.id == expert_id))
-    if current is None:
-        raise NotFound(f"No expert with id {expert_id}.")
+    current = current_version(s, Expert, expert_id, missing=f"No expert with id {expert_id}.")
     if "If-Match" in http_request.headers and None in http_request.if_match.as_set():
         # werkzeug reads an empty tag ("") as None, which records.if_match_versions cannot slice: it names no
         # version, so it cannot be the current one.

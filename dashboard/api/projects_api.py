@@ -18,7 +18,7 @@ from marshmallow import RAISE, Schema, fields
 
 from dashboard.api.guard import require
 from dashboard.api.input_guard import DbInteger
-from dashboard.api.records import ETAG_HEADER, IF_MATCH, expected_version, with_etag
+from dashboard.api.records import ETAG_HEADER, IF_MATCH, current_version, expected_version, with_etag
 from dashboard.api.schemas import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, Money, ProblemSchema, problems
 from dashboard.context import db_session, hub, request_origin
 from models import Project
@@ -210,12 +210,7 @@ def _detail(s: Any, principal: Any, pid: int, status: int = 200) -> Any:
 
 
 def _project_version(s: Any, pid: int) -> int:
-    from sqlalchemy import select
-
-    version = s.scalar(select(Project.version).where(Project.id == pid))
-    if version is None:
-        raise NotFound(f"No project {pid}.")
-    return int(version)
+    return current_version(s, Project, pid, missing=f"No project {pid}.")
 
 
 def _row(s: Any, part: records.Part, pid: int, row_id: int, result_id: int | None = None) -> Any:

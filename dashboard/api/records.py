@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request as http_request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from dashboard.api.problems import PreconditionFailed, PreconditionRequired, problem
 from dashboard.i18n import _, ngettext
+from services.errors import NotFound
 from services.records import Problem, Problems, StaleEdit, VersionRequired, message
 from services.records.imports import CellProblem, cell_message
 
@@ -104,9 +107,17 @@ def expected_version(current: int, body: Mapping[str, Any] | None = None, *, wha
     return current
 
 
+def current_version(session: Session, model: Any, record_id: int, *, missing: str) -> int:
+    """The version of the record ``model`` ``record_id`` (what If-Match is compared with), or 404 ``missing``."""
+    version = session.scalar(select(model.version).where(model.id == record_id))
+    if version is None:
+        raise NotFound(missing)
+    return int(version)
+
+
 def with_etag(detail: dict[str, Any], status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
     return detail, status, {"ETag": etag(int(detail["version"]))}
 
 
-__all__ = ["ETAG_HEADER", "IF_MATCH", "error_item", "etag", "expected_version", "flatten_messages",
+__all__ = ["ETAG_HEADER", "IF_MATCH", "current_version", "error_item", "etag", "expected_version", "flatten_messages",
            "if_match_versions", "problems_response", "stale_response", "version_required_response", "with_etag"]

@@ -18,7 +18,7 @@ from dashboard.i18n import (
     ngettext,
 )
 from models.enums import LANGUAGE_LEVEL_RANK, SurgeStatus
-from services.formatting import day, decimal
+from services.formatting import day, decimal, language_name
 from services.palette import capacity_colour
 from services.surge import rules
 from services.surge.matching import Candidate, Lack, Miss, Need, Rule, SkillNeed
@@ -80,8 +80,8 @@ def lack_text(lack: Lack) -> str:
         return _("%(skill)s %(have)d/5, needs %(need)d", skill=skill_name(lack.skill), have=lack.have,
                  need=lack.need)
     none = _("none")  # outside the call below: pybabel does not extract a message nested in another's arguments
-    return _("%(language)s %(have)s, needs %(need)s", language=lack.code, have=level_label(lack.have, none),
-             need=level_label(lack.need))
+    return _("%(language)s %(have)s, needs %(need)s", language=language_name(lack.code, current_locale()),
+             have=level_label(lack.have, none), need=level_label(lack.need))
 
 
 def miss_text(miss: Miss) -> str:
@@ -114,7 +114,7 @@ def why(candidate: Candidate, need: Need) -> str:
             text += " " + _("(below %(min)d)", min=s.min_level)
         parts.append(text if s.required else text + " " + _("(desirable)"))
     for lang, r in zip(need.languages, candidate.language_ranks, strict=True):
-        parts.append(f"{lang.code} {level_label(r)}")
+        parts.append(f"{language_name(lang.code, current_locale())} {level_label(r)}")
     if candidate.experience:
         parts.append(ngettext("%(num)d earlier deployment here", "%(num)d earlier deployments here",
                               candidate.experience))

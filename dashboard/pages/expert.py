@@ -42,8 +42,9 @@ from services.errors import HubError, NotFound
 from services.experts import rules
 from services.formatting import day
 from services.records import Problems, RuleBook
+from services.records.imports import fold
 from services.records.versioning import StaleEdit, VersionRequired
-from services.reference_data import localized_column
+from services.reference_data import language_label, localized_column
 
 PROFILE_FORM = "expert-profile"
 NEW_FORM = "expert-new"
@@ -101,11 +102,13 @@ def _reference_options(s: Any) -> dict[str, list[dict[str, str]]]:
     locale = current_locale()
     skill_name = localized_column(Skill, locale)
     clearance_name = localized_column(ClearanceType, locale)
+    languages = sorted(({"label": f"{language_label(code, name, locale)} ({code})", "value": code}
+                        for code, name in s.execute(select(Language.code, Language.name))),
+                       key=lambda option: fold(option["label"]))  # in French, "éwé" among the e's
     return {
         "skill": [{"label": name, "value": code} for code, name in
                   s.execute(select(Skill.code, skill_name).order_by(skill_name))],
-        "language": [{"label": f"{name} ({code})", "value": code} for code, name in
-                     s.execute(select(Language.code, Language.name).order_by(Language.name))],
+        "language": languages,
         "clearance": [{"label": name, "value": code} for code, name in
                       s.execute(select(ClearanceType.code, clearance_name).order_by(clearance_name))],
         "capacity": [{"label": code, "value": code} for (code,) in

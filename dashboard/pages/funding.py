@@ -28,7 +28,7 @@ from dashboard.components.record_form import (
     problems_alert,
 )
 from dashboard.context import db_session, request_origin
-from dashboard.i18n import _, _l, current_locale
+from dashboard.i18n import GRID_LOCAL_DATE, GRID_LOCAL_MONEY, GRID_LOCAL_NUMBER, GRID_LOCAL_RATE, _, _l, current_locale
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models import Capacity, Mission, Project
@@ -163,8 +163,12 @@ def _grant_rows(found: list[figures.GrantFigures]) -> list[dict[str, Any]]:
              "status": _(str(f.status))} for f in found]
 
 
+# Amounts stay numbers in the grid (they sort as such) and show the page's language's way: 1 234,56 in French.
+MONEY_COLUMN = {"type": "rightAligned", "valueFormatter": GRID_LOCAL_MONEY}
+
+
 def _grant_columns() -> list[dict[str, Any]]:
-    money = {"type": "rightAligned", "valueFormatter": {"function": "d3.format(',.2f')(params.value)"}}
+    money = MONEY_COLUMN
     return [
         {"field": "link", "headerName": _("Grant"), "cellRenderer": "markdown", "pinned": "left", "width": 170},
         {"field": "title", "headerName": _("Title"), "flex": 1, "minWidth": 200},
@@ -174,9 +178,11 @@ def _grant_columns() -> list[dict[str, Any]]:
         {"field": "allocated", "headerName": _("Allocated"), **money},
         {"field": "spent", "headerName": _("Spent"), **money},
         {"field": "available", "headerName": _("Available"), **money},
-        {"field": "burn", "headerName": _("Burn rate %"), "width": 110, "type": "rightAligned"},
-        {"field": "elapsed", "headerName": _("Time elapsed %"), "width": 120, "type": "rightAligned"},
-        {"field": "end", "headerName": _("End"), "width": 120},
+        {"field": "burn", "headerName": _("Burn rate %"), "width": 110, "type": "rightAligned",
+         "valueFormatter": GRID_LOCAL_NUMBER},
+        {"field": "elapsed", "headerName": _("Time elapsed %"), "width": 120, "type": "rightAligned",
+         "valueFormatter": GRID_LOCAL_NUMBER},
+        {"field": "end", "headerName": _("End"), "width": 120, "valueFormatter": GRID_LOCAL_DATE},
         {"field": "status", "headerName": _("Status"), "width": 100},
     ]
 
@@ -282,7 +288,7 @@ def grant_layout(grant_id: str | None = None, **_kwargs: object) -> html.Div:
                    "allocated_on": a["allocated_on"].isoformat(), "project": a["project"] or ""} for a in allocations]
     spend_rows = [{**e, "amount": float(e["amount"]), "spent_on": e["spent_on"].isoformat(),
                    "is_reversal": _("yes") if e["is_reversal"] else ""} for e in spending]
-    money = {"type": "rightAligned", "valueFormatter": {"function": "d3.format(',.2f')(params.value)"}}
+    money = MONEY_COLUMN
     parts: list[Any] = [
         dcc.Location(id=GO, refresh=True),
         dcc.Store(id="grant-key", data={"id": gid, "version": grant.version}),
@@ -299,7 +305,8 @@ def grant_layout(grant_id: str | None = None, **_kwargs: object) -> html.Div:
                    columnDefs=[{"field": "purpose", "headerName": _("Purpose"), "flex": 1, "minWidth": 180},
                                {"field": "project", "headerName": _("Project"), "width": 130},
                                {"field": "cost_centre", "headerName": _("Fund/cost centre"), "width": 140},
-                               {"field": "allocated_on", "headerName": _("Allocated on"), "width": 130},
+                               {"field": "allocated_on", "headerName": _("Allocated on"), "width": 130,
+                                "valueFormatter": GRID_LOCAL_DATE},
                                {"field": "amount", "headerName": _("Amount"), **money},
                                {"field": "spent", "headerName": _("Spent"), **money},
                                {"field": "status", "headerName": _("Status"), "width": 100}]),
@@ -308,7 +315,8 @@ def grant_layout(grant_id: str | None = None, **_kwargs: object) -> html.Div:
         dag.AgGrid(id="grant-expenditures", rowData=spend_rows, className="ag-theme-alpine",
                    style={"height": "300px"}, defaultColDef={"resizable": True, "sortable": True, "filter": True},
                    columnDefs=[{"field": "document_number", "headerName": _("Document number"), "width": 150},
-                               {"field": "spent_on", "headerName": _("Date"), "width": 120},
+                               {"field": "spent_on", "headerName": _("Date"), "width": 120,
+                                "valueFormatter": GRID_LOCAL_DATE},
                                {"field": "allocation", "headerName": _("Allocation"), "flex": 1, "minWidth": 160},
                                {"field": "description", "headerName": _("Description"), "flex": 1,
                                 "minWidth": 160},
@@ -447,7 +455,8 @@ def rates_layout(**_kwargs: object) -> html.Div:
                    defaultColDef={"resizable": True, "sortable": True, "filter": True, "flex": 1},
                    columnDefs=[{"field": "currency", "headerName": _("Currency")},
                                {"field": "month", "headerName": _("Month")},
-                               {"field": "usd", "headerName": _("USD per unit"), "type": "rightAligned"}])]
+                               {"field": "usd", "headerName": _("USD per unit"), "type": "rightAligned",
+                                "valueFormatter": GRID_LOCAL_RATE}])]
     if _writer():
         parts += [html.H2(_("New rate"), className="h5 mt-4"),
                   record_form("rate-new", records.RATES.book, ["currency", "month", "usd_per_unit"], None, {},

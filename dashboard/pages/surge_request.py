@@ -33,7 +33,7 @@ from models.enums import SurgeStatus
 from services.access import Permission
 from services.deployments import records as deployment_records
 from services.errors import HubError
-from services.formatting import day, number, timestamp
+from services.formatting import day, language_name, number, timestamp
 from services.records import Problems
 from services.reference_data import localized_name
 from services.surge import forecast
@@ -257,7 +257,8 @@ def show_request(reference: str | None, _refresh: int) -> dict[str, Any]:
         for s in detail["skills"]) or "–"
     capacity = (_("either capacity") if detail["accept_any_capacity"] or not detail["capacity"]
                 else _("%(capacity)s only", capacity=detail["capacity"]))
-    languages = ", ".join(f"{lang['code']} ≥ {lang['min_level']}" for lang in detail["languages"]) or "–"
+    languages = ", ".join(f"{language_name(lang['code'], loc)} ≥ {lang['min_level']}"
+                          for lang in detail["languages"]) or "–"
     header = html.Div([
         html.H1([detail["reference"], " · ", detail["title"]], className="h4"),
         html.Div(badges, className="mb-2"),

@@ -27,7 +27,7 @@ from services.access import Permission, Principal
 from services.catalog import country_codes
 from services.errors import NotFound
 from services.experts.records import profile_values
-from services.reference_data import localized_column
+from services.reference_data import language_label, localized_column
 
 
 def expert_record(session: Session, principal: Principal, expert_id: int, *,
@@ -43,7 +43,7 @@ def expert_record(session: Session, principal: Principal, expert_id: int, *,
                            "separated_on": expert.separated_on, "erased": expert.erased_at is not None}
     if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
         out["skills"] = _skills(session, expert_id, locale)
-        out["languages"] = _languages(session, expert_id)
+        out["languages"] = _languages(session, expert_id, locale)
         out["clearances"] = _clearances(session, expert_id, locale)
         out["trainings"] = [
             {"id": t.id, "name": t.name, "provider": t.provider, "completed_on": t.completed_on,
@@ -76,10 +76,10 @@ def _skills(session: Session, expert_id: int, locale: str) -> list[dict[str, Any
     return [dict(r._mapping) for r in rows]
 
 
-def _languages(session: Session, expert_id: int) -> list[dict[str, Any]]:
+def _languages(session: Session, expert_id: int, locale: str) -> list[dict[str, Any]]:
     rows = session.execute(select(ExpertLanguage, Language.name).join(Language)
                            .where(ExpertLanguage.expert_id == expert_id).order_by(ExpertLanguage.language_code))
-    return [{"code": row.language_code, "name": name,
+    return [{"code": row.language_code, "name": language_label(row.language_code, name, locale),
              **{k: getattr(getattr(row, k), "value", getattr(row, k)) for k in ("level", "reading", "writing",
                                                                                 "speaking")}}
             for row, name in rows]

@@ -22,6 +22,7 @@ from services.records import (
     Choice,
     Code,
     CountryCode,
+    Currency,
     Date,
     Decimal,
     Field,
@@ -56,22 +57,6 @@ register_messages({
     "not_dates": N_("Dates as YYYY-MM-DD separated by commas, e.g. 2026-06-30, 2026-12-31."),
     "closed_record": N_("This record is closed: reopen it before changing it."),
 })
-
-CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-@dataclass(frozen=True)
-class Currency(Code):
-    """An ISO 4217 code, upper-cased (the hub keeps no list: a rate of exchange is what makes one usable)."""
-
-    max_length: int = 3
-
-    def convert(self, value: Any) -> tuple[Any, list[Problem]]:
-        code, problems = super().convert(value)
-        if problems:
-            return None, problems
-        return (code, []) if CURRENCY.match(code or "") else self.problem("not_currency")
-
 
 @dataclass(frozen=True)
 class Month(Field):

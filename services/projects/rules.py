@@ -11,6 +11,7 @@ from services.records import (
     Boolean,
     Choice,
     Code,
+    Currency,
     Date,
     Decimal,
     Integer,
@@ -40,23 +41,12 @@ register_messages({
 
 
 def _pattern(name: str, pattern: str, code: str) -> Any:
-    """A check that a cleaned text field matches ``pattern`` (currency, sector)."""
+    """A check that a cleaned text field matches ``pattern`` (a DAC sector code)."""
     regex = re.compile(pattern)
 
     def check(values: dict[str, Any]) -> list[Problem]:
         value = values.get(name)
         return [] if value is None or regex.fullmatch(str(value)) else [Problem(name, code)]
-
-    return check
-
-
-def _upper(name: str) -> Any:
-    """Upper-cases a cleaned code (``eur`` is EUR) before the pattern reads it."""
-
-    def check(values: dict[str, Any]) -> list[Problem]:
-        if isinstance(values.get(name), str):
-            values[name] = values[name].upper()
-        return []
 
     return check
 
@@ -69,14 +59,13 @@ PROJECT = RuleBook("project", [
     Text(name="description_fr", label=N_("Description (French)"), max_length=4000),
     Code(name="capacity", label=N_("Capacity"), required=True),
     Decimal(name="budget", label=N_("Budget"), required=True, low=0),
-    Text(name="currency", label=N_("Currency"), required=True, max_length=3),
+    Currency(name="currency", label=N_("Currency"), required=True),
     Date(name="start_date", label=N_("Start"), required=True),
     Date(name="end_date", label=N_("End")),
     Choice(name="status", label=N_("Status"), required=True, choices=ProjectStatus),
     Choice(name="gender_marker", label=N_("Gender marker"), required=True, choices=GenderMarker),
     Text(name="sector_code", label=N_("DAC sector"), max_length=5),
-], checks=[date_order("start_date", "end_date"), _upper("currency"),
-           _pattern("currency", r"[A-Z]{3}", "not_currency"), _pattern("sector_code", r"[0-9]{5}", "not_sector")])
+], checks=[date_order("start_date", "end_date"), _pattern("sector_code", r"[0-9]{5}", "not_sector")])
 
 ACTIVITY = RuleBook("activity", [
     Text(name="title", label=N_("Activity"), required=True, max_length=250),

@@ -7,6 +7,7 @@ from services.records.fields import (
     Choice,
     Code,
     CountryCode,
+    Currency,
     Date,
     Decimal,
     Email,
@@ -29,7 +30,7 @@ from services.records.versioning import (
     snapshot,
 )
 
-__all__ = ["N_", "Boolean", "Choice", "Code", "CountryCode", "Date", "Decimal", "Email", "Field", "Integer",
+__all__ = ["N_", "Boolean", "Choice", "Code", "CountryCode", "Currency", "Date", "Decimal", "Email", "Field", "Integer",
            "LanguageCode", "Problem", "Problems", "Rows", "RuleBook", "StaleEdit", "Text", "VersionRequired",
            "as_date", "audit_change", "blank", "changes", "check_version", "date_order", "message", "ngettext",
            "register_messages", "required_with", "snapshot"]

@@ -82,6 +82,22 @@ class Code(Text):
         return (text.upper() if text is not None else None), problems
 
 
+CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True)
+class Currency(Code):
+    """An ISO 4217 code, upper-cased (the hub keeps no list: a rate of exchange is what makes one usable)."""
+
+    max_length: int = 3
+
+    def convert(self, value: Any) -> tuple[Any, list[Problem]]:
+        code, problems = super().convert(value)
+        if problems:
+            return None, problems
+        return (code, []) if CURRENCY.fullmatch(code or "") else self.problem("not_currency")
+
+
 def _number(value: Any) -> decimal.Decimal | None:
     if isinstance(value, bool):
         return None
@@ -324,5 +340,5 @@ class Rows(Field):
         return {"type": "array", "maxItems": self.max_rows, "items": self.book.json_schema()}
 
 
-__all__ = ["Boolean", "Choice", "Code", "CountryCode", "Date", "Decimal", "Email", "Field", "Integer",
+__all__ = ["Boolean", "Choice", "Code", "CountryCode", "Currency", "Date", "Decimal", "Email", "Field", "Integer",
            "LanguageCode", "Rows", "Text", "as_date", "blank", "iso639", "iso639_1"]
