@@ -11,7 +11,7 @@ POT="$DIR/messages.pot"
 LANGS=(fr)
 
 if [[ "${1:-}" != "compile" ]]; then
-  "$PYBABEL" extract -F babel.cfg -k _l -o "$POT" --no-location --sort-output \
+  "$PYBABEL" extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o "$POT" --no-location --sort-output \
     --project="Standing Capacities Hub" --copyright-holder="United Nations" .
   for lang in "${LANGS[@]}"; do
     if [[ -f "$DIR/$lang/LC_MESSAGES/messages.po" ]]; then

@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback_context, ctx, dcc, html
 from dash.exceptions import PreventUpdate
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -81,8 +82,9 @@ GENDER_LABELS = {Gender.FEMALE.value: _l("Female"), Gender.MALE.value: _l("Male"
 CONTRACT_LABELS = {ContractType.FIXED_TERM.value: _l("Fixed-term"), ContractType.CONTINUING.value: _l("Continuing"),
                    ContractType.TEMPORARY.value: _l("Temporary"), ContractType.SECONDED.value: _l("Seconded"),
                    ContractType.CONSULTANT.value: _l("Consultant")}
-STATUS_LABELS = {ExpertStatus.ACTIVE.value: _l("Active"), ExpertStatus.ON_LEAVE.value: _l("On leave"),
-                 ExpertStatus.SEPARATED.value: _l("Separated")}
+# lazy_pgettext: an expert's state agrees with "expert" in French ("Actif"), unlike a grant's "Active".
+STATUS_LABELS = {ExpertStatus.ACTIVE.value: lazy_pgettext("expert", "Active"),
+                 ExpertStatus.ON_LEAVE.value: _l("On leave"), ExpertStatus.SEPARATED.value: _l("Separated")}
 PART_TITLES = {"skills": _l("Skills"), "languages": _l("Languages"), "clearances": _l("Clearances"),
                "trainings": _l("Trainings"), "absences": _l("Absences")}
 PART_ADD = {"skills": _l("Add a skill"), "languages": _l("Add a language"), "clearances": _l("Add a clearance"),
@@ -330,7 +332,8 @@ def _header(record: dict[str, Any]) -> Any:
     status = str(record.get("status") or "")
     badges = [dbc.Badge(record.get("capacity") or "", color="secondary", className="me-1"),
               dbc.Badge(str(STATUS_LABELS.get(status, status)),
-                        color="dark" if status == ExpertStatus.SEPARATED.value else "success", className="me-1")]
+                        color="dark" if status == ExpertStatus.SEPARATED.value else "success", className="me-1",
+                        id="expert-status")]
     if record.get("erased"):
         badges.append(dbc.Badge(_("personal fields erased"), color="warning", text_color="dark"))
     return html.Div([html.H1(name, className="h3 mb-1"), html.Div(badges, className="mb-2")])

@@ -31,6 +31,7 @@ def test_a_french_expert_page_names_the_languages_in_french(page: Page, login_as
         for name in ("français", "anglais", "arabe"):
             expect(languages).to_contain_text(name)
         expect(languages).not_to_contain_text("Arabic")
+        expect(page.locator("#expert-status")).to_have_text("Actif")  # agrees with "expert", not a grant's "Active"
         settle(page)
         page.goto(f"/lang/en?next=/experts/{expert_id}")
         expect(languages).to_contain_text("Arabic")
