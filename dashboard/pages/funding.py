@@ -35,7 +35,7 @@ from models import Capacity, Mission, Project
 from models.enums import ExpenditureCategory, RecordStatus
 from services.access import Permission
 from services.errors import HubError
-from services.formatting import decimal, percent
+from services.formatting import day, decimal, percent
 from services.funding import figures, imports, records
 from services.funding.rules import DONOR_KINDS
 from services.records import Problems, RuleBook
@@ -201,10 +201,11 @@ def layout(**_kwargs: object) -> html.Div:
         found = figures.grant_figures(s, current_user.principal, locale=current_locale())
         options = _options(s) if _writer() else {}
     watch = [f for f in found if f.ends_soon and f.underspent]
+    loc = current_locale()
     watch_list = html.Ul([html.Li([dcc.Link(f.reference, href=f"/funding/grants/{f.id}"), " · ", f.title, " · ",
                                    _("ends %(end)s, %(spent)s spent of %(elapsed)s of the time",
-                                     end=f.end_date.isoformat(), spent=percent(f.burn_rate, current_locale()),
-                                     elapsed=percent(f.time_elapsed, current_locale()))])
+                                     end=day(f.end_date, loc), spent=percent(f.burn_rate, loc),
+                                     elapsed=percent(f.time_elapsed, loc))])
                           for f in watch], className="mb-0")
     parts: list[Any] = [
         dcc.Location(id=GO, refresh=True), html.H1(_("Funding"), className="h3"), _nav("/funding"),
@@ -256,7 +257,7 @@ def _cards(f: figures.GrantFigures) -> dbc.Row:
         figure_card("grant-available", _("Available"), _money(f.available, f.currency), None, widths, "h4"),
         figure_card("grant-burn", _("Burn rate"), percent(f.burn_rate, loc),
                     _("time elapsed: %(share)s", share=percent(f.time_elapsed, loc)), widths, "h4"),
-        figure_card("grant-run-out", _("Runs out"), f.run_out.isoformat() if f.run_out else "—",
+        figure_card("grant-run-out", _("Runs out"), day(f.run_out, loc) if f.run_out else "—",
                     (_("after the grant ends") if f.run_out and f.run_out > f.end_date else
                      _("at the present rate")), widths, "h4"),
     ], className="g-2 mb-3")
@@ -295,7 +296,8 @@ def grant_layout(grant_id: str | None = None, **_kwargs: object) -> html.Div:
         html.H1([f.reference, html.Small(" · " + f.title, className="text-muted")], className="h3"),
         _nav(""),
         html.Div([html.Span(f.donor or _("Regular budget")), " · ",
-                  _("%(start)s to %(end)s", start=f.start_date.isoformat(), end=f.end_date.isoformat()), " · ",
+                  html.Span(_("%(start)s to %(end)s", start=day(f.start_date, lang), end=day(f.end_date, lang)),
+                            id="grant-period"), " · ",
                   html.Span(_(str(f.status)), id="grant-status"), " · ", *report], className="mb-2"),
         _cards(f),
         dcc.Graph(id="grant-burn-chart", figure=burn_figure(f, months), config={"displayModeBar": False}),

@@ -8,10 +8,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models import Expert
+from models import Expert, Grant
 from tests.browser.actions import settle
 from tests.factories import expert
 
@@ -47,12 +47,21 @@ def _amounts(page: Page, column: str) -> list[str]:
     return [text.strip() for text in cells.all_inner_texts()]
 
 
-def test_the_funding_grid_writes_amounts_the_pages_way(page: Page, login_as) -> None:
+def test_the_funding_grid_writes_amounts_the_pages_way(page: Page, login_as, engine) -> None:
     login_as("finance")
     page.goto("/lang/fr?next=/funding")
     french = _amounts(page, "committed")
     assert any(FRENCH_AMOUNT.match(text) for text in french), french  # a space between thousands, a decimal comma
     assert not any("." in text for text in french), french
+    # A grant's dates are the page's way too, not ISO: "du 1 janv. 2024 au 31 déc. 2026" (a month as [^\s\d]+:
+    # JavaScript's \w has no "é"; \s because Babel's spaces may be non-breaking).
+    with Session(engine) as s:
+        grant = s.scalars(select(Grant).order_by(Grant.id).limit(1)).one()
+    settle(page)
+    page.goto(f"/funding/grants/{grant.id}")
+    month = r"[^\s\d]+"
+    expect(page.locator("#grant-period")).to_have_text(re.compile(
+        rf"^du\s\d{{1,2}}\s{month}\s{grant.start_date.year}\sau\s\d{{1,2}}\s{month}\s{grant.end_date.year}"))
     settle(page)
     page.goto("/lang/en?next=/funding")
     english = _amounts(page, "committed")
