@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -45,6 +46,32 @@ def record(
             user_agent=(origin.user_agent or "")[:500] or None,
         )
     )
+
+
+def record_many(
+    session: Session,
+    action: str,
+    events: Iterable[tuple[object, dict[str, Any]]],
+    *,
+    principal: Principal | None = None,
+    entity: str | None = None,
+    origin: RequestOrigin | None = None,
+) -> None:
+    """Many events of one action, ``(entity_id, detail)`` each, as ``record`` writes them, in one COPY: an import
+    of 10,000 records spent seconds making and flushing 10,000 ORM objects and INSERTs."""
+    from psycopg.types.json import Jsonb
+
+    origin = origin or RequestOrigin()
+    user_id, username = (principal.user_id, principal.username) if principal else (None, None)
+    agent = (origin.user_agent or "")[:500] or None
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor, cursor.copy(
+            "COPY audit_event (user_id, username, action, entity, entity_id, detail, remote_addr, user_agent) "
+            "FROM STDIN") as copy:
+        for entity_id, detail in events:
+            copy.write_row((user_id, username, action, entity, None if entity_id is None else str(entity_id),
+                            Jsonb(detail), origin.remote_addr, agent))
 
 
 # --- reading the log (the administration page and its export) -----------------------------------------

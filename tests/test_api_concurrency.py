@@ -56,6 +56,8 @@ def test_get_gives_an_etag_of_the_version(surge_request) -> None:
 
 def test_every_write_needs_the_version(surge_request, session) -> None:
     client, ref = surge_request
+    # A stale version is told who changed the request and what (the fields of the write before it).
+    changed_before = iter([[], ["weights"], ["status", "team"]])
     for method, url, body in _writes(client, ref, session):
         before = client.get(f"/api/v1/surge-requests/{ref}")
         etag, version = before.headers["ETag"], before.get_json()["version"]
@@ -71,7 +73,9 @@ def test_every_write_needs_the_version(surge_request, session) -> None:
         stale_tag = call(url, json=body, headers={"If-Match": f'"v{version - 1}"'})
         assert stale_tag.status_code == 412 and stale_tag.mimetype == PROBLEM, (url, stale_tag.get_json())
         stale_body = call(url, json={**body, "version": version - 1})
-        assert stale_body.status_code == 409 and "changed by someone else" in stale_body.get_json()["detail"]
+        stale = stale_body.get_json()
+        assert stale_body.status_code == 409 and stale["changed_by"] and stale["fields"] == next(changed_before)
+        assert f"changed by {stale['changed_by']} at " in stale["detail"], stale
         assert client.get(f"/api/v1/surge-requests/{ref}").get_json()["version"] == version  # nothing changed
 
         right = call(url, json=body, headers={"If-Match": etag})

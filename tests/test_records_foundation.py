@@ -206,6 +206,24 @@ def test_csv_in_any_usual_dialect_and_formula_cells_stay_text() -> None:
     assert workbook.rows == [["A", "=1+1"]]  # never evaluated
 
 
+def test_calamine_reads_a_workbook_as_openpyxl_does() -> None:
+    """The fast reader (calamine) gives the same table as openpyxl: whole numbers as int, date cells as
+    datetimes, blank cells and lines above the header as openpyxl has them; a workbook with a formula is left to
+    openpyxl, which keeps the formula's text."""
+    from datetime import datetime
+
+    from services.records import imports
+
+    rows = [[None, None, None, None], ["Staff", "Level", "Since", "Note"], [1234, 4, date(2024, 3, 1), " kept "],
+            ["A-2", 2.5, datetime(2024, 3, 1, 12, 30), None], [None, None, None, "only a note"]]
+    data = _xlsx(rows)
+    assert imports._calamine_can_read(data)
+    fast, slow = imports._read_xlsx(data), imports._read_xlsx_openpyxl(data)
+    assert fast == slow, (fast, slow)
+    assert fast.rows[0] == [1234, 4, datetime(2024, 3, 1), "kept"] and isinstance(fast.rows[0][0], int)
+    assert not imports._calamine_can_read(_xlsx([["Code"], ["=1+1"]]))
+
+
 def test_columns_map_by_english_or_french_header_or_by_the_users_choice() -> None:
     found, problems = map_columns(["CODE", "Nom", "Niveau (1–5)", "Remarks"], COLUMNS)
     assert found == {0: "code", 1: "name", 2: "level"}

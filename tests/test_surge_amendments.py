@@ -161,3 +161,22 @@ def test_a_closed_request_is_not_amended(session) -> None:
         amendments.amend_request(session, principal, request.id, {"title": "Later"}, version=request.version,
                                  today=TODAY)
     assert _codes(error) == {("status", "closed")}
+
+
+def test_the_page_form_amends_only_what_it_changes(session) -> None:
+    """The page's form sends every field; only those that differ become the amendment (an untouched start
+    recorded weeks ago is not checked again), and a skill kept keeps its weight and level."""
+    principal = planner(session)
+    request = surge.create_request(session, principal, _form(session), today=TODAY)
+    current = amendments.current_form(session, principal, request)
+    values = {"title": current["title"], "wanted_start": current["wanted_start"].isoformat(),
+              "duration_days": current["duration_days"], "experts_requested": 3, "note": "",
+              "skills": ["prison_security", "investigations"], "clearances": ["SECURITY", "MEDICAL"]}
+    changes = amendments.form_changes(current, values)
+    assert changes == {"experts_requested": 3, "skills": [
+        {"code": "prison_security", "weight": 3.0, "min_level": 3, "required": True}, {"code": "investigations"}]}
+    amendments.amend_request(session, principal, request.id, changes, version=request.version, today=TODAY)
+    detail = surge.get_request(session, principal, request.id)
+    assert {s["code"]: s["min_level"] for s in detail["skills"]} == {"prison_security": 3, "investigations": 1}
+    assert amendments.form_changes(amendments.current_form(session, principal, request),
+                                   {**values, "experts_requested": "3"}) == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
@@ -47,7 +48,8 @@ def test_planner_records_ranks_proposes_and_approves(logged_in, session, engine)
         assert again.status_code == 409 and again.mimetype == "application/problem+json"
         assert "already in this request's team" in again.get_json()["detail"]
         stale = client.post(f"/api/v1/surge-requests/{ref}/steps", json={"status": "approved", "version": 1})
-        assert stale.status_code == 409 and "changed by someone else" in stale.get_json()["detail"]
+        assert stale.status_code == 409 and stale.get_json()["fields"] == ["status", "team"]
+        assert re.search(r"changed by \S+ at .* \(status, team\)", stale.get_json()["detail"]), stale.get_json()
         approved = client.post(f"/api/v1/surge-requests/{ref}/steps",
                                json={"status": "approved", "version": detail["version"]})
         assert approved.status_code == 201 and approved.get_json()["status"] == "approved"
@@ -83,7 +85,8 @@ def test_weights_saved_through_the_api_rank_the_request_for_everyone(logged_in, 
         mixed = other.get(f"/api/v1/surge-requests/{ref}/proposals?gender=3").get_json()["weights"]
         assert mixed == {**detail["weights"], "gender": 3}
         stale = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 2, "version": created["version"]})
-        assert stale.status_code == 409 and "changed by someone else" in stale.get_json()["detail"]
+        assert stale.status_code == 409 and stale.get_json()["fields"] == ["weights"]
+        assert re.search(r"changed by \S+ at .* \(weights\)", stale.get_json()["detail"]), stale.get_json()
         bad = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skill": 2})
         assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
         assert client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 12}).status_code == 422

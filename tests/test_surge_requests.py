@@ -12,6 +12,7 @@ from models import AuditEvent, Capacity, Deployment, Mission, SurgeRequest, Surg
 from models.enums import DeploymentStatus, Gender, Role, SurgeStatus
 from services.access import Principal
 from services.errors import Conflict, Forbidden, ValidationError
+from services.records import StaleEdit
 from services.surge import requests as surge
 from services.surge.matching import Rule, Weights
 from services.surge.requests import LanguageWanted, RequestFilter, SkillWanted
@@ -63,8 +64,10 @@ def test_request_goes_from_received_to_deployed_with_dated_attributed_steps(sess
 
     with pytest.raises(Conflict, match="already in this request's team"):
         surge.propose(session, principal, request.id, [a.id])
-    with pytest.raises(Conflict, match="changed by someone else"):
+    # Stale: refused with who changed the request and what (the proposal moved its status and team).
+    with pytest.raises(StaleEdit, match=rf"changed by {principal.username} at .* \(status, team\)") as stale:
         surge.advance(session, principal, request.id, SurgeStatus.APPROVED, version=request.version - 1)
+    assert (stale.value.by, stale.value.fields) == (principal.username, ["status", "team"])
     surge.advance(session, principal, request.id, SurgeStatus.APPROVED, version=request.version)
     surge.advance(session, principal, request.id, SurgeStatus.DEPLOYED)
     with pytest.raises(Conflict, match="cannot become"):
@@ -134,7 +137,7 @@ def test_weights_saved_for_a_request_rank_it_for_everyone(session) -> None:
                                                           AuditEvent.entity_id == str(request.id))
                           )["weights"] == chosen.as_dict()
 
-    with pytest.raises(Conflict, match="changed by someone else"):
+    with pytest.raises(StaleEdit, match=rf"changed by {principal.username} at .* \(weights\)"):
         surge.save_weights(session, principal, request.id, Weights(), version=detail["version"] - 1)
     with pytest.raises(ValidationError, match="from 0 to 10"):
         surge.save_weights(session, principal, request.id, Weights.from_mapping({"skills": 11}))

@@ -14,6 +14,16 @@ from dash import Input, Output, State, ctx, dcc, html
 from flask_babel import format_decimal
 from flask_login import current_user
 
+from dashboard.components.record_form import (
+    cleared_feedback,
+    feedback_outputs,
+    feedback_values,
+    field_id,
+    form_field,
+    form_states,
+    form_values,
+    problems_alert,
+)
 from dashboard.components.record_form import problem_text as record_problem_text
 from dashboard.components.surge_parts import (
     COMPONENT_LABELS,
@@ -34,12 +44,16 @@ from services.access import Permission
 from services.deployments import records as deployment_records
 from services.errors import HubError
 from services.formatting import day, language_name, number, timestamp
-from services.records import Problems
+from services.records import Problems, StaleEdit, VersionRequired
 from services.reference_data import localized_name
-from services.surge import forecast
+from services.surge import amendments, forecast
 from services.surge import requests as surge
 from services.surge.matching import COMPONENTS, Weights
+from services.surge.rules import AMEND_FORM, RULES
 
+AMEND = "surge-amend"  # the amendment form's name (its controls' pattern-matching ids)
+AMEND_INPUTS = ("title", "wanted_start", "duration_days", "experts_requested", "note")  # dbc controls
+AMEND_LISTS = ("skills", "clearances")  # dropdowns of codes
 CANDIDATES_SHOWN = 100
 CARDS_SHOWN = 20  # on a phone the candidates are cards (the grid's columns do not fit 390 px)
 
@@ -65,6 +79,10 @@ class Ids:
     MARKER = "surge-req-marker"
     ALLOCATION = "surge-req-allocation"
     WEIGHTS_NOTE = "surge-req-weights-note"
+    AMEND_OPEN = "surge-req-amend-open"
+    AMEND_COLLAPSE = "surge-req-amend-collapse"
+    AMEND_SAVE = "surge-req-amend-save"
+    AMEND_MESSAGE = "surge-req-amend-message"
 
     @staticmethod
     def weight(name: str) -> str:
@@ -115,12 +133,14 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
         start_with = Weights()
     with db_session() as s:
         allocations = deployment_records.form_options(s, current_locale())["allocations"]
+        options = surge.form_options(s, current_locale())
     weights = dbc.Row([dbc.Col([
         dbc.Label(str(COMPONENT_LABELS[name]), html_for=Ids.weight(name), className="small"),
         dbc.Input(id=Ids.weight(name), type="number", min=0, max=10, step=0.5, value=getattr(start_with, name),
                   debounce=True)], xs=6, md=2) for name in COMPONENTS], className="g-2 mb-2")
     actions = [dbc.Button(_action_label(status), id=Ids.action(status), color=colour, className="me-2 mb-2",
                           disabled=True) for status, (_label, colour) in ACTIONS.items()]
+    actions.append(dbc.Button(_("Amend"), id=Ids.AMEND_OPEN, color="outline-primary", className="me-2 mb-2"))
     return html.Div([
         dcc.Store(id=Ids.REFERENCE, data=reference),
         dcc.Store(id=Ids.REFRESH, data=0),
@@ -129,6 +149,7 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
         html.Div(id=Ids.HEADER, className="mt-2"),
         html.Div(id=Ids.MESSAGE),
         html.Div(actions, className="mb-2"),
+        dbc.Collapse(_amend_form(options), id=Ids.AMEND_COLLAPSE, is_open=False),
         dbc.Row([
             dbc.Col([html.H2(_("Steps"), className="h6"), html.Div(id=Ids.STEPS)], md=4),
             dbc.Col([html.H2(_("Team"), className="h6"), html.Div(id=Ids.TEAM),
@@ -172,6 +193,42 @@ def layout(reference: str | None = None, **_kwargs: object) -> html.Div:
         dcc.Dropdown(id=Ids.EXCLUDED, placeholder=_("Look up an excluded expert")),
         html.Div(id=Ids.EXCLUDED_WHY, className="mt-2 mb-4"),
     ])
+
+
+def _amend_form(options: dict[str, list[dict[str, Any]]]) -> dbc.Card:
+    """The amendment form: the fields a mission changes most (dates, numbers, skills, clearances), each with
+    its problem under it; the limits are the request's rule book's (services.surge.rules)."""
+    book = AMEND_FORM
+
+    def number(name: str) -> Any:
+        # No min/max on the control: the browser would send an out-of-range number as none ("required"); the
+        # rule book says what is wrong with it.
+        return dbc.Input(id=field_id(AMEND, name), type="number", step=1)
+
+    def codes(name: str, choices: list[dict[str, Any]]) -> Any:
+        return dcc.Dropdown(id=field_id(AMEND, name, dbc_control=False), options=choices, multi=True)
+
+    return dbc.Card(dbc.CardBody([
+        html.H2(_("Amend the request"), className="h6"),
+        html.P(_("The mission changed its request: the amendment is kept with each field's before and after, and "
+                 "the candidates are ranked again for it."), className="small text-muted"),
+        dbc.Row([
+            dbc.Col(form_field(AMEND, book, "title", dbc.Input(id=field_id(AMEND, "title"),
+                                                                maxLength=RULES.title_max)), md=6),
+            dbc.Col(form_field(AMEND, book, "wanted_start", dbc.Input(id=field_id(AMEND, "wanted_start"),
+                                                                       type="date")), md=2),
+            dbc.Col(form_field(AMEND, book, "duration_days", number("duration_days")), md=2),
+            dbc.Col(form_field(AMEND, book, "experts_requested", number("experts_requested")), md=2),
+        ], className="g-2"),
+        dbc.Row([
+            dbc.Col(form_field(AMEND, book, "skills", codes("skills", options["skills"]), dbc_control=False), md=6),
+            dbc.Col(form_field(AMEND, book, "clearances", codes("clearances", options["clearances"]),
+                               dbc_control=False), md=6),
+        ], className="g-2"),
+        form_field(AMEND, book, "note", dbc.Textarea(id=field_id(AMEND, "note"), maxLength=2000, rows=2)),
+        html.Div(id=Ids.AMEND_MESSAGE),
+        dbc.Button(_("Save the amendment"), id=Ids.AMEND_SAVE, color="primary"),
+    ]), className="mb-3")
 
 
 def _weights(values: dict[str, Any]) -> Weights:
@@ -292,6 +349,68 @@ def show_request(reference: str | None, _refresh: int) -> dict[str, Any]:
             "timeline": timeline_figure(bars, start - timedelta(days=30), end + timedelta(days=30)),
             "version": detail["version"], "weights_note": weights_note,
             "disabled": {status: status not in allowed for status in ACTIONS}}
+
+
+@secured_callback(
+    output=dict(is_open=Output(Ids.AMEND_COLLAPSE, "is_open"),
+                values={name: Output(field_id(AMEND, name), "value") for name in AMEND_INPUTS}
+                | {name: Output(field_id(AMEND, name, dbc_control=False), "value") for name in AMEND_LISTS}),
+    inputs=dict(_clicks=Input(Ids.AMEND_OPEN, "n_clicks")),
+    state=dict(is_open=State(Ids.AMEND_COLLAPSE, "is_open"), reference=State(Ids.REFERENCE, "data")),
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def open_amendment(_clicks: int | None, is_open: bool, reference: str | None) -> dict[str, Any]:
+    """Opens the form filled with the request as it is now (or closes it)."""
+    unchanged = dict.fromkeys((*AMEND_INPUTS, *AMEND_LISTS), dash.no_update)
+    if is_open:
+        return {"is_open": False, "values": unchanged}
+    try:
+        with db_session() as s:
+            current = amendments.current_form(s, current_user.principal, surge.load_request(s, reference or ""))
+    except HubError:
+        return {"is_open": False, "values": unchanged}
+    values = {"title": current["title"], "wanted_start": current["wanted_start"].isoformat(),
+              "duration_days": current["duration_days"], "experts_requested": current["experts_requested"],
+              "note": "", "skills": [row["code"] for row in current["skills"]], "clearances": current["clearances"]}
+    return {"is_open": True, "values": values}
+
+
+@secured_callback(
+    output=dict(fields=feedback_outputs(AMEND), message=Output(Ids.AMEND_MESSAGE, "children"),
+                is_open=Output(Ids.AMEND_COLLAPSE, "is_open", allow_duplicate=True),
+                refresh=Output(Ids.REFRESH, "data", allow_duplicate=True)),
+    inputs=dict(_clicks=Input(Ids.AMEND_SAVE, "n_clicks")),
+    state=dict(form=form_states(AMEND), reference=State(Ids.REFERENCE, "data"), version=State(Ids.VERSION, "data"),
+               refresh=State(Ids.REFRESH, "data")),
+    roles=Permission.MANAGE_SURGE, prevent_initial_call=True,
+)
+def save_amendment(_clicks: int | None, form: Any, reference: str | None, version: int | None,
+                   refresh: int | None) -> dict[str, Any]:
+    """The form's changed fields become an amendment; the page then shows it and ranks the candidates again."""
+    values = form_values(AMEND)
+    try:
+        with db_session() as s:
+            request = surge.load_request(s, reference or "")
+            current = amendments.current_form(s, current_user.principal, request)
+            amendments.amend_request(s, current_user.principal, request.id,
+                                     amendments.form_changes(current, values), version=version,
+                                     note=values.get("note"), origin=request_origin())
+    except (Problems, StaleEdit, VersionRequired) as error:
+        problems = error.problems if isinstance(error, Problems) else [error.problem]
+        # A skill's or clearance's own problem (skills.1.code) is shown under the list it is in.
+        aliases = {p.field: p.field.split(".", 1)[0] for p in problems if "." in p.field}
+        fields, leftover = feedback_values(problems, AMEND, AMEND_FORM, aliases)
+        stale = isinstance(error, StaleEdit | VersionRequired)
+        lead = _("Not saved: someone changed the request since you opened it.") if stale \
+            else _("Not saved: correct the fields marked in red.")
+        return {"fields": fields, "message": problems_alert(lead, leftover, element_id="surge-req-amend-error"),
+                "is_open": dash.no_update, "refresh": dash.no_update}
+    except HubError as error:
+        return {"fields": cleared_feedback(AMEND), "is_open": dash.no_update, "refresh": dash.no_update,
+                "message": dbc.Alert(str(error), color="danger", id="surge-req-amend-error")}
+    return {"fields": cleared_feedback(AMEND), "is_open": False, "refresh": int(refresh or 0) + 1,
+            "message": dbc.Alert(_("Amendment saved: the candidates are ranked for the amended request."),
+                                 color="success", id="surge-req-amend-done", duration=6000)}
 
 
 @secured_callback(

@@ -19,6 +19,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
 from services.records.fields import blank
@@ -137,7 +138,61 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# A workbook whose sheets hold a formula (an <f> element) is read by openpyxl, which gives the formula's text;
+# calamine gives only its cached result. So is one whose sheets decompress to more than this (openpyxl streams it
+# and stops at MAX_IMPORT_ROWS; calamine would hold the whole sheet in memory first).
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CALAMINE_MAX_XML_BYTES = 200 * 1024 * 1024
+
+
+def _calamine_can_read(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+        if sum(i.file_size for i in sheets) > _CALAMINE_MAX_XML_BYTES:
+            return False
+        return not any(_FORMULA.search(z.read(i)) for i in sheets)
+
+
+def _calamine_cell(value: Any) -> Any:
+    """A calamine value as openpyxl gives it: whole numbers as int, a date cell as a datetime, '' as None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    return _cell(value)
+
+
+def _table(lines: Iterable[Sequence[Any]], cell: Callable[[Any], Any]) -> Table:
+    """The header (the first non-blank line) and the rows under it, at most MAX_IMPORT_ROWS."""
+    rows: list[list[Any]] = []
+    headers: list[str] | None = None
+    for values in lines:
+        cells = [cell(v) for v in values]
+        if headers is None:
+            if all(c is None for c in cells):
+                continue  # blank lines above the header
+            headers = ["" if c is None else str(c) for c in cells]
+            continue
+        if len(rows) >= MAX_IMPORT_ROWS:
+            raise _refuse("too_many_rows", max=MAX_IMPORT_ROWS)
+        rows.append(cells)
+    return Table(headers or [], rows)
+
+
 def _read_xlsx(data: bytes) -> Table:
+    if _calamine_can_read(data):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+            lines = sheet.to_python(skip_empty_area=False)
+        except Exception as error:  # calamine raises several kinds (zip, XML, cell) for a damaged file
+            raise _refuse("unreadable", reason=type(error).__name__) from error
+        return _table(lines, _calamine_cell)
+    return _read_xlsx_openpyxl(data)
+
+
+def _read_xlsx_openpyxl(data: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -146,22 +201,9 @@ def _read_xlsx(data: bytes) -> Table:
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise _refuse("unreadable", reason=type(error).__name__) from error
     try:
-        sheet = book.worksheets[0]
-        rows: list[list[Any]] = []
-        headers: list[str] | None = None
-        for values in sheet.iter_rows(values_only=True):
-            cells = [_cell(v) for v in values]
-            if headers is None:
-                if all(c is None for c in cells):
-                    continue  # blank lines above the header
-                headers = ["" if c is None else str(c) for c in cells]
-                continue
-            if len(rows) >= MAX_IMPORT_ROWS:
-                raise _refuse("too_many_rows", max=MAX_IMPORT_ROWS)
-            rows.append(cells)
+        return _table(book.worksheets[0].iter_rows(values_only=True), _cell)
     finally:
         book.close()
-    return Table(headers or [], rows)
 
 
 def _decode(data: bytes) -> str:
@@ -185,22 +227,10 @@ def _read_csv(data: bytes) -> Table:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
-    headers: list[str] | None = None
-    rows: list[list[Any]] = []
     try:
-        for values in reader:
-            cells = [_cell(v) for v in values]
-            if headers is None:
-                if all(c is None for c in cells):
-                    continue
-                headers = ["" if c is None else str(c) for c in cells]
-                continue
-            if len(rows) >= MAX_IMPORT_ROWS:
-                raise _refuse("too_many_rows", max=MAX_IMPORT_ROWS)
-            rows.append(cells)
+        return _table(reader, _cell)
     except csv.Error as error:
         raise _refuse("unreadable", reason=str(error)) from error
-    return Table(headers or [], rows)
 
 
 def read_table(data: bytes, filename: str, *, max_bytes: int = MAX_IMPORT_BYTES) -> Table:

@@ -112,6 +112,15 @@ def audit_change(session: Session, principal: Principal | None, action: str, *, 
                  origin: audit.RequestOrigin | None = None, extra: Mapping[str, Any] | None = None) -> None:
     """One audit event for a write: ``changes`` holds each changed field's before and after; a creation
     keeps the new record (``created``), a deletion the old one (``deleted``). Nothing changed: no event."""
+    detail = change_detail(before, after, extra)
+    if detail is not None:
+        audit.record(session, action, principal=principal, entity=entity, entity_id=entity_id, detail=detail,
+                     origin=origin)
+
+
+def change_detail(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+                  extra: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The detail ``audit_change`` writes (None when nothing changed): for writers of many events at once."""
     detail: dict[str, Any] = dict(extra or {})
     if before is None and after is not None:
         detail["created"] = json_value(dict(after))
@@ -120,11 +129,10 @@ def audit_change(session: Session, principal: Principal | None, action: str, *, 
     else:
         diff = changes(before or {}, after or {})
         if not diff:
-            return
+            return None
         detail["changes"] = diff
-    audit.record(session, action, principal=principal, entity=entity, entity_id=entity_id, detail=detail,
-                 origin=origin)
+    return detail
 
 
-__all__ = ["StaleEdit", "VersionRequired", "audit_change", "changes", "check_version", "json_value",
+__all__ = ["StaleEdit", "VersionRequired", "audit_change", "change_detail", "changes", "check_version", "json_value",
            "last_change", "snapshot"]

@@ -147,6 +147,26 @@ def amend_request(session: Session, principal: Principal, key: int | str, change
     return amendment
 
 
+def form_changes(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the page's amendment form changes (``current_form`` against the form's values): only the fields that
+    differ, so an untouched start recorded weeks ago is not checked again. A skill kept keeps its weight and
+    level; one added takes the service's defaults."""
+    out: dict[str, Any] = {}
+    for name in ("title", "wanted_start", "duration_days", "experts_requested"):
+        value = values.get(name)
+        if name in values and str(json_value(value) if value is not None else "").strip() != str(
+                json_value(current.get(name)) if current.get(name) is not None else ""):
+            out[name] = value
+    if "skills" in values:
+        kept = {s["code"]: s for s in current.get("skills") or ()}
+        codes = list(values.get("skills") or ())
+        if sorted(codes) != sorted(kept):
+            out["skills"] = [kept.get(code, {"code": code}) for code in codes]
+    if "clearances" in values and sorted(values.get("clearances") or ()) != sorted(current.get("clearances") or ()):
+        out["clearances"] = list(values.get("clearances") or ())
+    return out
+
+
 def _move_dates(deployment: Deployment, start: date, end: date) -> None:
     deployment.start_date, deployment.end_date = start, end
 
@@ -238,4 +258,4 @@ def set_step_time(session: Session, principal: Principal, key: int | str, status
     return amendment
 
 
-__all__ = ["AMENDABLE", "amend_request", "current_form", "set_step_time"]
+__all__ = ["AMENDABLE", "amend_request", "current_form", "form_changes", "set_step_time"]

@@ -42,6 +42,7 @@ from services.catalog import Page, Paging, count_of, find_mission_id
 from services.deployments.records import overlapping
 from services.errors import Conflict, NotFound, ValidationError
 from services.records.problems import N_, Problems, register_messages
+from services.records.versioning import check_version
 from services.reference_data import localized_column, localized_name
 from services.surge.matching import (
     DEFAULT_REQUIRED_CLEARANCES,
@@ -450,14 +451,16 @@ def save_weights(session: Session, principal: Principal, key: int | str, weights
     """Saves the weights the request's candidates are ranked with (the defaults are saved as none)."""
     principal.require(Permission.MANAGE_SURGE)
     request = load_request(session, key, for_update=True)
-    _check_version(request, version)
+    _check_version(session, request, version)
     if request.status in CLOSED:
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        "its ranking can no longer change.")
+    before = request.score_weights
     request.score_weights = None if weights == Weights() else weights.as_dict()
     _flush(session, request)
     record(session, "surge_weights_saved", principal=principal, entity="surge_request", entity_id=request.id,
-           detail={"reference": request.reference, "weights": weights.as_dict()}, origin=origin)
+           detail={"reference": request.reference, "weights": weights.as_dict(),
+                   "changes": {"weights": {"before": before, "after": request.score_weights}}}, origin=origin)
     return request
 
 
@@ -478,10 +481,12 @@ def expert_names(session: Session, principal: Principal, expert_ids: Sequence[in
 
 
 # --- the workflow --------------------------------------------------------------------------------------------
-def _check_version(request: SurgeRequest, version: int | None) -> None:
-    if version is not None and int(version) != request.version:
-        raise Conflict(f"Request {request.reference} was changed by someone else since you opened it "
-                       f"(version {version}, now {request.version}): reload it and try again.")
+def _check_version(session: Session, request: SurgeRequest, version: int | None) -> None:
+    """A stale version is refused with who changed the request, when and what (``StaleEdit``, from its latest
+    audit event), as an amendment is; no version given: the caller chose not to check (the page's first load)."""
+    if version is not None:
+        check_version(session, entity="surge_request", entity_id=request.id, current=request.version,
+                      expected=version)
 
 
 def _move(session: Session, principal: Principal, request: SurgeRequest, status: SurgeStatus,
@@ -552,7 +557,7 @@ def propose(session: Session, principal: Principal, key: int | str, expert_ids: 
     if not ids:
         raise ValidationError("Choose at least one expert to propose.")
     request = load_request(session, key, for_update=True)
-    _check_version(request, version)
+    _check_version(session, request, version)
     if request.status not in (SurgeStatus.RECEIVED, SurgeStatus.UNDER_REVIEW, SurgeStatus.CANDIDATES_PROPOSED):
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        "candidates can no longer be proposed.")
@@ -575,6 +580,7 @@ def propose(session: Session, principal: Principal, key: int | str, expert_ids: 
         raise Conflict("Not proposed: " + "; ".join(refusals) + ".")
     marker, allocation = _marker_and_allocation(session, gender_marker, allocation_id)
     mission = session.get(Mission, request.mission_id)
+    status_before = request.status.value
     made = []
     for expert_id in ids:
         deployment = Deployment(
@@ -604,7 +610,10 @@ def propose(session: Session, principal: Principal, key: int | str, expert_ids: 
     _flush(session, request)
     record(session, "surge_candidates_proposed", principal=principal, entity="surge_request", entity_id=request.id,
            detail={"reference": request.reference, "experts": ids, "deployments": made,
-                   "mission": mission.acronym if mission else None}, origin=origin)
+                   "mission": mission.acronym if mission else None,
+                   "changes": {"team": {"before": sorted(already), "after": sorted(already | set(ids))},
+                               "status": {"before": status_before, "after": request.status.value}}},
+           origin=origin)
     return made
 
 
@@ -613,7 +622,7 @@ def remove_candidate(session: Session, principal: Principal, key: int | str, exp
     """Takes a proposed expert out of the team (their planned deployment is cancelled, kept for the record)."""
     principal.require(Permission.MANAGE_SURGE)
     request = load_request(session, key, for_update=True)
-    _check_version(request, version)
+    _check_version(session, request, version)
     if request.status != SurgeStatus.CANDIDATES_PROPOSED:
         raise Conflict(f"Request {request.reference} is {request.status.value.replace('_', ' ')}: "
                        "its team can no longer be changed here.")
@@ -628,7 +637,8 @@ def remove_candidate(session: Session, principal: Principal, key: int | str, exp
     request.updated_at = func.now()
     _flush(session, request)
     record(session, "surge_candidate_removed", principal=principal, entity="surge_request", entity_id=request.id,
-           detail={"expert_id": int(expert_id)}, origin=origin)
+           detail={"expert_id": int(expert_id), "changes": {"team": {"before": int(expert_id), "after": None}}},
+           origin=origin)
 
 
 def advance(session: Session, principal: Principal, key: int | str, status: SurgeStatus | str, *,
@@ -648,11 +658,12 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
     if status == SurgeStatus.CANDIDATES_PROPOSED:
         raise ValidationError("Propose candidates to move a request to 'candidates proposed'.")
     request = load_request(session, key, for_update=True)
-    _check_version(request, version)
+    _check_version(session, request, version)
     team = select(Deployment.id).where(Deployment.surge_request_id == request.id,
                                        Deployment.status == DeploymentStatus.PLANNED)
     if status == SurgeStatus.APPROVED and not session.scalars(team.limit(1)).first():
         raise Conflict(f"Request {request.reference} has no proposed expert to approve.")
+    status_before = request.status.value
     _move(session, principal, request, status, (note or "").strip() or None, occurred_at)
     if status == SurgeStatus.DEPLOYED:
         session.execute(update(Deployment).where(Deployment.id.in_(team))
@@ -664,7 +675,9 @@ def advance(session: Session, principal: Principal, key: int | str, status: Surg
                         .execution_options(synchronize_session=False))
     _flush(session, request)
     record(session, f"surge_request_{status.value}", principal=principal, entity="surge_request",
-           entity_id=request.id, detail={"reference": request.reference}, origin=origin)
+           entity_id=request.id, origin=origin,
+           detail={"reference": request.reference,
+                   "changes": {"status": {"before": status_before, "after": status.value}}})
     return request
 
 

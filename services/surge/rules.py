@@ -15,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from models.enums import LanguageLevel, Priority
-from services.records.fields import as_date
+from services.records.fields import Date, Integer, Text, as_date
 from services.records.problems import MESSAGES, N_, Problem, Problems, message, ngettext, register_messages
+from services.records.rulebook import RuleBook
 
 
 @dataclass(frozen=True)
@@ -158,5 +159,20 @@ def validate(data: Mapping[str, Any], today: date, rules: RequestRules = RULES) 
     return problems
 
 
-__all__ = ["MESSAGES", "RULES", "Bounds", "Problem", "RequestProblems", "RequestRules", "as_date", "message",
-           "validate"]
+# The page's amendment form: its fields' labels and limits, from the same rules (``validate`` checks them, in
+# ``services.surge.amendments.amend_request``; this book gives the form its labels and the controls their bounds).
+AMEND_FORM = RuleBook("surge_amendment", [
+    Text("title", N_("Title"), required=True, max_length=RULES.title_max),
+    Date("wanted_start", N_("Wanted start"), required=True),
+    Integer("duration_days", N_("Duration (days)"), required=True, low=int(RULES.duration.low),
+            high=int(RULES.duration.high)),
+    Integer("experts_requested", N_("Experts requested"), required=True, low=int(RULES.experts.low),
+            high=int(RULES.experts.high)),
+    Text("skills", N_("Skills"), help=N_("A skill added is required at level 1 or more, weight 1; the others keep "
+                                         "theirs.")),
+    Text("clearances", N_("Required clearances")),
+    Text("note", N_("Why it changed (the mission's cable, an e-mail …)"), max_length=2000),
+])
+
+__all__ = ["AMEND_FORM", "MESSAGES", "RULES", "Bounds", "Problem", "RequestProblems", "RequestRules", "as_date",
+           "message", "validate"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from playwright.sync_api import Error, Page, expect
 
 
@@ -46,3 +49,37 @@ def show_overlay(page: Page, name: str, attempts: int = 3) -> None:
         except (Error, AssertionError):
             if attempt == attempts - 1:
                 raise
+
+
+# --- record forms (dashboard/components/record_form.py) ---------------------------------------------------------
+def control(form: str, field: str, *, dbc_control: bool = True) -> str:
+    """The CSS selector of a record form's control (Dash writes a dict id as JSON with sorted keys)."""
+    kind = "record-input" if dbc_control else "record-control"
+    ident = json.dumps({"field": field, "form": form, "type": kind}, separators=(",", ":"))
+    return f"[id='{ident}']"
+
+
+def feedback(form: str, field: str) -> str:
+    """The CSS selector of the message under a record form's field."""
+    ident = json.dumps({"field": field, "form": form, "type": "record-feedback"}, separators=(",", ":"))
+    return f"[id='{ident}']"
+
+
+def choose(page: Page, selector: str, text: str) -> None:
+    """Picks an option of a dcc.Dropdown by typing its label, as a person would."""
+    page.click(selector)
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def record_surge_request(page: Page, body: dict[str, Any]) -> dict[str, Any]:
+    """A surge request recorded through the API with the page's logged-in session (committed: the caller
+    deletes it); its detail as the API gives it."""
+    answer = page.request.post("/api/v1/surge-requests", data=body)
+    assert answer.status == 201, answer.text()
+    return answer.json()
+
+
+def candidate_rows(page: Page) -> Any:
+    """The rows of a surge request's candidates grid."""
+    return page.locator("#surge-req-candidates .ag-center-cols-container .ag-row")

@@ -4,7 +4,6 @@ field; a viewer opens the same page and has nothing to edit with."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import date, timedelta
@@ -15,20 +14,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Expert
-from tests.browser.actions import settle
+from tests.browser.actions import control, feedback, settle
 
 pytestmark = pytest.mark.browser
-
-
-def control(form: str, field: str) -> str:
-    """The CSS selector of a record form's control (Dash writes a dict id as JSON with sorted keys)."""
-    ident = json.dumps({"field": field, "form": form, "type": "record-input"}, separators=(",", ":"))
-    return f"[id='{ident}']"
-
-
-def feedback(form: str, field: str) -> str:
-    ident = json.dumps({"field": field, "form": form, "type": "record-feedback"}, separators=(",", ":"))
-    return f"[id='{ident}']"
 
 
 def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, login_as, engine) -> None:
