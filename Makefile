@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test test-fast lint format bench load psql stop backup system-deps browser-deps clean-data help
+.PHONY: run test test-fast lint format bench load outage psql stop backup system-deps browser-deps clean-data help
 
 help:
 	@echo "make run    start the hub on its embedded PostGIS with demo data (prints the URL and logins)"
@@ -13,6 +13,7 @@ help:
 	@echo "make test-fast   everything but the browser tests (TEST_WORKERS=2: on two xdist workers)"
 	@echo "make lint   ruff, mypy (strict: services, models, geo), deptry;  make bench   the benchmarks;  make psql   a psql shell on the hub's database"
 	@echo "make load   many users at once: locust at 10, 50, 100 users against hub run (LOAD_ARGS=--redis ...)"
+	@echo "make outage the database stopped and started under load: 503s, recovery time, no write lost (OUTAGE_ARGS)"
 	@echo "make stop   stop the embedded PostgreSQL;  make clean-data   delete it (all local data)"
 	@echo "make backup back up the hub's database to backups/hub-<UTC time>.dump (hub db restore FILE)"
 
@@ -56,6 +57,10 @@ bench: system-deps $(STAMP)
 # Not part of `make test`: about four minutes. LOAD_ARGS: e.g. --redis, --no-cache, --users 10,50 --seconds 60.
 load: system-deps $(STAMP)
 	$(BIN)/python -m bench.load.run $(LOAD_ARGS)
+
+# Not part of `make test`: about two minutes. OUTAGE_ARGS: e.g. --users 20 --down 10 --seconds 60.
+outage: system-deps $(STAMP)
+	$(BIN)/python -m bench.load.outage $(OUTAGE_ARGS)
 
 psql: system-deps $(STAMP)
 	psql "$$($(BIN)/hub db url | sed 's/+psycopg//')"

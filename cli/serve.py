@@ -32,7 +32,19 @@ def _post_worker_init(worker: Any) -> None:
         store.refresh()
 
 
+def set_up_before_fork(wsgi: Flask) -> None:
+    """Dash finishes setting itself up (gathers the callbacks, validates the layout, builds its script tags) on
+    the first request, behind a check-then-set flag that two threads can pass together: a fresh worker's first
+    concurrent requests raced it and one answered 500 ("dictionary changed size during iteration", found by
+    bench/load/outage.py). One request here, in the master before the fork, does it once for every worker;
+    /healthz reads no database, so no connection is opened for the workers to inherit."""
+    answer = wsgi.test_client().get("/healthz")
+    if answer.status_code != 200:
+        raise RuntimeError(f"the hub does not answer its liveness check: {answer.status_code}")
+
+
 def serve(wsgi: Flask, host: str, port: int, workers: int = 2, threads: int = 4) -> None:
+    set_up_before_fork(wsgi)
     # The objects built so far (the app, its modules) live for the process: a full collection that walks them
     # again cost up to 190 ms in a request's tail. Frozen before the fork, they are also shared by the workers.
     gc.collect()

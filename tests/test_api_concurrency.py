@@ -101,6 +101,25 @@ def test_two_writers_with_one_etag_one_wins(surge_request, logged_in) -> None:
     assert client.get(f"/api/v1/surge-requests/{ref}").get_json()["weights"]["skills"] == 5
 
 
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_the_etag_of_a_compressed_answer_works_in_if_match(surge_request, coding: str) -> None:
+    """A client accepting compression (every HTTP library does) gets the compressed answer's ETag marked with
+    its coding ("v3" then "v3:gzip", flask-compress's doing) and sends back what it got: the same version."""
+    client, ref = surge_request
+    read = client.get(f"/api/v1/surge-requests/{ref}", headers={"Accept-Encoding": coding})
+    assert read.headers["Content-Encoding"] == coding
+    version = int(read.headers["ETag"].strip('"').split(":")[0][1:])
+    assert read.headers["ETag"] == f'"v{version}:{coding}"'
+    saved = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 4},
+                       headers={"If-Match": read.headers["ETag"], "Accept-Encoding": coding})
+    assert saved.status_code == 200, saved.get_data(as_text=True)[:300]
+    now = client.get(f"/api/v1/surge-requests/{ref}").get_json()  # uncompressed: the test client does not inflate
+    assert saved.headers["ETag"] == f'"v{now["version"]}:{coding}"' and now["weights"]["skills"] == 4
+    for refused in (f'"v{version + 5}:{coding}"', f'"v{now["version"]}:rot13"'):
+        stale = client.put(f"/api/v1/surge-requests/{ref}/weights", json={"skills": 6}, headers={"If-Match": refused})
+        assert stale.status_code == 412, refused
+
+
 def test_the_document_declares_it(logged_in) -> None:
     spec = logged_in("viewer").get("/api/v1/openapi.json").get_json()
     paths = spec["paths"]

@@ -193,3 +193,30 @@ def test_a_database_that_never_answers_fails_within_the_connect_timeout() -> Non
         engine.dispose()
     finally:
         silent.close()
+
+
+def test_dash_is_set_up_once_before_the_workers_fork(settings: Settings, db_url: str, server: Flask) -> None:
+    """`hub run` finishes Dash's first-request setup in gunicorn's master, so that a fresh worker's first
+    concurrent requests (at start, or after a worker is replaced) do not race it; and opens no database
+    connection there, which the forked workers would share."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app import create_app
+    from cli.serve import set_up_before_fork
+
+    server.test_client().get("/healthz")  # the session's app takes Dash's global callbacks first
+    app = create_app(settings, url=db_url)
+    built = app.server
+    try:
+        assert not app._got_first_request["setup_server"]
+        set_up_before_fork(built)
+        assert app._got_first_request["setup_server"]
+        engine = built.extensions["hub"].engine
+        assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
+        with ThreadPoolExecutor(8) as pool:
+            pages = list(pool.map(lambda _: built.test_client().get("/login"), range(16)))
+        assert [p.status_code for p in pages] == [200] * 16
+        assert all('name="csrf"' in p.get_data(as_text=True) for p in pages)
+    finally:
+        built.extensions["hub"].engine.dispose()
+

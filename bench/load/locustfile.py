@@ -8,10 +8,11 @@ missions and regions), log in through the real login form (its CSRF token) and a
   exactly as the browser sends it (bench/bench_map.py builds the body), and step the day;
 - planners rank a surge request's candidates, look at the suggested team, and propose the best candidate with the
   request's ETag (a 409 or 412 when another planner changed it meanwhile is the hub's correct answer, counted
-  apart as "proposal refused");
+  apart as "proposal refused"); they also record an expert's absence and correct its note later, through the
+  experts' records API with If-Match (refusals counted apart as "absence refused");
 - a GIS editor imports a small GeoJSON layer through the layers page's import callback;
 - briefers download the briefing pack (PPTX);
-- API clients page through deployments with a personal access token.
+- API clients page through deployments, and now and then experts or grants, with a personal access token.
 """
 
 from __future__ import annotations
@@ -22,24 +23,19 @@ import os
 import random
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from locust import HttpUser, between, task
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from bench.bench_map import combinations, control_values, payload
+from bench.load.local_servers import retry_once_on_reset
 
 _CONFIG: dict[str, Any] | None = None
 
 
 def browser_like(user: HttpUser) -> None:
-    """One retry when the connection fails before an answer, as browsers do when the server has just closed an
-    idle keep-alive connection (gunicorn closes them after 2 s; users think longer): without it the client races
-    that close and counts a reset that no person would see. A server that fails twice is still an error."""
-    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, raise_on_status=False)
-    user.client.mount("http://", HTTPAdapter(max_retries=retry))
+    retry_once_on_reset(user.client)
 
 
 def config() -> dict[str, Any]:
@@ -135,6 +131,9 @@ class Planner(_LoggedIn):
         found = self.client.get("/api/v1/surge-requests", params={"limit": 200}, name="surge requests").json()
         self.requests = [str(r["id"]) for r in found.get("items", [])
                          if r.get("status") in ("received", "under_review", "candidates_proposed")]
+        listed = self.client.get("/api/v1/experts", params={"limit": 200}, name="api experts page").json()
+        self.experts = [e["id"] for e in listed.get("items", [])]
+        self.absences: list[tuple[int, int]] = []  # (expert, absence) this planner recorded
 
     @task(4)
     def rank(self) -> None:
@@ -169,6 +168,43 @@ class Planner(_LoggedIn):
                 self.environment.events.request.fire(request_type="POST", name="proposal refused (409/412)",
                                                      response_time=answer.elapsed.total_seconds() * 1000,
                                                      response_length=0, exception=None)
+
+    def _refused(self, answer: Any, what: str) -> None:
+        """Another planner changed the expert meanwhile (409/412), or the days overlap an absence (422): the
+        hub's correct answers, counted apart."""
+        if answer.status_code in (409, 412, 422):
+            answer.success()
+            self.environment.events.request.fire(request_type=answer.request.method, name=f"{what} refused",
+                                                 response_time=answer.elapsed.total_seconds() * 1000,
+                                                 response_length=0, exception=None)
+
+    def _etag(self, expert: int) -> str:
+        return self.client.get(f"/api/v1/experts/{expert}", name="expert read").headers.get("ETag", "")
+
+    @task(1)
+    def add_absence(self) -> None:
+        if not self.experts:
+            return
+        expert = random.choice(self.experts)
+        start = date(2030, 1, 1) + timedelta(days=random.randrange(3650))  # far ahead: few overlaps
+        body = {"kind": random.choice(["leave", "training", "other"]), "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=random.randrange(1, 5))).isoformat(), "note": "load test"}
+        with self.client.post(f"/api/v1/experts/{expert}/absences", name="absence add", catch_response=True,
+                              headers={"If-Match": self._etag(expert)}, json=body) as answer:
+            if answer.status_code == 201:
+                added = [a["id"] for a in answer.json()["absences"] if a["start_date"] == body["start_date"]]
+                self.absences += [(expert, added[0])] if added else []
+            self._refused(answer, "absence")
+
+    @task(1)
+    def edit_absence(self) -> None:
+        if not self.absences:
+            return
+        expert, absence = random.choice(self.absences)
+        with self.client.patch(f"/api/v1/experts/{expert}/absences/{absence}", name="absence edit",
+                               catch_response=True, headers={"If-Match": self._etag(expert)},
+                               json={"note": f"load test, seen {secrets.token_hex(3)}"}) as answer:
+            self._refused(answer, "absence")
 
 
 SMALL_LAYER = {"type": "FeatureCollection", "features": [
@@ -217,7 +253,7 @@ class Briefer(_LoggedIn):
 
 
 class ApiClient(HttpUser):
-    """A system paging through deployments with a personal access token."""
+    """A system paging through deployments (and now and then experts or grants) with a personal access token."""
 
     weight = 2
     wait_time = between(0.5, 2)
@@ -228,10 +264,23 @@ class ApiClient(HttpUser):
         self.total = self.client.get("/api/v1/deployments", params={"limit": 1},
                                      name="api deployments page").json().get("total", 0)
 
-    @task
+        self.experts = self.client.get("/api/v1/experts", params={"limit": 1},
+                                       name="api experts page").json().get("total", 0)
+
+    @task(4)
     def page(self) -> None:
         limit = 100
         offset = random.randrange(max(1, self.total - limit + 1)) if self.total > limit else 0
         self.client.get("/api/v1/deployments", params={"limit": limit, "offset": offset},
                         name="api deployments page")
+
+    @task(1)
+    def experts_page(self) -> None:
+        limit = 50
+        offset = random.randrange(max(1, self.experts - limit + 1)) if self.experts > limit else 0
+        self.client.get("/api/v1/experts", params={"limit": limit, "offset": offset}, name="api experts page")
+
+    @task(1)
+    def grants(self) -> None:
+        self.client.get("/api/v1/funding/grants", name="api grants page")
 

@@ -17,57 +17,17 @@ import argparse
 import csv
 import json
 import os
-import secrets
-import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
-from bench.load.local_servers import redis_server, wait_until_serving
+from bench.load.local_servers import BIN, prepare_users, redis_server, served_hub
 from models.settings import PROJECT_ROOT
 
 GOAL_USERS = 50
 GOALS_MS = {"map filter change": 1000, "candidate ranking": 500}
-ROLES = {"viewer": "viewer", "planner": "planner", "gis": "gis_editor", "briefing": "briefing"}
-BIN = Path(sys.executable).parent
-
-
-def prepare_users(data_dir: Path) -> dict[str, Any]:
-    """Users of each role with fresh passwords, a token for the API clients, and the demo's missions and regions
-    (the filters leaders pick)."""
-    from sqlalchemy import func, select
-
-    from models import Country, Deployment, Mission
-    from models.db import make_engine, make_session_factory, session_scope
-    from models.embedded_pg import database_url
-    from services.tokens import create_token
-    from services.users import create_user, get_by_username, reset_password
-
-    engine = make_engine(database_url(None, data_dir), pool_size=1, max_overflow=0)
-    users: dict[str, list[str]] = {}
-    try:
-        with session_scope(make_session_factory(engine)) as s:
-            for key, role in ROLES.items():
-                username, password = f"load-{key}", secrets.token_urlsafe(16)
-                if get_by_username(s, username) is None:
-                    create_user(s, username, role, password)
-                else:
-                    reset_password(s, username, password)
-                users[key] = [username, password]
-            if get_by_username(s, "load-api") is None:
-                create_user(s, "load-api", "viewer", secrets.token_urlsafe(16))
-            _, token = create_token(s, "load-api", name="load run", days=1)
-            missions = list(s.scalars(select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)
-                                      .group_by(Mission.acronym).order_by(func.count().desc()).limit(12)))
-            regions = list(s.scalars(select(func.distinct(Country.region)).where(Country.region.is_not(None))))
-    finally:
-        engine.dispose()
-    return {"users": users, "token": token, "missions": missions, "regions": regions}
 
 
 def run_locust(base: str, users: int, seconds: int, config_file: Path, out: Path) -> list[dict[str, str]]:
@@ -141,11 +101,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=PROJECT_ROOT / ".hub-data" / "load-run")
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",")]
-    env = {**os.environ, "HUB_DATA_DIR": str(args.data_dir), "HUB_HOST": "127.0.0.1",
-           # Every simulated user logs in from 127.0.0.1: the production limit (10 a minute) would refuse most.
-           "HUB_LOGIN_RATE_LIMIT": "100000 per minute", "HUB_SECRET_KEY": secrets.token_urlsafe(32)}
-    for name in ("HUB_DATABASE_URL", "HUB_MIGRATION_DATABASE_URL", "HUB_REDIS_URL"):
-        env.pop(name, None)
+    env: dict[str, str] = {}
     if args.no_cache:
         env["HUB_MAP_CACHE_ENTRIES"] = "0"
     missed: list[str] = []
@@ -154,30 +110,8 @@ def main() -> None:
         redis_url = stack.enter_context(redis_server()) if args.redis else None
         if redis_url:
             env["HUB_REDIS_URL"] = redis_url
-        base = f"http://127.0.0.1:{args.port}"
-        subprocess.run([str(BIN / "hub"), "db", "stop"], env=env, cwd=PROJECT_ROOT, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(args.data_dir, ignore_errors=True)
-        args.data_dir.mkdir(parents=True)
-        hub_log = args.data_dir / "hub.log"
-        log = hub_log.open("wb")
-        hub = subprocess.Popen([str(BIN / "hub"), "run", "--port", str(args.port), "--workers", str(args.workers)],
-                               env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-
-        def stop() -> None:
-            os.killpg(hub.pid, signal.SIGTERM)
-            hub.wait(timeout=60)
-            log.close()
-            subprocess.run([str(BIN / "hub"), "db", "stop"], env=env, cwd=PROJECT_ROOT, check=False,
-                           stdout=subprocess.DEVNULL)
-
-        stack.callback(stop)
-        try:
-            wait_until_serving(hub, base, seconds=900)  # the first start loads the demo data
-        except RuntimeError:
-            print(hub_log.read_text(), file=sys.stderr)
-            raise
+        hub = stack.enter_context(served_hub(args.data_dir, args.port, args.workers, env))
+        base, hub_log = hub.base, hub.log
         config = prepare_users(args.data_dir)
         config_file = out / "users.json"
         config_file.write_text(json.dumps(config))

@@ -85,8 +85,20 @@ def if_match_versions() -> list[int] | None:
     if tags.star_tag:
         raise PreconditionRequired("If-Match: * names no version: send the ETag you read (e.g. \"v3\").")
     # An empty If-Match ("") gives werkzeug a None tag: it names no version, like a foreign one.
-    return [int(t[1:]) for t in tags.as_set() if isinstance(t, str) and t[:1] == "v" and t[1:].isascii()
-            and t[1:].isdigit() and len(t) < 12]
+    return [v for t in tags.as_set() if isinstance(t, str) and (v := _tag_version(t)) is not None]
+
+
+# flask-compress marks a compressed answer's strong ETag with its coding ("v3" → "v3:gzip"): the same version in
+# another encoding, and what every client that accepts compression sends back in If-Match.
+_CODINGS = frozenset({"gzip", "br", "zstd", "deflate"})
+
+
+def _tag_version(tag: str) -> int | None:
+    name, marked, coding = tag.partition(":")
+    if marked and coding not in _CODINGS:
+        return None
+    digits = name[1:]
+    return int(digits) if name[:1] == "v" and digits.isascii() and digits.isdigit() and len(name) < 12 else None
 
 
 def expected_version(current: int, body: Mapping[str, Any] | None = None, *, what: str = "record") -> int:
