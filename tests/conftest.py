@@ -225,6 +225,47 @@ def make_user(server):
 
 
 @pytest.fixture
+def expert_user(server):
+    """``expert_user()`` -> (username, password, expert_id): a committed new expert and a user of the expert
+    role linked to it; both deleted after, with the languages and absences the test gave the expert."""
+    import secrets as _secrets
+
+    from sqlalchemy import delete, select
+
+    from models import Capacity, Expert, ExpertLanguage, Unavailability, User
+    from models.db import session_scope
+    from models.enums import ContractType, Gender, Role
+    from services.users import create_user
+
+    factory = server.extensions["hub"].session_factory
+    made: list[tuple[int, int]] = []
+
+    def make(given: str = "Selfie", family: str | None = None) -> tuple[str, str, int]:
+        tag = _secrets.token_hex(4)
+        password = _secrets.token_urlsafe(12)
+        with session_scope(factory) as s:
+            expert = Expert(staff_number=f"SELF-{tag}", given_name=given, family_name=family or f"Keeper{tag}",
+                            gender=Gender.FEMALE, nationality_iso3="ITA", email=f"self.{tag}@un.org",
+                            capacity_id=s.scalars(select(Capacity.id).order_by(Capacity.id)).first(),
+                            contract_type=ContractType.FIXED_TERM)
+            s.add(expert)
+            s.flush()
+            user = create_user(s, f"t-expert-{tag}", Role.EXPERT, password, display_name=f"{given} (expert)",
+                               expert_id=expert.id)
+            made.append((user.id, expert.id))
+            return user.username, password, expert.id
+
+    yield make
+    with session_scope(factory) as s:
+        users = [u for u, _e in made]
+        ids = [e for _u, e in made]
+        s.execute(delete(User).where(User.id.in_(users)))
+        for model in (ExpertLanguage, Unavailability):
+            s.execute(delete(model).where(model.expert_id.in_(ids)))
+        s.execute(delete(Expert).where(Expert.id.in_(ids)))
+
+
+@pytest.fixture
 def logged_in(client, make_user):
     """A test client logged in with a new user of the given role: ``logged_in("viewer")``."""
 
