@@ -88,5 +88,10 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         expect(changes).to_contain_text("Languages")
         expect(planner.locator("#expert-absences-list")).to_contain_text("Leave")
         settle(planner)
+        planner.goto("/experts")
+        recent = planner.locator("#experts-self-service")
+        recent.locator("summary").click()
+        expect(recent).to_contain_text("Selma")
+        settle(planner)
     finally:
         planner_ctx.close()
