@@ -61,8 +61,10 @@ def _record(session: Session, actor: Actor, action: str, entity: str, entity_id:
 
 def _user_state(user: User) -> dict[str, Any]:
     # Never the password or its hash: the log is read by people.
-    return {"username": user.username, "display_name": user.display_name, "email": user.email,
-            "role": user.role.value, "active": user.active, "expert_id": user.expert_id}
+    state = {"username": user.username, "display_name": user.display_name, "email": user.email,
+             "role": user.role.value, "active": user.active}
+    # The expert an expert user is linked to; absent for every other user.
+    return state | ({"expert_id": user.expert_id} if user.expert_id is not None else {})
 
 
 def _expert_link(session: Session, role: str, expert: str | int | None, user: User | None) -> tuple[int | None,

@@ -125,8 +125,10 @@ def layout(**_kwargs: object) -> html.Div:
             dbc.Col(html.P(_("Select a user in the table, then:"), className="mb-0 pt-2"), xs=12, lg="auto"),
             dbc.Col(dbc.InputGroup([
                 dbc.Select(id=Ids.NEW_ROLE, options=roles, value="viewer"),
-                html.Div(dbc.Select(id=Ids.NEW_EXPERT, options=experts, value="",
-                                    title=_("Expert (their own record)")), id=Ids.NEW_EXPERT_BOX, style=hidden),
+                # The placeholder names what to pick: an input group has no room for a label.
+                html.Div(dbc.Select(id=Ids.NEW_EXPERT, options=experts[1:],
+                                    placeholder=_("Expert (their own record)")),
+                         id=Ids.NEW_EXPERT_BOX, style=hidden),
                 dbc.Button(_("Change role"), id=Ids.CHANGE_ROLE, color="secondary"),
             ]), xs=12, md=6, lg=5),
             dbc.Col([

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dash
@@ -466,8 +466,12 @@ def change_what(change: experts.Change) -> str:
 def _changes(rows: list[experts.Change], locale: str) -> Any:
     if not rows:
         return html.P(_("None recorded."), className="text-muted small mb-0")
-    return html.Ul([html.Li([html.Span(day(c.at.date(), locale) + f" {c.at:%H:%M} · ", className="text-muted"),
-                             change_who(c), html.Span(" · " + change_what(c))], className="small")
+    def when(at: datetime) -> str:
+        utc = at.astimezone(UTC)
+        return day(utc.date(), locale) + f" {utc:%H:%M} UTC · "
+
+    return html.Ul([html.Li([html.Span(when(c.at), className="text-muted"), change_who(c),
+                             html.Span(" · " + change_what(c))], className="small")
                     for c in rows], className="list-unstyled mb-0", id="expert-change-list")
 
 

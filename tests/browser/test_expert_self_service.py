@@ -95,3 +95,37 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         settle(planner)
     finally:
         planner_ctx.close()
+
+
+def test_admin_links_a_new_expert_user_with_the_picker(page: Page, login_as, engine) -> None:
+    from sqlalchemy import delete, select
+    from sqlalchemy.orm import Session
+
+    from models import Expert, User
+
+    with Session(engine) as s:
+        linked = select(User.expert_id).where(User.expert_id.is_not(None))
+        expert_id = s.scalar(select(Expert.id).where(Expert.erased_at.is_(None), Expert.id.not_in(linked))
+                             .order_by(Expert.id).limit(1))
+    username = f"t-picked-{expert_id}"
+    login_as("admin")
+    page.goto("/admin/users")
+    picker = page.locator("#admin-users-expert")
+    expect(picker).to_be_hidden()
+    page.select_option("#admin-users-role", "expert")
+    expect(picker).to_be_visible()
+    page.fill("#admin-users-username", username)
+    page.fill("#admin-users-name", "Picked expert")
+    page.click("#admin-users-create")  # no expert chosen: refused at the picker
+    expect(page.locator("#admin-users-expert-help")).to_have_text(
+        "The expert role needs the expert this user is: choose one.")
+    try:
+        page.select_option("#admin-users-expert", str(expert_id))
+        page.click("#admin-users-create")
+        expect(page.locator("#admin-users-password")).to_be_visible()
+        settle(page)
+        with Session(engine) as s:
+            assert s.scalar(select(User.expert_id).where(User.username == username)) == expert_id
+    finally:
+        with Session(engine) as s, s.begin():
+            s.execute(delete(User).where(User.username == username))
