@@ -227,3 +227,43 @@ def test_problems_of_the_own_absence_form_are_the_planners(session) -> None:
                          version=session.get(Expert, own).version)
     assert {(p.field, p.code) for p in refused.value.problems} >= {("kind", "one_of"), ("start_date", "not_a_date"),
                                                                    ("end_date", "required")}
+
+
+def test_hub_users_create_links_an_expert_by_staff_number(db_url: str, server, expert_user) -> None:
+    """`hub users create NAME --role expert --expert STAFF_NUMBER`; the refusals say why, and a token of the
+    expert user reads /me only."""
+    from click.testing import CliRunner
+    from sqlalchemy import delete
+
+    from cli.main import cli
+    from models import ApiToken
+    from models.db import session_scope
+
+    factory = server.extensions["hub"].session_factory
+    _taken_user, _pw, taken = expert_user()
+    with session_scope(factory) as s:
+        staff = s.scalar(select(Expert.staff_number).where(Expert.id == taken))
+        free = s.scalar(select(Expert.staff_number).where(Expert.erased_at.is_(None), Expert.id.not_in(
+            select(User.expert_id).where(User.expert_id.is_not(None)))).order_by(Expert.id).limit(1))
+    env = {"HUB_DATABASE_URL": db_url}
+    name = f"cli-exp-{secrets.token_hex(3)}"
+    try:
+        missing = CliRunner().invoke(cli, ["users", "create", name, "--role", "expert"], env=env)
+        # main() prints the refusal (hub: ...) and exits 1; the runner hands back the error itself.
+        assert missing.exit_code != 0 and "--expert STAFF_NUMBER" in str(missing.exception)
+        linked = CliRunner().invoke(cli, ["users", "create", name, "--role", "expert", "--expert", staff], env=env)
+        assert linked.exit_code != 0 and "linked to another user" in str(linked.exception)
+        made = CliRunner().invoke(cli, ["users", "create", name, "--role", "expert", "--expert", free], env=env)
+        assert made.exit_code == 0, made.output
+        token = CliRunner().invoke(cli, ["tokens", "create", "--user", name], env=env)
+        plain = token.output.strip().splitlines()[-1]
+        client = server.test_client()
+        auth = {"Authorization": f"Bearer {plain}"}
+        own = client.get("/api/v1/me", headers=auth)
+        assert own.status_code == 200 and own.get_json()["staff_number"] == free
+        assert client.get("/api/v1/experts", headers=auth).status_code == 403
+    finally:
+        with session_scope(factory) as s:
+            ids = select(User.id).where(User.username == name)
+            s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids)))
+            s.execute(delete(User).where(User.username == name))
