@@ -81,9 +81,10 @@ def if_match_versions() -> list[int] | None:
     tags = http_request.if_match
     if tags.star_tag:
         raise PreconditionRequired("If-Match: * names no version: send the ETag you read (e.g. \"v3\").")
-    # An empty If-Match ("") gives werkzeug a None tag: it names no version, like a foreign one.
-    return [int(t[1:]) for t in tags.as_set() if isinstance(t, str) and t[:1] == "v" and t[1:].isascii()
-            and t[1:].isdigit() and len(t) < 12]
+    # An empty If-Match ("") gives werkzeug a None tag: it names no version, like a foreign one. flask-compress
+    # (Dash's compress=True) sends a compressed answer's strong ETag with its coding ("v3:gzip"): the same version.
+    bare = [t.split(":", 1)[0] for t in tags.as_set() if isinstance(t, str)]
+    return [int(t[1:]) for t in bare if t[:1] == "v" and t[1:].isascii() and t[1:].isdigit() and len(t) < 12]
 
 
 def expected_version(current: int, body: Mapping[str, Any] | None = None, *, what: str = "record") -> int:
