@@ -8,9 +8,9 @@ import secrets
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from models import AuditEvent, Expert, User
+from models import AuditEvent, Deployment, Expert, User
 from models.enums import Role
 from services import admin, experts
 from services.access import Principal
@@ -283,3 +283,14 @@ def test_hub_users_create_links_an_expert_by_staff_number(db_url: str, server, e
             ids = select(User.id).where(User.username == name)
             s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids)))
             s.execute(delete(User).where(User.username == name))
+
+
+def test_an_expert_with_a_user_is_not_deleted_under_it(session) -> None:
+    own = session.scalar(select(Expert.id).where(Expert.erased_at.is_(None), Expert.id.not_in(
+        select(User.expert_id).where(User.expert_id.is_not(None)))).order_by(Expert.id.desc()).limit(1))
+    principal = _principal(session, own)
+    session.execute(delete(Deployment).where(Deployment.expert_id == own))
+    with pytest.raises(experts.HasHistory) as refused:
+        experts.delete_expert(session, Principal(0, "t-planner", Role.PLANNER), own,
+                              version=session.get(Expert, own).version)
+    assert [(p.code, p.params["user"]) for p in refused.value.problems] == [("has_user", principal.username)]

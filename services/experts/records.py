@@ -48,6 +48,7 @@ from models import (
     Skill,
     Team,
     Unavailability,
+    User,
 )
 from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
 from services.access import Permission, Principal
@@ -219,6 +220,9 @@ def delete_expert(session: Session, principal: Principal, expert_id: int, *, ver
     count = deployment_count(session, expert_id)
     if count:
         raise HasHistory([Problem("expert", "has_history", {"deployments": count})])
+    user = session.scalar(select(User.username).where(User.expert_id == expert_id))
+    if user is not None:  # the user's link would dangle (the foreign key refuses it)
+        raise HasHistory([Problem("expert", "has_user", {"user": user})])
     before = profile_values(session, expert)
     session.delete(expert)
     _flush(session, expert_id)
