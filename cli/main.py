@@ -37,6 +37,7 @@ DEMO_USERS = (
     ("demo-viewer", Role.VIEWER, "Demo leadership viewer"),
     ("demo-briefing", Role.BRIEFING, "Demo briefer"),
     ("demo-assessment", Role.ASSESSMENT_OFFICER, "Demo assessment officer"),
+    ("demo-expert", Role.EXPERT, "Demo expert"),  # linked to the first active demo expert (demo_expert_id)
 )
 
 
@@ -124,7 +125,7 @@ def run(ctx: HubContextObj, host: str | None, port: int | None, demo: bool, work
 
 
 def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]:
-    from services.demo_data import load_demo
+    from services.demo_data import demo_expert_id, load_demo
     from services.reference_data import load_reference
     from services.users import create_user, generate_password, get_by_username
 
@@ -140,8 +141,11 @@ def _prepare_data(ctx: HubContextObj, demo: bool) -> list[tuple[str, Role, str]]
         if demo:
             for username, role, display in DEMO_USERS:
                 if get_by_username(s, username) is None:
+                    expert_id = demo_expert_id(s) if role == Role.EXPERT else None
+                    if role == Role.EXPERT and expert_id is None:
+                        continue  # no demo expert to be
                     password = generate_password()
-                    create_user(s, username, role, password, display_name=display)
+                    create_user(s, username, role, password, display_name=display, expert_id=expert_id)
                     passwords.append((username, role, password))
     return passwords
 
@@ -263,15 +267,17 @@ def _cli_actor() -> str:
 @click.option("--name", "display_name", default=None, help="Display name (default: the username).")
 @click.option("--email", default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--expert", "expert", default=None, metavar="STAFF_NUMBER",
+              help="The expert an 'expert' user is (their own record is all they see and keep).")
 @pass_ctx
 def users_create(ctx: HubContextObj, username: str, role: str, display_name: str | None, email: str | None,
-                 password_stdin: bool) -> None:
+                 password_stdin: bool, expert: str | None) -> None:
     from services import admin
 
     given = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with ctx.session() as s:
         user, password = admin.create_user(s, _cli_actor(), username, display_name or username.strip().lower(),
-                                           email, role, password=given)
+                                           email, role, password=given, expert=expert)
     click.echo(f"Created {user.username} ({role}).")
     if not password_stdin:
         click.echo(f"Password (shown once): {password}")
@@ -317,12 +323,14 @@ def users_reactivate(ctx: HubContextObj, username: str) -> None:
 @users.command("set-role", help="Change a user's role (their open sessions end).")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--expert", "expert", default=None, metavar="STAFF_NUMBER",
+              help="With --role expert: the expert the user is.")
 @pass_ctx
-def users_set_role(ctx: HubContextObj, username: str, role: str) -> None:
+def users_set_role(ctx: HubContextObj, username: str, role: str, expert: str | None) -> None:
     from services import admin
 
     with ctx.session() as s:
-        admin.change_role(s, _cli_actor(), username, role)
+        admin.change_role(s, _cli_actor(), username, role, expert=expert)
     click.echo(f"{username} is now {role}.")
 
 
@@ -516,7 +524,7 @@ def _layer_principal(s: Session, username: str):  # type: ignore[no-untyped-def]
     user = get_by_username(s, username)
     if user is None or not user.active:
         raise click.ClickException(f"No active user named {username!r} (--as).")
-    return Principal(user.id, user.username, Role(user.role))
+    return Principal(user.id, user.username, Role(user.role), user.expert_id)
 
 
 @layers.command("import", help="Import FILE (zipped Shapefile, GeoPackage, GeoJSON, KML, CSV) as a draft layer, "

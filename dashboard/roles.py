@@ -16,6 +16,7 @@ ROLE_LABELS = {
     Role.VIEWER: _l("Viewer"),
     Role.BRIEFING: _l("Briefing"),
     Role.ASSESSMENT_OFFICER: _l("Assessment officer"),
+    Role.EXPERT: _l("Expert (own record)"),
 }
 
 

@@ -16,6 +16,7 @@ from dashboard.i18n import LANGUAGES, _, _l
 from dashboard.roles import role_label
 from dashboard.security.auth import csrf_token
 from dashboard.security.callbacks import secured_callback, secured_clientside_callback
+from models.enums import Role
 from services.access import ALL_ROLES, Permission
 
 NAV_TOGGLER = "shell-nav-toggler"
@@ -119,7 +120,8 @@ def layout() -> html.Div:
     nav_items, nav_groups = _nav_items()
     navbar = dbc.Navbar(
         dbc.Container([
-            dbc.NavbarBrand(_("Standing Capacities Hub"), href="/"),
+            # An expert user has one page, their own record: "/" would only redirect there.
+            dbc.NavbarBrand(_("Standing Capacities Hub"), href="/me" if current_user.role == Role.EXPERT else "/"),
             # Bootstrap's toggler markup; dbc.NavbarToggler takes no aria-label to name it in the language.
             html.Button(html.Span(className="navbar-toggler-icon"), id=NAV_TOGGLER, n_clicks=0, type="button",
                         className="navbar-toggler", title=_("Menu"),

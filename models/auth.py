@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +15,8 @@ from models.enums import Role
 
 class User(Timestamped, Base):
     __tablename__ = "app_user"
+    # An expert user is linked to exactly one expert, and only an expert user is: the self-service scope.
+    __table_args__ = (CheckConstraint("(role = 'expert') = (expert_id IS NOT NULL)", name="expert_link"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
@@ -27,6 +29,8 @@ class User(Timestamped, Base):
     # Bumped on password reset or deactivation: sessions carrying an older value are refused.
     session_epoch: Mapped[int] = mapped_column(nullable=False, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The expert whose own record this user keeps (role expert); one user per expert.
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -217,6 +217,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
     BRIEFING = "briefing"
     ASSESSMENT_OFFICER = "assessment_officer"
+    EXPERT = "expert"  # one expert keeping their own languages and absences (app_user.expert_id)
 
 
 class LanguageLevel(StrEnum):

@@ -28,11 +28,14 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     # Assessments, their gap registers, reports and recommendations; lessons through their review workflow.
     MANAGE_ASSESSMENTS = "manage_assessments"
+    # One's own expert record (Principal.expert_id): read it whole, keep its languages and absences.
+    MANAGE_OWN_AVAILABILITY = "manage_own_availability"
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
+    # Everything but the self-service of an expert record, which needs a linked expert an admin does not have.
+    Role.ADMIN: frozenset(Permission) - {P.MANAGE_OWN_AVAILABILITY},
     Role.PLANNER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_PERSONNEL_DETAIL,
                              P.MANAGE_PERSONNEL, P.MANAGE_SURGE, P.VIEW_FUNDING, P.MANAGE_ASSESSMENTS}),
     Role.FINANCE: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES, P.VIEW_FUNDING,
@@ -44,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BRIEFING: frozenset({P.VIEW_AGGREGATES}),
     Role.ASSESSMENT_OFFICER: frozenset({P.VIEW_AGGREGATES, P.VIEW_OPERATIONS, P.VIEW_PERSON_NAMES,
                                         P.MANAGE_ASSESSMENTS}),
+    Role.EXPERT: frozenset({P.MANAGE_OWN_AVAILABILITY}),
 }
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -74,6 +78,7 @@ class Principal:
     user_id: int
     username: str
     role: Role
+    expert_id: int | None = None  # the expert record an expert user keeps (role expert only)
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
@@ -88,3 +93,10 @@ class Principal:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise Forbidden(f"Your role ({self.role.value}) does not allow this ({permission.value}).")
+
+    def own_expert(self) -> int:
+        """The expert record this principal keeps; Forbidden for anyone without self-service or a link."""
+        self.require(Permission.MANAGE_OWN_AVAILABILITY)
+        if self.expert_id is None:
+            raise Forbidden("Your user is linked to no expert record: ask an administrator.")
+        return self.expert_id

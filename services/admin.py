@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.auth import ApiToken, User
 from models.enums import Role
+from models.people import Expert
 from services import audit, tokens, users
 from services.access import Permission, Principal
 from services.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -24,7 +25,11 @@ Actor = Principal | str  # a logged-in admin, or "cli:<OS user>" for the command
 
 # The English of each problem code, for the command line; the pages show their own translated sentences.
 _PROBLEM_TEXT = {"required": "is required", "invalid": "is not valid", "taken": "is taken already",
-                 "unknown": "is not a known role", "too_long": "is too long"}
+                 "unknown": "is not a known role", "too_long": "is too long",
+                 "expert_required": "is required for the expert role (--expert STAFF_NUMBER)",
+                 "expert_unknown": "names no expert (give a staff number)",
+                 "expert_linked": "is linked to another user already",
+                 "expert_not_expert_role": "can be linked only to a user with the expert role"}
 
 
 class FieldProblems(ValidationError):
@@ -56,8 +61,39 @@ def _record(session: Session, actor: Actor, action: str, entity: str, entity_id:
 
 def _user_state(user: User) -> dict[str, Any]:
     # Never the password or its hash: the log is read by people.
-    return {"username": user.username, "display_name": user.display_name, "email": user.email,
-            "role": user.role.value, "active": user.active}
+    state = {"username": user.username, "display_name": user.display_name, "email": user.email,
+             "role": user.role.value, "active": user.active}
+    # The expert an expert user is linked to; absent for every other user.
+    return state | ({"expert_id": user.expert_id} if user.expert_id is not None else {})
+
+
+def _expert_link(session: Session, role: str, expert: str | int | None, user: User | None) -> tuple[int | None,
+                                                                                                     str | None]:
+    """The expert an expert user is linked to (by staff number, or id from the page's picker), and the problem
+    code when it cannot be: none given, none found, or linked to another user already. Other roles: no link."""
+    if role != Role.EXPERT.value:
+        return None, "expert_not_expert_role" if expert not in (None, "") else None
+    if expert in (None, ""):
+        return None, "expert_required"
+    by = (Expert.id == expert) if isinstance(expert, int) \
+        else (func.lower(Expert.staff_number) == str(expert).strip().lower())
+    expert_id = session.scalar(select(Expert.id).where(by, Expert.erased_at.is_(None)))
+    if expert_id is None:
+        return None, "expert_unknown"
+    holder = session.scalar(select(User.id).where(User.expert_id == expert_id))
+    if holder is not None and (user is None or holder != user.id):
+        return None, "expert_linked"
+    return expert_id, None
+
+
+def expert_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """Experts an expert user may be linked to (not erased, not linked yet), for the page's picker."""
+    _require_admin(actor)
+    linked = select(User.expert_id).where(User.expert_id.is_not(None))
+    rows = session.execute(select(Expert.id, Expert.family_name, Expert.given_name, Expert.staff_number)
+                           .where(Expert.erased_at.is_(None), Expert.id.not_in(linked))
+                           .order_by(Expert.family_name, Expert.given_name, Expert.id))
+    return [(i, f"{family}, {given} ({staff})") for i, family, given, staff in rows]
 
 
 def _user(session: Session, username: str) -> User:
@@ -83,8 +119,9 @@ def _keep_an_admin(session: Session, actor: Actor, user: User, what: str) -> Non
 # --- users ---------------------------------------------------------------------------------------
 def create_user(session: Session, actor: Actor, username: str, display_name: str, email: str | None,
                 role: Role | str, password: str | None = None,
-                origin: audit.RequestOrigin | None = None) -> tuple[User, str]:
-    """A new active user; the password (generated unless given) is returned to be shown once."""
+                origin: audit.RequestOrigin | None = None, expert: str | int | None = None) -> tuple[User, str]:
+    """A new active user; the password (generated unless given) is returned to be shown once. An expert user
+    names the expert they are (``expert``: a staff number, or an expert's id)."""
     _require_admin(actor)
     problems: dict[str, str] = {}
     username = (username or "").strip().lower()
@@ -101,29 +138,40 @@ def create_user(session: Session, actor: Actor, username: str, display_name: str
     email = (email or "").strip() or None
     if email and ("@" not in email or len(email) > 200):
         problems["email"] = "invalid"
+    expert_id = None
     if role not in {r.value for r in Role}:
         problems["role"] = "unknown"
+    else:
+        expert_id, code = _expert_link(session, str(role), expert, None)
+        if code:
+            problems["expert"] = code
     if problems:
         raise FieldProblems(problems)
     password = password or users.generate_password()
-    user = users.create_user(session, username, role, password, display_name=display_name.strip(), email=email)
+    user = users.create_user(session, username, role, password, display_name=display_name.strip(), email=email,
+                             expert_id=expert_id)
     _record(session, actor, "user_created", "user", user.username, None, _user_state(user), origin)
     return user, password
 
 
 def change_role(session: Session, actor: Actor, username: str, role: Role | str,
-                origin: audit.RequestOrigin | None = None) -> User:
+                origin: audit.RequestOrigin | None = None, expert: str | int | None = None) -> User:
+    """A new role; the expert role needs the expert (staff number or id), any other role drops the link."""
     _require_admin(actor)
     if role not in {r.value for r in Role}:
         raise FieldProblems({"role": "unknown"})
     user = _user(session, username)
     new = Role(role)
-    if new == user.role:
+    expert_id, code = _expert_link(session, new.value, expert, user)
+    if code:
+        raise FieldProblems({"expert": code})
+    if new == user.role and expert_id == user.expert_id:
         return user
     if user.role == Role.ADMIN:
         _keep_an_admin(session, actor, user, "demote")
     before = _user_state(user)
     user.role = new
+    user.expert_id = expert_id
     user.session_epoch += 1  # open sessions carry the old role; they end
     _record(session, actor, "user_role_changed", "user", user.username, before, _user_state(user), origin)
     return user

@@ -50,6 +50,7 @@ from models import (
     SurgeRequest,
     Team,
     Unavailability,
+    User,
     mission_host_country,
 )
 from models.enums import (
@@ -1242,6 +1243,13 @@ def delete_generated(session: Session) -> int:
 # --- entry point --------------------------------------------------------------------------------------------
 def _columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[c for c in frame.columns if not c.startswith("_")]]
+
+
+def demo_expert_id(session: Session) -> int | None:
+    """The demo expert the demo ``expert`` user is: the first active one, not yet linked to a user."""
+    linked = select(User.expert_id).where(User.expert_id.is_not(None))
+    return session.scalar(select(Expert.id).where(Expert.status == ExpertStatus.ACTIVE, Expert.erased_at.is_(None),
+                                                  Expert.id.not_in(linked)).order_by(Expert.id).limit(1))
 
 
 def load_demo(session: Session, *, experts: int = 80, deployments: int | None = None, seed: int = DEFAULT_SEED,

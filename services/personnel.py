@@ -104,8 +104,22 @@ def visible_columns(principal: Principal) -> list[SQLColumnExpression[Any]]:
 
 
 def _base(principal: Principal) -> Select[Any]:
+    return _select(visible_columns(principal))
+
+
+def own_expert(session: Session, principal: Principal) -> dict[str, Any]:
+    """An expert user's own record, every field of EXPERT_FIELD_RULES (it is theirs); no other expert's."""
+    expert_id = principal.own_expert()
+    columns = [column for columns in _columns().values() for column in columns]
+    row = session.execute(_select(columns).where(Expert.id == expert_id)).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No expert with id {expert_id}.")
+    return _row(row)
+
+
+def _select(columns: list[SQLColumnExpression[Any]]) -> Select[Any]:
     return (
-        select(*visible_columns(principal))
+        select(*columns)
         .select_from(Expert)
         .join(Capacity, Capacity.id == Expert.capacity_id)
         .outerjoin(Team, Team.id == Expert.team_id)

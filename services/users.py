@@ -39,7 +39,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 
 def create_user(
     session: Session, username: str, role: Role | str, password: str, display_name: str | None = None,
-    email: str | None = None, locale: str = "en",
+    email: str | None = None, locale: str = "en", expert_id: int | None = None,
 ) -> User:
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
@@ -54,7 +54,7 @@ def create_user(
     if get_by_username(session, username) is not None:
         raise Conflict(f"A user named {username!r} exists already.")
     user = User(username=username, display_name=display_name or username, email=email, role=role,
-                password_hash=hash_password(password), locale=locale)
+                password_hash=hash_password(password), locale=locale, expert_id=expert_id)
     session.add(user)
     session.flush()
     return user

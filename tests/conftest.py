@@ -196,32 +196,92 @@ def client(server):
     return server.test_client()
 
 
-@pytest.fixture
-def make_user(server):
-    """Creates committed users (the app reads them through its own connections) and deletes them after."""
+def _new_expert(s: Session, given: str = "Selfie", family: str | None = None) -> int:
+    """A committed-to-be expert for a user of the expert role (its own record, nobody else's)."""
     import secrets as _secrets
 
+    from sqlalchemy import select
+
+    from models import Capacity, Expert
+    from models.enums import ContractType, Gender
+
+    tag = _secrets.token_hex(4)
+    expert = Expert(staff_number=f"SELF-{tag}", given_name=given, family_name=family or f"Keeper{tag}",
+                    gender=Gender.FEMALE, nationality_iso3="ITA", email=f"self.{tag}@un.org",
+                    capacity_id=s.scalars(select(Capacity.id).order_by(Capacity.id)).first(),
+                    contract_type=ContractType.FIXED_TERM)
+    s.add(expert)
+    s.flush()
+    return expert.id
+
+
+def _forget(s: Session, users: list[int], experts: list[int]) -> None:
+    """Deletes test users, then the experts made for them with the languages and absences they were given."""
     from sqlalchemy import delete
 
-    from models import ApiToken, User
+    from models import ApiToken, Expert, ExpertLanguage, Unavailability, User
+
+    s.execute(delete(ApiToken).where(ApiToken.user_id.in_(users)))
+    s.execute(delete(User).where(User.id.in_(users)))
+    for model in (ExpertLanguage, Unavailability):
+        s.execute(delete(model).where(model.expert_id.in_(experts)))
+    s.execute(delete(Expert).where(Expert.id.in_(experts)))
+
+
+@pytest.fixture
+def make_user(server):
+    """Creates committed users (the app reads them through its own connections) and deletes them after. A user
+    of the expert role gets a new expert of their own."""
+    import secrets as _secrets
+
     from models.db import session_scope
     from services.users import create_user
 
     factory = server.extensions["hub"].session_factory
     created: list[int] = []
+    experts: list[int] = []
 
     def make(role: str, password: str | None = None, username: str | None = None):
         password = password or _secrets.token_urlsafe(12)
         username = username or f"t-{role}-{_secrets.token_hex(4)}"
         with session_scope(factory) as s:
-            user = create_user(s, username, role, password, display_name=f"Test {role}")
+            expert_id = _new_expert(s) if role == "expert" else None
+            if expert_id is not None:
+                experts.append(expert_id)
+            user = create_user(s, username, role, password, display_name=f"Test {role}", expert_id=expert_id)
             created.append(user.id)
         return username, password
 
     yield make
     with session_scope(factory) as s:
-        s.execute(delete(ApiToken).where(ApiToken.user_id.in_(created)))
-        s.execute(delete(User).where(User.id.in_(created)))
+        _forget(s, created, experts)
+
+
+@pytest.fixture
+def expert_user(server):
+    """``expert_user()`` -> (username, password, expert_id): a committed new expert and a user of the expert
+    role linked to it; both deleted after, with the languages and absences the test gave the expert."""
+    import secrets as _secrets
+
+    from models.db import session_scope
+    from models.enums import Role
+    from services.users import create_user
+
+    factory = server.extensions["hub"].session_factory
+    made: list[tuple[int, int]] = []
+
+    def make(given: str = "Selfie", family: str | None = None) -> tuple[str, str, int]:
+        password = _secrets.token_urlsafe(12)
+        with session_scope(factory) as s:
+            expert_id = _new_expert(s, given, family)
+            user = create_user(s, f"t-expert-{_secrets.token_hex(4)}", Role.EXPERT, password,
+                               display_name=f"{given} (expert)", expert_id=expert_id)
+            made.append((user.id, expert_id))
+            return user.username, password, expert_id
+
+    yield make
+    with session_scope(factory) as s:
+        _forget(s, [u for u, _e in made], [e for _u, e in made])
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def register(api: Api, settings: Settings) -> None:
         funding_api,
         key_figures_api,
         knowledge_api,
+        me_api,
         missions_api,
         projects_api,
         quality_api,
@@ -39,3 +40,4 @@ def register(api: Api, settings: Settings) -> None:
     api.register_blueprint(quality_api.blp, url_prefix=f"{API_V1}/quality")
     api.register_blueprint(knowledge_api.blp, url_prefix=API_V1)
     api.register_blueprint(funding_api.blp, url_prefix=f"{API_V1}/funding")
+    api.register_blueprint(me_api.blp, url_prefix=f"{API_V1}/me")

@@ -11,6 +11,7 @@ PAGE_MODULES = (
     "dashboard.pages.experts",
     "dashboard.pages.experts_import",
     "dashboard.pages.expert",
+    "dashboard.pages.me",
     "dashboard.pages.surge",
     "dashboard.pages.surge_request",
     "dashboard.pages.projects",

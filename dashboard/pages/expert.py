@@ -8,7 +8,9 @@ what (the expert's version, bumped by any change to a part too).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dash
@@ -71,10 +73,11 @@ class Ids:
     NEW_SAVE = "expert-new-save"
     NEW_MESSAGE = "expert-new-message"
     NEW_GO = "expert-new-go"
+    CHANGES = "expert-changes"
 
     @staticmethod
-    def part(name: str, what: str) -> str:
-        return f"expert-{name}-{what}"
+    def part(name: str, what: str, prefix: str = "expert") -> str:
+        return f"{prefix}-{name}-{what}"
 
 
 GENDER_LABELS = {Gender.FEMALE.value: _l("Female"), Gender.MALE.value: _l("Male"), Gender.OTHER.value: _l("Other"),
@@ -160,25 +163,35 @@ def _form(form: str, book: RuleBook, options: dict[str, list[dict[str, str]]], c
     return dbc.Row([dbc.Col(_control(form, book, name, options), md=width) for name in book.names], className="g-2")
 
 
-def _part_card(name: str, options: dict[str, list[dict[str, str]]], editable: bool) -> dbc.Card:
+# Under the absence form: the database refuses two absences of one expert that overlap (an exclusion constraint),
+# and the service names the absence in the way at the "From" field.
+ABSENCE_HELP = _l("Absences of one person may not overlap: change the absence already recorded instead.")
+
+
+def _part_card(name: str, options: dict[str, list[dict[str, str]]], editable: bool, prefix: str = "expert",
+               columns: int = 4) -> dbc.Card:
+    """One part's card: its list, and (editable) the add button and the form, ids under ``prefix`` (the
+    planner's page and the expert's own page each have theirs)."""
     part = experts.PARTS[name]
-    form = Ids.part(name, "form")
-    body: list[Any] = [html.Div(id=Ids.part(name, "list"))]
+    form = Ids.part(name, "form", prefix)
+    body: list[Any] = [html.Div(id=Ids.part(name, "list", prefix))]
     if editable:
         body += [
-            dbc.Button(str(PART_ADD[name]), id=Ids.part(name, "add"), color="outline-primary", size="sm",
+            dbc.Button(str(PART_ADD[name]), id=Ids.part(name, "add", prefix), color="outline-primary", size="sm",
                        className="mt-2"),
             dbc.Collapse([
                 html.Hr(),
-                _form(form, part.book, options, columns=4),
-                dcc.Store(id=Ids.part(name, "key")),
-                dbc.Button(_("Save"), id=Ids.part(name, "save"), color="primary", size="sm", className="me-2"),
-                dbc.Button(_("Cancel"), id=Ids.part(name, "cancel"), color="link", size="sm"),
-                html.Div(id=Ids.part(name, "message"), className="mt-2"),
-            ], id=Ids.part(name, "collapse"), is_open=False),
+                _form(form, part.book, options, columns=columns),
+                *([html.P(str(ABSENCE_HELP), className="form-text mt-0")] if name == "absences" else []),
+                dcc.Store(id=Ids.part(name, "key", prefix)),
+                dbc.Button(_("Save"), id=Ids.part(name, "save", prefix), color="primary", size="sm",
+                           className="me-2"),
+                dbc.Button(_("Cancel"), id=Ids.part(name, "cancel", prefix), color="link", size="sm"),
+                html.Div(id=Ids.part(name, "message", prefix), className="mt-2"),
+            ], id=Ids.part(name, "collapse", prefix), is_open=False),
         ]
     return dbc.Card([dbc.CardHeader(html.H2(str(PART_TITLES[name]), className="h6 mb-0")), dbc.CardBody(body)],
-                    className="mb-3", id=Ids.part(name, "card"))
+                    className="mb-3", id=Ids.part(name, "card", prefix))
 
 
 def _new_layout() -> Any:
@@ -251,6 +264,8 @@ def layout(expert_id: str | None = None, **_kwargs: object) -> Any:
                     dcc.Graph(id=Ids.TIMELINE, config={"displayModeBar": False}),
                 ])], className="mb-3"),
                 *parts[3:],
+                *([dbc.Card([dbc.CardHeader(html.H2(_("Recent changes"), className="h6 mb-0")),
+                             dbc.CardBody(html.Div(id=Ids.CHANGES))], className="mb-3")] if detail else []),
             ], lg=6),
         ]),
     ])
@@ -275,13 +290,13 @@ def _valid_badge(until: date | None) -> Any:
     return dbc.Badge(_("valid"), color="success", className="ms-1")
 
 
-def _row(part: str, key: Any, text: list[Any], editable: bool) -> html.Li:
+def _part_row(part: str, key: Any, text: list[Any], editable: frozenset[str], row_type: str = ROW) -> html.Li:
     buttons: list[Any] = []
-    if editable:
+    if part in editable:
         buttons = [
-            dbc.Button(_("Edit"), id={"type": ROW, "part": part, "action": "edit", "key": str(key)}, color="link",
-                       size="sm", className="p-0 me-2"),
-            dbc.Button(_("Remove"), id={"type": ROW, "part": part, "action": "remove", "key": str(key)},
+            dbc.Button(_("Edit"), id={"type": row_type, "part": part, "action": "edit", "key": str(key)},
+                       color="link", size="sm", className="p-0 me-2"),
+            dbc.Button(_("Remove"), id={"type": row_type, "part": part, "action": "remove", "key": str(key)},
                        color="link", size="sm", className="p-0 text-danger"),
         ]
     return html.Li([html.Div(text, className="me-2"), html.Div(buttons, className="text-nowrap")],
@@ -297,7 +312,12 @@ def _validity(since: str, until: date | None, locale: str) -> str:
     return since if until is None else since + ", " + _("valid until %(end)s", end=day(until, locale))
 
 
-def _lists(record: dict[str, Any], editable: bool, locale: str) -> dict[str, Any]:
+def _lists(record: dict[str, Any], editable: frozenset[str], locale: str, row_type: str = ROW) -> dict[str, Any]:
+    """Each part's list; the parts named in ``editable`` get Edit and Remove buttons (ids of ``row_type``)."""
+
+    def _row(part: str, key: Any, text: list[Any], editable: frozenset[str]) -> html.Li:
+        return _part_row(part, key, text, editable, row_type)
+
     skills = [_row("skills", s["code"], [html.Span(s["name"]), html.Span(
         _(" — level %(level)d of 5", level=s["level"]), className="text-muted")], editable)
         for s in record.get("skills", [])]
@@ -433,8 +453,42 @@ def show_parts(expert_id: int, _refresh: int) -> tuple[Any, ...]:
             record = experts.expert_record(s, current_user.principal, int(expert_id), locale=locale)
     except NotFound:
         return tuple(None for _name in experts.PARTS)
-    lists = _lists(record, editable, locale)
+    lists = _lists(record, frozenset(experts.PARTS) if editable else frozenset(), locale)
     return tuple(lists[name] for name in experts.PARTS)
+
+
+def change_who(change: experts.Change) -> Any:
+    """Who made a change: the expert themself (through their own expert user) stands out from the planners."""
+    if change.by_expert:
+        return html.Strong(_("the expert themself (%(user)s)", user=change.username or "?"),
+                           className="text-primary")
+    return html.Span(change.username or "?")
+
+
+def change_what(change: experts.Change) -> str:
+    return ", ".join(str(PART_TITLES.get(p, _("profile"))) for p in change.parts) or _("profile")
+
+
+def _changes(rows: list[experts.Change], locale: str) -> Any:
+    if not rows:
+        return html.P(_("None recorded."), className="text-muted small mb-0")
+    def when(at: datetime) -> str:
+        utc = at.astimezone(UTC)
+        return day(utc.date(), locale) + f" {utc:%H:%M} UTC · "
+
+    return html.Ul([html.Li([html.Span(when(c.at), className="text-muted"), change_who(c),
+                             html.Span(" · " + change_what(c))], className="small")
+                    for c in rows], className="list-unstyled mb-0", id="expert-change-list")
+
+
+@secured_callback(
+    Output(Ids.CHANGES, "children"), Input(Ids.EXPERT, "data"), Input(Ids.REFRESH, "data"),
+    roles=Permission.VIEW_PERSONNEL_DETAIL,
+)
+def show_changes(expert_id: int, _refresh: int) -> Any:
+    with db_session() as s:
+        rows = experts.record_changes(s, current_user.principal, int(expert_id))
+    return _changes(rows, current_locale())
 
 
 # --- writing ------------------------------------------------------------------------------------------------
@@ -515,29 +569,57 @@ def create(_clicks: int | None, form: Any) -> dict[str, Any]:
     return {"fields": fields, "message": None, "go": f"/experts/{new_id}"}
 
 
-def _part_callbacks(name: str) -> None:
+@dataclass(frozen=True)
+class PartPage:
+    """Where a page keeps the record its part forms change: the planner's /experts/<id> (the id in a store) and
+    an expert's own /me (the id is the principal's: ``target`` ignores what the client sent). The same
+    callbacks serve both, each under its own ids (``prefix``, ``row_type``) and role rule."""
+
+    prefix: str
+    row_type: str
+    roles: Permission
+    expert: str  # the store ids
+    version: str
+    refresh: str
+    message: str
+    target: Callable[[Any], int]
+
+    def record(self, s: Any, stored: Any) -> dict[str, Any]:
+        if self.roles == Permission.MANAGE_OWN_AVAILABILITY:
+            return experts.own_record(s, current_user.principal)
+        return experts.expert_record(s, current_user.principal, self.target(stored))
+
+
+PLANNER_PAGE = PartPage("expert", ROW, Permission.MANAGE_PERSONNEL, Ids.EXPERT, Ids.VERSION, Ids.REFRESH,
+                        Ids.MESSAGE, lambda stored: int(stored))
+
+
+def part_callbacks(name: str, where: PartPage) -> None:
     """Opening (add or edit a row), saving and cancelling one part's form."""
     part = experts.PARTS[name]
-    form = Ids.part(name, "form")
+    form = Ids.part(name, "form", where.prefix)
+
+    def ident(what: str) -> str:
+        return Ids.part(name, what, where.prefix)
 
     @secured_callback(
-        Output(Ids.part(name, "collapse"), "is_open"), Output(field_id(form, ALL), "value"),
-        Output(Ids.part(name, "key"), "data"), Output(Ids.part(name, "message"), "children"),
-        Input(Ids.part(name, "add"), "n_clicks"), Input(Ids.part(name, "cancel"), "n_clicks"),
-        Input({"type": ROW, "part": name, "action": "edit", "key": ALL}, "n_clicks"),
-        State(Ids.EXPERT, "data"),
-        roles=Permission.MANAGE_PERSONNEL, prevent_initial_call=True,
+        Output(ident("collapse"), "is_open"), Output(field_id(form, ALL), "value"),
+        Output(ident("key"), "data"), Output(ident("message"), "children"),
+        Input(ident("add"), "n_clicks"), Input(ident("cancel"), "n_clicks"),
+        Input({"type": where.row_type, "part": name, "action": "edit", "key": ALL}, "n_clicks"),
+        State(where.expert, "data"),
+        roles=where.roles, prevent_initial_call=True,
     )
-    def open_form(_add: int | None, _cancel: int | None, _edits: list[int | None], expert_id: int) -> tuple[Any, ...]:
+    def open_form(_add: int | None, _cancel: int | None, _edits: list[int | None], stored: Any) -> tuple[Any, ...]:
         trigger = ctx.triggered_id
-        if trigger == Ids.part(name, "cancel"):
+        if trigger == ident("cancel"):
             return False, dash.no_update, None, None
-        if trigger == Ids.part(name, "add"):
+        if trigger == ident("add"):
             return True, _form_fill(form, part.book, {}), None, None
         if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
             raise PreventUpdate  # the row buttons were (re)drawn, not clicked
         with db_session() as s:
-            record = experts.expert_record(s, current_user.principal, int(expert_id))
+            record = where.record(s, stored)
         key = trigger["key"]
         rows = record.get(name, [])
         row = next((r for r in rows if str(r.get("id", r.get("code"))) == key), None)
@@ -547,26 +629,27 @@ def _part_callbacks(name: str) -> None:
         return True, _form_fill(form, part.book, values), key, None
 
     @secured_callback(
-        output=dict(fields=feedback_outputs(form), message=Output(Ids.part(name, "message"), "children",
+        output=dict(fields=feedback_outputs(form), message=Output(ident("message"), "children",
                                                                   allow_duplicate=True),
-                    is_open=Output(Ids.part(name, "collapse"), "is_open", allow_duplicate=True),
-                    refresh=Output(Ids.REFRESH, "data", allow_duplicate=True)),
-        inputs=dict(_clicks=Input(Ids.part(name, "save"), "n_clicks")),
-        state=dict(form_state=form_states(form), key=State(Ids.part(name, "key"), "data"),
-                   expert_id=State(Ids.EXPERT, "data"), version=State(Ids.VERSION, "data"),
-                   refresh=State(Ids.REFRESH, "data")),
-        roles=Permission.MANAGE_PERSONNEL, prevent_initial_call=True,
+                    is_open=Output(ident("collapse"), "is_open", allow_duplicate=True),
+                    refresh=Output(where.refresh, "data", allow_duplicate=True)),
+        inputs=dict(_clicks=Input(ident("save"), "n_clicks")),
+        state=dict(form_state=form_states(form), key=State(ident("key"), "data"),
+                   stored=State(where.expert, "data"), version=State(where.version, "data"),
+                   refresh=State(where.refresh, "data")),
+        roles=where.roles, prevent_initial_call=True,
     )
-    def save(_clicks: int | None, form_state: Any, key: str | None, expert_id: int, version: int | None,
+    def save(_clicks: int | None, form_state: Any, key: str | None, stored: Any, version: int | None,
              refresh: int | None) -> dict[str, Any]:
         values = form_values(form)
         try:
             with db_session() as s:
+                expert_id = where.target(stored)
                 if key is None:
-                    experts.add_part(s, current_user.principal, int(expert_id), name, values, version=version,
+                    experts.add_part(s, current_user.principal, expert_id, name, values, version=version,
                                      origin=request_origin())
                 else:
-                    experts.change_part(s, current_user.principal, int(expert_id), name, key, values,
+                    experts.change_part(s, current_user.principal, expert_id, name, key, values,
                                         version=version, origin=request_origin())
         except (Problems, StaleEdit, VersionRequired) as error:
             fields, alert = _refusal(error, form, part.book)
@@ -577,33 +660,40 @@ def _part_callbacks(name: str) -> None:
         return {"fields": feedback_values([], form)[0], "message": _saved(_("Saved.")), "is_open": False,
                 "refresh": (refresh or 0) + 1}
 
-    open_form.__qualname__ = f"open_{name}_form"
-    save.__qualname__ = f"save_{name}"
+    open_form.__qualname__ = f"open_{where.prefix}_{name}_form"
+    save.__qualname__ = f"save_{where.prefix}_{name}"
+
+
+def remove_callback(where: PartPage) -> None:
+    """Removing a row of any part the page's lists offer (their Remove buttons)."""
+
+    @secured_callback(
+        Output(where.message, "children", allow_duplicate=True), Output(where.refresh, "data", allow_duplicate=True),
+        Input({"type": where.row_type, "part": ALL, "action": "remove", "key": ALL}, "n_clicks"),
+        State(where.expert, "data"), State(where.version, "data"), State(where.refresh, "data"),
+        roles=where.roles, prevent_initial_call=True,
+    )
+    def remove_row(_clicks: list[int | None], stored: Any, version: int | None,
+                   refresh: int | None) -> tuple[Any, Any]:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        try:
+            with db_session() as s:
+                experts.remove_part(s, current_user.principal, where.target(stored), trigger["part"],
+                                    trigger["key"], version=version, origin=request_origin())
+        except (StaleEdit, VersionRequired) as error:
+            return dbc.Alert(problem_text(error.problem), color="warning", className="stale-edit"), dash.no_update
+        except HubError as error:
+            return dbc.Alert(str(error), color="danger"), (refresh or 0) + 1
+        return _saved(_("Removed.")), (refresh or 0) + 1
+
+    remove_row.__qualname__ = f"remove_{where.prefix}_row"
 
 
 for _name in experts.PARTS:
-    _part_callbacks(_name)
-
-
-@secured_callback(
-    Output(Ids.MESSAGE, "children", allow_duplicate=True), Output(Ids.REFRESH, "data", allow_duplicate=True),
-    Input({"type": ROW, "part": ALL, "action": "remove", "key": ALL}, "n_clicks"),
-    State(Ids.EXPERT, "data"), State(Ids.VERSION, "data"), State(Ids.REFRESH, "data"),
-    roles=Permission.MANAGE_PERSONNEL, prevent_initial_call=True,
-)
-def remove_row(_clicks: list[int | None], expert_id: int, version: int | None, refresh: int | None) -> tuple[Any, Any]:
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-        raise PreventUpdate
-    try:
-        with db_session() as s:
-            experts.remove_part(s, current_user.principal, int(expert_id), trigger["part"], trigger["key"],
-                                version=version, origin=request_origin())
-    except (StaleEdit, VersionRequired) as error:
-        return dbc.Alert(problem_text(error.problem), color="warning", className="stale-edit"), dash.no_update
-    except HubError as error:
-        return dbc.Alert(str(error), color="danger"), (refresh or 0) + 1
-    return _saved(_("Removed.")), (refresh or 0) + 1
+    part_callbacks(_name, PLANNER_PAGE)
+remove_callback(PLANNER_PAGE)
 
 
 def _problems_alert(error: Exception) -> Any:

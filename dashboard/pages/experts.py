@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import dash
 import dash_ag_grid as dag
@@ -13,11 +14,14 @@ from flask_login import current_user
 
 from dashboard.context import db_session
 from dashboard.i18n import LANGUAGE_LEVEL_LABELS, _, _l, ngettext
+from dashboard.pages.expert import change_what
 from dashboard.security.callbacks import secured_callback
 from dashboard.security.pages import page_layout
 from models.enums import Gender
 from services.access import Permission
 from services.expert_overview import ExpertFilter, ExpertState, expert_filter_options, expert_overview
+from services.experts import self_service_changes
+from services.formatting import day
 
 
 class Ids:
@@ -29,6 +33,7 @@ class Ids:
     COUNT = "experts-count"
     NEW = "experts-new"
     IMPORT = "experts-import"
+    SELF_SERVICE = "experts-self-service"
 
 
 NATIVE = re.compile(r"\bnative\b")
@@ -84,6 +89,23 @@ def _records(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     return out
 
 
+def _self_service() -> list[Any]:
+    """What experts changed on their own records in the last 30 days (languages, absences), for the planners."""
+    if not current_user.principal.can(Permission.VIEW_PERSONNEL_DETAIL):
+        return []
+    locale = str(get_locale())
+    with db_session() as s:
+        rows = self_service_changes(s, current_user.principal, days=30)
+    items = [html.Li([html.Span(day(c.at.date(), locale) + " · ", className="text-muted"),
+                      dcc.Link(c.expert_name or "?", href=f"/experts/{c.expert_id}"),
+                      html.Span(" · " + change_what(c))]) for c in rows]
+    summary = ngettext("Changed by experts themselves in the last 30 days: %(num)d change",
+                       "Changed by experts themselves in the last 30 days: %(num)d changes", len(rows))
+    return [html.Details([html.Summary(summary, className="small"),
+                          html.Ul(items, className="small mt-2 mb-0") if items else None],
+                         id=Ids.SELF_SERVICE, className="mt-3")]
+
+
 def _shown(visible: bool) -> dict[str, str]:
     return {} if visible else {"display": "none"}
 
@@ -126,6 +148,7 @@ def layout(**_kwargs: object) -> html.Div:
                                             "noMatchingRows": _("No rows match the search.")}},
             style={"height": "70vh"},
         ),
+        *_self_service(),
     ])
 
 

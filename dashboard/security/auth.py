@@ -31,6 +31,7 @@ from dashboard.security.callbacks import CLIENTSIDE_KEYS, roles_for
 from dashboard.security.limit_store import PostgresStorage
 from dashboard.security.users import HubUser
 from models.auth import User
+from models.enums import Role
 from models.settings import Settings
 from services import audit, sessions, tokens, users
 
@@ -242,9 +243,34 @@ def guard() -> Response | None:
             return _unauthenticated(expired=True)
         if now - seen > 30:  # rewrite the cookie at most twice a minute
             session[SEEN_KEY] = now
+    if current_user.role == Role.EXPERT:
+        refused = _expert_scope()
+        if refused is not None:
+            return refused
     if request.path == "/_dash-update-component":
         return _check_callback_role()
     return None
+
+
+# What an expert user (their own record only) may reach: Dash's machinery (each callback by its role rule, each
+# page by its layout's), logout and the language switch, and the API's /me. Deny by default: a download, an
+# export or an API resource added later is closed to the role without anyone having to remember it.
+EXPERT_API = "/api/v1/me"
+DASH_PAGES = frozenset({"/<path:path>"})  # Dash's catch-all page route's endpoint (its rule, as Dash names it)
+
+
+def _expert_scope() -> Response | None:
+    path = request.path
+    if path == "/":
+        return redirect("/me")
+    if path == EXPERT_API or path.startswith(EXPERT_API + "/"):
+        return None
+    if path.startswith("/api/") or path.startswith("/ogc"):
+        return _json_error(403, _("Your role does not allow this action."))
+    if path.startswith("/_dash-") or path == "/_reload-hash" or request.blueprint == "auth" \
+            or request.endpoint in DASH_PAGES:
+        return None
+    return _json_error(403, _("Your role does not allow this action."))
 
 
 def _check_callback_role() -> Response | None:

@@ -20,10 +20,12 @@ class HubUser(UserMixin):
     locale: str
     session_epoch: int
     via_token: bool = False
+    expert_id: int | None = None
 
     @classmethod
     def from_row(cls, row: User, via_token: bool = False) -> HubUser:
-        return cls(row.id, row.username, row.display_name, Role(row.role), row.locale, row.session_epoch, via_token)
+        return cls(row.id, row.username, row.display_name, Role(row.role), row.locale, row.session_epoch, via_token,
+                   row.expert_id)
 
     def get_id(self) -> str:
         # The epoch is part of the id: a password reset or deactivation bumps it and ends every open session.
@@ -31,7 +33,7 @@ class HubUser(UserMixin):
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.user_id, self.username, self.role)
+        return Principal(self.user_id, self.username, self.role, self.expert_id)
 
     def can(self, permission: Permission) -> bool:
         return self.principal.can(permission)

@@ -34,6 +34,17 @@ def expert_record(session: Session, principal: Principal, expert_id: int, *,
                   locale: str = "en") -> dict[str, Any]:
     """The record for the page and the API: what the role may not see is never read."""
     detail = personnel.get_expert(session, principal, expert_id)  # VIEW_OPERATIONS and the field rule
+    return _whole(session, detail, expert_id, principal.can(Permission.VIEW_PERSONNEL_DETAIL), locale)
+
+
+def own_record(session: Session, principal: Principal, *, locale: str = "en") -> dict[str, Any]:
+    """An expert user's own whole record (MANAGE_OWN_AVAILABILITY): the id comes from the principal, never from
+    the client, so no other expert's record can be asked for."""
+    detail = personnel.own_expert(session, principal)
+    return _whole(session, detail, int(detail["id"]), True, locale)
+
+
+def _whole(session: Session, detail: dict[str, Any], expert_id: int, parts: bool, locale: str) -> dict[str, Any]:
     if detail.get("nationality_iso3"):
         detail["nationality_iso3"] = country_codes(session).get(detail["nationality_iso3"],
                                                                 detail["nationality_iso3"])
@@ -41,7 +52,7 @@ def expert_record(session: Session, principal: Principal, expert_id: int, *,
     assert expert is not None  # get_expert found it
     out: dict[str, Any] = {**detail, "id": expert_id, "version": expert.version,
                            "separated_on": expert.separated_on, "erased": expert.erased_at is not None}
-    if principal.can(Permission.VIEW_PERSONNEL_DETAIL):
+    if parts:
         out["skills"] = _skills(session, expert_id, locale)
         out["languages"] = _languages(session, expert_id, locale)
         out["clearances"] = _clearances(session, expert_id, locale)

@@ -1,6 +1,7 @@
 """Writing an expert's record: the profile and its parts (skills, languages, clearances, trainings, absences).
 
-Every function takes a session and a principal, checks MANAGE_PERSONNEL, never commits, and:
+Every function takes a session and a principal, checks MANAGE_PERSONNEL (or, for languages and absences, that an
+expert user changes their own record: ``require_part_write``), never commits, and:
 - checks the version the change was made against (the expert's ``version``; a change to a part bumps it too,
   so two planners editing the same expert, even different parts of it, cannot both win: the second is told
   who changed what, from the audit);
@@ -47,11 +48,12 @@ from models import (
     Skill,
     Team,
     Unavailability,
+    User,
 )
 from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, Forbidden, NotFound
 from services.experts import rules
 from services.records.problems import Problem, Problems
 from services.records.rulebook import RuleBook
@@ -218,6 +220,9 @@ def delete_expert(session: Session, principal: Principal, expert_id: int, *, ver
     count = deployment_count(session, expert_id)
     if count:
         raise HasHistory([Problem("expert", "has_history", {"deployments": count})])
+    user = session.scalar(select(User.username).where(User.expert_id == expert_id))
+    if user is not None:  # the user's link would dangle (the foreign key refuses it)
+        raise HasHistory([Problem("expert", "has_user", {"user": user})])
     before = profile_values(session, expert)
     session.delete(expert)
     _flush(session, expert_id)
@@ -341,6 +346,21 @@ PARTS: dict[str, Part] = {p.name: p for p in (
 )}
 
 
+# What an expert keeps on their own record (MANAGE_OWN_AVAILABILITY); the rest is the planners'.
+OWN_PARTS = frozenset({"languages", "absences"})
+
+
+def require_part_write(principal: Principal, expert_id: int, part_name: str) -> None:
+    """Planners and admins change any expert's parts; an expert user only their own record's OWN_PARTS. Another
+    expert's id is "not found" to them (their scope has no other expert, so nothing tells whether it exists)."""
+    if principal.can(Permission.MANAGE_PERSONNEL):
+        return
+    if principal.own_expert() != expert_id:
+        raise NotFound(f"No expert with id {expert_id}.")
+    if part_name not in OWN_PARTS:
+        raise Forbidden(f"Your role ({principal.role.value}) keeps only its own languages and absences.")
+
+
 def part_of(name: str) -> Part:
     if name not in PARTS:
         raise NotFound(f"An expert has no part {name!r}.")
@@ -418,7 +438,7 @@ def _part_columns(session: Session, part: Part, expert_id: int, data: Mapping[st
 def add_part(session: Session, principal: Principal, expert_id: int, part_name: str, data: Mapping[str, Any], *,
              version: int | None, origin: RequestOrigin | None = None) -> dict[str, Any]:
     """Adds a row (a skill, a language...) to the expert; returns its values (with its id or code)."""
-    principal.require(Permission.MANAGE_PERSONNEL)
+    require_part_write(principal, expert_id, part_name)
     part = part_of(part_name)
     expert = load_for_change(session, expert_id, version)
     columns = _part_columns(session, part, expert_id, data)
@@ -436,7 +456,7 @@ def change_part(session: Session, principal: Principal, expert_id: int, part_nam
                 data: Mapping[str, Any], *, version: int | None,
                 origin: RequestOrigin | None = None) -> dict[str, Any]:
     """Changes the fields given of one row (the row as it would be is checked whole)."""
-    principal.require(Permission.MANAGE_PERSONNEL)
+    require_part_write(principal, expert_id, part_name)
     part = part_of(part_name)
     expert = load_for_change(session, expert_id, version)
     row = _find(session, part, expert_id, key)
@@ -458,7 +478,7 @@ def change_part(session: Session, principal: Principal, expert_id: int, part_nam
 
 def remove_part(session: Session, principal: Principal, expert_id: int, part_name: str, key: str | int, *,
                 version: int | None, origin: RequestOrigin | None = None) -> None:
-    principal.require(Permission.MANAGE_PERSONNEL)
+    require_part_write(principal, expert_id, part_name)
     part = part_of(part_name)
     expert = load_for_change(session, expert_id, version)
     row = _find(session, part, expert_id, key)

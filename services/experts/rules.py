@@ -26,6 +26,7 @@ register_messages({
     "absence_overlap": N_("Overlaps the absence from %(start)s to %(end)s (%(kind)s)."),
     "has_history": N_("The expert has deployments: mark them separated instead; the record is kept while "
                       "history refers to it."),
+    "has_user": N_("The user %(user)s keeps this expert's own record: give that user another role first."),
     "erase_not_separated": N_("Only a separated expert's personal fields can be erased: mark them separated "
                               "first."),
     "erased": N_("This expert's personal fields were erased: the record can no longer be changed."),
