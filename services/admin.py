@@ -196,6 +196,22 @@ def set_active(session: Session, actor: Actor, username: str, active: bool,
     return user
 
 
+def end_login_of_separated_expert(session: Session, actor: Principal, expert_id: int,
+                                  origin: audit.RequestOrigin | None = None) -> User | None:
+    """The login of the user linked to an expert who has just left ends with them (deactivated, sessions ended,
+    audited as the planner's act). Called by the personnel service, whose caller holds MANAGE_PERSONNEL, not
+    admin rights: a separated person must not keep access until an administrator notices. Reactivating stays
+    an administrator's act."""
+    user = session.scalar(select(User).where(User.expert_id == expert_id, User.active.is_(True)))
+    if user is None:
+        return None
+    before = _user_state(user)
+    users.deactivate(session, user.username)
+    _record(session, actor, "user_deactivated", "user", user.username, before,
+            _user_state(user) | {"reason": "expert_separated"}, origin)
+    return user
+
+
 def deactivate_user(session: Session, actor: Actor, username: str,
                     origin: audit.RequestOrigin | None = None) -> User:
     return set_active(session, actor, username, False, origin)

@@ -294,3 +294,48 @@ def test_an_expert_with_a_user_is_not_deleted_under_it(session) -> None:
         experts.delete_expert(session, Principal(0, "t-planner", Role.PLANNER), own,
                               version=session.get(Expert, own).version)
     assert [(p.code, p.params["user"]) for p in refused.value.problems] == [("has_user", principal.username)]
+
+
+def _login_state(session, username: str) -> tuple[bool, int]:
+    user = session.scalars(select(User).where(User.username == username)).one()
+    session.refresh(user)
+    return user.active, user.session_epoch
+
+
+def test_a_separated_experts_login_ends_with_them(session) -> None:
+    """A person who has left must not keep access until an administrator notices: the planner's separation
+    (page, API or roster import) deactivates the linked user, audited as the planner's act."""
+    from services.experts import roster_import
+    from services.records.imports import read_table
+    from tests.factories import roster_row, roster_xlsx
+
+    planner = Principal(0, "t-planner", Role.PLANNER)
+    # By the record: the profile's status.
+    own = session.scalar(select(Expert.id).where(Expert.erased_at.is_(None), Expert.status == "active",
+                                                 Expert.id.not_in(select(User.expert_id)
+                                                                  .where(User.expert_id.is_not(None))))
+                         .order_by(Expert.id.desc()).limit(1))
+    user = _principal(session, own)
+    active, epoch = _login_state(session, user.username)
+    assert active
+    experts.separate_expert(session, planner, own, date.today().isoformat(), version=session.get(Expert, own).version)
+    assert _login_state(session, user.username) == (False, epoch + 1)  # its open sessions end too
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user_deactivated",
+                                                     AuditEvent.entity_id == user.username)).one()
+    assert event.username == planner.username and event.detail["after"]["reason"] == "expert_separated"
+    # By the roster: a row that marks a linked expert separated.
+    prefix = f"SEP{secrets.token_hex(2).upper()}"
+    table = read_table(roster_xlsx([roster_row(prefix, 1)]), "roster.xlsx")
+    roster_import.commit(session, planner, table)
+    imported = session.scalar(select(Expert.id).where(Expert.staff_number == f"{prefix}00001"))
+    second = _principal(session, imported)
+    separated = roster_row(prefix, 1, status="separated", separated_on=date.today().isoformat())
+    result = roster_import.commit(session, planner, read_table(roster_xlsx([separated]), "roster.xlsx"))
+    assert result.updated == 1
+    assert not _login_state(session, second.username)[0]
+    # Nothing else: another, active expert's user keeps their login.
+    third = _principal(session, session.scalar(
+        select(Expert.id).where(Expert.erased_at.is_(None), Expert.status == "active",
+                                Expert.id.not_in(select(User.expert_id).where(User.expert_id.is_not(None))))
+        .order_by(Expert.id).limit(1)))
+    assert _login_state(session, third.username)[0]

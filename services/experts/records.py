@@ -51,6 +51,7 @@ from models import (
     User,
 )
 from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel, UnavailabilityKind
+from services import admin
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.errors import Conflict, Forbidden, NotFound
@@ -197,6 +198,8 @@ def update_expert(session: Session, principal: Principal, expert_id: int, data: 
     _touch(session, expert)
     audit_change(session, principal, "expert.update", entity=ENTITY, entity_id=expert_id, before=before,
                  after=profile_values(session, expert), origin=origin)
+    if expert.status == ExpertStatus.SEPARATED and before.get("status") != ExpertStatus.SEPARATED.value:
+        admin.end_login_of_separated_expert(session, principal, expert_id, origin)
     return expert
 
 

@@ -39,7 +39,7 @@ from models import (
     Team,
 )
 from models.enums import ContractType, ExpertStatus, Gender, LanguageLevel
-from services import audit
+from services import admin, audit
 from services.access import Permission, Principal
 from services.audit import RequestOrigin
 from services.experts import rules
@@ -508,6 +508,8 @@ def commit(session: Session, principal: Principal, table: Table, mapping: Mappin
     for expert, before, after in changed:
         audit_change(session, principal, "expert.import.update", entity=ENTITY, entity_id=expert.id,
                      before=before, after=after, origin=origin)
+        if expert.status == ExpertStatus.SEPARATED and before.get("status") != ExpertStatus.SEPARATED.value:
+            admin.end_login_of_separated_expert(session, principal, expert.id, origin)
     result = ImportResult(created=len(created), updated=len(changed), unchanged=unchanged)
     audit.record(session, "expert.import", principal=principal, entity="roster", origin=origin,
                  detail={"rows": result.total, "created": result.created, "updated": result.updated,
