@@ -278,3 +278,24 @@ def test_the_record_reads_by_role(session: Session, who: Principal, expert: Expe
     assert "family_name" not in gis and "absences" not in gis and "skills" not in gis
     with pytest.raises(Forbidden):
         experts.expert_record(session, Principal(0, "t-brief", Role.BRIEFING), expert.id)
+
+
+def test_a_page_writes_the_overlapping_absence_in_its_language(server) -> None:
+    """The service names the other absence in the API's form (ISO dates, the kind's code); the page writes it
+    the reader's way: "31 déc. 2030" and "Congé", not 2030-12-31 and "leave"."""
+    from flask_babel import force_locale
+
+    from dashboard.components.record_form import problem_text
+    from services.records import Problem
+
+    overlap = Problem("start_date", "absence_overlap", {"start": "2030-12-01", "end": "2030-12-31", "kind": "leave"})
+    with server.test_request_context(), force_locale("fr"):
+        french = problem_text(overlap)
+    with server.test_request_context(), force_locale("en"):
+        english = problem_text(overlap)
+    assert "2030-12" not in french and "31 déc. 2030" in french.replace("\u00a0", " ") and "Congé" in french, french
+    assert "Dec 31, 2030" in english and "(Leave)" in english, english
+    # A date-like value that is no date stays as given; another problem's "kind" is not an absence's.
+    odd = Problem("start_date", "absence_overlap", {"start": "2030-13-45", "end": "x", "kind": "mystery"})
+    with server.test_request_context(), force_locale("en"):
+        assert "2030-13-45" in problem_text(odd) and "(mystery)" in problem_text(odd)

@@ -7,13 +7,16 @@ however many fields the form has: wired by name, not by position.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Output, State, callback_context, html
 
-from dashboard.i18n import _, ngettext
+from dashboard.i18n import ABSENCE_LABELS, _, current_locale, ngettext
+from services.formatting import day
 from services.records import Problem, RuleBook, message
 from services.records.imports import cell_message
 
@@ -35,11 +38,25 @@ def label_text(book: RuleBook | None, name: str) -> str:
     return _(f.label) if f else name
 
 
+def _shown(code: str, key: str, value: Any) -> Any:
+    """A problem's parameter as the page writes it: services give dates in ISO and codes (the API's form);
+    a page says "31 déc. 2026" and "Congé"."""
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            return day(date.fromisoformat(value), current_locale())
+        except ValueError:
+            return value
+    if code == "absence_overlap" and key == "kind" and value in ABSENCE_LABELS:
+        return str(ABSENCE_LABELS[value])
+    return value
+
+
 def problem_text(problem: Problem, book: RuleBook | None = None) -> str:
     """A problem in the page's language; another field it names (``other``) by that field's label."""
-    if book is not None and "other" in problem.params:
-        problem = Problem(problem.field, problem.code,
-                          {**problem.params, "other": label_text(book, str(problem.params["other"]))})
+    params = {key: _shown(problem.code, key, value) for key, value in problem.params.items()}
+    if book is not None and "other" in params:
+        params["other"] = label_text(book, str(params["other"]))
+    problem = dataclasses.replace(problem, params=params)
     return cell_message(problem, _, ngettext) if hasattr(problem, "row") else message(problem, _, ngettext)
 
 
