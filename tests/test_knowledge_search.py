@@ -110,3 +110,36 @@ def test_any_query_answers(session, knowledge: Knowledge, corpus) -> None:
     assert ("lesson", corpus["lesson"].id) in {(h.kind, h.id) for h in search(
         session, knowledge.officer, "\x00réforme\x00")["items"]}
     assert search(session, knowledge.officer, "-réforme")["items"] != []  # websearch's NOT: others answer
+
+
+def test_pages_reach_past_the_ranked_candidates(session, knowledge: Knowledge, monkeypatch) -> None:
+    """Each kind ranks at least CANDIDATES matches, and as many as the page asked for reaches: paging one by one
+    through five matches finds all five, never an empty page before the end."""
+    from services.knowledge import search as S
+
+    monkeypatch.setattr(S, "CANDIDATES", 2)
+    made = {L.create_lesson(session, knowledge.officer, {"title_en": f"Quixotic lesson {n}",
+                                                         "body_en": "Quixotic paging test."}).id for n in range(5)}
+    seen = []
+    for offset in range(5):
+        answer = search(session, knowledge.officer, "quixotic", SearchFilter(kinds=("lesson",), limit=1,
+                                                                             offset=offset))
+        seen += [h.id for h in answer["items"]]
+        assert answer["more"] == (offset < 4)
+    assert set(seen) == made and len(seen) == 5
+
+
+def test_an_extract_marks_a_hit_far_into_a_long_text(session, knowledge: Knowledge) -> None:
+    """The first try reads the text's start only; a hit further in is found by the longer read, in either
+    language's configuration."""
+    from services.knowledge.search import HEADLINE_FIRST_CHARS
+
+    filler = "Routine logistics paragraph without the word. " * (HEADLINE_FIRST_CHARS // 40)
+    lesson = L.create_lesson(session, knowledge.officer, {"title_en": "A long lesson",
+                                                          "body_en": filler + "Then the zanzibarite finding."})
+    for locale in ("en", "fr"):
+        hit = next(h for h in search(session, knowledge.officer, "zanzibarite", SearchFilter(kinds=("lesson",)),
+                                     locale=locale)["items"] if h.id == lesson.id)
+        assert "<mark>zanzibarite</mark>" in hit.extract_html, locale
+    short = search(session, knowledge.officer, "routine", SearchFilter(kinds=("lesson",)))["items"]
+    assert any("<mark>Routine</mark>" in h.extract_html for h in short if h.id == lesson.id)

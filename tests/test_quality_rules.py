@@ -3,15 +3,26 @@ reachable from the score (the drill-down is the score's own query, filtered)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select, text
 
-from models import Capacity, ClearanceType, Deployment, Expert, ExpertClearance, ExpertLanguage, Mission, Site
-from models.enums import ContractType, DeploymentKind, DeploymentStatus, Gender, Role, SiteKind
+from models import (
+    Capacity,
+    ClearanceType,
+    Deployment,
+    Expert,
+    ExpertClearance,
+    ExpertLanguage,
+    Mission,
+    Site,
+    SurgeRequest,
+    SurgeRequestStep,
+)
+from models.enums import ContractType, DeploymentKind, DeploymentStatus, Gender, Priority, Role, SiteKind, SurgeStatus
 from models.quality import QualitySnapshot
 from services.access import Principal
 from services.errors import Forbidden
@@ -105,6 +116,52 @@ def test_a_completion_not_recorded_within_a_week_is_untimely(session, world) -> 
     assert late[:2] == (1, 1)
     recent = deployment(expert(), start_date=DAY - timedelta(days=60), end_date=DAY - timedelta(days=6))
     assert recent.id not in late[2]
+
+
+def test_a_step_recorded_more_than_7_days_after_it_happened_is_untimely(session, world) -> None:
+    mission, capacity, *_ = world
+    request = SurgeRequest(reference="QT-LATE-STEPS", mission_id=mission.id, capacity_id=capacity.id,
+                           title="Quality test: late steps", received_on=DAY - timedelta(days=30), experts_requested=1,
+                           wanted_start=DAY + timedelta(days=10), duration_days=60, priority=Priority.HIGH)
+    session.add(request)
+    session.flush()
+    recorded = datetime(DAY.year, DAY.month, DAY.day, 9, tzinfo=UTC) - timedelta(days=1)
+    steps: dict[str, SurgeRequestStep] = {}
+
+    def step(status: SurgeStatus, late: timedelta, at: datetime = recorded) -> SurgeRequestStep:
+        s = SurgeRequestStep(request_id=request.id, status=status, at=at, occurred_at=at - late)
+        session.add(s)
+        session.flush()
+        return s
+
+    def build() -> int:
+        steps["on time"] = step(SurgeStatus.RECEIVED, timedelta(hours=2))
+        steps["7 days"] = step(SurgeStatus.UNDER_REVIEW, timedelta(days=7))
+        steps["8 days"] = step(SurgeStatus.CANDIDATES_PROPOSED, timedelta(days=8))
+        return steps["8 days"].id
+
+    checked, failing, rows = _delta(session, build, "step_recorded_late")
+    assert (checked, failing) == (3, 1)  # three steps checked; only the one 8 days late fails
+    assert steps["on time"].id not in rows and steps["7 days"].id not in rows
+    found = next(r for r in scorecard.failing_records(session, PLANNER, "step_recorded_late", day=DAY,
+                                                      mission=mission.id) if r.id == steps["8 days"].id)
+    assert found.link == "/surge/requests/QT-LATE-STEPS"  # fixed on its request's page
+    assert found.label.startswith("QT-LATE-STEPS · ") and found.mission == mission.acronym
+    # A step recorded after the card's day is not that day's.
+    future = step(SurgeStatus.APPROVED, timedelta(days=30), at=recorded + timedelta(days=5))
+    assert future.id not in {r.id for r in scorecard.failing_records(session, PLANNER, "step_recorded_late",
+                                                                     day=DAY, limit=10**6)}
+    # The card's timely dimension, its scores by mission and capacity and the daily snapshot include the rule.
+    card = scorecard.take_snapshot(session, DAY)
+    assert card.by_mission["step_recorded_late"][mission.id].failing >= 1
+    assert card.by_capacity["step_recorded_late"][capacity.id].failing >= 1
+    assert card.by_dimension()[Dimension.TIMELY].failing >= card.rules["step_recorded_late"].failing >= 1
+    kept = session.scalars(select(QualitySnapshot).where(QualitySnapshot.day == DAY,
+                                                         QualitySnapshot.rule == "step_recorded_late",
+                                                         QualitySnapshot.scope == "mission",
+                                                         QualitySnapshot.scope_id == mission.id)).one()
+    assert (kept.checked, kept.failing) == (card.by_mission["step_recorded_late"][mission.id].checked,
+                                            card.by_mission["step_recorded_late"][mission.id].failing)
 
 
 def test_the_same_person_twice_is_not_unique(session, world) -> None:

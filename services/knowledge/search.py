@@ -5,8 +5,10 @@ filtered by kind, mission, capacity and year; each role finding only what it may
 PostgreSQL does it all: each record's generated ``search_vector`` (models.knowledge, GIN-indexed) holds the text
 stemmed by hub_english and by hub_french (both unaccent first); the query is websearch_to_tsquery in each of the
 two configurations OR'ed (a word matches in whichever language stems it to the document's lexeme), which
-accepts any text a person types (quotes, "or", "-word", punctuation) without an error. Ranked by ts_rank_cd;
-extracts by ts_headline on the top hits only, their text escaped for HTML here with only our <mark> added.
+accepts any text a person types (quotes, "or", "-word", punctuation) without an error. Ranked by ts_rank_cd
+over a bounded set of matches per kind (see part() in search); extracts by ts_headline on the top hits only,
+a short start of each text first (see _extracts), their text escaped for HTML here with only our <mark> added.
+Where the time goes and what was measured: bench/bench_knowledge_search.py and the README's knowledge section.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, case, cast, extract, func, literal, literal_column, select, union_all
+from sqlalchemy import Integer, String, cast, extract, func, literal, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
@@ -26,8 +28,9 @@ from services.access import Permission, Principal
 KINDS = ("lesson", "assessment", "recommendation", "attachment")
 MAX_QUERY_CHARS = 500  # a longer query is cut here: nobody types more, and the parse stays cheap
 PAGE = 20
-CANDIDATES = 300  # matches ranked per kind (see part() in search)
+CANDIDATES = 100  # matches ranked per kind at least (see part() in search)
 HEADLINE_CHARS = 50_000  # ts_headline reads this much of a long report: extracts stay fast
+HEADLINE_FIRST_CHARS = 2_000  # ... and first this much (see _extracts)
 START, STOP = "\ue000", "\ue001"  # private-use characters mark the hits; the text's own are removed first
 HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, "
                     "ShortWord=2")  # one fragment (MaxFragments=0): the cheap algorithm
@@ -118,11 +121,15 @@ def search(session: Session, principal: Principal, text: str | None, filt: Searc
 
     def part(kind: str, id_col: Any, vector: Any, mission_id: Any, capacity_id: Any, year: Any, joins: Any) -> None:
         # Ranking reads each matching record's whole vector: a word in every other record would rank them all.
-        # At most CANDIDATES matches of a kind are ranked (those the index gives first), so a query costs the
-        # same on 10,000 records or 10 million; a query that broad says "more", and a second word narrows it.
+        # At most CANDIDATES matches of a kind are ranked (those the index gives first: the bitmap's order, the
+        # table's), or as many as the page asked for reaches, so a query costs the same on 10,000 records or
+        # 10 million; a query that broad says "more", and a second word narrows it. The query stays a CTE the
+        # planner cannot see into: it always takes the index (a phrase's words, each common, would otherwise
+        # look common together and send it scanning the table).
         found = joins(select(literal(kind, String).label("kind"), id_col.label("id"), vector.label("v"))
                       .select_from(qc))
-        found = _where(found, vector, tsq, mission_id, capacity_id, year, filt, ids).limit(CANDIDATES).subquery()
+        found = _where(found, vector, tsq, mission_id, capacity_id, year, filt, ids) \
+            .limit(max(CANDIDATES, filt.offset + filt.limit + 1)).subquery()
         parts.append(select(found.c.kind, found.c.id, func.ts_rank_cd(found.c.v, qc.c.q, 32).label("rank"))
                      .select_from(found).join(qc, literal_column("true")))
 
@@ -169,66 +176,91 @@ def search(session: Session, principal: Principal, text: str | None, filt: Searc
     return {"items": items, "more": more, "query": q}
 
 
-def _headline(text_col: Any, query: Any, locale: str = "en") -> Any:
-    """The extract in whichever configuration marks a hit (the reader's language first), on the text as
-    written."""
-    body = _unmarked(func.left(text_col, HEADLINE_CHARS))
+def _headline(text_col: Any, query: Any, config: Any, chars: int) -> Any:
+    return func.ts_headline(config, _unmarked(func.left(text_col, chars)), query, HEADLINE_OPTIONS)
+
+
+def _first_extract(text_col: Any, query: Any, locale: str) -> Any:
+    """The first try at an extract (see _extracts): the text's start, in the reader's language's configuration."""
+    return _headline(text_col, query, FR if locale == "fr" else EN, HEADLINE_FIRST_CHARS)
+
+
+def _extracts(session: Session, query: Any, id_col: Any, text_col: Any, first_try: dict[int, str], locale: str
+              ) -> dict[int, str]:
+    """Each record's extract, marked where it hits, on the text as written (``text_col``: of ``id_col``'s table).
+    ts_headline parses all the text it is given, so the first try (``first_try``, from _first_extract) read a
+    short start, where a common word hits; only records not marked there are read again, longer, then in the
+    other configuration. A record marked nowhere shows its start, as ts_headline gives it."""
     first, second = (FR, EN) if locale == "fr" else (EN, FR)
-    one = func.ts_headline(first, body, query, HEADLINE_OPTIONS)
-    return case((func.strpos(one, START) > 0, one), else_=func.ts_headline(second, body, query, HEADLINE_OPTIONS))
+    out = {i: h or "" for i, h in first_try.items()}
+    for config in (first, second):
+        todo = [i for i, h in out.items() if START not in h]
+        if not todo:
+            break
+        stmt = select(id_col, _headline(text_col, query, config, HEADLINE_CHARS)).where(id_col.in_(todo))
+        if config is first:  # the first try read all of a short text already
+            stmt = stmt.where(func.length(text_col) > HEADLINE_FIRST_CHARS)
+        for record_id, headline in session.execute(stmt):
+            if START in (headline or ""):
+                out[record_id] = headline
+    return out
 
 
 def _details(session: Session, query: Any, wanted: set[tuple[str, int]], locale: str) -> dict[tuple[str, int], Any]:
     out: dict[tuple[str, int], Any] = {}
+    r: Any  # a row of each kind's own shape
     by_kind: dict[str, list[int]] = {}
     for kind, record_id in wanted:
         by_kind.setdefault(kind, []).append(record_id)
     year_a = cast(extract("year", Assessment.conducted_on), Integer)
-    if by_kind.get("lesson"):
+    if ids := sorted(by_kind.get("lesson", [])):
         first, second = (Lesson.title_fr, Lesson.title_en) if locale == "fr" else (Lesson.title_en, Lesson.title_fr)
         texts = (Lesson.title_fr, Lesson.body_fr, Lesson.title_en, Lesson.body_en) if locale == "fr" else \
             (Lesson.title_en, Lesson.body_en, Lesson.title_fr, Lesson.body_fr)
         body = func.concat_ws(" \n ", *texts)  # the reader's language first: its extract comes from there
-        for r in session.execute(select(Lesson.id, func.coalesce(first, second), _headline(body, query, locale),
-                                        Mission.acronym,
-                                        cast(extract("year", func.coalesce(Lesson.published_at, Lesson.created_at)),
-                                             Integer))
-                                 .outerjoin(Mission, Mission.id == Lesson.mission_id)
-                                 .where(Lesson.id.in_(by_kind["lesson"]))):
-            out[("lesson", r[0])] = {"title": r[1], "extract": _mark(r[2]), "mission": r[3], "year": r[4],
-                                     "href": f"/lessons/{r[0]}"}
-    if by_kind.get("assessment"):
-        for r in session.execute(select(Assessment.id, Assessment.title,
-                                        _headline(func.concat_ws(" \n ", Assessment.title, Assessment.findings),
-                                                  query, locale), Mission.acronym, year_a)
-                                 .outerjoin(Mission, Mission.id == Assessment.mission_id)
-                                 .where(Assessment.id.in_(by_kind["assessment"]))):
-            out[("assessment", r[0])] = {"title": r[1], "extract": _mark(r[2]), "mission": r[3], "year": r[4],
-                                         "href": f"/assessments/{r[0]}"}
-    if by_kind.get("recommendation"):
-        for r in session.execute(select(Recommendation.id, func.left(Recommendation.text, 120),
-                                        _headline(Recommendation.text, query, locale), Mission.acronym, year_a,
-                                        Assessment.id)
-                                 .join(Assessment, Assessment.id == Recommendation.assessment_id)
-                                 .outerjoin(Mission, Mission.id == Assessment.mission_id)
-                                 .where(Recommendation.id.in_(by_kind["recommendation"]))):
-            out[("recommendation", r[0])] = {"title": r[1], "extract": _mark(r[2]), "mission": r[3], "year": r[4],
-                                             "href": f"/recommendations/{r[0]}"}
-    if by_kind.get("attachment"):
+        rows = session.execute(select(Lesson.id, func.coalesce(first, second), Mission.acronym,
+                                      cast(extract("year", func.coalesce(Lesson.published_at, Lesson.created_at)),
+                                           Integer), _first_extract(body, query, locale))
+                               .outerjoin(Mission, Mission.id == Lesson.mission_id).where(Lesson.id.in_(ids))).all()
+        extracts = _extracts(session, query, Lesson.id, body, {r[0]: r[-1] for r in rows}, locale)
+        for r in rows:
+            out[("lesson", r[0])] = {"title": r[1], "extract": _mark(extracts[r[0]]), "mission": r[2],
+                                     "year": r[3], "href": f"/lessons/{r[0]}"}
+    if ids := sorted(by_kind.get("assessment", [])):
+        text = func.concat_ws(" \n ", Assessment.title, Assessment.findings)
+        rows = session.execute(select(Assessment.id, Assessment.title, Mission.acronym, year_a,
+                                      _first_extract(text, query, locale))
+                               .outerjoin(Mission, Mission.id == Assessment.mission_id)
+                               .where(Assessment.id.in_(ids))).all()
+        extracts = _extracts(session, query, Assessment.id, text, {r[0]: r[-1] for r in rows}, locale)
+        for r in rows:
+            out[("assessment", r[0])] = {"title": r[1], "extract": _mark(extracts[r[0]]), "mission": r[2],
+                                         "year": r[3], "href": f"/assessments/{r[0]}"}
+    if ids := sorted(by_kind.get("recommendation", [])):
+        rows = session.execute(select(Recommendation.id, func.left(Recommendation.text, 120), Mission.acronym,
+                                      year_a, _first_extract(Recommendation.text, query, locale))
+                               .join(Assessment, Assessment.id == Recommendation.assessment_id)
+                               .outerjoin(Mission, Mission.id == Assessment.mission_id)
+                               .where(Recommendation.id.in_(ids))).all()
+        extracts = _extracts(session, query, Recommendation.id, Recommendation.text, {r[0]: r[-1] for r in rows},
+                             locale)
+        for r in rows:
+            out[("recommendation", r[0])] = {"title": r[1], "extract": _mark(extracts[r[0]]), "mission": r[2],
+                                             "year": r[3], "href": f"/recommendations/{r[0]}"}
+    if ids := sorted(by_kind.get("attachment", [])):
         owner = func.coalesce(Attachment.assessment_id, Recommendation.assessment_id)
-        for r in session.execute(select(Attachment.id, Attachment.filename,
-                                        _headline(Attachment.extracted_text, query, locale), Mission.acronym, year_a,
-                                        Attachment.assessment_id, Recommendation.id)
-                                 .outerjoin(RecommendationFollowUp,
-                                            RecommendationFollowUp.id == Attachment.follow_up_id)
-                                 .outerjoin(Recommendation,
-                                            Recommendation.id == RecommendationFollowUp.recommendation_id)
-                                 .join(Assessment, Assessment.id == owner)
-                                 .outerjoin(Mission, Mission.id == Assessment.mission_id)
-                                 .where(Attachment.id.in_(by_kind["attachment"]))):
-            href = f"/assessments/{r[5]}" if r[5] else f"/recommendations/{r[6]}"
-            out[("attachment", r[0])] = {"title": r[1], "extract": _mark(r[2]), "mission": r[3], "year": r[4],
-                                         "href": href}
+        rows = session.execute(select(Attachment.id, Attachment.filename, Mission.acronym, year_a,
+                                      Attachment.assessment_id, Recommendation.id,
+                                      _first_extract(Attachment.extracted_text, query, locale))
+                               .outerjoin(RecommendationFollowUp, RecommendationFollowUp.id == Attachment.follow_up_id)
+                               .outerjoin(Recommendation, Recommendation.id == RecommendationFollowUp.recommendation_id)
+                               .join(Assessment, Assessment.id == owner)
+                               .outerjoin(Mission, Mission.id == Assessment.mission_id)
+                               .where(Attachment.id.in_(ids))).all()
+        extracts = _extracts(session, query, Attachment.id, Attachment.extracted_text, {r[0]: r[-1] for r in rows},
+                             locale)
+        for r in rows:
+            href = f"/assessments/{r[4]}" if r[4] else f"/recommendations/{r[5]}"
+            out[("attachment", r[0])] = {"title": r[1], "extract": _mark(extracts[r[0]]), "mission": r[2],
+                                         "year": r[3], "href": href}
     return out
-
-

@@ -38,6 +38,8 @@ from models import (
     ExpertLanguage,
     Mission,
     Site,
+    SurgeRequest,
+    SurgeRequestStep,
 )
 from models.enums import DeploymentStatus, ExpertStatus
 from models.geography import Country, mission_host_country
@@ -66,14 +68,18 @@ class RecordKind(enum.StrEnum):
     DEPLOYMENT = "deployment"
     SITE = "site"
     EXPERT_LANGUAGE = "expert_language"
+    SURGE_STEP = "surge_request_step"
 
 
 RECORD_LABELS = {RecordKind.EXPERT: N_("Experts"), RecordKind.DEPLOYMENT: N_("Deployments"),
-                 RecordKind.SITE: N_("Sites"), RecordKind.EXPERT_LANGUAGE: N_("Experts' languages")}
+                 RecordKind.SITE: N_("Sites"), RecordKind.EXPERT_LANGUAGE: N_("Experts' languages"),
+                 RecordKind.SURGE_STEP: N_("Surge request steps")}
 
-# Where each kind of record is fixed (the drill-down's link); %(id)s is the record's id, %(expert)s its expert.
+# Where each kind of record is fixed (the drill-down's link): {id} is the record's id, {owner} the record it
+# belongs to and is edited on (an expert language's expert, a request step's request reference).
 FIX_LINKS = {RecordKind.EXPERT: "/experts/{id}", RecordKind.DEPLOYMENT: "/deployments/{id}",
-             RecordKind.SITE: "/layers", RecordKind.EXPERT_LANGUAGE: "/experts/{expert}"}
+             RecordKind.SITE: "/layers", RecordKind.EXPERT_LANGUAGE: "/experts/{owner}",
+             RecordKind.SURGE_STEP: "/surge/requests/{owner}"}
 
 LATE_ENTRY_DAYS = 7  # what happened is recorded within a week (timely)
 SITE_TOLERANCE_DEGREES = 0.1  # ~11 km: a coastal site off the shipped 1:50m boundaries is not "inaccurate"
@@ -81,7 +87,7 @@ LIVE = (DeploymentStatus.PLANNED, DeploymentStatus.ONGOING, DeploymentStatus.COM
 
 _NO_ID = cast(null(), Integer)  # a typed NULL: the scope a kind of record has not
 
-# A rule's query: columns id, expert (the expert's id or NULL), mission, capacity, fails, label.
+# A rule's query: columns id, owner (what FIX_LINKS' {owner} names, or NULL), mission, capacity, fails, label.
 Query = Callable[[date], Select[*tuple[Any, ...]]]
 
 
@@ -96,7 +102,7 @@ class Rule:
 
 def _deployments(fails: Callable[[date], ColumnElement[bool]]) -> Query:
     def query(day: date) -> Select[*tuple[Any, ...]]:
-        return (select(Deployment.id.label("id"), Deployment.expert_id.label("expert"),
+        return (select(Deployment.id.label("id"), Deployment.expert_id.label("owner"),
                        Deployment.mission_id.label("mission"), Expert.capacity_id.label("capacity"),
                        fails(day).label("fails"),
                        (Mission.acronym + literal(" · ") + func.to_char(Deployment.start_date, "YYYY-MM-DD"))
@@ -108,7 +114,7 @@ def _deployments(fails: Callable[[date], ColumnElement[bool]]) -> Query:
 
 def _experts(fails: Callable[[date], ColumnElement[bool]]) -> Query:
     def query(day: date) -> Select[*tuple[Any, ...]]:
-        return (select(Expert.id.label("id"), Expert.id.label("expert"), _NO_ID.label("mission"),
+        return (select(Expert.id.label("id"), Expert.id.label("owner"), _NO_ID.label("mission"),
                        Expert.capacity_id.label("capacity"), fails(day).label("fails"),
                        Expert.staff_number.label("label"))
                 .where(Expert.status != ExpertStatus.SEPARATED))
@@ -154,6 +160,21 @@ def _completion_not_recorded(day: date) -> ColumnElement[bool]:
                 Deployment.end_date < day - timedelta(days=LATE_ENTRY_DAYS))
 
 
+def _steps_recorded_late(day: date) -> Select[*tuple[Any, ...]]:
+    """A surge request step recorded (``at``) more than 7 days after it happened (``occurred_at``, which a
+    planner may set in the past): the hub learnt of it late, and the request's times were wrong meanwhile.
+    Exactly 7 days is on time. Only steps recorded by the end of ``day``: a card for a past day is that day's."""
+    late = SurgeRequestStep.at > SurgeRequestStep.occurred_at + timedelta(days=LATE_ENTRY_DAYS)
+    when = func.to_char(SurgeRequestStep.occurred_at, "YYYY-MM-DD")
+    recorded = func.to_char(SurgeRequestStep.at, "YYYY-MM-DD")
+    return (select(SurgeRequestStep.id.label("id"), SurgeRequest.reference.label("owner"),
+                   SurgeRequest.mission_id.label("mission"), SurgeRequest.capacity_id.label("capacity"),
+                   late.label("fails"),
+                   (SurgeRequest.reference + literal(" · ") + when + literal(" → ") + recorded).label("label"))
+            .join(SurgeRequest, SurgeRequest.id == SurgeRequestStep.request_id)
+            .where(func.date(SurgeRequestStep.at) <= day))
+
+
 # --- unique -----------------------------------------------------------------------------------------------------
 def _same_person_twice(day: date) -> Select[*tuple[Any, ...]]:
     """Another expert with the same names (case and accents aside) and nationality: the hub keeps no birth
@@ -161,7 +182,7 @@ def _same_person_twice(day: date) -> Select[*tuple[Any, ...]]:
     A window count over the key: one sort, not a comparison of every pair."""
     key = (func.lower(func.hub_unaccent(Expert.family_name)), func.lower(func.hub_unaccent(Expert.given_name)),
            Expert.nationality_iso3)
-    return (select(Expert.id.label("id"), Expert.id.label("expert"), _NO_ID.label("mission"),
+    return (select(Expert.id.label("id"), Expert.id.label("owner"), _NO_ID.label("mission"),
                    Expert.capacity_id.label("capacity"), (func.count().over(partition_by=key) > 1).label("fails"),
                    Expert.staff_number.label("label"))
             .where(Expert.status != ExpertStatus.SEPARATED))
@@ -173,7 +194,7 @@ def _sites_outside_hosts(day: date) -> Select[*tuple[Any, ...]]:
         mission_host_country.c.mission_id == Site.mission_id, Country.iso3 == mission_host_country.c.country_iso3,
         func.ST_DWithin(Country.boundary, Site.location, SITE_TOLERANCE_DEGREES))
     has_hosts = exists().where(mission_host_country.c.mission_id == Site.mission_id)
-    return (select(Site.id.label("id"), _NO_ID.label("expert"), Site.mission_id.label("mission"),
+    return (select(Site.id.label("id"), _NO_ID.label("owner"), Site.mission_id.label("mission"),
                    _NO_ID.label("capacity"), not_(inside).label("fails"), Site.name.label("label"))
             .where(Site.mission_id.is_not(None), has_hosts))
 
@@ -182,7 +203,7 @@ def _sites_outside_hosts(day: date) -> Select[*tuple[Any, ...]]:
 def _languages_not_iso(day: date) -> Select[*tuple[Any, ...]]:
     codes = sorted(iso639())
     return (select(ExpertLanguage.expert_id.label("id"),
-                   ExpertLanguage.expert_id.label("expert"), _NO_ID.label("mission"),
+                   ExpertLanguage.expert_id.label("owner"), _NO_ID.label("mission"),
                    Expert.capacity_id.label("capacity"),
                    ExpertLanguage.language_code.not_in(codes).label("fails"),
                    (Expert.staff_number + literal(" · ") + ExpertLanguage.language_code).label("label"))
@@ -208,6 +229,8 @@ RULES: tuple[Rule, ...] = (
     Rule("completion_not_recorded", Dimension.TIMELY, RecordKind.DEPLOYMENT,
          N_("A deployment that ended more than 7 days ago and is still not marked completed."),
          _deployments(_completion_not_recorded)),
+    Rule("step_recorded_late", Dimension.TIMELY, RecordKind.SURGE_STEP,
+         N_("A surge request step recorded more than 7 days after it happened."), _steps_recorded_late),
     Rule("expert_recorded_twice", Dimension.UNIQUE, RecordKind.EXPERT,
          N_("Two experts with the same name and nationality."), _same_person_twice),
     Rule("site_outside_host_countries", Dimension.ACCURATE, RecordKind.SITE,

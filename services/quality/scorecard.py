@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -172,15 +173,15 @@ def failing_records(session: Session, principal: Principal, code: str, *, day: d
     if rule is None:
         raise NotFound(f"No data-quality rule {code!r}.")
     q = rule.query(day or date.today()).subquery()
-    stmt = select(q.c.id, q.c.expert, q.c.label, Mission.acronym).outerjoin(Mission, Mission.id == q.c.mission) \
+    stmt = select(q.c.id, q.c.owner, q.c.label, Mission.acronym).outerjoin(Mission, Mission.id == q.c.mission) \
         .where(q.c.fails.is_(True)).order_by(q.c.id).limit(limit)
     if mission is not None:
         stmt = stmt.where(q.c.mission == mission)
     if capacity is not None:
         stmt = stmt.where(q.c.capacity == capacity)
     link = FIX_LINKS[rule.record]
-    return [FailingRecord(int(i), str(label or ""), acronym, link.format(id=i, expert=expert))
-            for i, expert, label, acronym in session.execute(stmt).all()]
+    return [FailingRecord(int(i), str(label or ""), acronym, link.format(id=i, owner=quote(str(owner), safe="")))
+            for i, owner, label, acronym in session.execute(stmt).all()]
 
 
 def as_rows(card: Scorecard, names: Mapping[int, str], scope: str) -> list[dict[str, Any]]:

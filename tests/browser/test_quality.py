@@ -4,7 +4,7 @@ follows a record's link."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -40,6 +40,39 @@ def test_a_planner_drills_from_a_rule_to_a_record(page: Page, login_as, forget_s
     link = page.locator(f"#quality-failing a[href='/deployments/{unfunded_deployment[1]}']")
     expect(link).to_have_count(1)
     expect(page.locator("#quality-trend .scatterlayer .trace").first).to_be_attached()
+
+
+@pytest.fixture
+def late_step(server) -> Iterator[str]:
+    """A committed surge request whose "received" step was recorded 9 days after it happened; removed after."""
+    from models import Capacity, Mission, SurgeRequest, SurgeRequestStep
+    from models.enums import Priority, SurgeStatus
+
+    factory = server.extensions["hub"].session_factory
+    now = datetime.now(UTC)
+    with session_scope(factory) as s:
+        request = SurgeRequest(reference="QT-LATE-BROWSER", title="Quality test: a late step",
+                               mission_id=s.scalars(select(Mission.id).order_by(Mission.id)).first(),
+                               capacity_id=s.scalars(select(Capacity.id).order_by(Capacity.id)).first(),
+                               received_on=(now - timedelta(days=9)).date(), wanted_start=date.today(),
+                               duration_days=30, priority=Priority.LOW)
+        s.add(request)
+        s.flush()
+        s.add(SurgeRequestStep(request_id=request.id, status=SurgeStatus.RECEIVED, at=now,
+                               occurred_at=now - timedelta(days=9)))
+    yield "QT-LATE-BROWSER"
+    with session_scope(factory) as s:
+        s.execute(delete(SurgeRequest).where(SurgeRequest.reference == "QT-LATE-BROWSER"))
+
+
+def test_a_planner_finds_a_step_recorded_late_in_french(page: Page, login_as, forget_snapshot, late_step) -> None:
+    login_as("planner")
+    page.goto("/lang/fr?next=/quality")
+    rule = page.locator("#quality-rules .ag-center-cols-container .ag-row[row-id='step_recorded_late']")
+    expect(rule).to_contain_text("Une étape de demande de renfort enregistrée plus de 7 jours")
+    expect(rule).to_contain_text("Étapes des demandes de renfort")
+    rule.click()
+    expect(page.locator(f"#quality-failing a[href='/surge/requests/{late_step}']")).to_have_count(1)
 
 
 def test_leadership_sees_scores_not_records(page: Page, login_as, forget_snapshot) -> None:
