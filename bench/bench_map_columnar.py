@@ -127,7 +127,7 @@ def service_bench(engine: Any, filters: list[MapFilter]) -> None:
                 folded = reader.fold(filt)
                 return (points_and_utilisation(folded.daily, filt),
                         assemble(s, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)),
-                        funding_summary(s, filt))  # money stays in PostgreSQL (no spending in the copy)
+                        funding_summary(s, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend))
 
             def by_postgres(filt: MapFilter = filt) -> Any:
                 s.execute(text("SET LOCAL work_mem = '64MB'"))

@@ -14,16 +14,36 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete, pool, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base, Country, Deployment, Expenditure, Expert, Mission, Site, Skill, User
+from models import (
+    Base,
+    Country,
+    Deployment,
+    ExchangeRate,
+    Expenditure,
+    Expert,
+    Mission,
+    Site,
+    Skill,
+    User,
+)
 from models.data_version import VERSIONED_TABLES
 from models.db import session_scope
-from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, Role
+from models.enums import (
+    DeploymentKind,
+    DeploymentStatus,
+    ExpenditureCategory,
+    FundType,
+    Gender,
+    GenderMarker,
+    Role,
+)
 from services import audit, tokens, users
 from services.access import Principal
 from services.analytics.breakdown import assemble, breakdown
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
+from services.analytics.funding import funding_summary
 from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
 from services.analytics.versions import data_versions
 from services.analytics.view import day_view, map_view
@@ -121,6 +141,9 @@ def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> No
         == breakdown(session, filt), filt
     assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
     assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
+    # Money to the cent, and the currency-months without a rate named alike.
+    assert funding_summary(session, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend) \
+        == funding_summary(session, filt), filt
 
 
 @pytest.mark.parametrize("index", range(COMBINATIONS))
@@ -221,6 +244,60 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
         _both_engines_agree(s, reader, filt)
 
 
+def test_spending_and_rates_written_reach_the_copys_funding_after_its_reload(
+        factory: sessionmaker[Session], engine: Engine) -> None:
+    """The funding from the copy: a new spending on a deployment, then its month's rate, each make the copy stale
+    (PostgreSQL answers) and are in its answer, to the cent, once it has reloaded."""
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now()
+    with session_scope(factory) as s:
+        # Beside a spending already booked on a deployment (so within its grant's period), one in a currency
+        # without rates.
+        spending = s.scalars(select(Expenditure).where(Expenditure.deployment_id.is_not(None))
+                             .order_by(Expenditure.id)).first()
+        assert spending is not None
+        acronym = s.scalar(select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)
+                           .where(Deployment.id == spending.deployment_id))
+        allocation, deployment, day = spending.allocation_id, spending.deployment_id, spending.spent_on
+        assert not s.scalars(select(ExchangeRate).where(ExchangeRate.currency == "XTS")).first()
+    month = day.replace(day=1)
+    # Restricted to the deployment's mission: the copy's spending in scope, not all of it.
+    filt = MapFilter(start=month, end=month + timedelta(days=60), mission=(acronym,))
+    document = f"T-COLUMNAR-{deployment}"
+
+    def both(s: Session) -> tuple[object, object]:
+        reader = _reader(store, s)
+        return (funding_summary(s, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend),
+                funding_summary(s, filt))
+
+    def after_reload(write: object) -> tuple[object, object]:
+        with session_scope(factory) as s:
+            s.add(write)
+        with session_scope(factory) as s:
+            assert store.reader(s) is None  # stale: PostgreSQL answers until the reload
+        store.wait()
+        with session_scope(factory) as s:
+            return both(s)
+
+    with session_scope(factory) as s:
+        before, _ = both(s)
+    try:
+        by_copy, by_postgres = after_reload(Expenditure(
+            document_number=document, allocation_id=allocation, deployment_id=deployment, spent_on=day,
+            amount=Decimal("1234.50"), currency="XTS", category=ExpenditureCategory.TRAVEL))
+        assert by_copy == by_postgres
+        assert f"XTS {month:%Y-%m}" in by_copy.unconverted  # type: ignore[attr-defined]
+        assert by_copy.spent_usd == before.spent_usd  # type: ignore[attr-defined]
+        by_copy, by_postgres = after_reload(ExchangeRate(currency="XTS", month=month, usd_per_unit=Decimal("0.1")))
+        assert by_copy == by_postgres
+        assert by_copy.spent_usd - before.spent_usd == Decimal("123.45")  # type: ignore[attr-defined]
+        assert not by_copy.unconverted  # type: ignore[attr-defined]
+    finally:
+        with session_scope(factory) as s:
+            s.execute(delete(Expenditure).where(Expenditure.document_number == document))
+            s.execute(delete(ExchangeRate).where(ExchangeRate.currency == "XTS"))
+
+
 def test_a_transaction_that_has_written_is_answered_by_postgresql(session: Session, engine: Engine) -> None:
     store = ColumnarStore(engine, min_interval=0)
     store.load_now()
@@ -244,8 +321,8 @@ def test_one_reload_at_a_time(engine: Engine) -> None:
 def test_reloads_are_spaced(engine: Engine) -> None:
     """Two stale requests within the interval: one reload, started when the interval since the last has passed."""
     store = ColumnarStore(engine, min_interval=1.5)
+    began = time.monotonic()  # the interval runs from the start of the last load, not its end
     store.load_now()
-    began = time.monotonic()
     thread = store.refresh()
     assert thread is not None and store.refresh() is None
     store.wait()

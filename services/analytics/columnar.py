@@ -5,9 +5,9 @@ there, and so does every request while the copy is not exactly the data the requ
 
 - **The copy**: the deployments (not cancelled: every aggregate leaves them out) with their expert's capacity,
   gender and whether separated, and their place's country (the site's, else the mission's first host, computed
-  at load by PostgreSQL); the experts, their skills and their absences. Loaded in one REPEATABLE READ
-  transaction, with the data versions it saw. The funding chart is not copied: its USD figures need each
-  month's exchange rate (the exchange_rate table), and PostgreSQL sums its tens of allocations quickly.
+  at load by PostgreSQL); the experts, their skills and their absences; the spending on deployments (integer
+  cents) and the exchange rates. Loaded in one REPEATABLE READ transaction, with the data versions it saw. The
+  funding's allocations (tens) and the projects' spending stay in PostgreSQL, which reads them in a millisecond.
 - **Exact by data**: a request reads the counters of the copied tables (models.data_version) in its own
   transaction; the copy answers only when they equal the copy's. Otherwise PostgreSQL answers, and one thread
   reloads the copy in the background (never two at once). A transaction that has written sees its own rows,
@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import duckdb
 import numpy as np
 import psycopg
 import pyarrow as pa
-from sqlalchemy import Date, Engine, Float, Integer, cast, func, literal, select
+from sqlalchemy import BigInteger, Date, Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -44,6 +45,7 @@ from models import (
     Capacity,
     Country,
     Deployment,
+    Expenditure,
     Expert,
     ExpertSkill,
     Fund,
@@ -57,16 +59,18 @@ from models import (
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
 from services.analytics.breakdown import BreakdownParts
 from services.analytics.filters import MapFilter
+from services.analytics.funding import Sums, restricts_deployments
 from services.analytics.personnel import Daily
 from services.analytics.scope import FIRST_HOST, area_geometry, capacity_codes
 from services.analytics.versions import data_versions
+from services.funding.rates import RateBook, load_rates
 from services.surge.service_level import ServiceLevel, days_to_deploy, target_days
 
 log = logging.getLogger(__name__)
 
 # The tables the copy is made of: their counters decide whether it may answer.
-COPIED_TABLES = ("deployment", "expenditure", "expert", "expert_skill", "mission_host_country", "site",
-                 "surge_request", "unavailability")
+COPIED_TABLES = ("deployment", "exchange_rate", "expenditure", "expert", "expert_skill", "mission_host_country",
+                 "site", "surge_request", "unavailability")
 EPOCH = date(1970, 1, 1)
 GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
 CopyError = duckdb.Error  # what a failing copy raises: its callers fall back to PostgreSQL
@@ -83,6 +87,7 @@ class Copy:
 
     db: duckdb.DuckDBPyConnection
     versions: dict[str, int]
+    rates: dict[tuple[str, date], Decimal]  # the exchange_rate table, read in the same snapshot
     rows: int  # deployments held
     seconds: float  # load time
 
@@ -94,19 +99,25 @@ _EXPERT = {"capacity_id": "INTEGER", "gender": "VARCHAR", "separated": "BOOLEAN"
 
 def _sources() -> list[tuple[str, dict[str, str], Any]]:
     separated = Expert.status == ExpertStatus.SEPARATED
+    # What the filter's conditions read of a deployment (Query's expert_sql and place_sql).
+    scope = {"expert_id": "BIGINT", "mission_id": "INTEGER", "site_id": "BIGINT", "allocation_id": "BIGINT",
+             "kind": "VARCHAR", "marker": "VARCHAR", "country": "VARCHAR", **_EXPERT}
+    scope_columns = (Deployment.expert_id, Deployment.mission_id, Deployment.site_id, Deployment.allocation_id,
+                     Deployment.kind, Deployment.gender_marker, func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3),
+                     Expert.capacity_id, Expert.gender, separated)
+
+    def with_scope(stmt: Any) -> Any:
+        return (stmt.join(Expert, Expert.id == Deployment.expert_id)
+                .outerjoin(Site, Site.id == Deployment.site_id)
+                .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id))
+
+    live = Deployment.status != DeploymentStatus.CANCELLED
     return [
-        ("dep", {"id": "BIGINT", "expert_id": "BIGINT", "mission_id": "INTEGER", "site_id": "BIGINT",
-                 "allocation_id": "BIGINT", "kind": "VARCHAR", "marker": "VARCHAR", "start_day": "INTEGER",
-                 "end_day": "INTEGER", "planned": "BIGINT", "delivered": "BIGINT", "country": "VARCHAR", **_EXPERT},
-         select(Deployment.id, Deployment.expert_id, Deployment.mission_id, Deployment.site_id,
-                Deployment.allocation_id, Deployment.kind, Deployment.gender_marker,
-                _day(Deployment.start_date), _day(Deployment.end_date), Deployment.gender_outputs_planned,
-                Deployment.gender_outputs_delivered, func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3),
-                Expert.capacity_id, Expert.gender, separated)
-         .join(Expert, Expert.id == Deployment.expert_id)
-         .outerjoin(Site, Site.id == Deployment.site_id)
-         .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
-         .where(Deployment.status != DeploymentStatus.CANCELLED)),
+        ("dep", {"id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", "planned": "BIGINT",
+                 "delivered": "BIGINT", **scope},
+         with_scope(select(Deployment.id, _day(Deployment.start_date), _day(Deployment.end_date),
+                           Deployment.gender_outputs_planned, Deployment.gender_outputs_delivered, *scope_columns))
+         .where(live)),
         ("expert", {"expert_id": "BIGINT", **_EXPERT},
          select(Expert.id, Expert.capacity_id, Expert.gender, separated)),
         ("expert_skill", {"expert_id": "BIGINT", "skill_id": "INTEGER"},
@@ -114,6 +125,15 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
         ("absence", {"expert_id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", **_EXPERT},
          select(Unavailability.expert_id, _day(Unavailability.start_date), _day(Unavailability.end_date),
                 Expert.capacity_id, Expert.gender, separated).join(Expert, Expert.id == Unavailability.expert_id)),
+        # The spending on deployments in integer cents, with its deployment's columns (the filter's conditions
+        # read them without a join) and whether it is live: unrestricted, the funding counts the spending on
+        # cancelled deployments too.
+        ("spend", {"spend_allocation": "BIGINT", "currency": "VARCHAR", "month_day": "INTEGER",
+                   "spent_day": "INTEGER", "cents": "BIGINT", "live": "BOOLEAN", **scope},
+         with_scope(select(Expenditure.allocation_id, Expenditure.currency,
+                           _day(cast(func.date_trunc("month", Expenditure.spent_on), Date)), _day(Expenditure.spent_on),
+                           cast(Expenditure.amount * 100, BigInteger), live, *scope_columns)
+                    .select_from(Expenditure).join(Deployment, Deployment.id == Expenditure.deployment_id))),
         # Days from receipt to deployment as PostgreSQL computes them (time zones right), as the double that its
         # percentile_cont reads.
         ("surge", {"capacity_id": "INTEGER", "mission_id": "INTEGER", "received_day": "INTEGER", "days": "DOUBLE"},
@@ -134,7 +154,9 @@ def load_copy(engine: Engine) -> Copy:
     db = duckdb.connect(":memory:", config={"threads": 1})  # one thread: the workers share the machine's cores
     with tempfile.TemporaryDirectory(prefix="hub-columnar-") as folder, \
             engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        versions, _ = data_versions(Session(bind=conn), COPIED_TABLES)
+        snapshot = Session(bind=conn)
+        versions, _ = data_versions(snapshot, COPIED_TABLES)
+        rates = load_rates(snapshot).rates
         raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
         if not isinstance(raw, psycopg.Connection):  # the hub's URL is postgresql+psycopg: COPY needs psycopg's
             raise RuntimeError(f"the columnar copy needs a psycopg connection, not {type(raw).__name__}")
@@ -152,7 +174,7 @@ def load_copy(engine: Engine) -> Copy:
                        f"columns = {spec}, auto_detect = false)")
         conn.rollback()
     rows = db.execute("SELECT count(*) FROM dep").fetchone()
-    return Copy(db, versions, int(rows[0]) if rows else 0, time.perf_counter() - began)
+    return Copy(db, versions, rates, int(rows[0]) if rows else 0, time.perf_counter() - began)
 
 
 _CURSORS = threading.Lock()
@@ -388,6 +410,37 @@ class Reader:
         finally:
             q.close()
         return int(found["n"][0])
+
+    def rates(self) -> RateBook:
+        """The copy's exchange rates (a book of this request's own: it records the missing ones)."""
+        return RateBook(dict(self.copy.rates))
+
+    def deployment_spend(self, session: Session, filt: MapFilter) -> tuple[Sums, Sums]:
+        """funding.deployment_spend over the copy, in one statement: the spending of the period on deployments by
+        allocation, currency and month, on those in scope and on all."""
+        q = self._query(filt)
+        try:
+            scoped = restricts_deployments(filt) or bool(filt.source)
+            mine = (f"sum(cents) FILTER (WHERE live AND {_where(q.expert_sql, q.place_sql)})" if scoped
+                    else "sum(cents)")
+            found = q.cur.execute(
+                f"SELECT spend_allocation, currency, month_day, sum(cents)::BIGINT, ({mine})::BIGINT FROM spend "
+                f"WHERE spent_day BETWEEN ? AND ? GROUP BY ALL", [_days(filt.start), _days(filt.end)]).fetchall()
+        finally:
+            q.close()
+
+        def money(cents: int) -> Decimal:
+            return Decimal(cents).scaleb(-2)  # numeric(16, 2), as PostgreSQL's sum gives it
+
+        months: dict[int, date] = {}
+        every: Sums = {}
+        in_scope: Sums = {}
+        for allocation, currency, month, all_cents, my_cents in found:
+            key = (allocation, currency, months.setdefault(month, EPOCH + timedelta(days=month)))
+            every[key] = money(all_cents)
+            if my_cents is not None:  # no deployment in scope: no entry, as PostgreSQL's grouped join has none
+                in_scope[key] = money(my_cents)
+        return in_scope, (every if restricts_deployments(filt) else {})
 
     def service_level(self, session: Session, *, capacity_codes: Sequence[str] = (),
                       mission_ids: Sequence[int] = (), start: date | None = None,

@@ -110,7 +110,9 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             sites=map_layers.project_sites(session, filt),
             availability=points,
             by_mission=parts.missions,
-            funding=(funding_summary(session, filt, locale=locale)
+            funding=(funding_summary(session, filt, locale=locale,
+                                     **({"rates": reader.rates(), "deployment_spend_": reader.deployment_spend}
+                                        if reader else {}))
                      if principal.can(Permission.VIEW_FUNDING) else None),
             gender=parts.gender,
             figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation,
