@@ -39,7 +39,8 @@ from models.enums import (
 )
 from services import audit, tokens, users
 from services.access import Principal
-from services.analytics.breakdown import assemble, breakdown
+from services.analytics import map_layers
+from services.analytics.breakdown import breakdown
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
@@ -137,7 +138,7 @@ def _reader(store: ColumnarStore, session: Session) -> Reader:
 def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> None:
     folded = reader.fold(filt)
     assert points_and_utilisation(folded.daily, filt) == availability_and_utilisation(session, filt), filt
-    assert assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)) \
+    assert reader.assemble(filt, folded.breakdown) \
         == breakdown(session, filt), filt
     assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
     assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
@@ -173,6 +174,19 @@ def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, sto
             == map_view(session, principal, filt, view=None, zoom=3), filt
         assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
             == day_view(session, principal, filt, view=None, zoom=3), filt
+
+
+@pytest.mark.parametrize("index", range(0, COMBINATIONS, 6))
+def test_the_layers_in_one_statement_are_the_layers_one_by_one(session: Session, store: ColumnarStore,
+                                                               world: dict[str, list], index: int) -> None:
+    filt = _combinations(world, COMBINATIONS)[index]
+    view = BBox(-30.0, -40.0, 60.0, 40.0)
+    for names, codes in ((True, None), (False, _reader(store, session).codes_in_order)):
+        assert map_layers.layers(session, filt, view=view, zoom=4, with_names=names, locale="fr", codes=codes) \
+            == map_layers.Layers(map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names),
+                                 map_layers.mission_points(session, filt, "fr"),
+                                 map_layers.mission_areas(session, filt, "fr"), map_layers.project_sites(session, filt))
+    assert _reader(store, session).codes_in_order == map_layers.capacity_codes_in_order(session)
 
 
 def test_threads_share_one_copy(engine: Engine, store: ColumnarStore, world: dict[str, list]) -> None:

@@ -57,20 +57,20 @@ from models import (
     Unavailability,
 )
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
-from services.analytics.breakdown import BreakdownParts
+from services.analytics.breakdown import Breakdown, BreakdownParts, assemble
 from services.analytics.filters import MapFilter
 from services.analytics.funding import Sums, restricts_deployments
 from services.analytics.personnel import Daily
-from services.analytics.scope import FIRST_HOST, area_geometry, capacity_codes
+from services.analytics.scope import FIRST_HOST, area_geometry
 from services.analytics.versions import data_versions
 from services.funding.rates import RateBook, load_rates
-from services.surge.service_level import ServiceLevel, days_to_deploy, target_days
+from services.surge.service_level import DEFAULT_TARGET_DAYS, ServiceLevel, days_to_deploy
 
 log = logging.getLogger(__name__)
 
 # The tables the copy is made of: their counters decide whether it may answer.
-COPIED_TABLES = ("deployment", "exchange_rate", "expenditure", "expert", "expert_skill", "mission_host_country",
-                 "site", "surge_request", "unavailability")
+COPIED_TABLES = ("capacity", "deployment", "exchange_rate", "expenditure", "expert", "expert_skill", "mission",
+                 "mission_host_country", "site", "surge_request", "unavailability")
 EPOCH = date(1970, 1, 1)
 GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
 CopyError = duckdb.Error  # what a failing copy raises: its callers fall back to PostgreSQL
@@ -88,6 +88,8 @@ class Copy:
     db: duckdb.DuckDBPyConnection
     versions: dict[str, int]
     rates: dict[tuple[str, date], Decimal]  # the exchange_rate table, read in the same snapshot
+    capacities: dict[int, tuple[str, int]]  # id -> (code, target days to deploy), ordered by code as PostgreSQL does
+    missions: dict[int, tuple[str, str]]  # id -> (acronym, name)
     rows: int  # deployments held
     seconds: float  # load time
 
@@ -157,6 +159,11 @@ def load_copy(engine: Engine) -> Copy:
         snapshot = Session(bind=conn)
         versions, _ = data_versions(snapshot, COPIED_TABLES)
         rates = load_rates(snapshot).rates
+        # The lookups every request names its answer with: tens of rows, read once per data version.
+        capacities = {i: (code, days) for i, code, days in snapshot.execute(  # in the database's order of codes
+            select(Capacity.id, Capacity.code, Capacity.target_days_to_deploy).order_by(Capacity.code))}
+        missions = {i: (acronym, name) for i, acronym, name in snapshot.execute(
+            select(Mission.id, Mission.acronym, Mission.name))}
         raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
         if not isinstance(raw, psycopg.Connection):  # the hub's URL is postgresql+psycopg: COPY needs psycopg's
             raise RuntimeError(f"the columnar copy needs a psycopg connection, not {type(raw).__name__}")
@@ -174,7 +181,7 @@ def load_copy(engine: Engine) -> Copy:
                        f"columns = {spec}, auto_detect = false)")
         conn.rollback()
     rows = db.execute("SELECT count(*) FROM dep").fetchone()
-    return Copy(db, versions, rates, int(rows[0]) if rows else 0, time.perf_counter() - began)
+    return Copy(db, versions, rates, capacities, missions, int(rows[0]) if rows else 0, time.perf_counter() - began)
 
 
 _CURSORS = threading.Lock()
@@ -202,25 +209,31 @@ class Sets:
 
 
 def resolve(session: Session, filt: MapFilter) -> Sets:
-    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area)."""
-    def ids(stmt: Any) -> list[Any]:
-        return list(session.scalars(stmt))
-
+    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area), in one statement:
+    each one alone is a round trip that costs more than its work."""
     geometry = area_geometry(filt)
-    return Sets(
-        capacity=ids(select(Capacity.id).where(Capacity.code.in_(filt.capacity))) if filt.capacity else None,
-        skill=ids(select(Skill.id).where(Skill.code.in_(filt.skill))) if filt.skill else None,
-        mission=ids(select(Mission.id).where(Mission.acronym.in_(filt.mission))) if filt.mission else None,
-        country=ids(select(Country.iso3).where(Country.named_by(filt.country))) if filt.country else None,
-        region=ids(select(Country.iso3).where(Country.region.in_(filt.region))) if filt.region else None,
-        area_sites=ids(select(Site.id).where(func.ST_Intersects(Site.location, geometry)))
-        if geometry is not None else None,
-        area_missions=ids(select(Mission.id).where(func.ST_Intersects(Mission.hq, geometry)))
-        if geometry is not None else None,
-        allocation=ids(select(Allocation.id).join(Grant, Grant.id == Allocation.grant_id)
-                       .join(Fund, Fund.id == Grant.fund_id).where(Fund.fund_type.in_(filt.source)))
-        if filt.source else None,
-    )
+    asks: dict[str, Any] = {}
+    if filt.capacity:
+        asks["capacity"] = select(func.array_agg(Capacity.id)).where(Capacity.code.in_(filt.capacity))
+    if filt.skill:
+        asks["skill"] = select(func.array_agg(Skill.id)).where(Skill.code.in_(filt.skill))
+    if filt.mission:
+        asks["mission"] = select(func.array_agg(Mission.id)).where(Mission.acronym.in_(filt.mission))
+    if filt.country:
+        asks["country"] = select(func.array_agg(Country.iso3)).where(Country.named_by(filt.country))
+    if filt.region:
+        asks["region"] = select(func.array_agg(Country.iso3)).where(Country.region.in_(filt.region))
+    if geometry is not None:
+        asks["area_sites"] = select(func.array_agg(Site.id)).where(func.ST_Intersects(Site.location, geometry))
+        asks["area_missions"] = select(func.array_agg(Mission.id)).where(func.ST_Intersects(Mission.hq, geometry))
+    if filt.source:
+        asks["allocation"] = (select(func.array_agg(Allocation.id)).join(Grant, Grant.id == Allocation.grant_id)
+                              .join(Fund, Fund.id == Grant.fund_id).where(Fund.fund_type.in_(filt.source)))
+    if not asks:
+        return Sets()
+    found = session.execute(select(*[ask.scalar_subquery() for ask in asks.values()])).one()
+    # array_agg of no rows is NULL: nothing matches.
+    return Sets(**{name: list(values or []) for name, values in zip(asks, found, strict=True)})
 
 
 class Query:
@@ -346,9 +359,23 @@ class Reader:
             q.close()
         return Folded(self._daily(filt, pool, rows, absent, fs, fe), self._breakdown(filt, rows, fs, fe, day))
 
+    @property
+    def code_of(self) -> dict[int, str]:
+        return {i: code for i, (code, _days) in self.copy.capacities.items()}
+
+    @property
+    def codes_in_order(self) -> list[str]:
+        """map_layers.capacity_codes_in_order() from the copy."""
+        return [code for code, _days in self.copy.capacities.values()]
+
+    def assemble(self, filt: MapFilter, parts: BreakdownParts) -> Breakdown:
+        """breakdown.assemble with the copy's names of missions and capacities (no statement in PostgreSQL)."""
+        return assemble(self.session, filt, parts, deployed_on_day_=lambda: self.deployed_on_day(filt),
+                        code_of=self.code_of, mission_names=self.copy.missions)
+
     def _daily(self, filt: MapFilter, pool: dict[str, np.ndarray], rows: dict[str, np.ndarray],
                absent: dict[str, np.ndarray], fs: int, fe: int) -> Daily:
-        code_of = capacity_codes(self.session)
+        code_of = self.code_of
         pool_of = {int(c): int(n) for c, n in zip(pool["capacity_id"], pool["n"], strict=True)}
         ids = sorted(pool_of, key=lambda i: code_of[i])
         deployed: dict[tuple[str, int], np.ndarray] = {}
@@ -445,15 +472,16 @@ class Reader:
     def service_level(self, session: Session, *, capacity_codes: Sequence[str] = (),
                       mission_ids: Sequence[int] = (), start: date | None = None,
                       end: date | None = None) -> ServiceLevel:
-        """services.surge.service_level.service_level over the copy's requests."""
-        target = target_days(session, capacity_codes)
+        """services.surge.service_level.service_level over the copy's requests (and its capacities' targets)."""
         codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
+        targets = [days for code, days in self.copy.capacities.values() if not codes or code in codes]
+        target = min(targets) if targets else DEFAULT_TARGET_DAYS  # as target_days(): the smallest in scope
         cur = cursor(self.copy.db)
         try:
             conditions, params = ["TRUE"], []
             if codes:
                 conditions.append("capacity_id IN (SELECT v FROM capacities)")
-                ids = list(session.scalars(select(Capacity.id).where(Capacity.code.in_(codes))))
+                ids = [i for i, (code, _days) in self.copy.capacities.items() if code in codes]
                 cur.register("capacities", pa.table({"v": pa.array(ids, type=pa.int32())}))
             if mission_ids:
                 conditions.append("mission_id IN (SELECT v FROM missions)")
