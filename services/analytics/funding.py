@@ -114,11 +114,12 @@ def funding_summary(session: Session, filt: MapFilter, rates: RateBook | None = 
                      cast(func.date_trunc("month", Expenditure.spent_on), Date))
     restricted = restricts_deployments(filt)
     scoped_deployment_spend, all_deployment_spend = deployment_spend_(session, filt)
-    project_ids = set(session.scalars(select(Project.id).where(*project_conditions(filt, running=False))))
+    # The projects in scope as a subquery of both statements below (one round trip fewer than reading their ids).
+    in_scope = Allocation.project_id.in_(select(Project.id).where(*project_conditions(filt, running=False)))
     project_spend = {(a, c, m): Decimal(v or 0) for a, c, m, v in session.execute(
         select(*by_allocation, func.sum(Expenditure.amount))
         .join(Allocation, Allocation.id == Expenditure.allocation_id)
-        .where(in_period, Expenditure.deployment_id.is_(None), Allocation.project_id.in_(project_ids))
+        .where(in_period, Expenditure.deployment_id.is_(None), in_scope)
         .group_by(*by_allocation))}
     # Each allocation's entries, gathered once: tens of allocations times a thousand entries, scanned per
     # allocation, cost tens of milliseconds in Python.
@@ -129,20 +130,21 @@ def funding_summary(session: Session, filt: MapFilter, rates: RateBook | None = 
     grant_running = day_range(Grant.start_date, Grant.end_date).bool_op("&&")(period_of(filt))
     allocations = session.execute(
         select(Allocation.id, Allocation.project_id, Allocation.amount, Allocation.currency, Allocation.allocated_on,
-               func.coalesce(localized_column(Donor, locale), REGULAR_BUDGET), Fund.fund_type, grant_running)
+               func.coalesce(localized_column(Donor, locale), REGULAR_BUDGET), Fund.fund_type, grant_running,
+               func.coalesce(in_scope, False))
         .join(Grant, Grant.id == Allocation.grant_id).join(Fund, Fund.id == Grant.fund_id)
         .outerjoin(Donor, Donor.id == Grant.donor_id)
     ).all()
 
     usd = book.usd_or_zero
     table: dict[tuple[str, FundType], list[Decimal]] = {}
-    for alloc_id, project_id, amount, currency, allocated_on, donor, fund_type, running in allocations:
+    for alloc_id, project_id, amount, currency, allocated_on, donor, fund_type, running, project_shown in allocations:
         source = FundType(fund_type)
         if filt.source and source not in filt.source:
             continue
         spent = sum((usd(v, c, m) for c, m, v in spent_of.get(alloc_id, ())), Decimal(0))
         committed = Decimal(0)
-        if running and project_id is not None and project_id in project_ids:
+        if running and project_id is not None and project_shown:
             committed = usd(amount, currency, allocated_on)
         elif running and project_id is None:
             share = Decimal(1)
