@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, pool, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, pool, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
@@ -187,6 +187,38 @@ def test_the_layers_in_one_statement_are_the_layers_one_by_one(session: Session,
                                  map_layers.mission_points(session, filt, "fr"),
                                  map_layers.mission_areas(session, filt, "fr"), map_layers.project_sites(session, filt))
     assert _reader(store, session).codes_in_order == map_layers.capacity_codes_in_order(session)
+
+
+def test_a_request_resolves_and_registers_a_filter_once(session: Session, store: ColumnarStore,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts, the day and the funding of one filter share one cursor with the filter's sets registered once
+    (each registration costs about a millisecond, each lookup a round trip)."""
+    from services.analytics import columnar
+
+    opened: list[object] = []
+    real_cursor = columnar.cursor
+    monkeypatch.setattr(columnar, "cursor", lambda db: opened.append(db) or real_cursor(db))
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        filt = MapFilter.default().with_changes(capacity=("SPC",), region=("Africa",),
+                                                as_of=MapFilter.default().start - timedelta(days=30))
+        reader = _reader(store, session)
+        statements.clear()
+        reader.fold(filt)
+        reader.deployed_on_day(filt)  # the day lies before the period: a count of its own
+        reader.deployment_spend(session, filt)
+        assert len(opened) == 1
+        assert len(statements) == 1 and "array_agg" in statements[0]  # the sets, in one statement
+        reader.close()
+        reader.fold(filt)
+        assert len(opened) == 2  # closed: the next question opens a cursor again
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
 def test_threads_share_one_copy(engine: Engine, store: ColumnarStore, world: dict[str, list]) -> None:

@@ -331,32 +331,36 @@ class Reader:
     def __init__(self, copy: Copy, session: Session) -> None:
         self.copy = copy
         self.session = session
-        self._sets: dict[str, Sets] = {}
+        self._queries: dict[str, Query] = {}
 
     def _query(self, filt: MapFilter) -> Query:
-        # Resolved once per filter and request: the charts and the funding ask with the same filter.
+        # Resolved and registered once per filter and request: the charts, the day and the funding ask with the
+        # same filter (each registration of a set costs about a millisecond).
         key = repr(filt)
-        if key not in self._sets:
-            self._sets[key] = resolve(self.session, filt)
-        return Query(self.copy.db, filt, self._sets[key])
+        if key not in self._queries:
+            self._queries[key] = Query(self.copy.db, filt, resolve(self.session, filt))
+        return self._queries[key]
+
+    def close(self) -> None:
+        """Closes this request's cursors on the copy (garbage collection would, later)."""
+        for query in self._queries.values():
+            query.close()
+        self._queries.clear()
 
     def fold(self, filt: MapFilter) -> Folded:
         """The daily counts (availability, utilisation) and the breakdown (missions, gender, the day's head
         count) from one scan of the deployments of the period, as personnel.daily() and breakdown() define them."""
         q = self._query(filt)
-        try:
-            fs, fe, day = _days(filt.start), _days(filt.end), _days(filt.day)
-            place = _where(q.place_sql)
-            pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM expert WHERE NOT separated AND "
-                           f"{_where(q.expert_sql)} GROUP BY capacity_id")
-            rows = q.numpy(
-                f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
-                f"delivered, COALESCE(({place}), FALSE) AS scoped FROM dep WHERE start_day <= ? AND end_day >= ? AND "
-                f"{_where(q.expert_sql)}", fe, fs)
-            absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM absence WHERE start_day <= ? AND "
-                             f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
-        finally:
-            q.close()
+        fs, fe, day = _days(filt.start), _days(filt.end), _days(filt.day)
+        place = _where(q.place_sql)
+        pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM expert WHERE NOT separated AND "
+                       f"{_where(q.expert_sql)} GROUP BY capacity_id")
+        rows = q.numpy(
+            f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
+            f"delivered, COALESCE(({place}), FALSE) AS scoped FROM dep WHERE start_day <= ? AND end_day >= ? AND "
+            f"{_where(q.expert_sql)}", fe, fs)
+        absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM absence WHERE start_day <= ? AND "
+                         f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
         return Folded(self._daily(filt, pool, rows, absent, fs, fe), self._breakdown(filt, rows, fs, fe, day))
 
     @property
@@ -430,12 +434,9 @@ class Reader:
 
     def deployed_on_day(self, filt: MapFilter) -> int:
         q = self._query(filt)
-        try:
-            day = _days(filt.day)
-            found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM dep WHERE start_day <= ? AND "
-                            f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
-        finally:
-            q.close()
+        day = _days(filt.day)
+        found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM dep WHERE start_day <= ? AND "
+                        f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
         return int(found["n"][0])
 
     def rates(self) -> RateBook:
@@ -446,15 +447,12 @@ class Reader:
         """funding.deployment_spend over the copy, in one statement: the spending of the period on deployments by
         allocation, currency and month, on those in scope and on all."""
         q = self._query(filt)
-        try:
-            scoped = restricts_deployments(filt) or bool(filt.source)
-            mine = (f"sum(cents) FILTER (WHERE live AND {_where(q.expert_sql, q.place_sql)})" if scoped
-                    else "sum(cents)")
-            found = q.cur.execute(
-                f"SELECT spend_allocation, currency, month_day, sum(cents)::BIGINT, ({mine})::BIGINT FROM spend "
-                f"WHERE spent_day BETWEEN ? AND ? GROUP BY ALL", [_days(filt.start), _days(filt.end)]).fetchall()
-        finally:
-            q.close()
+        scoped = restricts_deployments(filt) or bool(filt.source)
+        mine = (f"sum(cents) FILTER (WHERE live AND {_where(q.expert_sql, q.place_sql)})" if scoped
+                else "sum(cents)")
+        found = q.cur.execute(
+            f"SELECT spend_allocation, currency, month_day, sum(cents)::BIGINT, ({mine})::BIGINT FROM spend "
+            f"WHERE spent_day BETWEEN ? AND ? GROUP BY ALL", [_days(filt.start), _days(filt.end)]).fetchall()
 
         def money(cents: int) -> Decimal:
             return Decimal(cents).scaleb(-2)  # numeric(16, 2), as PostgreSQL's sum gives it

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.access import Permission, Principal
 from services.analytics import map_layers
 from services.analytics.breakdown import breakdown
-from services.analytics.columnar import ColumnarStore, CopyError
+from services.analytics.columnar import ColumnarStore, CopyError, Reader
 from services.analytics.figures import MapFigures, map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import FundingSummary, funding_summary
@@ -66,9 +66,13 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
     def compute() -> DayView:
         reader = columnar.reader(session) if columnar is not None else None
-        return DayView(places=places_for(session, principal, filt, view, zoom),
-                       missions=map_layers.mission_points(session, filt, locale),
-                       deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
+        try:
+            return DayView(places=places_for(session, principal, filt, view, zoom),
+                           missions=map_layers.mission_points(session, filt, locale),
+                           deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
+        finally:
+            if reader is not None:
+                reader.close()
 
     if cache is None:
         return compute()
@@ -84,6 +88,13 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
     def compute() -> MapView:
         reader = columnar.reader(session) if columnar is not None else None
+        try:
+            return answer(reader)
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def answer(reader: Reader | None) -> MapView:
         folded = None
         if reader is not None:
             try:
