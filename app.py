@@ -7,6 +7,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
+import plotly.io as pio
 from dash import Dash
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -46,8 +47,17 @@ def _secret_key(settings: Settings) -> str:
     return key_file.read_text().strip()
 
 
+def use_json_engine() -> None:
+    """Dash encodes every callback answer with plotly's to_json_plotly. Its orjson engine (the default when orjson
+    is installed) fails on the components and then walks the whole answer in Python to clean it: 4-12 ms for the
+    map's 65 KB (its GeoJSON's coordinates), 36 ms under load. The json engine's C encoder calls
+    to_plotly_json for the components only: 1.7 ms, the same JSON."""
+    pio.json.config.default_engine = "json"
+
+
 def create_app(settings: Settings | None = None, url: str | None = None) -> Dash:
     settings = settings or Settings()
+    use_json_engine()
     engine = make_engine(url or database_url(settings.database_url, settings.data_dir))
     server = Flask(__name__, static_folder=None)
     server.config["SECRET_KEY"] = _secret_key(settings)

@@ -50,7 +50,7 @@ from bench.scratch_db import scratch_database
 from models.enums import Role
 from models.settings import Settings
 from services.access import Principal
-from services.analytics.breakdown import assemble, breakdown
+from services.analytics.breakdown import breakdown
 from services.analytics.columnar import ColumnarStore
 from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
@@ -126,8 +126,8 @@ def service_bench(engine: Any, filters: list[MapFilter]) -> None:
             def by_copy(filt: MapFilter = filt, reader: Any = reader) -> Any:
                 folded = reader.fold(filt)
                 return (points_and_utilisation(folded.daily, filt),
-                        assemble(s, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)),
-                        funding_summary(s, filt))  # money stays in PostgreSQL (no spending in the copy)
+                        reader.assemble(filt, folded.breakdown),
+                        funding_summary(s, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend))
 
             def by_postgres(filt: MapFilter = filt) -> Any:
                 s.execute(text("SET LOCAL work_mem = '64MB'"))

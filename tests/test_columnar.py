@@ -11,19 +11,40 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, pool, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, pool, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base, Country, Deployment, Expenditure, Expert, Mission, Site, Skill, User
+from models import (
+    Base,
+    Country,
+    Deployment,
+    ExchangeRate,
+    Expenditure,
+    Expert,
+    Mission,
+    Site,
+    Skill,
+    User,
+)
 from models.data_version import VERSIONED_TABLES
 from models.db import session_scope
-from models.enums import DeploymentKind, DeploymentStatus, FundType, Gender, GenderMarker, Role
+from models.enums import (
+    DeploymentKind,
+    DeploymentStatus,
+    ExpenditureCategory,
+    FundType,
+    Gender,
+    GenderMarker,
+    Role,
+)
 from services import audit, tokens, users
 from services.access import Principal
-from services.analytics.breakdown import assemble, breakdown
+from services.analytics import map_layers
+from services.analytics.breakdown import breakdown
 from services.analytics.columnar import COPIED_TABLES, ColumnarStore, Reader
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
+from services.analytics.funding import funding_summary
 from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
 from services.analytics.versions import data_versions
 from services.analytics.view import day_view, map_view
@@ -117,10 +138,13 @@ def _reader(store: ColumnarStore, session: Session) -> Reader:
 def _both_engines_agree(session: Session, reader: Reader, filt: MapFilter) -> None:
     folded = reader.fold(filt)
     assert points_and_utilisation(folded.daily, filt) == availability_and_utilisation(session, filt), filt
-    assert assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt)) \
+    assert reader.assemble(filt, folded.breakdown) \
         == breakdown(session, filt), filt
     assert reader.deployed_on_day(filt) == deployed_on_day(session, filt), filt
     assert map_figures(session, filt, service_level_=reader.service_level) == map_figures(session, filt), filt
+    # Money to the cent, and the currency-months without a rate named alike.
+    assert funding_summary(session, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend) \
+        == funding_summary(session, filt), filt
 
 
 @pytest.mark.parametrize("index", range(COMBINATIONS))
@@ -150,6 +174,51 @@ def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, sto
             == map_view(session, principal, filt, view=None, zoom=3), filt
         assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
             == day_view(session, principal, filt, view=None, zoom=3), filt
+
+
+@pytest.mark.parametrize("index", range(0, COMBINATIONS, 6))
+def test_the_layers_in_one_statement_are_the_layers_one_by_one(session: Session, store: ColumnarStore,
+                                                               world: dict[str, list], index: int) -> None:
+    filt = _combinations(world, COMBINATIONS)[index]
+    view = BBox(-30.0, -40.0, 60.0, 40.0)
+    for names, codes in ((True, None), (False, _reader(store, session).codes_in_order)):
+        assert map_layers.layers(session, filt, view=view, zoom=4, with_names=names, locale="fr", codes=codes) \
+            == map_layers.Layers(map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names),
+                                 map_layers.mission_points(session, filt, "fr"),
+                                 map_layers.mission_areas(session, filt, "fr"), map_layers.project_sites(session, filt))
+    assert _reader(store, session).codes_in_order == map_layers.capacity_codes_in_order(session)
+
+
+def test_a_request_resolves_and_registers_a_filter_once(session: Session, store: ColumnarStore,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts, the day and the funding of one filter share one cursor with the filter's sets registered once
+    (each registration costs about a millisecond, each lookup a round trip)."""
+    from services.analytics import columnar
+
+    opened: list[object] = []
+    real_cursor = columnar.cursor
+    monkeypatch.setattr(columnar, "cursor", lambda db: opened.append(db) or real_cursor(db))
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        filt = MapFilter.default().with_changes(capacity=("SPC",), region=("Africa",),
+                                                as_of=MapFilter.default().start - timedelta(days=30))
+        reader = _reader(store, session)
+        statements.clear()
+        reader.fold(filt)
+        reader.deployed_on_day(filt)  # the day lies before the period: a count of its own
+        reader.deployment_spend(session, filt)
+        assert len(opened) == 1
+        assert len(statements) == 1 and "array_agg" in statements[0]  # the sets, in one statement
+        reader.close()
+        reader.fold(filt)
+        assert len(opened) == 2  # closed: the next question opens a cursor again
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
 
 
 def test_threads_share_one_copy(engine: Engine, store: ColumnarStore, world: dict[str, list]) -> None:
@@ -221,6 +290,60 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
         _both_engines_agree(s, reader, filt)
 
 
+def test_spending_and_rates_written_reach_the_copys_funding_after_its_reload(
+        factory: sessionmaker[Session], engine: Engine) -> None:
+    """The funding from the copy: a new spending on a deployment, then its month's rate, each make the copy stale
+    (PostgreSQL answers) and are in its answer, to the cent, once it has reloaded."""
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now()
+    with session_scope(factory) as s:
+        # Beside a spending already booked on a deployment (so within its grant's period), one in a currency
+        # without rates.
+        spending = s.scalars(select(Expenditure).where(Expenditure.deployment_id.is_not(None))
+                             .order_by(Expenditure.id)).first()
+        assert spending is not None
+        acronym = s.scalar(select(Mission.acronym).join(Deployment, Deployment.mission_id == Mission.id)
+                           .where(Deployment.id == spending.deployment_id))
+        allocation, deployment, day = spending.allocation_id, spending.deployment_id, spending.spent_on
+        assert not s.scalars(select(ExchangeRate).where(ExchangeRate.currency == "XTS")).first()
+    month = day.replace(day=1)
+    # Restricted to the deployment's mission: the copy's spending in scope, not all of it.
+    filt = MapFilter(start=month, end=month + timedelta(days=60), mission=(acronym,))
+    document = f"T-COLUMNAR-{deployment}"
+
+    def both(s: Session) -> tuple[object, object]:
+        reader = _reader(store, s)
+        return (funding_summary(s, filt, rates=reader.rates(), deployment_spend_=reader.deployment_spend),
+                funding_summary(s, filt))
+
+    def after_reload(write: object) -> tuple[object, object]:
+        with session_scope(factory) as s:
+            s.add(write)
+        with session_scope(factory) as s:
+            assert store.reader(s) is None  # stale: PostgreSQL answers until the reload
+        store.wait()
+        with session_scope(factory) as s:
+            return both(s)
+
+    with session_scope(factory) as s:
+        before, _ = both(s)
+    try:
+        by_copy, by_postgres = after_reload(Expenditure(
+            document_number=document, allocation_id=allocation, deployment_id=deployment, spent_on=day,
+            amount=Decimal("1234.50"), currency="XTS", category=ExpenditureCategory.TRAVEL))
+        assert by_copy == by_postgres
+        assert f"XTS {month:%Y-%m}" in by_copy.unconverted  # type: ignore[attr-defined]
+        assert by_copy.spent_usd == before.spent_usd  # type: ignore[attr-defined]
+        by_copy, by_postgres = after_reload(ExchangeRate(currency="XTS", month=month, usd_per_unit=Decimal("0.1")))
+        assert by_copy == by_postgres
+        assert by_copy.spent_usd - before.spent_usd == Decimal("123.45")  # type: ignore[attr-defined]
+        assert not by_copy.unconverted  # type: ignore[attr-defined]
+    finally:
+        with session_scope(factory) as s:
+            s.execute(delete(Expenditure).where(Expenditure.document_number == document))
+            s.execute(delete(ExchangeRate).where(ExchangeRate.currency == "XTS"))
+
+
 def test_a_transaction_that_has_written_is_answered_by_postgresql(session: Session, engine: Engine) -> None:
     store = ColumnarStore(engine, min_interval=0)
     store.load_now()
@@ -244,8 +367,8 @@ def test_one_reload_at_a_time(engine: Engine) -> None:
 def test_reloads_are_spaced(engine: Engine) -> None:
     """Two stale requests within the interval: one reload, started when the interval since the last has passed."""
     store = ColumnarStore(engine, min_interval=1.5)
+    began = time.monotonic()  # the interval runs from the start of the last load, not its end
     store.load_now()
-    began = time.monotonic()
     thread = store.refresh()
     assert thread is not None and store.refresh() is None
     store.wait()

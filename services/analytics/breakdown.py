@@ -90,13 +90,19 @@ class BreakdownParts:
 
 
 def assemble(session: Session, filt: MapFilter, parts: BreakdownParts, mission_limit: int = 20,
-             deployed_on_day_: Callable[[], int] | None = None) -> Breakdown:
-    """The breakdown with missions named (their acronyms from PostgreSQL: tens of rows); ``deployed_on_day_``
-    counts the day when it lies outside the period folded (the engine's own count, else PostgreSQL's)."""
+             deployed_on_day_: Callable[[], int] | None = None, *, code_of: dict[int, str] | None = None,
+             mission_names: dict[int, tuple[str, str]] | None = None) -> Breakdown:
+    """The breakdown with missions named (their acronyms from PostgreSQL: tens of rows, unless ``mission_names``
+    gives them, id -> (acronym, name), as ``code_of`` gives the capacities' codes); ``deployed_on_day_`` counts the
+    day when it lies outside the period folded (the engine's own count, else PostgreSQL's)."""
     mission_ids = {row[0] for row in parts.missions}
-    names = {i: (a, n) for i, a, n in session.execute(
-        select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))} if mission_ids else {}
-    code_of = capacity_codes(session)
+    if mission_names is not None:
+        names = mission_names
+    else:
+        names = {i: (a, n) for i, a, n in session.execute(
+            select(Mission.id, Mission.acronym, Mission.name).where(Mission.id.in_(mission_ids)))
+        } if mission_ids else {}
+    code_of = capacity_codes(session) if code_of is None else code_of
     by_mission = [MissionCount(names[m][0], names[m][1], code_of[c], e, d, x) for m, c, e, d, x in parts.missions]
     day_count = parts.day_count
     if not filt.start <= filt.day <= filt.end:

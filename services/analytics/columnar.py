@@ -5,9 +5,9 @@ there, and so does every request while the copy is not exactly the data the requ
 
 - **The copy**: the deployments (not cancelled: every aggregate leaves them out) with their expert's capacity,
   gender and whether separated, and their place's country (the site's, else the mission's first host, computed
-  at load by PostgreSQL); the experts, their skills and their absences. Loaded in one REPEATABLE READ
-  transaction, with the data versions it saw. The funding chart is not copied: its USD figures need each
-  month's exchange rate (the exchange_rate table), and PostgreSQL sums its tens of allocations quickly.
+  at load by PostgreSQL); the experts, their skills and their absences; the spending on deployments (integer
+  cents) and the exchange rates. Loaded in one REPEATABLE READ transaction, with the data versions it saw. The
+  funding's allocations (tens) and the projects' spending stay in PostgreSQL, which reads them in a millisecond.
 - **Exact by data**: a request reads the counters of the copied tables (models.data_version) in its own
   transaction; the copy answers only when they equal the copy's. Otherwise PostgreSQL answers, and one thread
   reloads the copy in the background (never two at once). A transaction that has written sees its own rows,
@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import duckdb
 import numpy as np
 import psycopg
 import pyarrow as pa
-from sqlalchemy import Date, Engine, Float, Integer, cast, func, literal, select
+from sqlalchemy import BigInteger, Date, Engine, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -44,6 +45,7 @@ from models import (
     Capacity,
     Country,
     Deployment,
+    Expenditure,
     Expert,
     ExpertSkill,
     Fund,
@@ -55,18 +57,20 @@ from models import (
     Unavailability,
 )
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
-from services.analytics.breakdown import BreakdownParts
+from services.analytics.breakdown import Breakdown, BreakdownParts, assemble
 from services.analytics.filters import MapFilter
+from services.analytics.funding import Sums, restricts_deployments
 from services.analytics.personnel import Daily
-from services.analytics.scope import FIRST_HOST, area_geometry, capacity_codes
+from services.analytics.scope import FIRST_HOST, area_geometry
 from services.analytics.versions import data_versions
-from services.surge.service_level import ServiceLevel, days_to_deploy, target_days
+from services.funding.rates import RateBook, load_rates
+from services.surge.service_level import DEFAULT_TARGET_DAYS, ServiceLevel, days_to_deploy
 
 log = logging.getLogger(__name__)
 
 # The tables the copy is made of: their counters decide whether it may answer.
-COPIED_TABLES = ("deployment", "expenditure", "expert", "expert_skill", "mission_host_country", "site",
-                 "surge_request", "unavailability")
+COPIED_TABLES = ("capacity", "deployment", "exchange_rate", "expenditure", "expert", "expert_skill", "mission",
+                 "mission_host_country", "site", "surge_request", "unavailability")
 EPOCH = date(1970, 1, 1)
 GENDERS, MARKERS, KINDS = list(Gender), list(GenderMarker), list(DeploymentKind)
 CopyError = duckdb.Error  # what a failing copy raises: its callers fall back to PostgreSQL
@@ -83,6 +87,9 @@ class Copy:
 
     db: duckdb.DuckDBPyConnection
     versions: dict[str, int]
+    rates: dict[tuple[str, date], Decimal]  # the exchange_rate table, read in the same snapshot
+    capacities: dict[int, tuple[str, int]]  # id -> (code, target days to deploy), ordered by code as PostgreSQL does
+    missions: dict[int, tuple[str, str]]  # id -> (acronym, name)
     rows: int  # deployments held
     seconds: float  # load time
 
@@ -94,19 +101,25 @@ _EXPERT = {"capacity_id": "INTEGER", "gender": "VARCHAR", "separated": "BOOLEAN"
 
 def _sources() -> list[tuple[str, dict[str, str], Any]]:
     separated = Expert.status == ExpertStatus.SEPARATED
+    # What the filter's conditions read of a deployment (Query's expert_sql and place_sql).
+    scope = {"expert_id": "BIGINT", "mission_id": "INTEGER", "site_id": "BIGINT", "allocation_id": "BIGINT",
+             "kind": "VARCHAR", "marker": "VARCHAR", "country": "VARCHAR", **_EXPERT}
+    scope_columns = (Deployment.expert_id, Deployment.mission_id, Deployment.site_id, Deployment.allocation_id,
+                     Deployment.kind, Deployment.gender_marker, func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3),
+                     Expert.capacity_id, Expert.gender, separated)
+
+    def with_scope(stmt: Any) -> Any:
+        return (stmt.join(Expert, Expert.id == Deployment.expert_id)
+                .outerjoin(Site, Site.id == Deployment.site_id)
+                .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id))
+
+    live = Deployment.status != DeploymentStatus.CANCELLED
     return [
-        ("dep", {"id": "BIGINT", "expert_id": "BIGINT", "mission_id": "INTEGER", "site_id": "BIGINT",
-                 "allocation_id": "BIGINT", "kind": "VARCHAR", "marker": "VARCHAR", "start_day": "INTEGER",
-                 "end_day": "INTEGER", "planned": "BIGINT", "delivered": "BIGINT", "country": "VARCHAR", **_EXPERT},
-         select(Deployment.id, Deployment.expert_id, Deployment.mission_id, Deployment.site_id,
-                Deployment.allocation_id, Deployment.kind, Deployment.gender_marker,
-                _day(Deployment.start_date), _day(Deployment.end_date), Deployment.gender_outputs_planned,
-                Deployment.gender_outputs_delivered, func.coalesce(Site.country_iso3, FIRST_HOST.c.iso3),
-                Expert.capacity_id, Expert.gender, separated)
-         .join(Expert, Expert.id == Deployment.expert_id)
-         .outerjoin(Site, Site.id == Deployment.site_id)
-         .outerjoin(FIRST_HOST, FIRST_HOST.c.mission_id == Deployment.mission_id)
-         .where(Deployment.status != DeploymentStatus.CANCELLED)),
+        ("dep", {"id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", "planned": "BIGINT",
+                 "delivered": "BIGINT", **scope},
+         with_scope(select(Deployment.id, _day(Deployment.start_date), _day(Deployment.end_date),
+                           Deployment.gender_outputs_planned, Deployment.gender_outputs_delivered, *scope_columns))
+         .where(live)),
         ("expert", {"expert_id": "BIGINT", **_EXPERT},
          select(Expert.id, Expert.capacity_id, Expert.gender, separated)),
         ("expert_skill", {"expert_id": "BIGINT", "skill_id": "INTEGER"},
@@ -114,6 +127,15 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
         ("absence", {"expert_id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", **_EXPERT},
          select(Unavailability.expert_id, _day(Unavailability.start_date), _day(Unavailability.end_date),
                 Expert.capacity_id, Expert.gender, separated).join(Expert, Expert.id == Unavailability.expert_id)),
+        # The spending on deployments in integer cents, with its deployment's columns (the filter's conditions
+        # read them without a join) and whether it is live: unrestricted, the funding counts the spending on
+        # cancelled deployments too.
+        ("spend", {"spend_allocation": "BIGINT", "currency": "VARCHAR", "month_day": "INTEGER",
+                   "spent_day": "INTEGER", "cents": "BIGINT", "live": "BOOLEAN", **scope},
+         with_scope(select(Expenditure.allocation_id, Expenditure.currency,
+                           _day(cast(func.date_trunc("month", Expenditure.spent_on), Date)), _day(Expenditure.spent_on),
+                           cast(Expenditure.amount * 100, BigInteger), live, *scope_columns)
+                    .select_from(Expenditure).join(Deployment, Deployment.id == Expenditure.deployment_id))),
         # Days from receipt to deployment as PostgreSQL computes them (time zones right), as the double that its
         # percentile_cont reads.
         ("surge", {"capacity_id": "INTEGER", "mission_id": "INTEGER", "received_day": "INTEGER", "days": "DOUBLE"},
@@ -134,7 +156,14 @@ def load_copy(engine: Engine) -> Copy:
     db = duckdb.connect(":memory:", config={"threads": 1})  # one thread: the workers share the machine's cores
     with tempfile.TemporaryDirectory(prefix="hub-columnar-") as folder, \
             engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        versions, _ = data_versions(Session(bind=conn), COPIED_TABLES)
+        snapshot = Session(bind=conn)
+        versions, _ = data_versions(snapshot, COPIED_TABLES)
+        rates = load_rates(snapshot).rates
+        # The lookups every request names its answer with: tens of rows, read once per data version.
+        capacities = {i: (code, days) for i, code, days in snapshot.execute(  # in the database's order of codes
+            select(Capacity.id, Capacity.code, Capacity.target_days_to_deploy).order_by(Capacity.code))}
+        missions = {i: (acronym, name) for i, acronym, name in snapshot.execute(
+            select(Mission.id, Mission.acronym, Mission.name))}
         raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
         if not isinstance(raw, psycopg.Connection):  # the hub's URL is postgresql+psycopg: COPY needs psycopg's
             raise RuntimeError(f"the columnar copy needs a psycopg connection, not {type(raw).__name__}")
@@ -152,7 +181,7 @@ def load_copy(engine: Engine) -> Copy:
                        f"columns = {spec}, auto_detect = false)")
         conn.rollback()
     rows = db.execute("SELECT count(*) FROM dep").fetchone()
-    return Copy(db, versions, int(rows[0]) if rows else 0, time.perf_counter() - began)
+    return Copy(db, versions, rates, capacities, missions, int(rows[0]) if rows else 0, time.perf_counter() - began)
 
 
 _CURSORS = threading.Lock()
@@ -180,25 +209,31 @@ class Sets:
 
 
 def resolve(session: Session, filt: MapFilter) -> Sets:
-    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area)."""
-    def ids(stmt: Any) -> list[Any]:
-        return list(session.scalars(stmt))
-
+    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area), in one statement:
+    each one alone is a round trip that costs more than its work."""
     geometry = area_geometry(filt)
-    return Sets(
-        capacity=ids(select(Capacity.id).where(Capacity.code.in_(filt.capacity))) if filt.capacity else None,
-        skill=ids(select(Skill.id).where(Skill.code.in_(filt.skill))) if filt.skill else None,
-        mission=ids(select(Mission.id).where(Mission.acronym.in_(filt.mission))) if filt.mission else None,
-        country=ids(select(Country.iso3).where(Country.named_by(filt.country))) if filt.country else None,
-        region=ids(select(Country.iso3).where(Country.region.in_(filt.region))) if filt.region else None,
-        area_sites=ids(select(Site.id).where(func.ST_Intersects(Site.location, geometry)))
-        if geometry is not None else None,
-        area_missions=ids(select(Mission.id).where(func.ST_Intersects(Mission.hq, geometry)))
-        if geometry is not None else None,
-        allocation=ids(select(Allocation.id).join(Grant, Grant.id == Allocation.grant_id)
-                       .join(Fund, Fund.id == Grant.fund_id).where(Fund.fund_type.in_(filt.source)))
-        if filt.source else None,
-    )
+    asks: dict[str, Any] = {}
+    if filt.capacity:
+        asks["capacity"] = select(func.array_agg(Capacity.id)).where(Capacity.code.in_(filt.capacity))
+    if filt.skill:
+        asks["skill"] = select(func.array_agg(Skill.id)).where(Skill.code.in_(filt.skill))
+    if filt.mission:
+        asks["mission"] = select(func.array_agg(Mission.id)).where(Mission.acronym.in_(filt.mission))
+    if filt.country:
+        asks["country"] = select(func.array_agg(Country.iso3)).where(Country.named_by(filt.country))
+    if filt.region:
+        asks["region"] = select(func.array_agg(Country.iso3)).where(Country.region.in_(filt.region))
+    if geometry is not None:
+        asks["area_sites"] = select(func.array_agg(Site.id)).where(func.ST_Intersects(Site.location, geometry))
+        asks["area_missions"] = select(func.array_agg(Mission.id)).where(func.ST_Intersects(Mission.hq, geometry))
+    if filt.source:
+        asks["allocation"] = (select(func.array_agg(Allocation.id)).join(Grant, Grant.id == Allocation.grant_id)
+                              .join(Fund, Fund.id == Grant.fund_id).where(Fund.fund_type.in_(filt.source)))
+    if not asks:
+        return Sets()
+    found = session.execute(select(*[ask.scalar_subquery() for ask in asks.values()])).one()
+    # array_agg of no rows is NULL: nothing matches.
+    return Sets(**{name: list(values or []) for name, values in zip(asks, found, strict=True)})
 
 
 class Query:
@@ -296,37 +331,55 @@ class Reader:
     def __init__(self, copy: Copy, session: Session) -> None:
         self.copy = copy
         self.session = session
-        self._sets: dict[str, Sets] = {}
+        self._queries: dict[str, Query] = {}
 
     def _query(self, filt: MapFilter) -> Query:
-        # Resolved once per filter and request: the charts and the funding ask with the same filter.
+        # Resolved and registered once per filter and request: the charts, the day and the funding ask with the
+        # same filter (each registration of a set costs about a millisecond).
         key = repr(filt)
-        if key not in self._sets:
-            self._sets[key] = resolve(self.session, filt)
-        return Query(self.copy.db, filt, self._sets[key])
+        if key not in self._queries:
+            self._queries[key] = Query(self.copy.db, filt, resolve(self.session, filt))
+        return self._queries[key]
+
+    def close(self) -> None:
+        """Closes this request's cursors on the copy (garbage collection would, later)."""
+        for query in self._queries.values():
+            query.close()
+        self._queries.clear()
 
     def fold(self, filt: MapFilter) -> Folded:
         """The daily counts (availability, utilisation) and the breakdown (missions, gender, the day's head
         count) from one scan of the deployments of the period, as personnel.daily() and breakdown() define them."""
         q = self._query(filt)
-        try:
-            fs, fe, day = _days(filt.start), _days(filt.end), _days(filt.day)
-            place = _where(q.place_sql)
-            pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM expert WHERE NOT separated AND "
-                           f"{_where(q.expert_sql)} GROUP BY capacity_id")
-            rows = q.numpy(
-                f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
-                f"delivered, COALESCE(({place}), FALSE) AS scoped FROM dep WHERE start_day <= ? AND end_day >= ? AND "
-                f"{_where(q.expert_sql)}", fe, fs)
-            absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM absence WHERE start_day <= ? AND "
-                             f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
-        finally:
-            q.close()
+        fs, fe, day = _days(filt.start), _days(filt.end), _days(filt.day)
+        place = _where(q.place_sql)
+        pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM expert WHERE NOT separated AND "
+                       f"{_where(q.expert_sql)} GROUP BY capacity_id")
+        rows = q.numpy(
+            f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
+            f"delivered, COALESCE(({place}), FALSE) AS scoped FROM dep WHERE start_day <= ? AND end_day >= ? AND "
+            f"{_where(q.expert_sql)}", fe, fs)
+        absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM absence WHERE start_day <= ? AND "
+                         f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
         return Folded(self._daily(filt, pool, rows, absent, fs, fe), self._breakdown(filt, rows, fs, fe, day))
+
+    @property
+    def code_of(self) -> dict[int, str]:
+        return {i: code for i, (code, _days) in self.copy.capacities.items()}
+
+    @property
+    def codes_in_order(self) -> list[str]:
+        """map_layers.capacity_codes_in_order() from the copy."""
+        return [code for code, _days in self.copy.capacities.values()]
+
+    def assemble(self, filt: MapFilter, parts: BreakdownParts) -> Breakdown:
+        """breakdown.assemble with the copy's names of missions and capacities (no statement in PostgreSQL)."""
+        return assemble(self.session, filt, parts, deployed_on_day_=lambda: self.deployed_on_day(filt),
+                        code_of=self.code_of, mission_names=self.copy.missions)
 
     def _daily(self, filt: MapFilter, pool: dict[str, np.ndarray], rows: dict[str, np.ndarray],
                absent: dict[str, np.ndarray], fs: int, fe: int) -> Daily:
-        code_of = capacity_codes(self.session)
+        code_of = self.code_of
         pool_of = {int(c): int(n) for c, n in zip(pool["capacity_id"], pool["n"], strict=True)}
         ids = sorted(pool_of, key=lambda i: code_of[i])
         deployed: dict[tuple[str, int], np.ndarray] = {}
@@ -381,26 +434,52 @@ class Reader:
 
     def deployed_on_day(self, filt: MapFilter) -> int:
         q = self._query(filt)
-        try:
-            day = _days(filt.day)
-            found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM dep WHERE start_day <= ? AND "
-                            f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
-        finally:
-            q.close()
+        day = _days(filt.day)
+        found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM dep WHERE start_day <= ? AND "
+                        f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
         return int(found["n"][0])
+
+    def rates(self) -> RateBook:
+        """The copy's exchange rates (a book of this request's own: it records the missing ones)."""
+        return RateBook(dict(self.copy.rates))
+
+    def deployment_spend(self, session: Session, filt: MapFilter) -> tuple[Sums, Sums]:
+        """funding.deployment_spend over the copy, in one statement: the spending of the period on deployments by
+        allocation, currency and month, on those in scope and on all."""
+        q = self._query(filt)
+        scoped = restricts_deployments(filt) or bool(filt.source)
+        mine = (f"sum(cents) FILTER (WHERE live AND {_where(q.expert_sql, q.place_sql)})" if scoped
+                else "sum(cents)")
+        found = q.cur.execute(
+            f"SELECT spend_allocation, currency, month_day, sum(cents)::BIGINT, ({mine})::BIGINT FROM spend "
+            f"WHERE spent_day BETWEEN ? AND ? GROUP BY ALL", [_days(filt.start), _days(filt.end)]).fetchall()
+
+        def money(cents: int) -> Decimal:
+            return Decimal(cents).scaleb(-2)  # numeric(16, 2), as PostgreSQL's sum gives it
+
+        months: dict[int, date] = {}
+        every: Sums = {}
+        in_scope: Sums = {}
+        for allocation, currency, month, all_cents, my_cents in found:
+            key = (allocation, currency, months.setdefault(month, EPOCH + timedelta(days=month)))
+            every[key] = money(all_cents)
+            if my_cents is not None:  # no deployment in scope: no entry, as PostgreSQL's grouped join has none
+                in_scope[key] = money(my_cents)
+        return in_scope, (every if restricts_deployments(filt) else {})
 
     def service_level(self, session: Session, *, capacity_codes: Sequence[str] = (),
                       mission_ids: Sequence[int] = (), start: date | None = None,
                       end: date | None = None) -> ServiceLevel:
-        """services.surge.service_level.service_level over the copy's requests."""
-        target = target_days(session, capacity_codes)
+        """services.surge.service_level.service_level over the copy's requests (and its capacities' targets)."""
         codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
+        targets = [days for code, days in self.copy.capacities.values() if not codes or code in codes]
+        target = min(targets) if targets else DEFAULT_TARGET_DAYS  # as target_days(): the smallest in scope
         cur = cursor(self.copy.db)
         try:
             conditions, params = ["TRUE"], []
             if codes:
                 conditions.append("capacity_id IN (SELECT v FROM capacities)")
-                ids = list(session.scalars(select(Capacity.id).where(Capacity.code.in_(codes))))
+                ids = [i for i, (code, _days) in self.copy.capacities.items() if code in codes]
                 cur.register("capacities", pa.table({"v": pa.array(ids, type=pa.int32())}))
             if mission_ids:
                 conditions.append("mission_id IN (SELECT v FROM missions)")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models import Capacity, Country, Mission, SurgeRequest, mission_host_country
@@ -23,10 +24,10 @@ class MapFigures:
     utilisation: list[Utilisation]
 
 
-def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
-    """Missions the filter names, or hosted in its regions or countries; [] when it names none."""
+def _missions(filt: MapFilter) -> Select[Any] | None:
+    """Missions the filter names, or hosted in its regions or countries; None when it names none."""
     if not (filt.mission or filt.region or filt.country):
-        return []
+        return None
     stmt = select(Mission.id)
     if filt.mission:
         stmt = stmt.where(Mission.acronym.in_(filt.mission))
@@ -38,6 +39,14 @@ def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
         if filt.country:
             hosts = hosts.where(Country.named_by(filt.country))
         stmt = stmt.where(Mission.id.in_(hosts))
+    return stmt
+
+
+def _mission_ids(session: Session, filt: MapFilter) -> list[int]:
+    """The ids of _missions(filt); [] when it names none, [-1] (nothing) when it names no existing mission."""
+    stmt = _missions(filt)
+    if stmt is None:
+        return []
     # -1 matches nothing: a filter that names no existing mission must not widen to every mission.
     return list(session.scalars(stmt)) or [-1]
 
@@ -47,15 +56,23 @@ def map_figures(session: Session, filt: MapFilter, *, deployed_now: int | None =
                 service_level_: Callable[..., ServiceLevel] = service_level) -> MapFigures:
     """The figures; a caller that has computed the day's count or the utilisation already passes them in, and
     ``service_level_`` may be the columnar copy's (the same arguments as services.surge.service_level's)."""
-    missions = _mission_ids(session, filt)
+    in_scope = _missions(filt)
     surge = select(func.count()).select_from(SurgeRequest).where(SurgeRequest.status.in_(OPEN_SURGE_STATUSES))
     if filt.capacity:
         surge = surge.where(SurgeRequest.capacity_id.in_(select(Capacity.id).where(Capacity.code.in_(filt.capacity))))
-    if missions:
-        surge = surge.where(SurgeRequest.mission_id.in_(missions))
+    missions: list[int] = []
+    if in_scope is None:
+        open_requests = session.scalar(surge)
+    else:
+        # The missions' ids and the count in one statement.
+        open_requests, ids = session.execute(select(
+            surge.where(SurgeRequest.mission_id.in_(in_scope)).scalar_subquery(),
+            select(func.array_agg(Mission.id)).where(Mission.id.in_(in_scope)).scalar_subquery())).one()
+        # -1 matches nothing: a filter that names no existing mission must not widen to every mission.
+        missions = list(ids or []) or [-1]
     return MapFigures(
         deployed_now=deployed_on_day(session, filt) if deployed_now is None else deployed_now,
-        open_surge_requests=session.scalar(surge) or 0,
+        open_surge_requests=open_requests or 0,
         service_level=service_level_(session, capacity_codes=filt.capacity, mission_ids=missions,
                                      start=filt.start, end=filt.end),
         utilisation=utilisation(session, filt) if utilisation_ is None else utilisation_,

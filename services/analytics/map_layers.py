@@ -8,6 +8,7 @@ them (``with_names``); the caller decides with the role table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -73,6 +74,20 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
     allowed.
     ``clustered`` is true on the collection when places were merged into grid cells.
     """
+    rows = _places_rows(filt, view)
+    codes = capacity_codes_in_order(session)
+    # One statement in the usual case: the places with their count; only past the cap a second one on the grid.
+    collection, places = session.execute(_places_select(rows, rows.c.geom, codes, with_names)).one()
+    return _placed(session, filt, rows, codes, collection, places, zoom, cap)
+
+
+def capacity_codes_in_order(session: Session) -> list[str]:
+    """Every capacity's code, as the places' by_capacity lists them."""
+    return list(session.scalars(select(Capacity.code).order_by(Capacity.code)))
+
+
+def _places_rows(filt: MapFilter, view: BBox | None) -> Any:
+    """The deployments in scope on the map's day, with their place, inside the viewport."""
     at = place().label("geom")
     base = deployments_in_scope(
         filt, at, Capacity.code.label("capacity"), Mission.acronym.label("mission"),
@@ -83,18 +98,20 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
     )
     if view is not None:
         base = base.where(func.ST_Intersects(place(), view.envelope()))
-    rows = base.subquery("d")
-    codes = list(session.scalars(select(Capacity.code).order_by(Capacity.code)))
-    # One statement in the usual case: the places with their count; only past the cap a second one on the grid.
-    collection, places = session.execute(_places_select(rows, rows.c.geom, codes, with_names)).one()
+    return base.subquery("d")
+
+
+def _placed(session: Session, filt: MapFilter, rows: Any, codes: list[str], collection: Any, places: int | None,
+            zoom: int, cap: int) -> dict[str, Any]:
+    """The places' collection, merged on a grid (a second statement) when there are more than ``cap``."""
     clustered = bool(places and places > cap)
     if clustered:
         collection, _ = session.execute(_places_select(
             rows, func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)), codes, False)).one()
-    collection = _as_collection(collection)
-    collection["clustered"] = clustered
-    collection["day"] = filt.day.isoformat()
-    return collection
+    found = _as_collection(collection)
+    found["clustered"] = clustered
+    found["day"] = filt.day.isoformat()
+    return found
 
 
 def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_names: bool,
@@ -140,6 +157,10 @@ def _running(start: SQLColumnExpression[Any], end: SQLColumnExpression[Any], fil
 
 def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
     """HQs of the missions running in the period, with the experts in scope deployed there on the day."""
+    return _as_collection(session.scalar(_mission_points(filt, locale)))
+
+
+def _mission_points(filt: MapFilter, locale: str) -> Select[Any]:
     # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
     counts = (
         deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
@@ -157,9 +178,8 @@ def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dic
             "acronym", Mission.acronym, "name", localized_column(Mission, locale), "type", Mission.mission_type,
             "hq_city", Mission.hq_city, "active", Mission.active, "deployed", deployed, "selected", selected),
     )
-    stmt = select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
+    return select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
         Mission.hq.is_not(None), or_(_running(Mission.start_date, Mission.end_date, filt), selected))
-    return _as_collection(session.scalar(stmt))
 
 
 def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
@@ -167,6 +187,10 @@ def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict
 
     Missions carry no drawn area of operations yet; their host countries stand in for it.
     """
+    return _as_collection(session.scalar(_mission_areas(filt, locale)))
+
+
+def _mission_areas(filt: MapFilter, locale: str) -> Select[Any]:
     mhc = mission_host_country.c
     hosts = (
         select(mhc.country_iso3.label("iso3"),
@@ -184,13 +208,16 @@ def mission_areas(session: Session, filt: MapFilter, locale: str = "en") -> dict
         "properties", func.json_build_object("iso3", Country.iso3, "name", localized_column(Country, locale),
                                              "missions", hosts.c.missions, "selected", selected),
     )
-    return _as_collection(session.scalar(
-        select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)
-        .where(Country.boundary.is_not(None))))
+    return (select(_collection(feature, Country.iso3)).join(hosts, hosts.c.iso3 == Country.iso3)
+            .where(Country.boundary.is_not(None)))
 
 
 def project_sites(session: Session, filt: MapFilter) -> dict[str, Any]:
     """Sites of the projects in scope, each with its projects."""
+    return _as_collection(session.scalar(_project_sites(filt)))
+
+
+def _project_sites(filt: MapFilter) -> Select[Any]:
     psc = project_site.c
     projects = (
         select(psc.site_id.label("site_id"),
@@ -209,8 +236,29 @@ def project_sites(session: Session, filt: MapFilter) -> dict[str, Any]:
         "properties", func.json_build_object("name", Site.name, "kind", Site.kind, "country", Site.country_iso3,
                                              "projects", projects.c.projects),
     )
-    return _as_collection(session.scalar(
-        select(_collection(feature, Site.id)).join(projects, projects.c.site_id == Site.id)))
+    return select(_collection(feature, Site.id)).join(projects, projects.c.site_id == Site.id)
+
+
+@dataclass(frozen=True)
+class Layers:
+    places: dict[str, Any]
+    missions: dict[str, Any]
+    areas: dict[str, Any]
+    sites: dict[str, Any]
+
+
+def layers(session: Session, filt: MapFilter, *, view: BBox | None, zoom: int, with_names: bool, locale: str,
+           codes: list[str] | None = None) -> Layers:
+    """deployment_places, mission_points, mission_areas and project_sites in one statement (a second one only past
+    the places' cap): each is a round trip of its own otherwise. ``codes``: capacity_codes_in_order() if known."""
+    codes = capacity_codes_in_order(session) if codes is None else codes
+    rows = _places_rows(filt, view)
+    places = _places_select(rows, rows.c.geom, codes, with_names).subquery("places")
+    row = session.execute(select(
+        places.c[0], places.c[1], _mission_points(filt, locale).scalar_subquery(),
+        _mission_areas(filt, locale).scalar_subquery(), _project_sites(filt).scalar_subquery())).one()
+    return Layers(_placed(session, filt, rows, codes, row[0], row[1], zoom, PLACE_CAP), _as_collection(row[2]),
+                  _as_collection(row[3]), _as_collection(row[4]))
 
 
 def basemap(session: Session) -> dict[str, Any]:
@@ -224,4 +272,5 @@ def basemap(session: Session) -> dict[str, Any]:
         select(_collection(feature, Country.iso3)).where(Country.boundary.is_not(None))))
 
 
-__all__ = ["basemap", "deployment_places", "mission_areas", "mission_points", "project_sites"]
+__all__ = ["Layers", "basemap", "capacity_codes_in_order", "deployment_places", "layers", "mission_areas",
+           "mission_points", "project_sites"]

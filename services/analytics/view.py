@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from services.access import Permission, Principal
 from services.analytics import map_layers
-from services.analytics.breakdown import assemble, breakdown
-from services.analytics.columnar import ColumnarStore, CopyError
+from services.analytics.breakdown import breakdown
+from services.analytics.columnar import ColumnarStore, CopyError, Reader
 from services.analytics.figures import MapFigures, map_figures
 from services.analytics.filters import MapFilter
 from services.analytics.funding import FundingSummary, funding_summary
@@ -32,11 +32,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class MapView:
-    places: dict[str, Any]
-    missions: dict[str, Any]
-    areas: dict[str, Any]
-    sites: dict[str, Any]
+class MapView(map_layers.Layers):
+    """The layers (places, missions, areas, sites) and the charts."""
+
     availability: list[AvailabilityPoint]
     by_mission: list[MissionCount]
     funding: FundingSummary | None  # None: the role may not see funding
@@ -68,9 +66,13 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
     def compute() -> DayView:
         reader = columnar.reader(session) if columnar is not None else None
-        return DayView(places=places_for(session, principal, filt, view, zoom),
-                       missions=map_layers.mission_points(session, filt, locale),
-                       deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
+        try:
+            return DayView(places=places_for(session, principal, filt, view, zoom),
+                           missions=map_layers.mission_points(session, filt, locale),
+                           deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
+        finally:
+            if reader is not None:
+                reader.close()
 
     if cache is None:
         return compute()
@@ -86,6 +88,13 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 
     def compute() -> MapView:
         reader = columnar.reader(session) if columnar is not None else None
+        try:
+            return answer(reader)
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def answer(reader: Reader | None) -> MapView:
         folded = None
         if reader is not None:
             try:
@@ -95,7 +104,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
                 reader = None
         if reader is not None and folded is not None:
             points, utilisation = points_and_utilisation(folded.daily, filt)
-            parts = assemble(session, filt, folded.breakdown, deployed_on_day_=lambda: reader.deployed_on_day(filt))
+            parts = reader.assemble(filt, folded.breakdown)
         else:
             # The charts hash-aggregate up to every deployment; with PostgreSQL's default 4 MB those aggregates
             # spill to disk and take twice as long. For this transaction only.
@@ -103,15 +112,22 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             # Charts that read the same deployments share a pass over them.
             points, utilisation = availability_and_utilisation(session, filt)
             parts = breakdown(session, filt)
+        funding = None
+        if principal.can(Permission.VIEW_FUNDING):
+            funding = (funding_summary(session, filt, locale=locale, rates=reader.rates(),
+                                       deployment_spend_=reader.deployment_spend) if reader
+                       else funding_summary(session, filt, locale=locale))
+        shown = map_layers.layers(session, filt, view=view, zoom=zoom, locale=locale,
+                                  with_names=principal.can(Permission.VIEW_PERSON_NAMES),
+                                  codes=reader.codes_in_order if reader else None)
         return MapView(
-            places=places_for(session, principal, filt, view, zoom),
-            missions=map_layers.mission_points(session, filt, locale),
-            areas=map_layers.mission_areas(session, filt, locale),
-            sites=map_layers.project_sites(session, filt),
+            places=shown.places,
+            missions=shown.missions,
+            areas=shown.areas,
+            sites=shown.sites,
             availability=points,
             by_mission=parts.missions,
-            funding=(funding_summary(session, filt, locale=locale)
-                     if principal.can(Permission.VIEW_FUNDING) else None),
+            funding=funding,
             gender=parts.gender,
             figures=map_figures(session, filt, deployed_now=parts.deployed_on_day, utilisation_=utilisation,
                                 **({"service_level_": reader.service_level} if reader else {})),
