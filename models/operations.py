@@ -83,8 +83,11 @@ class SurgeRequest(Generated, Timestamped, Base):
     languages: Mapped[list[SurgeRequestLanguage]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
+    # The timeline: when each step happened, then the order it was recorded in (steps taken in one transaction
+    # share their times, and ordering by time alone left their order to chance).
     steps: Mapped[list[SurgeRequestStep]] = relationship(
-        back_populates="request", cascade="all, delete-orphan", order_by="SurgeRequestStep.at"
+        back_populates="request", cascade="all, delete-orphan",
+        order_by=lambda: (SurgeRequestStep.occurred_at, SurgeRequestStep.id)
     )
     clearances: Mapped[list[SurgeRequestClearance]] = relationship(
         back_populates="request", cascade="all, delete-orphan"

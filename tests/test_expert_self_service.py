@@ -339,3 +339,38 @@ def test_a_separated_experts_login_ends_with_them(session) -> None:
                                 Expert.id.not_in(select(User.expert_id).where(User.expert_id.is_not(None))))
         .order_by(Expert.id).limit(1)))
     assert _login_state(session, third.username)[0]
+
+
+def test_an_expert_keeps_absences_to_come_not_the_records_past(me, server) -> None:
+    """An ended absence feeds availability and utilisation history: the expert may not add, move into the past,
+    change or remove one (the planner may); the refusal is at the end date, in words."""
+    client, expert_id, _username = me
+    today = date.today()
+    past = {"kind": "leave", "start_date": (today - timedelta(days=30)).isoformat(),
+            "end_date": (today - timedelta(days=20)).isoformat()}
+    refused = client.post(f"{ME}/absences", json=past, headers={"If-Match": _etag(client)})
+    assert refused.status_code == 422, refused.get_json()
+    assert [(e["field"], e["code"]) for e in refused.get_json()["errors"]] == [("end_date", "absence_ended")]
+    assert "ask a planner" in refused.get_json()["errors"][0]["message"]
+    # One that goes on until today is theirs; moving its end into the past is not.
+    current = client.post(f"{ME}/absences", json={**past, "end_date": today.isoformat()},
+                          headers={"If-Match": _etag(client)})
+    assert current.status_code == 201, current.get_json()
+    absence_id = current.get_json()["absences"][0]["id"]
+    moved = client.patch(f"{ME}/absences/{absence_id}", json={"end_date": (today - timedelta(days=1)).isoformat()},
+                         headers={"If-Match": current.headers["ETag"]})
+    assert moved.status_code == 422 and moved.get_json()["errors"][0]["code"] == "absence_ended"
+    # Once ended (the planner records it so), it is the planners' to change or remove.
+    from models.db import session_scope
+
+    planner = Principal(0, "t-planner", Role.PLANNER)
+    with session_scope(server.extensions["hub"].session_factory) as s:  # committed: the app reads it
+        experts.change_part(s, planner, expert_id, "absences", absence_id,
+                            {"end_date": (today - timedelta(days=1)).isoformat()},
+                            version=s.get(Expert, expert_id).version)
+    path = f"{ME}/absences/{absence_id}"
+    for answer in (client.delete(path, headers={"If-Match": _etag(client)}),
+                   client.patch(path, json={"note": "x"}, headers={"If-Match": _etag(client)})):
+        assert answer.status_code == 422 and answer.get_json()["errors"][0]["code"] == "absence_ended", \
+            answer.get_json()
+    assert [a["id"] for a in client.get(ME).get_json()["absences"]] == [absence_id]

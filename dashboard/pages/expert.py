@@ -312,8 +312,11 @@ def _validity(since: str, until: date | None, locale: str) -> str:
     return since if until is None else since + ", " + _("valid until %(end)s", end=day(until, locale))
 
 
-def _lists(record: dict[str, Any], editable: frozenset[str], locale: str, row_type: str = ROW) -> dict[str, Any]:
-    """Each part's list; the parts named in ``editable`` get Edit and Remove buttons (ids of ``row_type``)."""
+def _lists(record: dict[str, Any], editable: frozenset[str], locale: str, row_type: str = ROW, *,
+           past_absences_editable: bool = True) -> dict[str, Any]:
+    """Each part's list; the parts named in ``editable`` get Edit and Remove buttons (ids of ``row_type``).
+    An expert's own page offers none on an absence that has ended (the service refuses it: planners keep the
+    record's past)."""
 
     def _row(part: str, key: Any, text: list[Any], editable: frozenset[str]) -> html.Li:
         return _part_row(part, key, text, editable, row_type)
@@ -341,7 +344,8 @@ def _lists(record: dict[str, Any], editable: frozenset[str], locale: str, row_ty
     absences = [_row("absences", a["id"], [
         html.Span(str(ABSENCE_LABELS.get(a["kind"], a["kind"]))), html.Span(" · "),
         html.Span(f"{day(a['start_date'], locale)} – {day(a['end_date'], locale)}"),
-        html.Small(f" — {a['note']}" if a["note"] else "", className="text-muted")], editable)
+        html.Small(f" — {a['note']}" if a["note"] else "", className="text-muted")],
+        editable if past_absences_editable or a["end_date"] >= date.today() else editable - {"absences"})
         for a in record.get("absences", [])]
     return {"skills": _list(skills), "languages": _list(languages), "clearances": _list(clearances),
             "trainings": _list(trainings), "absences": _list(absences)}

@@ -66,7 +66,8 @@ def layout(**_kwargs: object) -> Any:
         dcc.Store(id=Ids.REFRESH, data=0),
         html.Div(id=Ids.HEADER),
         html.P(_("Keep your languages and absences up to date: the planners see them when they look for experts "
-                 "for a mission. The rest of your record is kept by the planners; tell them if it is wrong."),
+                 "for a mission. Absences that have ended and the rest of your record are kept by the planners; "
+                 "tell them if something is wrong."),
                className="text-muted small"),
         html.Div(id=Ids.MESSAGE),
         dbc.Row([
@@ -106,7 +107,7 @@ def show_own_record(_refresh: int) -> tuple[Any, ...]:
     locale = current_locale()
     with db_session() as s:
         record = experts.own_record(s, current_user.principal, locale=locale)
-    lists = _lists(record, experts.OWN_PARTS, locale, ROW)
+    lists = _lists(record, experts.OWN_PARTS, locale, ROW, past_absences_editable=False)
     return (_header(record), _profile(record, locale), _deployments(record, locale), record["version"],
             record["id"], *[lists[name] for name in (*LEFT, *RIGHT)])
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -364,6 +364,24 @@ def require_part_write(principal: Principal, expert_id: int, part_name: str) -> 
         raise Forbidden(f"Your role ({principal.role.value}) keeps only its own languages and absences.")
 
 
+def keep_the_past(principal: Principal, part_name: str, *rows: Mapping[str, Any] | None) -> None:
+    """An expert keeps their absences to come, not the record's past: an absence that has ended (the one
+    changed or removed, or what a change or an addition would make) feeds availability and utilisation history,
+    which planners correct. Planners and admins are not bound."""
+    if part_name != "absences" or principal.can(Permission.MANAGE_PERSONNEL):
+        return
+    today = date.today()
+    for row in rows:
+        end = (row or {}).get("end_date")
+        if isinstance(end, str):
+            try:
+                end = date.fromisoformat(end)
+            except ValueError:
+                continue  # the rule book says what is wrong with it
+        if isinstance(end, date) and end < today:
+            raise Problems([Problem("end_date", "absence_ended")])
+
+
 def part_of(name: str) -> Part:
     if name not in PARTS:
         raise NotFound(f"An expert has no part {name!r}.")
@@ -445,6 +463,7 @@ def add_part(session: Session, principal: Principal, expert_id: int, part_name: 
     part = part_of(part_name)
     expert = load_for_change(session, expert_id, version)
     columns = _part_columns(session, part, expert_id, data)
+    keep_the_past(principal, part_name, columns)
     row = part.model(expert_id=expert_id, **columns)
     session.add(row)
     _flush(session, expert_id)
@@ -469,7 +488,9 @@ def change_part(session: Session, principal: Principal, expert_id: int, part_nam
     if problems:
         raise Problems(problems)
     merged = {k: v for k, v in before.items() if k != "id"} | data
-    for name, value in _part_columns(session, part, expert_id, merged, own=row).items():
+    columns = _part_columns(session, part, expert_id, merged, own=row)
+    keep_the_past(principal, part_name, before, columns)
+    for name, value in columns.items():
         setattr(row, name, value)
     _flush(session, expert_id)
     after = part.values(session, row)
@@ -486,6 +507,7 @@ def remove_part(session: Session, principal: Principal, expert_id: int, part_nam
     expert = load_for_change(session, expert_id, version)
     row = _find(session, part, expert_id, key)
     before = part.values(session, row)
+    keep_the_past(principal, part_name, before)
     session.delete(row)
     _flush(session, expert_id)
     _touch(session, expert)

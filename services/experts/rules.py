@@ -30,6 +30,7 @@ register_messages({
     "erase_not_separated": N_("Only a separated expert's personal fields can be erased: mark them separated "
                               "first."),
     "erased": N_("This expert's personal fields were erased: the record can no longer be changed."),
+    "absence_ended": N_("An absence that has ended is part of the record: ask a planner to correct it."),
 })
 
 PROFILE = RuleBook("expert", [

@@ -17,10 +17,33 @@ def submit_login(page: Page, username: str, password: str) -> None:
     page.click("#login-submit")
 
 
+# Counts the page's fetches in flight (Dash sends every callback with fetch), installed in each page of the
+# tests' browser context before the page's own scripts. Playwright's "networkidle" resolves once per document,
+# so after the first load it no longer waited for anything: a click could land while a callback's answer was
+# still redrawing the page (CI lost a Save click that way when a card above it grew).
+FETCH_COUNTER = """(() => {
+  if (window.__hubFetches !== undefined) return;
+  window.__hubFetches = 0; window.__hubFetchedAt = 0;
+  const fetch = window.fetch;
+  window.fetch = function (...args) {
+    window.__hubFetches++;
+    return fetch.apply(this, args).finally(() => { window.__hubFetches--; window.__hubFetchedAt = performance.now(); });
+  };
+})();"""
+QUIET_MS = 250  # a callback's answer often fires the next callback at once: quiet for this long means done
+
+
 def settle(page: Page) -> None:
-    """Waits until the page's callbacks have answered. Each response rewrites the session cookie, so one
-    still in flight when a test logs out, clears cookies or switches language would undo it."""
+    """Waits until the page's callbacks have answered, its charts are drawn and no section is still opening
+    (Bootstrap's .collapsing: a button inside moves until it is open). Each response rewrites the
+    session cookie, so one still in flight when a test logs out, clears cookies or switches language would undo
+    it; and a click during a redraw may land where the button was."""
     page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        """quiet => (window.__hubFetches === undefined
+                     || (window.__hubFetches === 0 && performance.now() - window.__hubFetchedAt > quiet))
+                    && !document.querySelector('.dash-graph--pending, [data-dash-is-loading="true"], .collapsing')""",
+        arg=QUIET_MS, polling=100)
 
 
 def open_map(page: Page, path: str = "/map") -> None:

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.browser.actions import settle, submit_login
+from tests.browser.actions import FETCH_COUNTER, settle, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
@@ -76,6 +76,7 @@ _FAILED = pytest.StashKey[bool]()
 @pytest.fixture
 def context(browser: Browser, live_url: str) -> Iterator[BrowserContext]:
     ctx = browser.new_context(base_url=live_url, viewport={"width": 1400, "height": 900}, locale="en-GB")
+    ctx.add_init_script(FETCH_COUNTER)  # what settle() waits on
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()

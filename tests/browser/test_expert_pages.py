@@ -41,6 +41,7 @@ def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, lo
         expect(page.locator("#expert-header")).to_contain_text("Test Browser")
 
         page.click("#expert-languages-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         form = "expert-languages-form"
         page.select_option(control(form, "language"), "fr")
         page.select_option(control(form, "level"), "C1")
@@ -52,6 +53,7 @@ def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, lo
 
         start = date.today() + timedelta(days=20)
         page.click("#expert-absences-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         form = "expert-absences-form"
         page.select_option(control(form, "kind"), "leave")
         page.fill(control(form, "start_date"), start.isoformat())
@@ -62,6 +64,7 @@ def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, lo
 
         # One that overlaps it is refused at its field, with the absence it collides with.
         page.click("#expert-absences-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         page.select_option(control(form, "kind"), "training")
         page.fill(control(form, "start_date"), (start + timedelta(days=5)).isoformat())
         page.fill(control(form, "end_date"), (start + timedelta(days=12)).isoformat())

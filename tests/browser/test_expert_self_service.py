@@ -10,8 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.actions import settle, submit_login
-from tests.browser.test_expert_pages import control, feedback
+from tests.browser.actions import FETCH_COUNTER, control, feedback, settle, submit_login
 
 pytestmark = pytest.mark.browser
 COUNT = re.compile(r"^[\d\s\u202f\u00a0,]+$")  # a count, with the language's digit grouping
@@ -32,6 +31,7 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
     username, password, expert_id = expert_user("Selma")
     planner_name, planner_password = make_user("planner")
     planner_ctx = browser.new_context(base_url=live_url, viewport={"width": 1400, "height": 900}, locale="en-GB")
+    planner_ctx.add_init_script(FETCH_COUNTER)
     try:
         planner = planner_ctx.new_page()
         planner.goto("/login")
@@ -49,6 +49,7 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
 
         start = date.today()
         page.click("#me-absences-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         form = "me-absences-form"
         page.select_option(control(form, "kind"), "leave")
         page.fill(control(form, "start_date"), start.isoformat())
@@ -58,6 +59,7 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         settle(page)
         # One overlapping it: refused at its field, with the absence in the way.
         page.click("#me-absences-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         page.select_option(control(form, "kind"), "training")
         page.fill(control(form, "start_date"), (start + timedelta(days=30)).isoformat())
         page.fill(control(form, "end_date"), (start + timedelta(days=70)).isoformat())
@@ -67,6 +69,7 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         settle(page)
 
         page.click("#me-languages-add")
+        settle(page)  # the form open and filled by its callback before it is typed in
         form = "me-languages-form"
         page.select_option(control(form, "language"), "fr")
         page.select_option(control(form, "level"), "B2")

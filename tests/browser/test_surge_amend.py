@@ -49,6 +49,7 @@ def test_planner_amends_a_request_and_the_candidates_are_ranked_again(page: Page
                                   data={"title": "Prison security (amended)", "version": request["version"]})
         assert other.status == 201, other.text()
         page.click("#surge-req-amend-open")
+        settle(page)  # the form open and filled by its callback before it is typed in
         expect(page.locator(control(FORM, "experts_requested"))).to_have_value("2")
         page.fill(control(FORM, "experts_requested"), "3")
         page.click("#surge-req-amend-save")
@@ -60,6 +61,7 @@ def test_planner_amends_a_request_and_the_candidates_are_ranked_again(page: Page
         page.reload()
         expect(page.locator("#surge-req-header")).to_contain_text("Prison security (amended)")
         page.click("#surge-req-amend-open")
+        settle(page)  # the form open and filled by its callback before it is typed in
         expect(page.locator(control(FORM, "title"))).to_have_value("Prison security (amended)")
         page.fill(control(FORM, "experts_requested"), "0")
         page.click("#surge-req-amend-save")
