@@ -23,7 +23,7 @@ from services import audit
 from services.access import Permission, Principal
 from services.analytics.filters import MapFilter
 from services.briefing.aggregates import TABLES, BriefingView, briefing_filter, briefing_view, table_rows
-from services.briefing.pack import build_pack, translator
+from services.briefing.renderer import renderer_for
 from services.errors import HubError, ValidationError
 
 PACK_FORMATS = ("pptx", "pdf")
@@ -60,10 +60,13 @@ def pack(fmt: str) -> Response:
         principal.require(Permission.VIEW_AGGREGATES)
         lang = _language()
         filt = briefing_filter(_query())
-        with db_session() as s, force_locale(lang):
-            view = _view(principal, filt, lang, s)
-            body = build_pack(s, view, fmt, translator(lang, gettext))
+        context = hub()
+        # In a process of its own, niced (services/briefing/renderer.py): a pack's CPU never stalls this worker.
+        body = renderer_for(context.engine).render(principal, _query(), lang, fmt,
+                                                     context.settings.suppression_threshold)
+        with db_session() as s:
             _record(s, principal, "pack", fmt, filt, lang)
+        with force_locale(lang):
             # The file's name in the pack's language (ASCII, a plain filename= is enough), with the language.
             name = gettext("briefing-pack")
     except HubError as error:

@@ -18,35 +18,18 @@ import logging
 import psycopg
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from werkzeug.wrappers import Response
 
 from dashboard.context import hub
 from dashboard.i18n import LANGUAGES, _
+from models.db import is_outage
 
 bp = Blueprint("errors", __name__, template_folder="security/templates")
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
-# SQLSTATEs of a server that is gone or not accepting connections: class 08 (connection exception),
-# admin_shutdown, crash_shutdown, cannot_connect_now. psycopg gives no SQLSTATE when it never connected.
-_OUTAGE_STATES = ("57P01", "57P02", "57P03")
-
-
-def is_outage(error: BaseException) -> bool:
-    """True when ``error`` means the database cannot be reached (not a failed statement on a live server)."""
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
-            return True
-        error = error.orig if error.orig is not None else error
-    if not isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
-        return False
-    state = getattr(error, "sqlstate", None)
-    return state is None or state.startswith("08") or state in _OUTAGE_STATES
-
-
 def unreachable_message() -> str:
     return _("The database is not reachable; try again in a minute.")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 # A database that does not answer (a host down, a firewall dropping packets) fails a request within seconds, so
@@ -39,3 +41,20 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# SQLSTATEs of a server that is gone or not accepting connections: class 08 (connection exception),
+# admin_shutdown, crash_shutdown, cannot_connect_now. psycopg gives no SQLSTATE when it never connected.
+_OUTAGE_STATES = ("57P01", "57P02", "57P03")
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` means the database cannot be reached (not a failed statement on a live server)."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig if error.orig is not None else error
+    if not isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    state = getattr(error, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _OUTAGE_STATES

@@ -31,3 +31,10 @@ class Forbidden(HubError):
 class Conflict(HubError):
     status = 409
     title = "Conflict"
+
+
+class Unavailable(HubError):
+    """The hub cannot answer now, but will (a long job's queue is full, a worker's child is being replaced)."""
+
+    status = 503
+    title = "Service unavailable"
