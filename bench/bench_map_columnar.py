@@ -12,7 +12,8 @@ In a database of its own (``--keep`` keeps it for the next run), loaded with the
    whole map_view (layers from PostGIS included) both ways; p50/p95 and ratios. Each pair is also compared
    for equality, so a fast wrong answer cannot pass;
 3. the map page's ``apply`` callback POSTed to `hub run` (gunicorn, two workers, HUB_MAP_CACHE_ENTRIES=0), once
-   with HUB_ANALYTICS_ENGINE=duckdb and once with postgres: p50/p95 and the ratio, against the goal p95 <= 150 ms.
+   with HUB_ANALYTICS_ENGINE=duckdb and once with postgres: p50/p95 and the ratio, against the goals (p95 <= 150 ms at
+   100,000 deployments, <= 500 ms at 1,000,000; PostgreSQL at least 4x slower at p95).
 """
 
 from __future__ import annotations
@@ -59,7 +60,13 @@ from services.analytics.view import map_view
 from services.catalog import BBox
 
 DB = "hub_bench_map_columnar"
-TARGET_P95_MS = 150
+TARGET_P95_MS = 150  # at 100,000 deployments
+TARGET_P95_MS_1M = 500  # at 1,000,000 (issue 11: the growth made visible)
+TARGET_RATIO = 4.0  # PostgreSQL's p95 over the copy's, at 100,000
+
+
+def goal_ms(deployments: int) -> int:
+    return TARGET_P95_MS if deployments <= 100_000 else TARGET_P95_MS_1M
 BIN = Path(sys.executable).parent
 
 
@@ -308,8 +315,10 @@ def main() -> None:
                     print("  " + line(f"{engine_name:<8}", timings))
                 d, p = results["duckdb"], results["postgres"]
                 print(f"  ratio postgres / duckdb: p50 {pct(p, 50) / pct(d, 50):.1f}x, "
-                      f"p95 {pct(p, 95) / pct(d, 95):.1f}x; goal p95 <= {TARGET_P95_MS} ms: "
-                      f"{'met' if pct(d, 95) <= TARGET_P95_MS else 'NOT met'}")
+                      f"p95 {pct(p, 95) / pct(d, 95):.1f}x (goal >= {TARGET_RATIO:.0f}x: "
+                      f"{'met' if pct(p, 95) / pct(d, 95) >= TARGET_RATIO else 'NOT met'}); goal p95 <= "
+                      f"{goal_ms(n_dep)} ms at {n_dep:,} deployments: "
+                      f"{'met' if pct(d, 95) <= goal_ms(n_dep) else 'NOT met'}")
         finally:
             engine.dispose()
 
