@@ -32,6 +32,7 @@ from models.enums import (
     DeploymentKind,
     DeploymentStatus,
     ExpenditureCategory,
+    ExpertStatus,
     FundType,
     Gender,
     GenderMarker,
@@ -288,6 +289,97 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
         reader = _reader(store, s)
         assert reader.fold(filt).breakdown.markers == breakdown(s, filt).gender.by_marker
         _both_engines_agree(s, reader, filt)
+
+
+def test_an_absence_reloads_the_absences_alone_and_the_answers_follow(factory: sessionmaker[Session],
+                                                                      engine: Engine) -> None:
+    """An absence added through the expert's record (which also writes the expert's row, for its version) moves
+    the absences' counter only: the reload reads the absences again and shares every other table; the answers
+    are PostgreSQL's. The tables replaced stay while the copy they belonged to may still be read."""
+    from services.experts.records import add_part, remove_part
+
+    store = ColumnarStore(engine, min_interval=0)
+    first = store.load_now()
+    start = date.today() + timedelta(days=4100)
+    filt = MapFilter(start=start - timedelta(days=10), end=start + timedelta(days=30))
+    admin = Principal(user_id=1, username="t", role=Role.ADMIN)
+    with session_scope(factory) as s:
+        expert = s.scalars(select(Expert).where(Expert.status != ExpertStatus.SEPARATED).order_by(Expert.id)).first()
+        assert expert is not None
+        before = data_versions(s)[0]
+        added = add_part(s, admin, expert.id, "absences", {"kind": "leave", "start_date": start,
+                                                            "end_date": start + timedelta(days=4)},
+                         version=expert.version)
+    try:
+        with session_scope(factory) as s:
+            after = data_versions(s)[0]
+            assert {k for k in after if after[k] != before[k]} == {"unavailability"}
+            assert store.reader(s) is None  # stale: PostgreSQL answers
+        store.wait()
+        second = store.copy
+        assert second is not None and second is not first
+        assert {k for k in second.tables if second.tables[k] != first.tables[k]} == {"absence"}
+        with session_scope(factory) as s:
+            reader = _reader(store, s)
+            _both_engines_agree(s, reader, filt)
+            # The first copy's absences are still there for a request that holds it.
+            kept = second.db.execute(f"SELECT count(*) FROM {first.tables['absence']}").fetchone()
+            assert kept is not None and kept[0] >= 1
+    finally:
+        with session_scope(factory) as s:
+            current = s.get(Expert, expert.id)
+            assert current is not None
+            remove_part(s, admin, expert.id, "absences", added["id"], version=current.version)
+
+
+def test_a_copy_replaced_long_ago_gives_its_tables_back(factory: sessionmaker[Session], engine: Engine,
+                                                        written: dict[str, int],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.analytics import columnar
+
+    monkeypatch.setattr(columnar, "RETIRED_COPY_SECONDS", 0.0)
+    store = ColumnarStore(engine, min_interval=0)
+    first = store.load_now()
+    with session_scope(factory) as s:
+        s.execute(update(Deployment).where(Deployment.id == written["deployment"])
+                  .values(gender_marker=GenderMarker.GM1))
+    second = store.load_now()
+    assert {k for k in second.tables if second.tables[k] != first.tables[k]} == {"dep", "spend"}
+    names = {row[0] for row in second.db.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert names == set(second.tables.values())  # the first's own tables are gone
+    assert store.load_now(full=True).db is not second.db  # a full load starts a database of its own
+
+
+def test_each_copied_table_depends_on_counted_tables_only() -> None:
+    """What a DuckDB table is read from is found in its statement: every source must have a counter the copy
+    checks, or a change to it would never reach the copy."""
+    from services.analytics.columnar import _sources, read_tables
+
+    for name, _columns, stmt in _sources():
+        assert read_tables(stmt) <= set(COPIED_TABLES), name
+    assert read_tables(_sources()[0][2]) >= {"deployment", "expert", "site", "mission_host_country"}
+
+
+def test_an_experts_counter_moves_with_the_columns_the_map_reads(session: Session) -> None:
+    """Writing the expert's row for its version (a part changed) moves nothing; its capacity, gender, status or
+    name do. And the map's code reads no other column of the expert than the counted ones."""
+    import re
+    from pathlib import Path
+
+    from models.data_version import COUNTED_COLUMNS
+
+    expert = session.scalars(select(Expert).order_by(Expert.id)).first()
+    assert expert is not None
+    before = data_versions(session)[0]["expert"]
+    session.execute(update(Expert).where(Expert.id == expert.id).values(version=Expert.version + 1,
+                                                                         email=Expert.email))
+    assert data_versions(session)[0]["expert"] == before
+    session.execute(update(Expert).where(Expert.id == expert.id).values(family_name=Expert.family_name))
+    assert data_versions(session)[0]["expert"] == before + 1
+    root = Path(__file__).resolve().parents[1] / "services"
+    read = {name for folder in ("analytics", "briefing") for path in (root / folder).glob("*.py")
+            for name in re.findall(r"\bExpert\.([a-z_]+)", path.read_text())}
+    assert read <= set(COUNTED_COLUMNS["expert"]), "count the column in migration and COUNTED_COLUMNS"
 
 
 def test_spending_and_rates_written_reach_the_copys_funding_after_its_reload(
