@@ -350,6 +350,19 @@ def test_a_copy_replaced_long_ago_gives_its_tables_back(factory: sessionmaker[Se
     assert store.load_now(full=True).db is not second.db  # a full load starts a database of its own
 
 
+def test_after_a_failed_reload_the_next_starts_a_new_database(engine: Engine) -> None:
+    store = ColumnarStore(engine, min_interval=0)
+    store.load_now().db.close()  # a broken DuckDB database: an incremental reload cannot use it
+    store.refresh()
+    store.wait()
+    assert store.failures == 1
+    store.refresh()
+    store.wait()
+    copy = store.copy
+    assert store.failures == 1 and copy is not None
+    assert copy.db.execute(f"SELECT count(*) FROM {copy.tables['dep']}").fetchone() == (copy.rows,)
+
+
 def test_each_copied_table_depends_on_counted_tables_only() -> None:
     """What a DuckDB table is read from is found in its statement: every source must have a counter the copy
     checks, or a change to it would never reach the copy."""

@@ -587,6 +587,7 @@ class ColumnarStore:
         self._last_start = -float("inf")
         self._generation = 0
         self._retired: list[tuple[float, Copy]] = []  # (when replaced, copy): their tables outlive them a while
+        self._full_next = False  # after a failed load: the next starts a new database rather than trust the old
         self.loads = 0
         self.failures = 0
 
@@ -626,10 +627,15 @@ class ColumnarStore:
         """Loads the copy: the tables whose sources moved since the last load, or all of them (``full``, or the
         first time: a new DuckDB database)."""
         self._last_start = time.monotonic()
-        previous = None if full else self._copy
+        previous = None if full or self._full_next else self._copy
         self._generation += 1
-        copy = load_copy(self._engine, previous, self._generation)
+        try:
+            copy = load_copy(self._engine, previous, self._generation)
+        except BaseException:
+            self._full_next = True
+            raise
         self._copy = copy
+        self._full_next = False
         self.loads += 1
         if previous is not None:
             now = time.monotonic()
