@@ -8,6 +8,8 @@ them (``with_names``); the caller decides with the role table.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
+    Text,
     and_,
     case,
     cast,
@@ -256,9 +259,16 @@ def layers(session: Session, filt: MapFilter, *, view: BBox | None, zoom: int, w
     places = _places_select(rows, rows.c.geom, codes, with_names).subquery("places")
     row = session.execute(select(
         places.c[0], places.c[1], _mission_points(filt, locale).scalar_subquery(),
-        _mission_areas(filt, locale).scalar_subquery(), _project_sites(filt).scalar_subquery())).one()
+        cast(_mission_areas(filt, locale).scalar_subquery(), Text), _project_sites(filt).scalar_subquery())).one()
     return Layers(_placed(session, filt, rows, codes, row[0], row[1], zoom, PLACE_CAP), _as_collection(row[2]),
-                  _as_collection(row[3]), _as_collection(row[4]))
+                  _as_collection(_areas_from_text(row[3])), _as_collection(row[4]))
+
+
+# The host countries' boundaries change with the period's missions and the mission filter only, so most filter
+# changes read the same text; parsing its thousands of coordinates cost about 6 ms a request (bench_map_columnar's
+# slowest combinations), more than PostgreSQL took to build it. The parsed collections are shared between requests:
+# nothing mutates a layer once built (Dash and the answer cache only serialize it).
+_areas_from_text = functools.lru_cache(maxsize=16)(json.loads)
 
 
 def basemap(session: Session) -> dict[str, Any]:
