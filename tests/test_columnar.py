@@ -182,12 +182,28 @@ def test_the_layers_in_one_statement_are_the_layers_one_by_one(session: Session,
                                                                world: dict[str, list], index: int) -> None:
     filt = _combinations(world, COMBINATIONS)[index]
     view = BBox(-30.0, -40.0, 60.0, 40.0)
-    for names, codes in ((True, None), (False, _reader(store, session).codes_in_order)):
-        assert map_layers.layers(session, filt, view=view, zoom=4, with_names=names, locale="fr", codes=codes) \
+    reader = _reader(store, session)
+    for names, codes, deployed in ((True, None, None),
+                                   (False, reader.codes_in_order, reader.deployed_by_mission(filt))):
+        assert map_layers.layers(session, filt, view=view, zoom=4, with_names=names, locale="fr", codes=codes,
+                                 deployed=deployed) \
             == map_layers.Layers(map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names),
                                  map_layers.mission_points(session, filt, "fr"),
                                  map_layers.mission_areas(session, filt, "fr"), map_layers.project_sites(session, filt))
     assert _reader(store, session).codes_in_order == map_layers.capacity_codes_in_order(session)
+
+
+def test_the_mission_points_counted_by_the_copy_are_postgresqls(session: Session, store: ColumnarStore,
+                                                                world: dict[str, list]) -> None:
+    counted = 0
+    for filt in _combinations(world, COMBINATIONS):
+        reader = _reader(store, session)
+        deployed = reader.deployed_by_mission(filt)
+        counted += sum(deployed.values())
+        assert map_layers.mission_points(session, filt, "en", deployed) \
+            == map_layers.mission_points(session, filt, "en"), filt
+        reader.close()
+    assert counted > 0  # the combinations reach deployed experts
 
 
 def test_a_request_resolves_and_registers_a_filter_once(session: Session, store: ColumnarStore,

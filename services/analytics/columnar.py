@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -294,6 +294,7 @@ class Query:
         self.cur = cursor(copy.db)
         self.t = copy.tables
         self.filt = filt
+        self.sets = sets
         self._count = 0
         self.expert_sql = self._expert_conditions(sets)
         self.place_sql = self._place_conditions(sets)
@@ -385,12 +386,12 @@ class Reader:
         self.session = session
         self._queries: dict[str, Query] = {}
 
-    def _query(self, filt: MapFilter) -> Query:
+    def _query(self, filt: MapFilter, sets: Sets | None = None) -> Query:
         # Resolved and registered once per filter and request: the charts, the day and the funding ask with the
-        # same filter (each registration of a set costs about a millisecond).
+        # same filter (each registration of a set costs about a millisecond). ``sets``: already resolved.
         key = repr(filt)
         if key not in self._queries:
-            self._queries[key] = Query(self.copy, filt, resolve(self.session, filt))
+            self._queries[key] = Query(self.copy, filt, sets if sets is not None else resolve(self.session, filt))
         return self._queries[key]
 
     def close(self) -> None:
@@ -491,6 +492,17 @@ class Reader:
         found = q.numpy(f"SELECT count(DISTINCT expert_id)::BIGINT AS n FROM {q.t['dep']} WHERE start_day <= ? AND "
                         f"end_day >= ? AND {_where(q.expert_sql, q.place_sql)}", day, day)
         return int(found["n"][0])
+
+    def deployed_by_mission(self, filt: MapFilter) -> dict[int, int]:
+        """The mission points' counts (map_layers._mission_points) over the copy: the experts in scope deployed on
+        the map's day, by mission, the filter's own missions left out of the scope (each point counts its own)."""
+        main = self._query(filt)
+        q = self._query(filt.with_changes(mission=()), replace(main.sets, mission=None))
+        day = _days(filt.day)
+        found = q.numpy(f"SELECT mission_id, count(DISTINCT expert_id)::BIGINT AS n FROM {q.t['dep']} WHERE "
+                        f"start_day <= ? AND end_day >= ? AND {_where(q.expert_sql, q.place_sql)} GROUP BY mission_id",
+                        day, day)
+        return {int(m): int(n) for m, n in zip(found["mission_id"], found["n"], strict=True)}
 
     def rates(self) -> RateBook:
         """The copy's exchange rates (a book of this request's own: it records the missing ones)."""

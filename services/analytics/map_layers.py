@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
+    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     SQLColumnExpression,
     Text,
@@ -158,28 +162,36 @@ def _running(start: SQLColumnExpression[Any], end: SQLColumnExpression[Any], fil
         period_of(filt))
 
 
-def mission_points(session: Session, filt: MapFilter, locale: str = "en") -> dict[str, Any]:
-    """HQs of the missions running in the period, with the experts in scope deployed there on the day."""
-    return _as_collection(session.scalar(_mission_points(filt, locale)))
+def mission_points(session: Session, filt: MapFilter, locale: str = "en",
+                   deployed: Mapping[int, int] | None = None) -> dict[str, Any]:
+    """HQs of the missions running in the period, with the experts in scope deployed there on the day
+    (``deployed``: those counts by mission id, if known)."""
+    return _as_collection(session.scalar(_mission_points(filt, locale, deployed)))
 
 
-def _mission_points(filt: MapFilter, locale: str) -> Select[Any]:
-    # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
-    counts = (
-        deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
-                             func.count(func.distinct(Deployment.expert_id)).label("n"), when="day",
-                             lean=True)
-        .group_by(Deployment.mission_id)
-        .subquery("deployed")
-    )
-    deployed = func.coalesce(counts.c.n, 0)
+def _mission_points(filt: MapFilter, locale: str, deployed: Mapping[int, int] | None = None) -> Select[Any]:
+    """``deployed``: the counts by mission if known (the columnar copy's), else counted here."""
+    if deployed is not None:
+        counts = select(func.unnest(literal(list(deployed), ARRAY(Integer))).label("mission_id"),
+                        func.unnest(literal(list(deployed.values()), ARRAY(BigInteger))).label("n")
+                        ).subquery("deployed")
+    else:
+        # One grouped pass over the day's deployments, joined to the missions (not a subquery per mission).
+        counts = (
+            deployments_in_scope(filt.with_changes(mission=()), Deployment.mission_id.label("mission_id"),
+                                 func.count(func.distinct(Deployment.expert_id)).label("n"), when="day",
+                                 lean=True)
+            .group_by(Deployment.mission_id)
+            .subquery("deployed")
+        )
+    how_many = func.coalesce(counts.c.n, 0)
     selected = Mission.acronym.in_(filt.mission) if filt.mission else literal(False)
     feature = func.json_build_object(
         "type", "Feature", "id", Mission.acronym,
         "geometry", _geojson(Mission.hq),
         "properties", func.json_build_object(
             "acronym", Mission.acronym, "name", localized_column(Mission, locale), "type", Mission.mission_type,
-            "hq_city", Mission.hq_city, "active", Mission.active, "deployed", deployed, "selected", selected),
+            "hq_city", Mission.hq_city, "active", Mission.active, "deployed", how_many, "selected", selected),
     )
     return select(_collection(feature, Mission.acronym)).outerjoin(counts, counts.c.mission_id == Mission.id).where(
         Mission.hq.is_not(None), or_(_running(Mission.start_date, Mission.end_date, filt), selected))
@@ -251,14 +263,16 @@ class Layers:
 
 
 def layers(session: Session, filt: MapFilter, *, view: BBox | None, zoom: int, with_names: bool, locale: str,
-           codes: list[str] | None = None) -> Layers:
+           codes: list[str] | None = None, deployed: Mapping[int, int] | None = None) -> Layers:
     """deployment_places, mission_points, mission_areas and project_sites in one statement (a second one only past
-    the places' cap): each is a round trip of its own otherwise. ``codes``: capacity_codes_in_order() if known."""
+    the places' cap): each is a round trip of its own otherwise. ``codes``: capacity_codes_in_order() if known;
+    ``deployed``: the mission points' counts if known (the columnar copy's: a second scan of the day's deployments
+    less in PostgreSQL)."""
     codes = capacity_codes_in_order(session) if codes is None else codes
     rows = _places_rows(filt, view)
     places = _places_select(rows, rows.c.geom, codes, with_names).subquery("places")
     row = session.execute(select(
-        places.c[0], places.c[1], _mission_points(filt, locale).scalar_subquery(),
+        places.c[0], places.c[1], _mission_points(filt, locale, deployed).scalar_subquery(),
         cast(_mission_areas(filt, locale).scalar_subquery(), Text), _project_sites(filt).scalar_subquery())).one()
     return Layers(_placed(session, filt, rows, codes, row[0], row[1], zoom, PLACE_CAP), _as_collection(row[2]),
                   _as_collection(_areas_from_text(row[3])), _as_collection(row[4]))

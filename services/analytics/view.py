@@ -95,10 +95,11 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
                 reader.close()
 
     def answer(reader: Reader | None) -> MapView:
-        folded = None
+        folded, deployed = None, None
         if reader is not None:
             try:
                 folded = reader.fold(filt)
+                deployed = reader.deployed_by_mission(filt)
             except CopyError:  # the map answers from PostgreSQL rather than fail
                 log.exception("the columnar copy failed to answer; PostgreSQL answers")
                 reader = None
@@ -119,7 +120,7 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
                        else funding_summary(session, filt, locale=locale))
         shown = map_layers.layers(session, filt, view=view, zoom=zoom, locale=locale,
                                   with_names=principal.can(Permission.VIEW_PERSON_NAMES),
-                                  codes=reader.codes_in_order if reader else None)
+                                  codes=reader.codes_in_order if reader else None, deployed=deployed)
         return MapView(
             places=shown.places,
             missions=shown.missions,
