@@ -59,6 +59,7 @@ from models import (
     SurgeRequest,
     Unavailability,
 )
+from models.db import is_outage
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
 from services.analytics.breakdown import Breakdown, BreakdownParts, assemble
 from services.analytics.filters import MapFilter
@@ -664,6 +665,11 @@ class ColumnarStore:
         try:
             copy = self.load_now()
             log.info("columnar copy loaded: %d deployments in %.2f s", copy.rows, copy.seconds)
-        except Exception:  # the map answers from PostgreSQL meanwhile: a log line, not an error to the user
+        except Exception as error:  # the map answers from PostgreSQL meanwhile: a log line, not an error to the user
             self.failures += 1
-            log.exception("the columnar copy failed to load; the map answers from PostgreSQL")
+            if is_outage(error):  # the outage is logged by every request it fails: one line here, no traceback
+                log.error("the columnar copy failed to load, the database is unreachable; the map answers from "
+                          "PostgreSQL once it is back: %s", str(error).strip().splitlines()[0] if str(error).strip()
+                          else type(error).__name__)
+            else:
+                log.exception("the columnar copy failed to load; the map answers from PostgreSQL")
