@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.auth import ApiToken, User
-from models.enums import Role
+from models.enums import ExpertStatus, Role
 from models.people import Expert
 from services import audit, tokens, users
 from services.access import Permission, Principal
@@ -186,6 +186,8 @@ def set_active(session: Session, actor: Actor, username: str, active: bool,
         return user
     if not active:
         _keep_an_admin(session, actor, user, "deactivate")
+    if active:
+        _refuse_login_of_departed_expert(session, user)
     before = _user_state(user)
     if active:
         user.active = True
@@ -194,6 +196,22 @@ def set_active(session: Session, actor: Actor, username: str, active: bool,
     _record(session, actor, "user_reactivated" if active else "user_deactivated", "user", user.username, before,
             _user_state(user), origin)
     return user
+
+
+def _refuse_login_of_departed_expert(session: Session, user: User) -> None:
+    """A login that ended with its expert's separation comes back only with the expert (separation ends it, see
+    end_login_of_separated_expert); an erased expert's login never does: the person is no longer in the hub."""
+    if user.expert_id is None:
+        return
+    expert = session.get(Expert, user.expert_id)
+    if expert is None:
+        return
+    if expert.erased_at is not None:
+        raise Conflict(f"{user.username} was the login of an expert whose personal data were erased; it cannot be "
+                       "reactivated. If the person returns, record them again and create a new user.")
+    if expert.status == ExpertStatus.SEPARATED:
+        raise Conflict(f"{user.username} is the login of {expert.given_name} {expert.family_name} "
+                       f"({expert.staff_number}), who has left; make the expert active again on their record first.")
 
 
 def end_login_of_separated_expert(session: Session, actor: Principal, expert_id: int,

@@ -374,3 +374,29 @@ def test_an_expert_keeps_absences_to_come_not_the_records_past(me, server) -> No
         assert answer.status_code == 422 and answer.get_json()["errors"][0]["code"] == "absence_ended", \
             answer.get_json()
     assert [a["id"] for a in client.get(ME).get_json()["absences"]] == [absence_id]
+
+
+def test_a_departed_experts_login_is_not_reactivated(session) -> None:
+    """Separation ended the login: it comes back only once the expert is active again, and never once the
+    expert's personal data were erased."""
+    from services.errors import Conflict
+
+    planner, root = Principal(0, "t-planner", Role.PLANNER), Principal(0, "t-admin", Role.ADMIN)
+    own = session.scalar(select(Expert.id).where(Expert.erased_at.is_(None), Expert.status == "active",
+                                                 Expert.id.not_in(select(User.expert_id)
+                                                                  .where(User.expert_id.is_not(None))))
+                         .order_by(Expert.id.desc()).limit(1))
+    user = _principal(session, own)
+    experts.separate_expert(session, planner, own, date.today().isoformat(), version=session.get(Expert, own).version)
+    with pytest.raises(Conflict, match="who has left; make the expert active again"):
+        admin.reactivate_user(session, root, user.username)
+    assert not _login_state(session, user.username)[0]
+    experts.update_expert(session, planner, own, {"status": "active", "separated_on": None},
+                          version=session.get(Expert, own).version)
+    admin.reactivate_user(session, root, user.username)  # the person is back: so is their login
+    assert _login_state(session, user.username)[0]
+    experts.separate_expert(session, planner, own, date.today().isoformat(), version=session.get(Expert, own).version)
+    experts.erase_expert(session, planner, own, version=session.get(Expert, own).version)
+    with pytest.raises(Conflict, match="personal data were erased"):
+        admin.reactivate_user(session, root, user.username)
+    assert not _login_state(session, user.username)[0]
