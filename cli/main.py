@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from models import DataLoad
-from models.db import make_engine, make_session_factory, session_scope
+from models.db import first_line, make_engine, make_session_factory, session_scope
 from models.embedded_pg import EmbeddedPgError, EmbeddedPostgres, database_url, migration_database_url
 from models.enums import Role
 from models.settings import Settings
@@ -695,8 +695,8 @@ def main() -> None:
         click.secho(f"hub: {error}", fg="red", err=True)
         sys.exit(2)
     except OperationalError as error:
-        first = str(error.orig).strip().splitlines()[0] if error.orig else str(error).splitlines()[0]
-        click.secho(f"hub: cannot reach the database: {first}. Check HUB_DATABASE_URL or that the server runs.",
+        click.secho(f"hub: cannot reach the database: {first_line(error.orig or error)}. "
+                    "Check HUB_DATABASE_URL or that the server runs.",
                     fg="red", err=True)
         sys.exit(2)
     except HubError as error:

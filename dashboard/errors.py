@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from dashboard.context import hub
 from dashboard.i18n import LANGUAGES, _
-from models.db import is_outage
+from models.db import first_line, is_outage
 
 bp = Blueprint("errors", __name__, template_folder="security/templates")
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _outage_response(error: Exception) -> Response | tuple[str, int]:
     if not is_outage(error):
         raise error  # Flask answers it as any other unhandled error: a logged 500
     log.warning("database unreachable on %s %s: %s", request.method, request.path,
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+                first_line(error))
     # The user could not be loaded: answer as nobody, or reading the language (i18n.select_locale) would try the
     # database again. The language comes from the session's choice or the browser.
     g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
@@ -70,7 +70,7 @@ def ready() -> Response:
         checks["database"] = "ok"
     except (SAOperationalError, SAInterfaceError, psycopg.Error) as error:
         checks["database"] = "unreachable"
-        log.warning("readyz: database unreachable: %s", str(error).strip().splitlines()[0])
+        log.warning("readyz: database unreachable: %s", first_line(error))
     if context.settings.redis_url:
         try:
             import redis

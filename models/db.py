@@ -62,3 +62,10 @@ def is_outage(error: BaseException) -> bool:
         return False
     state = getattr(error, "sqlstate", None)
     return state is None or state.startswith("08") or state in _OUTAGE_STATES
+
+
+def first_line(error: BaseException) -> str:
+    """An error's first line (a driver's message runs to several, with hints and the statement): what a one-line
+    log or message about an unreachable database says; the error's type when it has no message."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -59,7 +59,7 @@ from models import (
     SurgeRequest,
     Unavailability,
 )
-from models.db import is_outage
+from models.db import first_line, is_outage
 from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender, GenderMarker
 from services.analytics.breakdown import Breakdown, BreakdownParts, assemble
 from services.analytics.filters import MapFilter
@@ -669,7 +669,6 @@ class ColumnarStore:
             self.failures += 1
             if is_outage(error):  # the outage is logged by every request it fails: one line here, no traceback
                 log.error("the columnar copy failed to load, the database is unreachable; the map answers from "
-                          "PostgreSQL once it is back: %s", str(error).strip().splitlines()[0] if str(error).strip()
-                          else type(error).__name__)
+                          "PostgreSQL once it is back: %s", first_line(error))
             else:
                 log.exception("the columnar copy failed to load; the map answers from PostgreSQL")

@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from models.db import is_outage, make_engine, make_session_factory, session_scope
+from models.db import first_line, is_outage, make_engine, make_session_factory, session_scope
 from services.access import Principal
 from services.briefing.aggregates import briefing_filter, briefing_view
 from services.briefing.pack import build_pack, translator
@@ -69,7 +69,7 @@ def _render(principal: Principal, query: dict[str, str], lang: str, fmt: str, th
         return "hub", error
     except Exception as error:
         if is_outage(error):
-            return "outage", str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return "outage", first_line(error)
         raise RuntimeError(f"the briefing pack failed: {error!r}") from error  # its traceback comes back as text
 
 
