@@ -103,6 +103,23 @@ START, END = date(2031, 3, 1), date(2031, 4, 29)
 SURGE_TODAY = date(2031, 2, 20)
 
 
+def person_words(session: Session, *conditions: Any) -> tuple[set[str], list[int]]:
+    """What would identify an expert in an answer (full name, a long family name, staff number, email), for the
+    experts the conditions select; and their ids."""
+    rows = session.execute(select(Expert.id, Expert.given_name, Expert.family_name, Expert.staff_number,
+                                  Expert.email).where(*conditions)).all()
+    words: set[str] = set()
+    for _id, given, family, staff, email in rows:
+        words.add(f"{given} {family}")
+        if family and len(family) >= 6:  # shorter family names collide with ordinary words and acronyms
+            words.add(family)
+        if staff:
+            words.add(str(staff))
+        if email:
+            words.add(str(email))
+    return words, [row[0] for row in rows]
+
+
 def planner(session: Session, role: Role = Role.PLANNER) -> Principal:
     from services.users import create_user
 

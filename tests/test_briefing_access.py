@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.security.callbacks import CALLBACK_ROLES, CLIENTSIDE_KEYS, is_internal
-from models import AuditEvent, Expert
+from models import AuditEvent
 from models.enums import Role
-from tests.factories import callback_payload
+from tests.factories import callback_payload, person_words
 
 T = 5
 # Keys whose values count people (or requests) in the briefing's answers.
@@ -29,18 +29,8 @@ def secrets(engine) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from sqlalchemy.orm import Session
 
     with Session(engine) as s:
-        experts = s.execute(select(Expert.id, Expert.given_name, Expert.family_name, Expert.staff_number,
-                                   Expert.email)).all()
-    words = set()
-    for _id, given, family, staff, email in experts:
-        words.add(f"{given} {family}")
-        if family and len(family) >= 6:  # shorter family names collide with ordinary words and acronyms
-            words.add(family)
-        if staff:
-            words.add(str(staff))
-        if email:
-            words.add(str(email))
-    return {"words": words, "ids": {i for i, *_rest in experts}}
+        words, ids = person_words(s)
+    return {"words": words, "ids": set(ids)}
 
 
 def _no_person(text: str, secrets: dict[str, Any], where: str) -> None:

@@ -11,12 +11,11 @@ from typing import Any
 
 import dash
 import pytest
-from sqlalchemy import select
 
 from dashboard.security.callbacks import CALLBACK_ROLES, CLIENTSIDE_KEYS, is_internal
 from models import Expert
 from models.enums import Role
-from tests.factories import callback_payload, login
+from tests.factories import callback_payload, login, person_words
 
 # Routes that serve the expert their own record or the app's machinery (each checked for what it answers).
 OPEN = re.compile(r"^/(me|api/v1/me(/.*)?|_dash-layout|_dash-dependencies|_reload-hash|login|healthz|readyz|"
@@ -32,19 +31,8 @@ def as_expert(client, expert_user, engine):  # type: ignore[no-untyped-def]
     username, password, own = expert_user()
     assert login(client, username, password).status_code == 302
     with Session(engine) as s:
-        rows = s.execute(select(Expert.id, Expert.given_name, Expert.family_name, Expert.staff_number,
-                                Expert.email).where(Expert.id != own)).all()
-    words: set[str] = set()
-    for _id, given, family, staff, email in rows:
-        words.add(f"{given} {family}")
-        if family and len(family) >= 6:  # shorter family names collide with ordinary words and acronyms
-            words.add(family)
-        if staff:
-            words.add(str(staff))
-        if email:
-            words.add(str(email))
-    other = min(i for i, *_rest in rows)
-    return client, own, other, words
+        words, ids = person_words(s, Expert.id != own)
+    return client, own, min(ids), words
 
 
 def _payload(app: Any, key: str, values: dict[str, Any]) -> dict[str, Any]:
