@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from playwright.sync_api import Error, Page, expect
@@ -86,6 +87,19 @@ def feedback(form: str, field: str) -> str:
     """The CSS selector of the message under a record form's field."""
     ident = json.dumps({"field": field, "form": form, "type": "record-feedback"}, separators=(",", ":"))
     return f"[id='{ident}']"
+
+
+def save_absence(page: Page, page_prefix: str, kind: str, start: date, end: date) -> str:
+    """Opens the absences' add form of an expert's record page ("expert") or the expert's own ("me"), fills it
+    and saves; returns the form's name (for its fields' messages)."""
+    page.click(f"#{page_prefix}-absences-add")
+    settle(page)  # the form open and filled by its callback before it is typed in
+    form = f"{page_prefix}-absences-form"
+    page.select_option(control(form, "kind"), kind)
+    page.fill(control(form, "start_date"), start.isoformat())
+    page.fill(control(form, "end_date"), end.isoformat())
+    page.click(f"#{page_prefix}-absences-save")
+    return form
 
 
 def choose(page: Page, selector: str, text: str) -> None:

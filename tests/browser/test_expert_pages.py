@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Expert
-from tests.browser.actions import control, feedback, settle
+from tests.browser.actions import control, feedback, save_absence, settle
 
 pytestmark = pytest.mark.browser
 
@@ -52,23 +52,12 @@ def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, lo
         expect(languages).to_contain_text("reading C2")
 
         start = date.today() + timedelta(days=20)
-        page.click("#expert-absences-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        form = "expert-absences-form"
-        page.select_option(control(form, "kind"), "leave")
-        page.fill(control(form, "start_date"), start.isoformat())
-        page.fill(control(form, "end_date"), (start + timedelta(days=9)).isoformat())
-        page.click("#expert-absences-save")
+        save_absence(page, "expert", "leave", start, start + timedelta(days=9))
         expect(page.locator("#expert-absences-list")).to_contain_text("Leave")
         settle(page)
 
         # One that overlaps it is refused at its field, with the absence it collides with.
-        page.click("#expert-absences-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        page.select_option(control(form, "kind"), "training")
-        page.fill(control(form, "start_date"), (start + timedelta(days=5)).isoformat())
-        page.fill(control(form, "end_date"), (start + timedelta(days=12)).isoformat())
-        page.click("#expert-absences-save")
+        form = save_absence(page, "expert", "training", start + timedelta(days=5), start + timedelta(days=12))
         expect(page.locator(feedback(form, "start_date"))).to_contain_text("Overlaps the absence")
         settle(page)
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.actions import FETCH_COUNTER, control, feedback, settle, submit_login
+from tests.browser.actions import FETCH_COUNTER, control, feedback, save_absence, settle, submit_login
 
 pytestmark = pytest.mark.browser
 COUNT = re.compile(r"^[\d\s\u202f\u00a0,]+$")  # a count, with the language's digit grouping
@@ -48,22 +48,11 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         expect(page.locator("#nav-me")).to_have_text("My profile")
 
         start = date.today()
-        page.click("#me-absences-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        form = "me-absences-form"
-        page.select_option(control(form, "kind"), "leave")
-        page.fill(control(form, "start_date"), start.isoformat())
-        page.fill(control(form, "end_date"), (start + timedelta(days=59)).isoformat())
-        page.click("#me-absences-save")
+        save_absence(page, "me", "leave", start, start + timedelta(days=59))
         expect(page.locator("#me-absences-list")).to_contain_text("Leave")
         settle(page)
         # One overlapping it: refused at its field, with the absence in the way.
-        page.click("#me-absences-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        page.select_option(control(form, "kind"), "training")
-        page.fill(control(form, "start_date"), (start + timedelta(days=30)).isoformat())
-        page.fill(control(form, "end_date"), (start + timedelta(days=70)).isoformat())
-        page.click("#me-absences-save")
+        form = save_absence(page, "me", "training", start + timedelta(days=30), start + timedelta(days=70))
         expect(page.locator(feedback(form, "start_date"))).to_contain_text("Overlaps the absence")
         page.click("#me-absences-cancel")
         settle(page)
