@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -36,7 +37,9 @@ from models.enums import (
     FundType,
     Gender,
     GenderMarker,
+    MissionType,
     Role,
+    SiteKind,
 )
 from services import audit, tokens, users
 from services.access import Principal
@@ -193,6 +196,59 @@ def test_the_layers_in_one_statement_are_the_layers_one_by_one(session: Session,
     assert _reader(store, session).codes_in_order == map_layers.capacity_codes_in_order(session)
 
 
+VIEWS = (None, BBox(-30.0, -40.0, 60.0, 40.0), BBox(24.0, -6.0, 34.0, 6.0), BBox(100.0, 60.0, 120.0, 70.0))
+
+
+@pytest.mark.parametrize("index", range(COMBINATIONS))
+def test_the_days_places_from_the_copy_are_postgresqls(session: Session, store: ColumnarStore,
+                                                       world: dict[str, list], index: int) -> None:
+    """The places of the day over the copy equal PostGIS's, feature for feature and in the same order: with and
+    without names, in the whole world and in viewports (one of them empty)."""
+    filt = _combinations(world, COMBINATIONS)[index]
+    for view in VIEWS:
+        reader = store.reader(session, view)
+        assert reader is not None
+        codes = reader.codes_in_order
+        for names in (False, True):
+            found = reader.places(filt, with_names=names)
+            assert found is not None
+            assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=codes) \
+                == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names), (filt, view)
+        reader.close()
+
+
+def test_the_days_places_reach_every_kind_of_place(session: Session, store: ColumnarStore,
+                                                   world: dict[str, list]) -> None:
+    """The combinations above meet sites and HQs, places shared by several missions and empty answers: the
+    equality is not tested on trivial places only (the test below writes the rarer places)."""
+    seen: dict[str, int] = {"site": 0, "hq": 0, "missions": 0, "empty": 0}
+    for filt in _combinations(world, COMBINATIONS):
+        reader = store.reader(session, None)
+        assert reader is not None
+        found = reader.places(filt, with_names=True)
+        assert found is not None
+        features = found[0]["features"]
+        seen["empty"] += not features
+        for feature in features:
+            props = feature["properties"]
+            seen["hq"] += props["hq"] is not None
+            seen["site"] += props["place"] is not None and not props["place"].endswith(" HQ")
+            seen["missions"] += len(props["missions"]) > 1
+        reader.close()
+    assert all(seen.values()), seen
+
+
+def test_the_places_come_from_postgresql_where_the_database_orders_text_otherwise(
+        session: Session, store: ColumnarStore) -> None:
+    """A database whose collation is not code-point order (en_US, ICU) sorts names and acronyms otherwise than
+    DuckDB: the copy then leaves the places to PostgreSQL."""
+    copy = store.copy
+    assert copy is not None and copy.code_point_order  # the tests' cluster is initialised with C.UTF-8
+    reader = Reader(replace(copy, code_point_order=False), session)
+    assert reader.places(MapFilter.default(), with_names=True) is None
+    reader.close()
+
+
 def test_the_mission_points_counted_by_the_copy_are_postgresqls(session: Session, store: ColumnarStore,
                                                                 world: dict[str, list]) -> None:
     counted = 0
@@ -305,6 +361,60 @@ def test_a_write_makes_the_copy_stale_until_it_reloads(factory: sessionmaker[Ses
         reader = _reader(store, s)
         assert reader.fold(filt).breakdown.markers == breakdown(s, filt).gender.by_marker
         _both_engines_agree(s, reader, filt)
+
+
+def test_the_rarer_places_from_the_copy_are_postgresqls(factory: sessionmaker[Session], engine: Engine) -> None:
+    """Fourteen experts at one site (more names than a place lists), a second site at the same point under another
+    name (one place of two names), and a deployment with neither site nor HQ (a feature without geometry, as
+    PostGIS writes it): the copy's places are PostgreSQL's, with names and without, in a viewport and not. The
+    point's coordinate ends in a 5 at the sixth decimal, which ST_AsGeoJSON rounds its own way."""
+    day = date.today() + timedelta(days=4200)
+    with session_scope(factory) as s:
+        experts = s.scalars(select(Expert).order_by(Expert.id).limit(15)).all()
+        mission = s.scalars(select(Mission).where(Mission.hq.is_not(None)).order_by(Mission.id)).first()
+        assert len(experts) == 15 and mission is not None
+        point = "SRID=4326;POINT(29.004775 -2.740425)"
+        sites = [Site(name=name, kind=SiteKind.TEAM_SITE, mission_id=mission.id, location=point)
+                 for name in ("Test twin A", "Test twin B")]
+        nowhere = Mission(acronym="TEST-NOWHERE", name="Test mission without HQ", mission_type=MissionType.SPM)
+        s.add_all([*sites, nowhere])
+        s.flush()
+        deployments = [Deployment(expert_id=e.id, mission_id=mission.id, site_id=sites[i % 7 == 6].id,
+                                  role=f"Test role {i % 3}", kind=DeploymentKind.SURGE, start_date=day,
+                                  end_date=day, status=DeploymentStatus.PLANNED, gender_marker=GenderMarker.GM1)
+                       for i, e in enumerate(experts[:14])]
+        deployments.append(Deployment(expert_id=experts[14].id, mission_id=nowhere.id, role="Test role",
+                                      kind=DeploymentKind.SURGE, start_date=day, end_date=day,
+                                      status=DeploymentStatus.PLANNED, gender_marker=GenderMarker.GM0))
+        s.add_all(deployments)
+        s.flush()
+        ids = {"deployment": [d.id for d in deployments], "site": [x.id for x in sites], "mission": [nowhere.id]}
+    try:
+        store = ColumnarStore(engine, min_interval=0)
+        store.load_now()
+        filt = MapFilter(start=day - timedelta(days=10), end=day + timedelta(days=10), as_of=day)
+        with session_scope(factory) as s:
+            for view in (None, BBox(28.0, -3.0, 30.0, -2.0)):
+                reader = store.reader(s, view)
+                assert reader is not None
+                for names in (False, True):
+                    found = reader.places(filt, with_names=names)
+                    assert found is not None
+                    assert map_layers.placed(s, filt, found, view=view, zoom=4, codes=reader.codes_in_order) \
+                        == map_layers.deployment_places(s, filt, view=view, zoom=4, with_names=names), view
+                reader.close()
+            features = map_layers.deployment_places(s, filt, view=None, zoom=4, with_names=True)["features"]
+            twins = next(f for f in features if f["properties"]["n"] == 14)
+            # As PostGIS rounds, which is not Python's round() (29.00477).
+            assert twins["geometry"]["coordinates"][0] == 29.00478 != round(29.004775, 5)
+            assert twins["properties"]["places"] == 2 and twins["properties"]["place"] is None
+            assert len(twins["properties"]["names"]) == 12 and twins["properties"]["more_names"] == 2
+            assert any(f["geometry"] is None for f in features)
+    finally:
+        with session_scope(factory) as s:
+            s.execute(delete(Deployment).where(Deployment.id.in_(ids["deployment"])))
+            s.execute(delete(Site).where(Site.id.in_(ids["site"])))
+            s.execute(delete(Mission).where(Mission.id.in_(ids["mission"])))
 
 
 def test_an_absence_reloads_the_absences_alone_and_the_answers_follow(factory: sessionmaker[Session],

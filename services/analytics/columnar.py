@@ -23,12 +23,13 @@ there, and so does every request while the copy is not exactly the data the requ
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -39,7 +40,8 @@ import duckdb
 import numpy as np
 import psycopg
 import pyarrow as pa
-from sqlalchemy import BigInteger, Date, Engine, Float, Integer, Table, cast, func, literal, select
+from sqlalchemy import BigInteger, Date, Engine, Float, Integer, Table, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
@@ -64,9 +66,11 @@ from models.enums import DeploymentKind, DeploymentStatus, ExpertStatus, Gender,
 from services.analytics.breakdown import Breakdown, BreakdownParts, assemble
 from services.analytics.filters import MapFilter
 from services.analytics.funding import Sums, restricts_deployments
+from services.analytics.map_layers import COORD_DECIMALS, NAMES_PER_PLACE
 from services.analytics.personnel import Daily
 from services.analytics.scope import FIRST_HOST, area_geometry
 from services.analytics.versions import data_versions
+from services.catalog import BBox
 from services.funding.rates import RateBook, load_rates
 from services.surge.service_level import DEFAULT_TARGET_DAYS, ServiceLevel, days_to_deploy
 
@@ -99,11 +103,65 @@ class Copy:
     missions: dict[int, tuple[str, str]]  # id -> (acronym, name)
     rows: int  # deployments held
     seconds: float  # load time
+    # Whether the database orders text by code point, as DuckDB does: the places' names and acronyms are then
+    # in PostgreSQL's order (else the places come from PostgreSQL).
+    code_point_order: bool = False
+
+    # The places' lookups, read from the copy's own tables once per copy, on first use (tens of milliseconds).
+    @functools.cached_property
+    def sites(self) -> dict[int, At]:
+        """Site id -> where it is."""
+        return {i: At((x, y), _point(gx, gy), name) for i, name, x, y, gx, gy in self._read("site")}
+
+    @functools.cached_property
+    def hqs(self) -> dict[int, At]:
+        """Mission id -> its HQ."""
+        return {i: At((x, y), _point(gx, gy), f"{acronym} HQ", acronym)
+                for i, acronym, x, y, gx, gy in self._read("mission_hq")}
+
+    @functools.cached_property
+    def labels(self) -> dict[int, str]:
+        """Expert id -> "name (capacity, ", the start of what a place lists of them."""
+        return dict(self._read("person"))
+
+    @functools.cached_property
+    def folded_columns(self) -> dict[str, np.ndarray]:
+        """The deployments' columns that Reader.fold folds, as arrays in row order (a row's rowid is its index:
+        the copy's tables are written once, never updated)."""
+        cur = cursor(self.db)
+        try:
+            return dict(cur.execute(f"SELECT {', '.join(FOLDED_COLUMNS)} FROM {self.tables['dep']} ORDER BY rowid")
+                        .fetchnumpy().items())
+        finally:
+            cur.close()
+
+    def prime(self) -> None:
+        """Reads the lookups and arrays now (the loader's thread), not in the first request that needs them."""
+        for lookup in (self.sites, self.hqs, self.labels, self.folded_columns):
+            assert lookup is not None
+
+    def _read(self, name: str) -> list[tuple[Any, ...]]:
+        cur = cursor(self.db)
+        try:
+            return cur.execute(f"SELECT * FROM {self.tables[name]}").fetchall()
+        finally:
+            cur.close()
+
+
+# The deployments' columns the charts' fold reads.
+FOLDED_COLUMNS = ("capacity_id", "start_day", "end_day", "separated", "mission_id", "expert_id", "gender", "marker",
+                  "planned", "delivered")
 
 
 # What the copy reads, as (DuckDB table, its columns and types, the SELECT in PostgreSQL); enums arrive as text
 # and are stored as their index in the enum's members (the folds count them with bincount).
 _EXPERT = {"capacity_id": "INTEGER", "gender": "VARCHAR", "separated": "BOOLEAN"}
+
+
+def _printed(point: Any) -> tuple[Any, Any]:
+    """A point's x and y as the map's GeoJSON writes them (map_layers._geojson)."""
+    coordinates = cast(func.ST_AsGeoJSON(point, COORD_DECIMALS), JSONB)["coordinates"]
+    return cast(coordinates[0], Float), cast(coordinates[1], Float)
 
 
 def _sources() -> list[tuple[str, dict[str, str], Any]]:
@@ -123,10 +181,25 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
     live = Deployment.status != DeploymentStatus.CANCELLED
     return [
         ("dep", {"id": "BIGINT", "start_day": "INTEGER", "end_day": "INTEGER", "planned": "BIGINT",
-                 "delivered": "BIGINT", **scope},
+                 "delivered": "BIGINT", "role": "VARCHAR", **scope},
          with_scope(select(Deployment.id, _day(Deployment.start_date), _day(Deployment.end_date),
-                           Deployment.gender_outputs_planned, Deployment.gender_outputs_delivered, *scope_columns))
+                           Deployment.gender_outputs_planned, Deployment.gender_outputs_delivered, Deployment.role,
+                           *scope_columns))
          .where(live)),
+        # The places of the day's map (map_layers.deployment_places): a deployment is at its site, else at its
+        # mission's HQ; the coordinates as PostGIS stores them, so that equal points group as PostgreSQL's do.
+        # The coordinates twice: as stored, which group the places as PostgreSQL does, and as the layer writes
+        # them (rounded by ST_AsGeoJSON, whose rounding is its own).
+        ("site", {"site_id": "BIGINT", "site_name": "VARCHAR", "sx": "DOUBLE", "sy": "DOUBLE", "sgx": "DOUBLE",
+                  "sgy": "DOUBLE"},
+         select(Site.id, Site.name, func.ST_X(Site.location), func.ST_Y(Site.location), *_printed(Site.location))),
+        ("mission_hq", {"mission_id": "INTEGER", "acronym": "VARCHAR", "hx": "DOUBLE", "hy": "DOUBLE",
+                        "hgx": "DOUBLE", "hgy": "DOUBLE"},
+         select(Mission.id, Mission.acronym, func.ST_X(Mission.hq), func.ST_Y(Mission.hq), *_printed(Mission.hq))),
+        # What the place's list of names writes of each expert before the deployment's role (with_names).
+        ("person", {"expert_id": "BIGINT", "label": "VARCHAR"},
+         select(Expert.id, Expert.given_name + " " + Expert.family_name + " (" + Capacity.code + ", ")
+         .join(Capacity, Capacity.id == Expert.capacity_id)),
         ("expert", {"expert_id": "BIGINT", **_EXPERT},
          select(Expert.id, Expert.capacity_id, Expert.gender, separated)),
         ("expert_skill", {"expert_id": "BIGINT", "skill_id": "INTEGER"},
@@ -188,6 +261,8 @@ def load_copy(engine: Engine, previous: Copy | None = None, generation: int = 0)
             missions = ({i: (acronym, name) for i, acronym, name in snapshot.execute(
                 select(Mission.id, Mission.acronym, Mission.name))}
                 if previous is None or "mission" in moved else previous.missions)
+            code_point_order = (_orders_by_code_point(snapshot) if previous is None
+                                else previous.code_point_order)
             raw = conn.connection.driver_connection  # the same transaction, so the same snapshot as the versions
             if not isinstance(raw, psycopg.Connection):  # the hub's URL is postgresql+psycopg: COPY needs psycopg's
                 raise RuntimeError(f"the columnar copy needs a psycopg connection, not {type(raw).__name__}")
@@ -219,7 +294,27 @@ def load_copy(engine: Engine, previous: Copy | None = None, generation: int = 0)
     finally:
         loader.close()
     return Copy(db, versions, tables, rates, capacities, missions, int(rows[0]) if rows else 0,
-                time.perf_counter() - began)
+                time.perf_counter() - began, code_point_order)
+
+
+# Collations that order text by code point (byte order in UTF-8), as DuckDB and Python do.
+CODE_POINT_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8"}
+
+
+def _orders_by_code_point(session: Session) -> bool:
+    """Whether the database's default collation is one of CODE_POINT_COLLATIONS (libc's, or PostgreSQL 17's
+    builtin provider; ICU's never are). to_jsonb: datlocprovider exists from PostgreSQL 15 on."""
+    collate, provider = session.execute(text(
+        "SELECT d.datcollate, to_jsonb(d) ->> 'datlocprovider' FROM pg_database d "
+        "WHERE d.datname = current_database()")).one()
+    return provider in (None, "c", "b") and collate in CODE_POINT_COLLATIONS
+
+
+def _point(x: float | None, y: float | None) -> dict[str, Any] | None:
+    """A GeoJSON point of coordinates already rounded (None for no place: PostGIS's NULL)."""
+    if x is None or y is None:
+        return None
+    return {"type": "Point", "coordinates": [x, y]}
 
 
 def drop_unused(db: duckdb.DuckDBPyConnection, kept: Sequence[Copy]) -> list[str]:
@@ -258,13 +353,20 @@ class Sets:
     area_sites: list[int] | None = None  # sites inside the drawn area and viewport
     area_missions: list[int] | None = None  # missions whose HQ lies inside them
     allocation: list[int] | None = None  # allocations of the filter's funding sources
+    view_sites: list[int] | None = None  # sites inside the map's viewport (its places)
+    view_missions: list[int] | None = None  # missions whose HQ lies inside it
 
 
-def resolve(session: Session, filt: MapFilter) -> Sets:
-    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area), in one statement:
-    each one alone is a round trip that costs more than its work."""
+def resolve(session: Session, filt: MapFilter, view: BBox | None = None) -> Sets:
+    """Tiny lookups, each on a reference table (or the sites' and missions' points for an area or the viewport),
+    in one statement: each one alone is a round trip that costs more than its work."""
     geometry = area_geometry(filt)
     asks: dict[str, Any] = {}
+    if view is not None:
+        asks["view_sites"] = select(func.array_agg(Site.id)).where(func.ST_Intersects(Site.location,
+                                                                                      view.envelope()))
+        asks["view_missions"] = select(func.array_agg(Mission.id)).where(func.ST_Intersects(Mission.hq,
+                                                                                           view.envelope()))
     if filt.capacity:
         asks["capacity"] = select(func.array_agg(Capacity.id)).where(Capacity.code.in_(filt.capacity))
     if filt.skill:
@@ -299,6 +401,7 @@ class Query:
         self._count = 0
         self.expert_sql = self._expert_conditions(sets)
         self.place_sql = self._place_conditions(sets)
+        self._view_sql: list[str] | None = None
 
     def close(self) -> None:
         self.cur.close()
@@ -320,6 +423,16 @@ class Query:
             out.append(f"expert_id IN (SELECT expert_id FROM {self.t['expert_skill']} WHERE "
                        f"{self._in('skill_id', sets.skill, pa.int32())})")
         return out
+
+    def view_sql(self) -> list[str]:
+        """The deployment's place (its site, else its mission's HQ) lies inside the viewport."""
+        sets = self.sets
+        if sets.view_sites is None or sets.view_missions is None:
+            return []
+        if self._view_sql is None:
+            self._view_sql = [f"({self._in('site_id', sets.view_sites, pa.int64())} OR (site_id IS NULL AND "
+                              f"{self._in('mission_id', sets.view_missions, pa.int32())}))"]
+        return self._view_sql
 
     def _place_conditions(self, sets: Sets) -> list[str]:
         f, out = self.filt, []
@@ -372,6 +485,29 @@ def _distinct(values: np.ndarray) -> int:
 
 
 @dataclass(frozen=True)
+class At:
+    """Where a deployment is (a site, or its mission's HQ): the point as stored (the places group by it), as the
+    layer writes it, the place's name, and the mission's acronym."""
+
+    key: tuple[float | None, float | None]
+    geometry: dict[str, Any] | None
+    name: str
+    acronym: str = ""  # an HQ's mission
+
+
+@dataclass
+class _Place:
+    """The day's rows at one place, gathered (Reader.places)."""
+
+    geometry: dict[str, Any] | None
+    experts: dict[int, int] = field(default_factory=dict)  # expert id -> capacity id
+    missions: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # the place's names (two sites may share a point)
+    people: set[str] = field(default_factory=set)  # "name (capacity, role)"
+    sited: bool = False  # some deployment there is at a site (else all at the mission's HQ)
+
+
+@dataclass(frozen=True)
 class Folded:
     """The map's aggregates from one pass of the copy."""
 
@@ -382,9 +518,10 @@ class Folded:
 class Reader:
     """The copy, valid for this request's transaction, and the session its id sets are resolved in."""
 
-    def __init__(self, copy: Copy, session: Session) -> None:
+    def __init__(self, copy: Copy, session: Session, view: BBox | None = None) -> None:
         self.copy = copy
         self.session = session
+        self.view = view  # the map's viewport: its places are those inside it
         self._queries: dict[str, Query] = {}
 
     def _query(self, filt: MapFilter, sets: Sets | None = None) -> Query:
@@ -392,8 +529,58 @@ class Reader:
         # same filter (each registration of a set costs about a millisecond). ``sets``: already resolved.
         key = repr(filt)
         if key not in self._queries:
-            self._queries[key] = Query(self.copy, filt, sets if sets is not None else resolve(self.session, filt))
+            self._queries[key] = Query(self.copy, filt,
+                                       sets if sets is not None else resolve(self.session, filt, self.view))
         return self._queries[key]
+
+    def places(self, filt: MapFilter, *, with_names: bool) -> tuple[dict[str, Any], int] | None:
+        """map_layers' places of the day inside the viewport (its _places_select, ungridded) over the copy: the
+        FeatureCollection and the number of places; None where the copy cannot order the names and acronyms as
+        PostgreSQL does (a database collation other than code-point order)."""
+        if not self.copy.code_point_order:
+            return None
+        q = self._query(filt)
+        t = q.t
+        # DuckDB filters the day's rows; Python places and groups them (a few thousand) with the copy's lookups:
+        # the grouped statement, with its distinct aggregates, cost DuckDB 10-15 ms, its join to the places and
+        # names 8 ms, mostly in making Python objects of the joined rows.
+        rows = q.cur.execute(
+            f"SELECT site_id, mission_id, expert_id, capacity_id{', role' if with_names else ''} FROM {t['dep']} "
+            f"WHERE start_day <= ? AND end_day >= ? AND {_where(q.expert_sql, q.place_sql, q.view_sql())}",
+            [_days(filt.day)] * 2).fetchall()
+        site_at, hq_at, labels = self.copy.sites, self.copy.hqs, self.copy.labels if with_names else {}
+        gathered: dict[tuple[float | None, float | None], _Place] = {}
+        for site_id, mission_id, expert_id, capacity_id, *role in rows:
+            hq = hq_at[mission_id]
+            at = site_at[site_id] if site_id is not None else hq
+            place = gathered.get(at.key)
+            if place is None:
+                place = gathered[at.key] = _Place(at.geometry)
+            place.experts[expert_id] = capacity_id
+            place.missions.add(hq.acronym)
+            place.names.add(at.name)
+            place.sited = place.sited or site_id is not None
+            if role:
+                place.people.add(f"{labels[expert_id]}{role[0]})")
+        codes = {i: code for i, (code, _days) in self.copy.capacities.items()}
+        features: list[dict[str, Any]] = []
+        # As PostgreSQL orders them: most experts first, then west to east and south to north (no place last).
+        for _key, place in sorted(gathered.items(), key=lambda item: (
+                -len(item[1].experts), item[0][0] is None, item[0][0] or 0.0, item[0][1] is None, item[0][1] or 0.0)):
+            by_capacity = dict.fromkeys(codes.values(), 0)
+            for capacity_id in place.experts.values():
+                by_capacity[codes[capacity_id]] += 1
+            missions = sorted(place.missions)
+            properties: dict[str, Any] = {
+                "n": len(place.experts), "by_capacity": by_capacity, "missions": missions,
+                "place": min(place.names) if len(place.names) == 1 else None, "places": len(place.names),
+                "hq": missions[0] if not place.sited and len(missions) == 1 else None}
+            if with_names:
+                people = sorted(place.people)
+                properties |= {"names": people[:NAMES_PER_PLACE],
+                               "more_names": max(len(people) - NAMES_PER_PLACE, 0)}
+            features.append({"type": "Feature", "geometry": place.geometry, "properties": properties})
+        return {"type": "FeatureCollection", "features": features}, len(features)
 
     def close(self) -> None:
         """Closes this request's cursors on the copy (garbage collection would, later)."""
@@ -409,11 +596,12 @@ class Reader:
         place = _where(q.place_sql)
         pool = q.numpy(f"SELECT capacity_id, count(*)::BIGINT AS n FROM {q.t['expert']} WHERE NOT separated AND "
                        f"{_where(q.expert_sql)} GROUP BY capacity_id")
-        rows = q.numpy(
-            f"SELECT capacity_id, start_day, end_day, separated, mission_id, expert_id, gender, marker, planned, "
-            f"delivered, COALESCE(({place}), FALSE) AS scoped FROM {q.t['dep']} WHERE start_day <= ? AND "
-            f"end_day >= ? AND "
-            f"{_where(q.expert_sql)}", fe, fs)
+        # DuckDB picks the rows (their positions) and numpy takes their columns from the copy's arrays: a third
+        # of the time of DuckDB making arrays of ten columns for each request.
+        picked = q.numpy(f"SELECT rowid AS at, COALESCE(({place}), FALSE) AS scoped FROM {q.t['dep']} WHERE "
+                         f"start_day <= ? AND end_day >= ? AND {_where(q.expert_sql)}", fe, fs)
+        rows = {name: column[picked["at"]] for name, column in self.copy.folded_columns.items()}
+        rows["scoped"] = picked["scoped"]
         absent = q.numpy(f"SELECT capacity_id, start_day, end_day FROM {q.t['absence']} WHERE start_day <= ? AND "
                          f"end_day >= ? AND NOT separated AND {_where(q.expert_sql)}", fe, fs)
         return Folded(self._daily(filt, pool, rows, absent, fs, fe), self._breakdown(filt, rows, fs, fe, day))
@@ -608,13 +796,13 @@ class ColumnarStore:
     def copy(self) -> Copy | None:
         return self._copy
 
-    def reader(self, session: Session) -> Reader | None:
+    def reader(self, session: Session, view: BBox | None = None) -> Reader | None:
         """The copy when it holds exactly what this transaction sees; else None (PostgreSQL answers), and a
-        reload starts unless one is running or this transaction has written."""
+        reload starts unless one is running or this transaction has written. ``view``: the map's viewport."""
         copy = self._copy
         versions, clean = data_versions(session, COPIED_TABLES)
         if copy is not None and clean and copy.versions == versions:
-            return Reader(copy, session)
+            return Reader(copy, session, view)
         if clean:
             self.refresh()
         return None
@@ -644,6 +832,7 @@ class ColumnarStore:
         self._generation += 1
         try:
             copy = load_copy(self._engine, previous, self._generation)
+            copy.prime()
         except BaseException:
             self._full_next = True
             raise

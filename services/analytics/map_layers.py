@@ -53,8 +53,11 @@ def _geojson(geom: SQLColumnExpression[Any], decimals: int = COORD_DECIMALS) -> 
     return cast(func.ST_AsGeoJSON(geom, decimals), JSON)
 
 
-def _collection(features: ColumnElement[Any], order: SQLColumnExpression[Any] | None = None) -> ColumnElement[Any]:
-    agg = func.json_agg(aggregate_order_by(features, order)) if order is not None else func.json_agg(features)
+def _collection(features: ColumnElement[Any],
+                order: SQLColumnExpression[Any] | tuple[SQLColumnExpression[Any], ...] | None = None
+                ) -> ColumnElement[Any]:
+    orders = order if isinstance(order, tuple) else (order,)
+    agg = func.json_agg(aggregate_order_by(features, *orders)) if order is not None else func.json_agg(features)
     return func.json_build_object(
         "type", "FeatureCollection", "features", func.coalesce(agg, literal_column("'[]'::json")))
 
@@ -84,8 +87,8 @@ def deployment_places(session: Session, filt: MapFilter, *, view: BBox | None = 
     rows = _places_rows(filt, view)
     codes = capacity_codes_in_order(session)
     # One statement in the usual case: the places with their count; only past the cap a second one on the grid.
-    collection, places = session.execute(_places_select(rows, rows.c.geom, codes, with_names)).one()
-    return _placed(session, filt, rows, codes, collection, places, zoom, cap)
+    collection, places = session.execute(_places_select(rows, codes, with_names)).one()
+    return placed(session, filt, (collection, places), view=view, zoom=zoom, codes=codes, cap=cap)
 
 
 def capacity_codes_in_order(session: Session) -> list[str]:
@@ -108,28 +111,34 @@ def _places_rows(filt: MapFilter, view: BBox | None) -> Any:
     return base.subquery("d")
 
 
-def _placed(session: Session, filt: MapFilter, rows: Any, codes: list[str], collection: Any, places: int | None,
-            zoom: int, cap: int) -> dict[str, Any]:
-    """The places' collection, merged on a grid (a second statement) when there are more than ``cap``."""
+def placed(session: Session, filt: MapFilter, found: tuple[Any, int | None], *, view: BBox | None, zoom: int,
+           codes: list[str], cap: int = PLACE_CAP) -> dict[str, Any]:
+    """The places' collection from ``found`` (the collection and the number of places, from PostgreSQL or the
+    columnar copy), merged on a grid by PostGIS (a second statement) when there are more than ``cap``."""
+    collection, places = found
     clustered = bool(places and places > cap)
     if clustered:
-        collection, _ = session.execute(_places_select(
-            rows, func.ST_SnapToGrid(rows.c.geom, grid_cell_degrees(zoom)), codes, False)).one()
-    found = _as_collection(collection)
-    found["clustered"] = clustered
-    found["day"] = filt.day.isoformat()
-    return found
+        rows = _places_rows(filt, view)
+        collection, _ = session.execute(_places_select(rows, codes, False, grid_cell_degrees(zoom))).one()
+    shown = _as_collection(collection)
+    shown["clustered"] = clustered
+    shown["day"] = filt.day.isoformat()
+    return shown
 
 
-def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_names: bool,
+def _places_select(rows: Any, codes: list[str], with_names: bool, cell: float | None = None,
                    ) -> Select[*tuple[Any, ...]]:
-    """SELECT (FeatureCollection, number of features) of the rows grouped by ``key`` (the place or a grid cell)."""
+    """SELECT (FeatureCollection, number of features) of the rows grouped by place, or by grid cell of ``cell``
+    degrees (at the centroid of the cell's places)."""
     by_capacity: list[Any] = []
     for code in codes:
         by_capacity += [code, func.count(func.distinct(rows.c.expert_id)).filter(rows.c.capacity == code)]
+    key = rows.c.geom if cell is None else func.ST_SnapToGrid(rows.c.geom, cell)
     grouped = select(
         key.label("k"),
-        func.ST_Centroid(func.ST_Collect(rows.c.geom)).label("geom"),
+        # A place's point is the key itself: the centroid of n equal points can be an ulp off, which moves the
+        # coordinate's last printed digit now and then.
+        (key if cell is None else func.ST_Centroid(func.ST_Collect(rows.c.geom))).label("geom"),
         func.count(func.distinct(rows.c.expert_id)).label("n"),
         func.json_build_object(*by_capacity).label("by_capacity"),
         func.array_agg(aggregate_order_by(func.distinct(rows.c.mission), rows.c.mission)).label("missions"),
@@ -154,7 +163,8 @@ def _places_select(rows: Any, key: ColumnElement[Any], codes: list[str], with_na
         "type", "Feature", "geometry", _geojson(g.c.geom),
         "properties", func.json_build_object(*properties),
     )
-    return select(_collection(feature, g.c.n.desc()), func.count())
+    # The ties in a stable order (west to east, south to north): the columnar copy writes the same.
+    return select(_collection(feature, (g.c.n.desc(), func.ST_X(g.c.geom), func.ST_Y(g.c.geom))), func.count())
 
 
 def _running(start: SQLColumnExpression[Any], end: SQLColumnExpression[Any], filt: MapFilter) -> ColumnElement[bool]:
@@ -263,19 +273,24 @@ class Layers:
 
 
 def layers(session: Session, filt: MapFilter, *, view: BBox | None, zoom: int, with_names: bool, locale: str,
-           codes: list[str] | None = None, deployed: Mapping[int, int] | None = None) -> Layers:
+           codes: list[str] | None = None, deployed: Mapping[int, int] | None = None,
+           places: tuple[dict[str, Any], int] | None = None) -> Layers:
     """deployment_places, mission_points, mission_areas and project_sites in one statement (a second one only past
     the places' cap): each is a round trip of its own otherwise. ``codes``: capacity_codes_in_order() if known;
     ``deployed``: the mission points' counts if known (the columnar copy's: a second scan of the day's deployments
-    less in PostgreSQL)."""
+    less in PostgreSQL); ``places``: the day's places and their number if known (the columnar copy's)."""
     codes = capacity_codes_in_order(session) if codes is None else codes
-    rows = _places_rows(filt, view)
-    places = _places_select(rows, rows.c.geom, codes, with_names).subquery("places")
-    row = session.execute(select(
-        places.c[0], places.c[1], _mission_points(filt, locale, deployed).scalar_subquery(),
-        cast(_mission_areas(filt, locale).scalar_subquery(), Text), _project_sites(filt).scalar_subquery())).one()
-    return Layers(_placed(session, filt, rows, codes, row[0], row[1], zoom, PLACE_CAP), _as_collection(row[2]),
-                  _as_collection(_areas_from_text(row[3])), _as_collection(row[4]))
+    others = (_mission_points(filt, locale, deployed).scalar_subquery(),
+              cast(_mission_areas(filt, locale).scalar_subquery(), Text), _project_sites(filt).scalar_subquery())
+    if places is None:
+        rows = _places_rows(filt, view)
+        grouped = _places_select(rows, codes, with_names).subquery("places")
+        found = session.execute(select(grouped.c[0], grouped.c[1], *others)).one()
+        places, (points, areas, sites) = (found[0], found[1]), found[2:]
+    else:
+        points, areas, sites = session.execute(select(*others)).one()
+    return Layers(placed(session, filt, places, view=view, zoom=zoom, codes=codes), _as_collection(points),
+                  _as_collection(_areas_from_text(areas)), _as_collection(sites))
 
 
 # The host countries' boundaries change with the period's missions and the mission filter only, so most filter
@@ -297,4 +312,4 @@ def basemap(session: Session) -> dict[str, Any]:
 
 
 __all__ = ["Layers", "basemap", "capacity_codes_in_order", "deployment_places", "layers", "mission_areas",
-           "mission_points", "project_sites"]
+           "mission_points", "placed", "project_sites"]

@@ -65,14 +65,30 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> DayView:
-        reader = columnar.reader(session) if columnar is not None else None
+        reader = columnar.reader(session, view) if columnar is not None else None
         try:
-            return DayView(places=places_for(session, principal, filt, view, zoom),
-                           missions=map_layers.mission_points(session, filt, locale),
-                           deployed_now=reader.deployed_on_day(filt) if reader else deployed_on_day(session, filt))
+            return answer(reader)
         finally:
             if reader is not None:
                 reader.close()
+
+    def answer(reader: Reader | None) -> DayView:
+        if reader is not None:
+            try:
+                found = reader.places(filt, with_names=principal.can(Permission.VIEW_PERSON_NAMES))
+                deployed = reader.deployed_by_mission(filt)
+                deployed_now = reader.deployed_on_day(filt)
+            except CopyError:  # the map answers from PostgreSQL rather than fail
+                log.exception("the columnar copy failed to answer; PostgreSQL answers")
+                reader = None
+        if reader is None:
+            return DayView(places=places_for(session, principal, filt, view, zoom),
+                           missions=map_layers.mission_points(session, filt, locale),
+                           deployed_now=deployed_on_day(session, filt))
+        places = (map_layers.placed(session, filt, found, view=view, zoom=zoom, codes=reader.codes_in_order)
+                  if found is not None else places_for(session, principal, filt, view, zoom))
+        return DayView(places=places, missions=map_layers.mission_points(session, filt, locale, deployed),
+                       deployed_now=deployed_now)
 
     if cache is None:
         return compute()
@@ -82,12 +98,13 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
 def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: BBox | None, zoom: int,
              cache: ViewCache | None = None, locale: str = "en",
              columnar: ColumnarStore | None = None) -> MapView:
-    """``columnar``: the charts' aggregates from the columnar copy when it is exactly this transaction's data
-    (else, and without it, from PostgreSQL); the map's layers always come from PostGIS."""
+    """``columnar``: the charts' aggregates, the mission points' counts and the day's places from the columnar copy
+    when it is exactly this transaction's data (else, and without it, from PostgreSQL); PostGIS resolves the
+    spatial filters and the viewport for it, and builds the other layers."""
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
-        reader = columnar.reader(session) if columnar is not None else None
+        reader = columnar.reader(session, view) if columnar is not None else None
         try:
             return answer(reader)
         finally:
@@ -95,14 +112,16 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
                 reader.close()
 
     def answer(reader: Reader | None) -> MapView:
-        folded, deployed = None, None
+        folded, deployed, places = None, None, None
+        with_names = principal.can(Permission.VIEW_PERSON_NAMES)
         if reader is not None:
             try:
                 folded = reader.fold(filt)
                 deployed = reader.deployed_by_mission(filt)
+                places = reader.places(filt, with_names=with_names)
             except CopyError:  # the map answers from PostgreSQL rather than fail
                 log.exception("the columnar copy failed to answer; PostgreSQL answers")
-                reader = None
+                reader, folded, deployed, places = None, None, None, None
         if reader is not None and folded is not None:
             points, utilisation = points_and_utilisation(folded.daily, filt)
             parts = reader.assemble(filt, folded.breakdown)
@@ -118,9 +137,8 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
             funding = (funding_summary(session, filt, locale=locale, rates=reader.rates(),
                                        deployment_spend_=reader.deployment_spend) if reader
                        else funding_summary(session, filt, locale=locale))
-        shown = map_layers.layers(session, filt, view=view, zoom=zoom, locale=locale,
-                                  with_names=principal.can(Permission.VIEW_PERSON_NAMES),
-                                  codes=reader.codes_in_order if reader else None, deployed=deployed)
+        shown = map_layers.layers(session, filt, view=view, zoom=zoom, locale=locale, with_names=with_names,
+                                  codes=reader.codes_in_order if reader else None, deployed=deployed, places=places)
         return MapView(
             places=shown.places,
             missions=shown.missions,
