@@ -135,9 +135,21 @@ class Copy:
         finally:
             cur.close()
 
+    @functools.cached_property
+    def surge_columns(self) -> dict[str, np.ndarray]:
+        """The surge requests' columns as arrays; a request with no capacity has -1 (no capacity's id), one not
+        deployed NaN days."""
+        cur = cursor(self.db)
+        try:
+            found = cur.execute(f"SELECT COALESCE(capacity_id, -1) AS capacity_id, mission_id, received_day, "
+                                f"COALESCE(days, 'NaN'::DOUBLE) AS days FROM {self.tables['surge']}").fetchnumpy()
+        finally:
+            cur.close()
+        return {name: np.asarray(column) for name, column in found.items()}
+
     def prime(self) -> None:
         """Reads the lookups and arrays now (the loader's thread), not in the first request that needs them."""
-        for lookup in (self.sites, self.hqs, self.labels, self.folded_columns):
+        for lookup in (self.sites, self.hqs, self.labels, self.folded_columns, self.surge_columns):
             assert lookup is not None
 
     def _read(self, name: str) -> list[tuple[Any, ...]]:
@@ -400,7 +412,10 @@ class Query:
         self.sets = sets
         self._count = 0
         self.expert_sql = self._expert_conditions(sets)
-        self.place_sql = self._place_conditions(sets)
+        # The place's conditions but the mission's (the mission points count each mission's own experts).
+        self.unmissioned_sql = self._place_conditions(replace(sets, mission=None))
+        self.place_sql = self.unmissioned_sql + (
+            [self._in("mission_id", sets.mission, pa.int32())] if sets.mission is not None else [])
         self._view_sql: list[str] | None = None
 
     def close(self) -> None:
@@ -442,8 +457,6 @@ class Query:
             out.append(self._in("marker", [MARKERS.index(m) for m in f.marker], pa.int8()))
         if sets.allocation is not None:
             out.append(self._in("allocation_id", sets.allocation, pa.int64()))
-        if sets.mission is not None:
-            out.append(self._in("mission_id", sets.mission, pa.int32()))
         if sets.country is not None:
             out.append(self._in("country", sets.country, pa.string()))
         if sets.region is not None:
@@ -685,13 +698,15 @@ class Reader:
     def deployed_by_mission(self, filt: MapFilter) -> dict[int, int]:
         """The mission points' counts (map_layers._mission_points) over the copy: the experts in scope deployed on
         the map's day, by mission, the filter's own missions left out of the scope (each point counts its own)."""
-        main = self._query(filt)
-        q = self._query(filt.with_changes(mission=()), replace(main.sets, mission=None))
+        q = self._query(filt)
         day = _days(filt.day)
-        found = q.numpy(f"SELECT mission_id, count(DISTINCT expert_id)::BIGINT AS n FROM {q.t['dep']} WHERE "
-                        f"start_day <= ? AND end_day >= ? AND {_where(q.expert_sql, q.place_sql)} GROUP BY mission_id",
-                        day, day)
-        return {int(m): int(n) for m, n in zip(found["mission_id"], found["n"], strict=True)}
+        picked = q.numpy(f"SELECT rowid AS at FROM {q.t['dep']} WHERE start_day <= ? AND end_day >= ? AND "
+                         f"{_where(q.expert_sql, q.unmissioned_sql)}", day, day)["at"]
+        columns = self.copy.folded_columns
+        mission, expert = columns["mission_id"][picked].astype(np.int64), columns["expert_id"][picked]
+        width = int(expert.max(initial=0)) + 1
+        missions, counts = np.unique(np.unique(mission * width + expert) // width, return_counts=True)
+        return {int(m): int(n) for m, n in zip(missions, counts, strict=True)}
 
     def rates(self) -> RateBook:
         """The copy's exchange rates (a book of this request's own: it records the missing ones)."""
@@ -728,31 +743,22 @@ class Reader:
         codes = [c.strip().upper() for c in capacity_codes if c and c.strip()]
         targets = [days for code, days in self.copy.capacities.values() if not codes or code in codes]
         target = min(targets) if targets else DEFAULT_TARGET_DAYS  # as target_days(): the smallest in scope
-        cur = cursor(self.copy.db)
-        try:
-            conditions, params = ["TRUE"], []
-            if codes:
-                conditions.append("capacity_id IN (SELECT v FROM capacities)")
-                ids = [i for i, (code, _days) in self.copy.capacities.items() if code in codes]
-                cur.register("capacities", pa.table({"v": pa.array(ids, type=pa.int32())}))
-            if mission_ids:
-                conditions.append("mission_id IN (SELECT v FROM missions)")
-                cur.register("missions", pa.table({"v": pa.array([int(m) for m in mission_ids], type=pa.int32())}))
-            if start is not None:
-                conditions.append("received_day >= ?")
-                params.append(_days(start))
-            if end is not None:
-                conditions.append("received_day <= ?")
-                params.append(_days(end))
-            found = cur.execute(f"SELECT days FROM {self.copy.tables['surge']} WHERE {' AND '.join(conditions)}",
-                                params).fetchnumpy()
-        finally:
-            cur.close()
-        days = found["days"]
-        requests = len(days)
-        done = np.sort(np.ma.compressed(days) if np.ma.isMaskedArray(days) else days)
+        # Masks over the copy's arrays of requests (hundreds): a DuckDB statement costs more than all of them.
+        surge = self.copy.surge_columns
+        keep = np.ones(len(surge["days"]), dtype=bool)
+        if codes:
+            keep &= np.isin(surge["capacity_id"],
+                            [i for i, (code, _days) in self.copy.capacities.items() if code in codes])
+        if mission_ids:
+            keep &= np.isin(surge["mission_id"], [int(m) for m in mission_ids])
+        if start is not None:
+            keep &= surge["received_day"] >= _days(start)
+        if end is not None:
+            keep &= surge["received_day"] <= _days(end)
+        days = surge["days"][keep]
+        done = np.sort(days[~np.isnan(days)])
         return ServiceLevel(
-            requests=requests, deployed=len(done),
+            requests=int(np.count_nonzero(keep)), deployed=len(done),
             median_days=round(_percentile_cont(done, 0.5), 2) if len(done) else None,
             p90_days=round(_percentile_cont(done, 0.9), 2) if len(done) else None,
             within_target=int(np.count_nonzero(done <= target)), target_days=target)
