@@ -51,7 +51,7 @@ from services.analytics.filters import MapFilter
 from services.analytics.funding import funding_summary
 from services.analytics.personnel import availability_and_utilisation, deployed_on_day, points_and_utilisation
 from services.analytics.versions import data_versions
-from services.analytics.view import day_view, map_view
+from services.analytics.view import day_view, map_view, places_for
 from services.analytics.view_cache import ViewCache
 from services.catalog import BBox
 
@@ -178,6 +178,9 @@ def test_the_whole_map_view_is_the_same_with_either_engine(session: Session, sto
             == map_view(session, principal, filt, view=None, zoom=3), filt
         assert day_view(session, principal, filt, view=None, zoom=3, columnar=store) \
             == day_view(session, principal, filt, view=None, zoom=3), filt
+        view = BBox(-20.0, -35.0, 55.0, 38.0)  # a map moved: the places alone
+        assert places_for(session, principal, filt, view, 4, columnar=store) \
+            == places_for(session, principal, filt, view, 4), filt
 
 
 @pytest.mark.parametrize("index", range(0, COMBINATIONS, 6))

@@ -26,7 +26,7 @@ from dashboard.api.schemas import (
     geojson_response,
     problems,
 )
-from dashboard.context import db_session
+from dashboard.context import db_session, hub
 from services.access import Permission
 from services.analytics.figures import map_figures
 from services.analytics.filters import MapFilter
@@ -223,5 +223,5 @@ class MapPlaces(MethodView):
         principal = require(Permission.VIEW_OPERATIONS)
         filt = _filter()
         with db_session() as s:
-            collection = places_for(s, principal, filt, query["view"], query["zoom"])
+            collection = places_for(s, principal, filt, query["view"], query["zoom"], columnar=hub().columnar)
         return geojson_response({**collection, "filter": filt.to_query()})

@@ -654,7 +654,8 @@ def apply(controls: dict[str, list[str] | None], start: str | None, end: str | N
         filt = to_filter(state, view_box if tied else None)
         with db_session() as s:
             if only_moved:
-                return _unchanged(places=_counted_places(places_for(s, principal, filt, view_box, zoom)))
+                return _unchanged(places=_counted_places(places_for(s, principal, filt, view_box, zoom,
+                                                                    columnar=hub().columnar)))
             if only_day:
                 day = day_view(s, principal, filt, view=view_box, zoom=zoom, cache=hub().view_cache,
                                locale=current_locale(), columnar=hub().columnar)

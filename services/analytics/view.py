@@ -42,11 +42,31 @@ class MapView(map_layers.Layers):
     figures: MapFigures
 
 
-def places_for(session: Session, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int
-               ) -> dict[str, Any]:
+def places_for(session: Session, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int,
+               columnar: ColumnarStore | None = None) -> dict[str, Any]:
+    """The day's places inside the viewport: from the columnar copy when it is exactly this transaction's data,
+    else from PostGIS."""
     principal.require(Permission.VIEW_OPERATIONS)
-    return map_layers.deployment_places(session, filt, view=view, zoom=zoom,
-                                        with_names=principal.can(Permission.VIEW_PERSON_NAMES))
+    reader = columnar.reader(session, view) if columnar is not None else None
+    try:
+        return _places(session, principal, filt, view, zoom, reader)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _places(session: Session, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int,
+            reader: Reader | None) -> dict[str, Any]:
+    with_names = principal.can(Permission.VIEW_PERSON_NAMES)
+    found = None
+    if reader is not None:
+        try:
+            found = reader.places(filt, with_names=with_names)
+        except CopyError:  # the map answers from PostgreSQL rather than fail
+            log.exception("the columnar copy failed to answer; PostgreSQL answers")
+    if found is not None and reader is not None:
+        return map_layers.placed(session, filt, found, view=view, zoom=zoom, codes=reader.codes_in_order)
+    return map_layers.deployment_places(session, filt, view=view, zoom=zoom, with_names=with_names)
 
 
 @dataclass(frozen=True)
@@ -75,20 +95,17 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     def answer(reader: Reader | None) -> DayView:
         if reader is not None:
             try:
-                found = reader.places(filt, with_names=principal.can(Permission.VIEW_PERSON_NAMES))
                 deployed = reader.deployed_by_mission(filt)
                 deployed_now = reader.deployed_on_day(filt)
             except CopyError:  # the map answers from PostgreSQL rather than fail
                 log.exception("the columnar copy failed to answer; PostgreSQL answers")
                 reader = None
         if reader is None:
-            return DayView(places=places_for(session, principal, filt, view, zoom),
+            return DayView(places=_places(session, principal, filt, view, zoom, None),
                            missions=map_layers.mission_points(session, filt, locale),
                            deployed_now=deployed_on_day(session, filt))
-        places = (map_layers.placed(session, filt, found, view=view, zoom=zoom, codes=reader.codes_in_order)
-                  if found is not None else places_for(session, principal, filt, view, zoom))
-        return DayView(places=places, missions=map_layers.mission_points(session, filt, locale, deployed),
-                       deployed_now=deployed_now)
+        return DayView(places=_places(session, principal, filt, view, zoom, reader),
+                       missions=map_layers.mission_points(session, filt, locale, deployed), deployed_now=deployed_now)
 
     if cache is None:
         return compute()
