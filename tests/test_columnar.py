@@ -413,6 +413,29 @@ def test_the_rarer_places_from_the_copy_are_postgresqls(factory: sessionmaker[Se
             assert twins["properties"]["places"] == 2 and twins["properties"]["place"] is None
             assert len(twins["properties"]["names"]) == 12 and twins["properties"]["more_names"] == 2
             assert any(f["geometry"] is None for f in features)
+        # A site renamed and an expert renamed reload those tables alone; the places follow.
+        with session_scope(factory) as s:
+            s.execute(update(Site).where(Site.id == ids["site"][0]).values(name="Test twin renamed"))
+            s.execute(update(Expert).where(Expert.id == experts[0].id).values(given_name="AAA Renamed"))
+        try:
+            before = store.copy
+            store.refresh()
+            store.wait()
+            assert store.copy is not before
+            with session_scope(factory) as s:
+                reader = store.reader(s, None)
+                assert reader is not None
+                found = reader.places(filt, with_names=True)
+                assert found is not None
+                assert map_layers.placed(s, filt, found, view=None, zoom=4, codes=reader.codes_in_order) \
+                    == map_layers.deployment_places(s, filt, view=None, zoom=4, with_names=True)
+                reader.close()
+                assert store.copy.sites[ids["site"][0]].name == "Test twin renamed"
+                assert any(name.startswith("AAA Renamed ") for f in found[0]["features"]
+                           for name in f["properties"]["names"])
+        finally:
+            with session_scope(factory) as s:
+                s.execute(update(Expert).where(Expert.id == experts[0].id).values(given_name=experts[0].given_name))
     finally:
         with session_scope(factory) as s:
             s.execute(delete(Deployment).where(Deployment.id.in_(ids["deployment"])))
@@ -448,6 +471,8 @@ def test_an_absence_reloads_the_absences_alone_and_the_answers_follow(factory: s
         second = store.copy
         assert second is not None and second is not first
         assert {k for k in second.tables if second.tables[k] != first.tables[k]} == {"absence"}
+        # Nor are the arrays and lookups read again: the shared tables' are taken over as they are.
+        assert second.folded_columns is first.folded_columns and second.labels is first.labels
         with session_scope(factory) as s:
             reader = _reader(store, s)
             _both_engines_agree(s, reader, filt)

@@ -149,10 +149,14 @@ class Copy:
             cur.close()
         return {name: np.asarray(column) for name, column in found.items()}
 
-    def prime(self) -> None:
-        """Reads the lookups and arrays now (the loader's thread), not in the first request that needs them."""
-        for lookup in (self.sites, self.hqs, self.labels, self.folded_columns, self.surge_columns):
-            assert lookup is not None
+    def prime(self, previous: Copy | None = None) -> None:
+        """Reads the lookups and arrays now (the loader's thread), not in the first request that needs them; those
+        of ``previous`` whose table this copy shares are taken over (an absence written reads no deployment)."""
+        for name, table in PRIMED.items():
+            if previous is not None and previous.tables[table] == self.tables[table]:
+                self.__dict__[name] = getattr(previous, name)  # where functools.cached_property keeps its value
+            else:
+                getattr(self, name)
 
     def _read(self, name: str) -> list[tuple[Any, ...]]:
         cur = cursor(self.db)
@@ -322,6 +326,10 @@ def load_copy(engine: Engine, previous: Copy | None = None, generation: int = 0)
         loader.close()
     return Copy(db, versions, tables, rates, capacities, missions, int(rows[0]) if rows else 0,
                 time.perf_counter() - began, code_point_order)
+
+
+# The copy's lookups and arrays (Copy's cached properties) and the DuckDB table each is read from.
+PRIMED = {"sites": "site", "hqs": "mission_hq", "labels": "person", "folded_columns": "dep", "surge_columns": "surge"}
 
 
 # Collations that order text by code point (byte order in UTF-8), as DuckDB and Python do.
@@ -861,7 +869,7 @@ class ColumnarStore:
         self._generation += 1
         try:
             copy = load_copy(self._engine, previous, self._generation)
-            copy.prime()
+            copy.prime(previous)
         except BaseException:
             self._full_next = True
             raise
