@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -109,7 +109,8 @@ class Copy:
     # in PostgreSQL's order (else the places come from PostgreSQL).
     code_point_order: bool = False
 
-    # The places' lookups, read from the copy's own tables once per copy, on first use (tens of milliseconds).
+    # The lookups of the places and the arrays of the folds, read from the copy's own tables once per copy by
+    # prime() in the loading thread (or taken over from the copy before, for the tables it shares).
     @functools.cached_property
     def sites(self) -> dict[int, At]:
         """Site id -> where it is."""
@@ -218,9 +219,8 @@ def _sources() -> list[tuple[str, dict[str, str], Any]]:
                            *scope_columns))
          .where(live)),
         # The places of the day's map (map_layers.deployment_places): a deployment is at its site, else at its
-        # mission's HQ; the coordinates as PostGIS stores them, so that equal points group as PostgreSQL's do.
-        # The coordinates twice: as stored, which group the places as PostgreSQL does, and as the layer writes
-        # them (rounded by ST_AsGeoJSON, whose rounding is its own).
+        # mission's HQ. The coordinates twice: as stored, so that equal points group as PostgreSQL's do, and as
+        # the layer writes them (rounded by ST_AsGeoJSON, whose rounding is its own).
         ("site", {"site_id": "BIGINT", "site_name": "VARCHAR", "sx": "DOUBLE", "sy": "DOUBLE", "sgx": "DOUBLE",
                   "sgy": "DOUBLE"},
          select(Site.id, Site.name, func.ST_X(Site.location), func.ST_Y(Site.location), *_printed(Site.location))),
@@ -436,7 +436,7 @@ class Query:
         self._count = 0
         self.expert_sql = self._expert_conditions(sets)
         # The place's conditions but the mission's (the mission points count each mission's own experts).
-        self.unmissioned_sql = self._place_conditions(replace(sets, mission=None))
+        self.unmissioned_sql = self._place_conditions(sets)
         self.place_sql = self.unmissioned_sql + (
             [self._in("mission_id", sets.mission, pa.int32())] if sets.mission is not None else [])
         self._view_sql: list[str] | None = None
@@ -477,6 +477,7 @@ class Query:
         return self._view_sql
 
     def _place_conditions(self, sets: Sets) -> list[str]:
+        """What the filter says of the deployment and its place, but its missions (see __init__)."""
         f, out = self.filt, []
         if f.kind:
             out.append(self._in("kind", [KINDS.index(k) for k in f.kind], pa.int8()))
