@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, delete, event, pool, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -218,6 +220,67 @@ def test_the_days_places_from_the_copy_are_postgresqls(session: Session, store: 
             assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=codes) \
                 == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names), (filt, view)
         reader.close()
+
+
+def _filters(world: dict[str, list]) -> st.SearchStrategy[MapFilter]:
+    """Any filter over the test world: a period of 1 to 3,000 days within about eight years of today, a day in
+    or around it, and any subset of the dimensions (spatial ones included) with any values."""
+    today = date.today()
+
+    def some(values: list) -> st.SearchStrategy[tuple]:
+        return st.lists(st.sampled_from(values), min_size=1, max_size=4, unique=True).map(tuple)
+
+    boxes = st.sampled_from([BBox(-20.0, -35.0, 55.0, 38.0), BBox(24.0, -6.0, 34.0, 6.0),
+                             BBox(-110.0, -40.0, -30.0, 30.0), BBox(100.0, 60.0, 120.0, 70.0)])
+    polygon = {"type": "Polygon", "coordinates": [[[-18, 0], [45, 0], [45, 25], [-18, 25], [-18, 0]]]}
+    dimensions = {
+        "capacity": some(["SPC", "JCSC"]), "mission": some(world["mission"]), "country": some(world["country"]),
+        "region": some(world["region"]), "skill": some(world["skill"]), "gender": some(list(Gender)),
+        "kind": some(list(DeploymentKind)), "source": some(list(FundType)), "marker": some(list(GenderMarker)),
+        "bbox": boxes, "area": st.just(polygon),
+    }
+
+    @st.composite
+    def build(draw: st.DrawFn) -> MapFilter:
+        start = today + timedelta(days=draw(st.integers(-2900, 200)))
+        end = start + timedelta(days=draw(st.integers(0, 3000)))
+        changes: dict = {"start": start, "end": end,
+                         "as_of": draw(st.none() | st.integers(-100, (end - start).days + 100).map(
+                             lambda d: start + timedelta(days=d)))}
+        for name in draw(st.lists(st.sampled_from(sorted(dimensions)), max_size=4, unique=True)):
+            changes[name] = draw(dimensions[name])
+        return MapFilter(**changes)
+
+    return build()
+
+
+def test_any_filter_is_answered_alike_by_both_engines(session: Session, store: ColumnarStore,
+                                                      world: dict[str, list]) -> None:
+    """Hypothesis draws filters beyond the fixed combinations: every chart's aggregate, the funding to the cent,
+    the service level, the mission points' counts and the day's places (with names, in a viewport or not) are
+    PostgreSQL's."""
+
+    answered: list[int] = []  # the places found by each example: the draws are not all empty
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(filt=_filters(world), view=st.sampled_from(VIEWS))
+    def agree(filt: MapFilter, view: BBox | None) -> None:
+        reader = store.reader(session, view)
+        assert reader is not None
+        try:
+            _both_engines_agree(session, reader, filt)
+            assert map_layers.mission_points(session, filt, "en", reader.deployed_by_mission(filt)) \
+                == map_layers.mission_points(session, filt, "en"), filt
+            found = reader.places(filt, with_names=True)
+            assert found is not None
+            assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=reader.codes_in_order) \
+                == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=True), (filt, view)
+            answered.append(found[1])
+        finally:
+            reader.close()
+
+    agree()
+    assert len(answered) >= 60 and sum(1 for n in answered if n) >= 10 and 0 in answered
 
 
 def test_the_days_places_reach_every_kind_of_place(session: Session, store: ColumnarStore,
