@@ -89,12 +89,22 @@ def feedback(form: str, field: str) -> str:
     return f"[id='{ident}']"
 
 
+def open_part_form(page: Page, page_prefix: str, part: str) -> str:
+    """Clicks a record part's add button (``page_prefix`` "expert" or "me") and waits for its form to be open;
+    returns the form's name. The callback that opens the form also empties its controls, in the same answer, so
+    an open form is a filled one. settle() alone can return before the click's callback has even been sent (on a
+    busy machine the click's handling takes longer than settle's quiet period), and the late answer then emptied
+    what the test had typed."""
+    page.click(f"#{page_prefix}-{part}-add")
+    expect(page.locator(f"#{page_prefix}-{part}-save")).to_be_visible()
+    settle(page)  # the opening transition over
+    return f"{page_prefix}-{part}-form"
+
+
 def save_absence(page: Page, page_prefix: str, kind: str, start: date, end: date) -> str:
     """Opens the absences' add form of an expert's record page ("expert") or the expert's own ("me"), fills it
     and saves; returns the form's name (for its fields' messages)."""
-    page.click(f"#{page_prefix}-absences-add")
-    settle(page)  # the form open and filled by its callback before it is typed in
-    form = f"{page_prefix}-absences-form"
+    form = open_part_form(page, page_prefix, "absences")
     page.select_option(control(form, "kind"), kind)
     page.fill(control(form, "start_date"), start.isoformat())
     page.fill(control(form, "end_date"), end.isoformat())

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Expert
-from tests.browser.actions import control, feedback, save_absence, settle
+from tests.browser.actions import control, feedback, open_part_form, save_absence, settle
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +40,7 @@ def test_planner_creates_an_expert_adds_a_language_and_an_absence(page: Page, lo
     try:
         expect(page.locator("#expert-header")).to_contain_text("Test Browser")
 
-        page.click("#expert-languages-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        form = "expert-languages-form"
+        form = open_part_form(page, "expert", "languages")
         page.select_option(control(form, "language"), "fr")
         page.select_option(control(form, "level"), "C1")
         page.select_option(control(form, "reading"), "C2")

@@ -10,7 +10,15 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.actions import FETCH_COUNTER, control, feedback, save_absence, settle, submit_login
+from tests.browser.actions import (
+    FETCH_COUNTER,
+    control,
+    feedback,
+    open_part_form,
+    save_absence,
+    settle,
+    submit_login,
+)
 
 pytestmark = pytest.mark.browser
 COUNT = re.compile(r"^[\d\s\u202f\u00a0,]+$")  # a count, with the language's digit grouping
@@ -57,9 +65,7 @@ def test_expert_declares_an_absence_and_the_forecast_follows(page: Page, browser
         page.click("#me-absences-cancel")
         settle(page)
 
-        page.click("#me-languages-add")
-        settle(page)  # the form open and filled by its callback before it is typed in
-        form = "me-languages-form"
+        form = open_part_form(page, "me", "languages")
         page.select_option(control(form, "language"), "fr")
         page.select_option(control(form, "level"), "B2")
         page.click("#me-languages-save")

@@ -15,7 +15,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Expert, Mission, Skill, SurgeRequest
-from tests.browser.actions import candidate_rows, control, feedback, record_surge_request, settle
+from tests.browser.actions import (
+    candidate_rows,
+    control,
+    feedback,
+    open_part_form,
+    record_surge_request,
+    settle,
+)
 from tests.factories import roster_row, roster_xlsx, skill
 
 pytestmark = pytest.mark.browser
@@ -59,16 +66,14 @@ def test_planner_enters_an_expert_imports_a_roster_and_finds_it_ranked_for_a_sur
         expect(page.locator("#expert-header")).to_contain_text(f"Flow Planner{prefix}")
         settle(page)  # the page's first answers in, before a form is opened
 
-        page.click("#expert-languages-add")
-        settle(page)  # the form's emptied controls in, before they are filled
+        open_part_form(page, "expert", "languages")
         page.select_option(control("expert-languages-form", "language"), "fr")
         page.select_option(control("expert-languages-form", "level"), "C1")
         page.click("#expert-languages-save")
         expect(page.locator("#expert-languages-list")).to_contain_text("French")
 
         start = date.today() + timedelta(days=20)
-        page.click("#expert-absences-add")
-        settle(page)
+        open_part_form(page, "expert", "absences")
         page.select_option(control("expert-absences-form", "kind"), "leave")
         page.fill(control("expert-absences-form", "start_date"), start.isoformat())
         page.fill(control("expert-absences-form", "end_date"), (start + timedelta(days=9)).isoformat())
