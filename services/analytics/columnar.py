@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -131,23 +132,17 @@ class Copy:
     def folded_columns(self) -> dict[str, np.ndarray]:
         """The deployments' columns that Reader.fold folds, as arrays in row order (a row's rowid is its index:
         the copy's tables are written once, never updated)."""
-        cur = cursor(self.db)
-        try:
+        with closing(cursor(self.db)) as cur:
             return dict(cur.execute(f"SELECT {', '.join(FOLDED_COLUMNS)} FROM {self.tables['dep']} ORDER BY rowid")
                         .fetchnumpy().items())
-        finally:
-            cur.close()
 
     @functools.cached_property
     def surge_columns(self) -> dict[str, np.ndarray]:
         """The surge requests' columns as arrays; a request with no capacity has -1 (no capacity's id), one not
         deployed NaN days."""
-        cur = cursor(self.db)
-        try:
+        with closing(cursor(self.db)) as cur:
             found = cur.execute(f"SELECT COALESCE(capacity_id, -1) AS capacity_id, mission_id, received_day, "
                                 f"COALESCE(days, 'NaN'::DOUBLE) AS days FROM {self.tables['surge']}").fetchnumpy()
-        finally:
-            cur.close()
         return {name: np.asarray(column) for name, column in found.items()}
 
     def prime(self, previous: Copy | None = None) -> None:
@@ -160,11 +155,8 @@ class Copy:
                 getattr(self, name)
 
     def _read(self, name: str) -> list[tuple[Any, ...]]:
-        cur = cursor(self.db)
-        try:
+        with closing(cursor(self.db)) as cur:
             return cur.execute(f"SELECT * FROM {self.tables[name]}").fetchall()
-        finally:
-            cur.close()
 
 
 # The deployments' columns the charts' fold reads.
@@ -355,14 +347,11 @@ def _point(x: float | None, y: float | None) -> dict[str, Any] | None:
 def drop_unused(db: duckdb.DuckDBPyConnection, kept: Sequence[Copy]) -> list[str]:
     """Drops the DuckDB tables no kept copy names (those replaced by reloads); returns their names."""
     named = {table for copy in kept for table in copy.tables.values()}
-    cur = cursor(db)
-    try:
+    with closing(cursor(db)) as cur:
         found = [row[0] for row in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
         unused = [table for table in found if table not in named]
         for table in unused:
             cur.execute(f"DROP TABLE {table}")
-    finally:
-        cur.close()
     return unused
 
 
@@ -607,7 +596,7 @@ class Reader:
             place.sited = place.sited or site_id is not None
             if role:
                 place.people.add(f"{labels[expert_id]}{role[0]})")
-        codes = {i: code for i, (code, _days) in self.copy.capacities.items()}
+        codes = self.code_of
         features: list[dict[str, Any]] = []
         # As PostgreSQL orders them: most experts first, then west to east and south to north (no place last).
         for _key, place in sorted(gathered.items(), key=lambda item: (

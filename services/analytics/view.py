@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -29,6 +30,30 @@ from services.catalog import BBox
 
 ANALYTICS_WORK_MEM = "64MB"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _with_copy(columnar: ColumnarStore | None, session: Session, view: BBox | None,
+               answer: Callable[[Reader | None], T]) -> T:
+    """``answer`` given the copy's reader for this transaction (None: PostgreSQL answers), closed after it."""
+    reader = columnar.reader(session, view) if columnar is not None else None
+    try:
+        return answer(reader)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _ask(reader: Reader | None, ask: Callable[[Reader], T]) -> T | None:
+    """What ``ask`` reads of the copy; None without a copy, or when it fails: then PostgreSQL answers rather than
+    the map fail, and the failure is logged."""
+    if reader is None:
+        return None
+    try:
+        return ask(reader)
+    except CopyError:
+        log.exception("the columnar copy failed to answer; PostgreSQL answers")
+        return None
 
 
 @dataclass(frozen=True)
@@ -47,23 +72,13 @@ def places_for(session: Session, principal: Principal, filt: MapFilter, view: BB
     """The day's places inside the viewport: from the columnar copy when it is exactly this transaction's data,
     else from PostGIS."""
     principal.require(Permission.VIEW_OPERATIONS)
-    reader = columnar.reader(session, view) if columnar is not None else None
-    try:
-        return _places(session, principal, filt, view, zoom, reader)
-    finally:
-        if reader is not None:
-            reader.close()
+    return _with_copy(columnar, session, view, lambda reader: _places(session, principal, filt, view, zoom, reader))
 
 
 def _places(session: Session, principal: Principal, filt: MapFilter, view: BBox | None, zoom: int,
             reader: Reader | None) -> dict[str, Any]:
     with_names = principal.can(Permission.VIEW_PERSON_NAMES)
-    found = None
-    if reader is not None:
-        try:
-            found = reader.places(filt, with_names=with_names)
-        except CopyError:  # the map answers from PostgreSQL rather than fail
-            log.exception("the columnar copy failed to answer; PostgreSQL answers")
+    found = _ask(reader, lambda r: r.places(filt, with_names=with_names))
     if found is not None and reader is not None:
         return map_layers.placed(session, filt, found, view=view, zoom=zoom, codes=reader.codes_in_order)
     return map_layers.deployment_places(session, filt, view=view, zoom=zoom, with_names=with_names)
@@ -84,28 +99,18 @@ def day_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     reads only the deployments of each day (an index scan) instead of every deployment of the period."""
     principal.require(Permission.VIEW_OPERATIONS)
 
-    def compute() -> DayView:
-        reader = columnar.reader(session, view) if columnar is not None else None
-        try:
-            return answer(reader)
-        finally:
-            if reader is not None:
-                reader.close()
-
     def answer(reader: Reader | None) -> DayView:
-        if reader is not None:
-            try:
-                deployed = reader.deployed_by_mission(filt)
-                deployed_now = reader.deployed_on_day(filt)
-            except CopyError:  # the map answers from PostgreSQL rather than fail
-                log.exception("the columnar copy failed to answer; PostgreSQL answers")
-                reader = None
-        if reader is None:
+        counted = _ask(reader, lambda r: (r.deployed_by_mission(filt), r.deployed_on_day(filt)))
+        if counted is None:
             return DayView(places=_places(session, principal, filt, view, zoom, None),
                            missions=map_layers.mission_points(session, filt, locale),
                            deployed_now=deployed_on_day(session, filt))
+        deployed, deployed_now = counted
         return DayView(places=_places(session, principal, filt, view, zoom, reader),
                        missions=map_layers.mission_points(session, filt, locale, deployed), deployed_now=deployed_now)
+
+    def compute() -> DayView:
+        return _with_copy(columnar, session, view, answer)
 
     if cache is None:
         return compute()
@@ -121,24 +126,15 @@ def map_view(session: Session, principal: Principal, filt: MapFilter, *, view: B
     principal.require(Permission.VIEW_OPERATIONS)
 
     def compute() -> MapView:
-        reader = columnar.reader(session, view) if columnar is not None else None
-        try:
-            return answer(reader)
-        finally:
-            if reader is not None:
-                reader.close()
+        return _with_copy(columnar, session, view, answer)
 
     def answer(reader: Reader | None) -> MapView:
-        folded, deployed, places = None, None, None
         with_names = principal.can(Permission.VIEW_PERSON_NAMES)
-        if reader is not None:
-            try:
-                folded = reader.fold(filt)
-                deployed = reader.deployed_by_mission(filt)
-                places = reader.places(filt, with_names=with_names)
-            except CopyError:  # the map answers from PostgreSQL rather than fail
-                log.exception("the columnar copy failed to answer; PostgreSQL answers")
-                reader, folded, deployed, places = None, None, None, None
+        copied = _ask(reader, lambda r: (r.fold(filt), r.deployed_by_mission(filt),
+                                         r.places(filt, with_names=with_names)))
+        folded, deployed, places = copied if copied is not None else (None, None, None)
+        if copied is None:
+            reader = None  # PostgreSQL answers everything, the funding and the service level included
         if reader is not None and folded is not None:
             points, utilisation = points_and_utilisation(folded.daily, filt)
             parts = reader.assemble(filt, folded.breakdown)
