@@ -211,14 +211,23 @@ def test_the_days_places_from_the_copy_are_postgresqls(session: Session, store: 
     without names, in the whole world and in viewports (one of them empty)."""
     filt = _combinations(world, COMBINATIONS)[index]
     for view in VIEWS:
-        reader = store.reader(session, view)
-        assert reader is not None
-        codes = reader.codes_in_order
         for names in (False, True):
-            found = reader.places(filt, with_names=names)
-            assert found is not None
-            assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=codes) \
-                == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names), (filt, view)
+            _places_agree(session, store, filt, view, names)
+
+
+def _places_agree(session: Session, store: ColumnarStore, filt: MapFilter, view: BBox | None, names: bool
+                  ) -> tuple[dict, int]:
+    """The day's places in ``view`` over the copy equal PostGIS's, feature for feature and in the same order;
+    returns the copy's (collection, number of places)."""
+    reader = store.reader(session, view)
+    assert reader is not None
+    try:
+        found = reader.places(filt, with_names=names)
+        assert found is not None
+        assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=reader.codes_in_order) \
+            == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=names), (filt, view)
+        return found
+    finally:
         reader.close()
 
 
@@ -271,13 +280,9 @@ def test_any_filter_is_answered_alike_by_both_engines(session: Session, store: C
             _both_engines_agree(session, reader, filt)
             assert map_layers.mission_points(session, filt, "en", reader.deployed_by_mission(filt)) \
                 == map_layers.mission_points(session, filt, "en"), filt
-            found = reader.places(filt, with_names=True)
-            assert found is not None
-            assert map_layers.placed(session, filt, found, view=view, zoom=4, codes=reader.codes_in_order) \
-                == map_layers.deployment_places(session, filt, view=view, zoom=4, with_names=True), (filt, view)
-            answered.append(found[1])
         finally:
             reader.close()
+        answered.append(_places_agree(session, store, filt, view, True)[1])
 
     agree()
     assert len(answered) >= 60 and sum(1 for n in answered if n) >= 10 and 0 in answered
@@ -461,14 +466,8 @@ def test_the_rarer_places_from_the_copy_are_postgresqls(factory: sessionmaker[Se
         filt = MapFilter(start=day - timedelta(days=10), end=day + timedelta(days=10), as_of=day)
         with session_scope(factory) as s:
             for view in (None, BBox(28.0, -3.0, 30.0, -2.0)):
-                reader = store.reader(s, view)
-                assert reader is not None
                 for names in (False, True):
-                    found = reader.places(filt, with_names=names)
-                    assert found is not None
-                    assert map_layers.placed(s, filt, found, view=view, zoom=4, codes=reader.codes_in_order) \
-                        == map_layers.deployment_places(s, filt, view=view, zoom=4, with_names=names), view
-                reader.close()
+                    _places_agree(s, store, filt, view, names)
             features = map_layers.deployment_places(s, filt, view=None, zoom=4, with_names=True)["features"]
             twins = next(f for f in features if f["properties"]["n"] == 14)
             # As PostGIS rounds, which is not Python's round() (29.00477).
@@ -486,13 +485,7 @@ def test_the_rarer_places_from_the_copy_are_postgresqls(factory: sessionmaker[Se
             store.wait()
             assert store.copy is not before
             with session_scope(factory) as s:
-                reader = store.reader(s, None)
-                assert reader is not None
-                found = reader.places(filt, with_names=True)
-                assert found is not None
-                assert map_layers.placed(s, filt, found, view=None, zoom=4, codes=reader.codes_in_order) \
-                    == map_layers.deployment_places(s, filt, view=None, zoom=4, with_names=True)
-                reader.close()
+                found = _places_agree(s, store, filt, None, True)
                 assert store.copy.sites[ids["site"][0]].name == "Test twin renamed"
                 assert any(name.startswith("AAA Renamed ") for f in found[0]["features"]
                            for name in f["properties"]["names"])
